@@ -1,0 +1,1 @@
+"""Generated Protobuf messages for the voicepod.v1 contracts. Do not edit: `make proto`."""

@@ -1,0 +1,97 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Speaker(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SPEAKER_UNSPECIFIED: _ClassVar[Speaker]
+    SPEAKER_CALLER: _ClassVar[Speaker]
+    SPEAKER_AGENT: _ClassVar[Speaker]
+SPEAKER_UNSPECIFIED: Speaker
+SPEAKER_CALLER: Speaker
+SPEAKER_AGENT: Speaker
+
+class AuditEvent(_message.Message):
+    __slots__ = ("event_id", "call_id", "occurred_at", "actor", "action", "outcome", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    call_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    actor: str
+    action: str
+    outcome: str
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, event_id: _Optional[str] = ..., call_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., action: _Optional[str] = ..., outcome: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class TranscriptTurn(_message.Message):
+    __slots__ = ("turn_index", "speaker", "text", "is_final", "started_at", "ended_at", "interrupted", "confidence")
+    TURN_INDEX_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IS_FINAL_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    INTERRUPTED_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    turn_index: int
+    speaker: Speaker
+    text: str
+    is_final: bool
+    started_at: _timestamp_pb2.Timestamp
+    ended_at: _timestamp_pb2.Timestamp
+    interrupted: bool
+    confidence: float
+    def __init__(self, turn_index: _Optional[int] = ..., speaker: _Optional[_Union[Speaker, str]] = ..., text: _Optional[str] = ..., is_final: _Optional[bool] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., interrupted: _Optional[bool] = ..., confidence: _Optional[float] = ...) -> None: ...
+
+class CallStarted(_message.Message):
+    __slots__ = ("agent_name", "channel")
+    AGENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    agent_name: str
+    channel: str
+    def __init__(self, agent_name: _Optional[str] = ..., channel: _Optional[str] = ...) -> None: ...
+
+class CallEnded(_message.Message):
+    __slots__ = ("reason", "duration_seconds")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    duration_seconds: float
+    def __init__(self, reason: _Optional[str] = ..., duration_seconds: _Optional[float] = ...) -> None: ...
+
+class TranscriptEvent(_message.Message):
+    __slots__ = ("event_id", "call_id", "occurred_at", "turn", "call_started", "call_ended")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    TURN_FIELD_NUMBER: _ClassVar[int]
+    CALL_STARTED_FIELD_NUMBER: _ClassVar[int]
+    CALL_ENDED_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    call_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    turn: TranscriptTurn
+    call_started: CallStarted
+    call_ended: CallEnded
+    def __init__(self, event_id: _Optional[str] = ..., call_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., turn: _Optional[_Union[TranscriptTurn, _Mapping]] = ..., call_started: _Optional[_Union[CallStarted, _Mapping]] = ..., call_ended: _Optional[_Union[CallEnded, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,88 @@
+"""Every NATS subject the pod uses, in one place.
+
+Subjects run from general to specific: `voicepod.<area>.<operation>` for
+requests, `voicepod.events.<stream>.<call_id>` for durable events. Each request
+endpoint matches one rpc of a service in proto/voicepod/v1 (a test holds them
+together).
+"""
+
+from __future__ import annotations
+
+from bus.contracts import audit_pb2, calendar_pb2, crm_pb2, mls_pb2, sms_pb2, transcript_pb2
+from bus.endpoint import Endpoint
+
+# --- crm_writer ---------------------------------------------------------------
+CRM = "voicepod.crm"
+UPSERT_LEAD = Endpoint("crm_writer", CRM, "upsert_lead", crm_pb2.UpsertLeadRequest, crm_pb2.UpsertLeadResponse)
+GET_LEAD = Endpoint("crm_writer", CRM, "get_lead", crm_pb2.GetLeadRequest, crm_pb2.GetLeadResponse)
+
+# --- calendar -----------------------------------------------------------------
+CALENDAR = "voicepod.calendar"
+GET_AVAILABILITY = Endpoint(
+    "calendar", CALENDAR, "get_availability",
+    calendar_pb2.GetAvailabilityRequest, calendar_pb2.GetAvailabilityResponse,
+)
+BOOK_SHOWING = Endpoint(
+    "calendar", CALENDAR, "book_showing", calendar_pb2.BookShowingRequest, calendar_pb2.BookShowingResponse
+)
+CANCEL_BOOKING = Endpoint(
+    "calendar", CALENDAR, "cancel_booking", calendar_pb2.CancelBookingRequest, calendar_pb2.CancelBookingResponse
+)
+RESCHEDULE_BOOKING = Endpoint(
+    "calendar", CALENDAR, "reschedule_booking",
+    calendar_pb2.RescheduleBookingRequest, calendar_pb2.RescheduleBookingResponse,
+)
+
+# --- mls_lookup ---------------------------------------------------------------
+MLS = "voicepod.mls"
+SEARCH_LISTINGS = Endpoint(
+    "mls_lookup", MLS, "search_listings", mls_pb2.SearchListingsRequest, mls_pb2.SearchListingsResponse
+)
+GET_LISTING = Endpoint("mls_lookup", MLS, "get_listing", mls_pb2.GetListingRequest, mls_pb2.GetListingResponse)
+
+# --- sms ----------------------------------------------------------------------
+SMS = "voicepod.sms"
+SEND_SMS = Endpoint("sms", SMS, "send", sms_pb2.SendSmsRequest, sms_pb2.SendSmsResponse)
+GET_SMS_STATUS = Endpoint("sms", SMS, "status", sms_pb2.GetSmsStatusRequest, sms_pb2.GetSmsStatusResponse)
+
+# --- audit --------------------------------------------------------------------
+AUDIT = "voicepod.audit"
+GET_AUDIT_TRAIL = Endpoint(
+    "audit", AUDIT, "get_trail", audit_pb2.GetAuditTrailRequest, audit_pb2.GetAuditTrailResponse
+)
+VERIFY_AUDIT_CHAIN = Endpoint(
+    "audit", AUDIT, "verify_chain",
+    audit_pb2.VerifyAuditChainRequest, audit_pb2.VerifyAuditChainResponse, default_timeout=30.0,
+)
+
+# --- transcript ---------------------------------------------------------------
+TRANSCRIPT = "voicepod.transcript"
+GET_TRANSCRIPT = Endpoint(
+    "transcript", TRANSCRIPT, "get", transcript_pb2.GetTranscriptRequest, transcript_pb2.GetTranscriptResponse
+)
+EXPORT_TRANSCRIPT = Endpoint(
+    "transcript", TRANSCRIPT, "export",
+    transcript_pb2.ExportTranscriptRequest, transcript_pb2.ExportTranscriptResponse,
+)
+
+ALL_ENDPOINTS: tuple[Endpoint, ...] = (
+    UPSERT_LEAD, GET_LEAD,
+    GET_AVAILABILITY, BOOK_SHOWING, CANCEL_BOOKING, RESCHEDULE_BOOKING,
+    SEARCH_LISTINGS, GET_LISTING,
+    SEND_SMS, GET_SMS_STATUS,
+    GET_AUDIT_TRAIL, VERIFY_AUDIT_CHAIN,
+    GET_TRANSCRIPT, EXPORT_TRANSCRIPT,
+)  # fmt: skip
+
+SERVICE_NAMES: tuple[str, ...] = ("crm_writer", "calendar", "mls_lookup", "sms", "audit", "transcript")
+
+
+def endpoints_of(service: str) -> tuple[Endpoint, ...]:
+    return tuple(e for e in ALL_ENDPOINTS if e.service == service)
+
+
+# --- durable events (JetStream) -----------------------------------------------
+AUDIT_STREAM = "VOICEPOD_AUDIT"
+AUDIT_EVENTS = "voicepod.events.audit"  # + ".<call_id>"
+TRANSCRIPT_STREAM = "VOICEPOD_TRANSCRIPT"
+TRANSCRIPT_EVENTS = "voicepod.events.transcript"  # + ".<call_id>"

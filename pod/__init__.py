@@ -1,0 +1,1 @@
+"""The pod as a whole: the `voicepod` command and the supervisor behind `voicepod up`."""

@@ -1,0 +1,82 @@
+"""One supervised child process: start, health, stop (TERM then KILL), exit watch."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import structlog
+
+log = structlog.get_logger("pod.child")
+
+HealthCheck = Callable[[], Awaitable[bool]]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: get SIGTERM if the supervisor dies, even by SIGKILL."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpec:
+    name: str
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    health: HealthCheck
+
+
+class Child:
+    def __init__(self, spec: ChildSpec) -> None:
+        self.spec = spec
+        self.process: asyncio.subprocess.Process | None = None
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.spec.argv,
+            env={**os.environ, **self.spec.env},
+            stdin=asyncio.subprocess.DEVNULL,
+            # Own session: a Ctrl-C in the terminal reaches only the supervisor,
+            # which then stops the children in order.
+            start_new_session=True,
+            preexec_fn=_die_with_parent if os.uname().sysname == "Linux" else None,
+        )
+        log.info("child_started", child=self.spec.name, pid=self.process.pid)
+
+    async def wait_healthy(self, timeout: float) -> None:
+        """Poll the health check until it passes; fail fast if the process exits."""
+        assert self.process is not None
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + timeout
+        interval = 0.05
+        while not await self.spec.health():
+            if self.process.returncode is not None:
+                raise RuntimeError(f"{self.spec.name} exited with code {self.process.returncode} while starting")
+            if loop.time() > give_up_at:
+                raise TimeoutError(f"{self.spec.name} not healthy after {timeout:.0f}s")
+            # Polling a health probe, as an orchestrator does; the child has no other way to say "ready".
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, 0.5)
+
+    async def stop(self, timeout: float) -> int | None:
+        """SIGTERM, then SIGKILL after `timeout` seconds. Returns the exit code."""
+        if self.process is None or self.process.returncode is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.process.wait(), timeout)
+        except asyncio.TimeoutError:
+            log.warning("child_kill", child=self.spec.name, pid=self.process.pid, after_seconds=timeout)
+            self.process.kill()
+            return await self.process.wait()

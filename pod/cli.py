@@ -1,0 +1,95 @@
+"""The `voicepod` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from bus.logging import configure_logging
+from bus.settings import BusSettings
+
+
+def _log_format() -> str:
+    return os.environ.get("VOICEPOD_LOG_FORMAT", "auto")
+
+
+def _log_level() -> str:
+    return os.environ.get("VOICEPOD_LOG_LEVEL", "info")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from pod.supervisor import Supervisor, UpOptions
+
+    configure_logging("supervisor", level=_log_level(), fmt=_log_format())  # type: ignore[arg-type]
+    options = UpOptions(
+        state_dir=Path(args.state_dir),
+        http_host=args.host,
+        http_port=args.http_port,
+        nats_url=args.nats_url,
+        log_format=_log_format(),
+    )
+    return asyncio.run(Supervisor(options).run())
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    from bus.runner import run_service
+    from services import DEFINITIONS
+
+    definition = DEFINITIONS[args.name]
+    configure_logging(args.name, level=_log_level(), fmt=_log_format())  # type: ignore[arg-type]
+    asyncio.run(run_service(definition, BusSettings.from_env(), ops_host=args.ops_host, ops_port=args.ops_port))
+    return 0
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from gateway.server import run_gateway
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings.from_env()
+    settings = replace(settings, host=args.host or settings.host, http_port=args.port or settings.http_port)
+    configure_logging("gateway", level=_log_level(), fmt=_log_format())  # type: ignore[arg-type]
+    asyncio.run(run_gateway(settings, BusSettings.from_env()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voicepod", description="An open-source AI voice gateway.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run the whole pod: nats-server, the six services and the gateway")
+    up.add_argument("--state-dir", default=os.environ.get("VOICEPOD_STATE_DIR", ".voicepod"),
+                    help="where NATS and the stores keep their data (default: ./.voicepod)")
+    up.add_argument("--host", default="127.0.0.1", help="gateway HTTP bind address (default: 127.0.0.1)")
+    up.add_argument("--http-port", type=int, default=8080, help="gateway HTTP port, 0 for any free one")
+    up.add_argument("--nats-url", default=None, help="use this NATS server instead of starting one")
+    up.set_defaults(run=cmd_up)
+
+    from bus.subjects import SERVICE_NAMES
+
+    service = commands.add_parser("service", help="run one service (what `up` starts six of)")
+    service.add_argument("name", choices=SERVICE_NAMES)
+    service.add_argument("--ops-host", default=os.environ.get("VOICEPOD_OPS_HOST", "127.0.0.1"),
+                         help="bind address of /metrics, /healthz, /readyz")
+    service.add_argument("--ops-port", type=int, default=None,
+                         help="port of /metrics, /healthz, /readyz (default: the service's own)")
+    service.set_defaults(run=cmd_service)
+
+    gateway = commands.add_parser("gateway", help="run the gateway (WebRTC, signaling, agent)")
+    gateway.add_argument("--host", default=None, help="HTTP bind address (default: $VOICEPOD_HTTP_HOST or 0.0.0.0)")
+    gateway.add_argument("--port", type=int, default=None, help="HTTP port (default: $VOICEPOD_HTTP_PORT or 8080)")
+    gateway.set_defaults(run=cmd_gateway)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""`voicepod up`: run nats-server, the six services and the gateway as child processes.
+
+Start order: NATS (healthy) -> services (ready) -> gateway (ready); stop order is
+the reverse, each child SIGTERMed and given time to drain before SIGKILL. A child
+that dies is restarted with back-off. Children also get SIGTERM from the kernel
+if the supervisor itself dies, so none is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import structlog
+
+from bus.subjects import SERVICE_NAMES
+from pod.child import Child, ChildSpec, HealthCheck
+from pod.nats_server import nats_server_argv
+from pod.ports import free_port, port_is_free
+
+log = structlog.get_logger("pod.supervisor")
+
+
+@dataclass(frozen=True, slots=True)
+class UpOptions:
+    state_dir: Path
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080  # 0: pick a free one
+    nats_url: str | None = None  # use this server instead of starting one
+    startup_timeout: float = 60.0
+    stop_timeout: float = 15.0
+    log_format: str = "auto"
+    # Called with the banner lines once everything is ready.
+    announce: Callable[[list[str]], None] = lambda lines: print("\n".join(lines), flush=True)
+
+
+class Supervisor:
+    def __init__(self, options: UpOptions) -> None:
+        self.options = options
+        self._session: aiohttp.ClientSession | None = None
+        self._stop = asyncio.Event()
+        self.nats: Child | None = None
+        self.services: list[Child] = []
+        self.gateway: Child | None = None
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stop.set)
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
+        try:
+            try:
+                banner = await self._start_all()
+            except (RuntimeError, TimeoutError, OSError) as exc:
+                log.error("startup_failed", error=str(exc))
+                return 1
+            self.options.announce(banner)
+            await self._watch()
+            return 0
+        finally:
+            await self._stop_all()
+            await self._session.close()
+
+    # --- start ----------------------------------------------------------------
+
+    async def _start_all(self) -> list[str]:
+        opts = self.options
+        state = opts.state_dir.resolve()
+        state.mkdir(parents=True, exist_ok=True)
+        http_port = opts.http_port or free_port()
+        if not port_is_free(http_port, opts.http_host):
+            raise OSError(f"port {http_port} is in use; pass --http-port with a free one (or 0)")
+
+        nats_url = opts.nats_url
+        if nats_url is None:
+            port, monitor = free_port(), free_port()
+            nats_url = f"nats://127.0.0.1:{port}"
+            self.nats = Child(ChildSpec(
+                "nats-server",
+                nats_server_argv(port=port, monitor_port=monitor, store_dir=state / "nats"),
+                {},
+                self._http_ok(f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true"),
+            ))  # fmt: skip
+            await self._launch(self.nats)
+
+        env = {"NATS_URL": nats_url, "VOICEPOD_STATE_DIR": str(state), "VOICEPOD_LOG_FORMAT": opts.log_format}
+        for name in SERVICE_NAMES:
+            ops_port = free_port()
+            argv = [*_voicepod(), "service", name, "--ops-port", str(ops_port)]
+            self.services.append(Child(ChildSpec(name, argv, env, self._http_ok(f"http://127.0.0.1:{ops_port}/readyz"))))
+        await asyncio.gather(*(self._launch(c) for c in self.services))
+
+        argv = [*_voicepod(), "gateway", "--host", opts.http_host, "--port", str(http_port)]
+        probe_host = "127.0.0.1" if opts.http_host in ("0.0.0.0", "") else opts.http_host
+        gateway_url = f"http://{probe_host}:{http_port}/"
+        self.gateway = Child(ChildSpec("gateway", argv, env, self._http_ok(f"{gateway_url}readyz")))
+        await self._launch(self.gateway)
+        return [
+            "voicepod is up.",
+            f"  gateway: {gateway_url}",
+            f"  nats:    {nats_url}",
+            f"  state:   {state}",
+            "Press Ctrl-C to stop.",
+        ]
+
+    async def _launch(self, child: Child) -> None:
+        await child.start()
+        await child.wait_healthy(self.options.startup_timeout)
+        log.info("child_ready", child=child.spec.name)
+
+    def _http_ok(self, url: str) -> HealthCheck:
+        async def check() -> bool:
+            assert self._session is not None
+            try:
+                async with self._session.get(url) as resp:
+                    return resp.status == 200
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                return False
+
+        return check
+
+    # --- run ------------------------------------------------------------------
+
+    def _children(self) -> list[Child]:
+        return [c for c in (self.nats, *self.services, self.gateway) if c is not None]
+
+    async def _watch(self) -> None:
+        """Until a stop signal: restart any child that exits, with back-off."""
+        stop = asyncio.create_task(self._stop.wait())
+        exits = {asyncio.create_task(_wait_exit(c)): c for c in self._children()}
+        try:
+            while True:
+                done, _ = await asyncio.wait({stop, *exits}, return_when=asyncio.FIRST_COMPLETED)
+                if stop in done:
+                    return
+                for task in done:
+                    child = exits.pop(task)
+                    exits[asyncio.create_task(self._restart(child))] = child
+        finally:
+            for task in (stop, *exits):
+                task.cancel()
+
+    async def _restart(self, child: Child) -> None:
+        code = child.process.returncode if child.process else None
+        delay = min(0.5 * 2**child.restarts, 10.0)
+        child.restarts += 1
+        log.warning("child_exited", child=child.spec.name, code=code, restart_in_seconds=delay)
+        await asyncio.sleep(delay)  # back-off before restarting, so a crash loop does not spin
+        await child.start()
+        await _wait_exit(child)
+
+    # --- stop -----------------------------------------------------------------
+
+    async def _stop_all(self) -> None:
+        t = self.options.stop_timeout
+        if self.gateway is not None:
+            await self.gateway.stop(t)
+        await asyncio.gather(*(c.stop(t) for c in self.services))
+        if self.nats is not None:
+            await self.nats.stop(t)
+        log.info("pod_stopped")
+
+
+async def _wait_exit(child: Child) -> None:
+    assert child.process is not None
+    await child.process.wait()
+
+
+def _voicepod() -> list[str]:
+    """How to run this same voicepod: the current interpreter, not whatever is on PATH."""
+    return [sys.executable, "-m", "pod.cli"]

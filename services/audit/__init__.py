@@ -1,0 +1,1 @@
+"""audit: Keeps the hash-chained audit log of what the agent did."""

@@ -1,0 +1,1 @@
+"""calendar: Books property showings: availability, book, cancel, reschedule."""

@@ -1,0 +1,1 @@
+"""crm_writer: Records leads: upsert and get, idempotent by key."""

@@ -1,0 +1,1 @@
+"""mls_lookup: Searches property listings."""

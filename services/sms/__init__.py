@@ -1,0 +1,1 @@
+"""sms: Sends text messages, at most once per idempotency key."""

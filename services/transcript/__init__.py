@@ -1,0 +1,1 @@
+"""transcript: Stores call transcripts and exports them."""

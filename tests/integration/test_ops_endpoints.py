@@ -1,0 +1,59 @@
+"""Health, readiness and Prometheus exposition, checked with promtool when it is installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from nats.aio.client import Client as NATS
+
+from bus.client import BusClient
+from bus.contracts import crm_pb2
+from bus import subjects
+from bus.service import RequestContext, route
+from gateway.app import GatewayState, build_app
+from tests.integration.bus_helpers import serving
+
+
+async def test_gateway_readiness_follows_draining_and_nats(nc: NATS) -> None:
+    state = GatewayState(nc=nc, bus=BusClient(nc))
+    async with TestClient(TestServer(build_app(state))) as http:
+        assert (await http.get("/healthz")).status == 200
+        assert (await http.get("/readyz")).status == 200
+        state.draining = True
+        resp = await http.get("/readyz")
+        assert resp.status == 503 and (await resp.json())["checks"]["accepting_calls"] is False
+        state.draining = False
+        await nc.close()
+        resp = await http.get("/readyz")
+        assert resp.status == 503 and (await resp.json())["checks"]["nats"] is False
+        assert (await http.get("/healthz")).status == 200  # alive, just not ready
+
+
+def promtool() -> str:
+    found = shutil.which("promtool")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("promtool missing in CI: .ci/run installs Debian's prometheus package")
+        pytest.skip("promtool not installed (apt-get install prometheus)")
+    return found
+
+
+async def test_metrics_exposition_passes_promtool(nc: NATS) -> None:
+    async def ok(req: crm_pb2.UpsertLeadRequest, _: RequestContext) -> crm_pb2.UpsertLeadResponse:
+        return crm_pb2.UpsertLeadResponse()
+
+    # Exercise the bus so every family has samples, then read the gateway's /metrics.
+    async with serving(nc, "crm_writer", [route(subjects.UPSERT_LEAD, ok)]):
+        await BusClient(nc).call(subjects.UPSERT_LEAD, crm_pb2.UpsertLeadRequest(), timeout=2)
+        await nc.request(subjects.UPSERT_LEAD.subject, b"\xff", timeout=2)
+    async with TestClient(TestServer(build_app(GatewayState(nc=nc, bus=BusClient(nc))))) as http:
+        resp = await http.get("/metrics")
+        assert resp.status == 200
+        text = await resp.text()
+    assert "voicepod_service_requests_total" in text and "voicepod_bus_client_request_duration_seconds" in text
+    result = subprocess.run([promtool(), "check", "metrics"], input=text.encode(), capture_output=True, timeout=30)
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
