@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import nats.errors
 from google.protobuf.message import DecodeError
@@ -15,11 +18,39 @@ from bus.deadline import Deadline
 from bus.endpoint import Endpoint, ReplyT, RequestT
 
 
+@dataclass(frozen=True, slots=True)
+class _EndpointMetrics:
+    """Metric children bound once per endpoint: `labels()` per request costs more than the rest."""
+
+    ok: Any
+    error: Any
+    deadline_exceeded: Any
+    no_responders: Any
+    malformed_reply: Any
+    duration: Any
+
+    @classmethod
+    def of(cls, subject: str) -> _EndpointMetrics:
+        outcome = metrics.CLIENT_REQUESTS.labels
+        return cls(
+            ok=outcome(subject, "ok"),
+            error=outcome(subject, "error"),
+            deadline_exceeded=outcome(subject, "deadline_exceeded"),
+            no_responders=outcome(subject, "no_responders"),
+            malformed_reply=outcome(subject, "malformed_reply"),
+            duration=metrics.CLIENT_DURATION.labels(subject),
+        )
+
+
 class BusClient:
     """Calls service endpoints. One per process; safe to share between tasks."""
 
     def __init__(self, nc: NATS) -> None:
         self._nc = nc
+        self._metrics: dict[str, _EndpointMetrics] = {}
+        # Request ids: a random per-client prefix plus a counter, unique without a uuid per call.
+        self._id_prefix = os.urandom(6).hex()
+        self._counter = itertools.count(1)
 
     async def call(
         self,
@@ -43,13 +74,14 @@ class BusClient:
             by_timeout = Deadline.after(endpoint.default_timeout if timeout is None else timeout)
             deadline = by_timeout if deadline is None else min(deadline, by_timeout, key=lambda d: d.epoch_ms)
         subject = endpoint.subject
+        m = self._metrics.get(subject) or self._metrics.setdefault(subject, _EndpointMetrics.of(subject))
         remaining = deadline.remaining()
         if remaining <= 0:
-            metrics.CLIENT_REQUESTS.labels(subject, "deadline_exceeded").inc()
+            m.deadline_exceeded.inc()
             raise errors.DeadlineExceeded(f"deadline passed before {subject} was sent")
         request_headers = {
             headers.DEADLINE: deadline.header_value(),
-            headers.REQUEST_ID: uuid.uuid4().hex,
+            headers.REQUEST_ID: f"{self._id_prefix}{next(self._counter):x}",
         }
         if call_id:
             request_headers[headers.CALL_ID] = call_id
@@ -59,24 +91,26 @@ class BusClient:
                 subject, request.SerializeToString(), timeout=remaining, headers=request_headers
             )
         except nats.errors.NoRespondersError:
-            metrics.CLIENT_REQUESTS.labels(subject, "no_responders").inc()
+            m.no_responders.inc()
             raise errors.NoResponders(subject) from None
         except nats.errors.TimeoutError:
-            metrics.CLIENT_REQUESTS.labels(subject, "deadline_exceeded").inc()
+            m.deadline_exceeded.inc()
             raise errors.DeadlineExceeded(f"no reply from {subject} within the deadline") from None
         finally:
-            metrics.CLIENT_DURATION.labels(subject).observe(time.perf_counter() - started)
+            m.duration.observe(time.perf_counter() - started)
         code = msg.headers.get(headers.SERVICE_ERROR_CODE) if msg.headers else None
         if code is not None:
-            metrics.CLIENT_REQUESTS.labels(subject, "error").inc()
+            m.error.inc()
             raise _service_error(code, msg.headers or {}, msg.data)
         reply = endpoint.reply()
         try:
             reply.ParseFromString(msg.data)
         except DecodeError as exc:
-            metrics.CLIENT_REQUESTS.labels(subject, "malformed_reply").inc()
-            raise errors.MalformedReply(f"{subject} replied with bytes that are not a {reply.DESCRIPTOR.full_name}") from exc
-        metrics.CLIENT_REQUESTS.labels(subject, "ok").inc()
+            m.malformed_reply.inc()
+            raise errors.MalformedReply(
+                f"{subject} replied with bytes that are not a {reply.DESCRIPTOR.full_name}"
+            ) from exc
+        m.ok.inc()
         return reply
 
 

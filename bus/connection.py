@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import nats
 import structlog
 from nats.aio.client import Client as NATS
 
@@ -54,7 +53,7 @@ async def connect(settings: BusSettings, *, name: str) -> NATS:
             ),
             timeout=settings.connect_timeout,
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         await nc.close()
         raise ConnectionError(f"cannot reach NATS at {settings.nats_url} within {settings.connect_timeout}s") from None
     metrics.NATS_CONNECTED.set(1)

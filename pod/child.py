@@ -76,7 +76,7 @@ class Child:
         self.process.send_signal(signal.SIGTERM)
         try:
             return await asyncio.wait_for(self.process.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("child_kill", child=self.spec.name, pid=self.process.pid, after_seconds=timeout)
             self.process.kill()
             return await self.process.wait()

@@ -119,7 +119,7 @@ class Supervisor:
             try:
                 async with self._session.get(url) as resp:
                     return resp.status == 200
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 return False
 
         return check

@@ -12,7 +12,9 @@ from bus.service import Route, ServiceRuntime
 
 
 @asynccontextmanager
-async def serving(nc: NATS, name: str, routes: Sequence[Route[Any, Any]], **kwargs: Any) -> AsyncIterator[ServiceRuntime]:
+async def serving(
+    nc: NATS, name: str, routes: Sequence[Route[Any, Any]], **kwargs: Any
+) -> AsyncIterator[ServiceRuntime]:
     runtime = ServiceRuntime(nc, name=name, version="1.0.0", description=f"test {name}", routes=routes, **kwargs)
     await runtime.start()
     try:

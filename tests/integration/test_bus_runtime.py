@@ -39,7 +39,7 @@ async def test_round_trip_returns_typed_reply(nc: NATS) -> None:
     assert reply.lead.name == "ADA" and reply.created
     (req, ctx), = handler.calls
     assert req.name == "ada"
-    assert ctx.call_id == "call-7" and len(ctx.request_id) == 32
+    assert ctx.call_id == "call-7" and len(ctx.request_id) >= 13
     assert ctx.deadline is not None and 0 < ctx.deadline.remaining() <= 2
 
 
@@ -224,14 +224,17 @@ async def test_metrics_count_requests_errors_and_latency(nc: NATS) -> None:
         await nc.request(UPSERT.subject, b"\xff", timeout=2)
     after = (sample("voicepod_service_requests_total"), sample("voicepod_service_errors_total", code="400"),
              sample("voicepod_service_handler_duration_seconds_count"))
-    assert [a - b for a, b in zip(after, before)] == [4, 1, 4]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [4, 1, 4]
 
 
 async def test_runtime_refuses_routes_of_another_service(nc: NATS) -> None:
     from bus.service import ServiceRuntime
 
     with pytest.raises(ValueError, match="belongs to sms"):
-        ServiceRuntime(nc, name="crm_writer", version="1.0.0", description="", routes=[route(subjects.SEND_SMS, Recorder())])  # type: ignore[arg-type]
+        ServiceRuntime(
+            nc, name="crm_writer", version="1.0.0", description="",
+            routes=[route(subjects.SEND_SMS, Recorder())],  # type: ignore[arg-type]
+        )
 
 
 async def test_handler_logs_carry_service_endpoint_call_and_request_ids(nc: NATS) -> None:
@@ -251,4 +254,4 @@ async def test_handler_logs_carry_service_endpoint_call_and_request_ids(nc: NATS
         structlog.reset_defaults()
     line = next(e for e in capture.entries if e["event"] == "writing_lead")
     assert line["service"] == "crm_writer" and line["endpoint"] == "upsert_lead"
-    assert line["call_id"] == "call-42" and len(line["request_id"]) == 32
+    assert line["call_id"] == "call-42" and len(line["request_id"]) >= 13

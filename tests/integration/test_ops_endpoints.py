@@ -10,9 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from nats.aio.client import Client as NATS
 
+from bus import subjects
 from bus.client import BusClient
 from bus.contracts import crm_pb2
-from bus import subjects
 from bus.service import RequestContext, route
 from gateway.app import GatewayState, build_app
 from tests.integration.bus_helpers import serving

@@ -1,0 +1,50 @@
+# voicepod — `make up` runs the pod, `make test` runs the whole suite.
+# Both create .venv and install the project into it first; nothing else is needed
+# on a Debian machine with Python 3.11 (scripts/bootstrap.sh adds python3-venv if missing).
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: up test check proto lint bench clean help
+
+help:
+	@echo "make up     - set up .venv and run the pod (nats-server, six services, gateway)"
+	@echo "make test   - set up .venv with test tools and run every check and test"
+	@echo "make proto  - regenerate bus/contracts from proto/"
+	@echo "make bench  - run the benchmarks, results in bench/results and docs/performance.md"
+
+$(BIN)/python:
+	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV)
+
+# Stamps record which extras are installed, and re-run when pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+up: $(VENV)/.installed-run
+	$(BIN)/voicepod up
+
+proto: $(VENV)/.installed-dev
+	$(BIN)/python scripts/gen_proto.py
+
+# Contract checks: lint, generated code is fresh, no wire-breaking change against main.
+check: $(VENV)/.installed-dev
+	$(BIN)/buf lint proto
+	$(BIN)/python scripts/gen_proto.py --check
+	BUF=$(BIN)/buf scripts/buf_breaking.sh
+	$(BIN)/ruff check .
+
+test: check
+	$(BIN)/pytest -q -ra
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.bus_rpc
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
