@@ -129,9 +129,8 @@ def table(results: dict[str, Any]) -> str:
             m = r[path]
             rows.append(f"| {mode} | {path} | {m['p50_ms']:.3f} | {m['p99_ms']:.3f} | {m['req_per_s']:,.0f} |")
         rows.append(f"| {mode} | bus vs raw | {r['overhead_p50']:+.0%} | | {r['overhead_throughput']:+.0%} |")
-        rows.append(
-            f"| {mode} | bus vs raw_headers | {r['layer_overhead_p50']:+.0%} | | {r['layer_overhead_throughput']:+.0%} |"
-        )
+        p50, tput = r["layer_overhead_p50"], r["layer_overhead_throughput"]
+        rows.append(f"| {mode} | bus vs raw_headers | {p50:+.0%} | | {tput:+.0%} |")
     return "\n".join(rows)
 
 

@@ -4,8 +4,9 @@ For every request, before the handler runs:
   - an already-expired Pod-Deadline is answered 504 (the handler never runs);
   - a malformed Pod-Deadline or an undecodable payload is answered 400.
 Then the handler runs in its own task (up to max_in_flight at once), cut off
-with a 504 once its deadline passes (bus.deadline_watch); a ServiceError it raises becomes that error reply, anything else
-a 500 that says nothing about internals. Every outcome is counted and timed.
+with a 504 once its deadline passes (bus.deadline_watch); a ServiceError it
+raises becomes that error reply, anything else a 500 that says nothing about
+internals. Every outcome is counted and timed.
 """
 
 from __future__ import annotations
