@@ -1,4 +1,4 @@
-"""Shared fixtures: a real nats-server and connections to it (no mocks of the bus)."""
+"""Shared fixtures: a real nats-server, connections to it, and real stores (no mocks)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from nats.aio.client import Client as NATS
 from bus.connection import connect
 from bus.settings import BusSettings
 from tests.nats_fixture import NatsServer, start_nats_server
+from tests.postgres import postgres_schema
 
 
 @pytest.fixture
@@ -34,3 +35,22 @@ async def nc(bus_settings: BusSettings) -> AsyncIterator[NATS]:
         yield conn
     finally:
         await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store_env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    """Point the services' stores (StoreSettings.from_env) at a fresh database.
+
+    SQLite always; PostgreSQL when DATABASE_URL or a local server is reachable,
+    in a schema of its own that is dropped afterwards.
+    """
+    monkeypatch.setenv("VOICEPOD_STATE_DIR", str(tmp_path / "state"))
+    if request.param == "sqlite":
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+        monkeypatch.delenv("VOICEPOD_DB_SCHEMA", raising=False)
+        yield "sqlite"
+        return
+    async with postgres_schema() as (url, schema):
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("VOICEPOD_DB_SCHEMA", schema)
+        yield "postgresql"

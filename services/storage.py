@@ -1,0 +1,94 @@
+"""The one place that opens a service's database and brings its schema up to date.
+
+SQLite by default (one file per service under the state directory), PostgreSQL
+when DATABASE_URL is set. Each service has its own Alembic history
+(`services/<name>/migrations/`) and version table, so services sharing one
+PostgreSQL database never step on each other's migrations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+MIGRATIONS_ENV = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    database_url: str | None = None  # DATABASE_URL
+    state_dir: Path = Path(".voicepod")  # VOICEPOD_STATE_DIR
+    # PostgreSQL schema (search_path); empty: the server's default. Tests use one per test.
+    schema: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StoreSettings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            state_dir=Path(env.get("VOICEPOD_STATE_DIR") or ".voicepod"),
+            schema=env.get("VOICEPOD_DB_SCHEMA", ""),
+        )
+
+    def url_for(self, service: str) -> str:
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{(self.state_dir / f'{service}.db').resolve()}"
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix):]
+        return url
+
+
+async def open_database(service: str, settings: StoreSettings) -> AsyncEngine:
+    """Create the engine and apply the service's migrations (idempotent, safe with replicas)."""
+    url = settings.url_for(service)
+    connect_args: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        connect_args["timeout"] = 30  # seconds to wait on a locked database
+    elif settings.schema:
+        connect_args["server_settings"] = {"search_path": settings.schema}
+    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+        _sqlite_write_safe(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, service)
+    return engine
+
+
+def _sqlite_write_safe(engine: AsyncEngine) -> None:
+    """WAL for concurrent readers; BEGIN IMMEDIATE so writers queue on the lock
+    (with the busy timeout) instead of failing when two upgrade a read lock."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _upgrade(connection: Connection, service: str) -> None:
+    config = Config()
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("script_location", str(MIGRATIONS_ENV))
+    config.set_main_option("version_locations", str(Path(__file__).parent / service / "migrations"))
+    config.attributes["connection"] = connection
+    config.attributes["version_table"] = f"alembic_version_{service}"
+    command.upgrade(config, "head")
