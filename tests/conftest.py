@@ -38,7 +38,9 @@ async def nc(bus_settings: BusSettings) -> AsyncIterator[NATS]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def store_env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+async def store_env(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
     """Point the services' stores (StoreSettings.from_env) at a fresh database.
 
     SQLite always; PostgreSQL when DATABASE_URL or a local server is reachable,

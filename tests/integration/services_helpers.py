@@ -14,7 +14,9 @@ from bus.settings import BusSettings
 
 
 @asynccontextmanager
-async def running(definition: ServiceDefinition, nc: NATS, settings: BusSettings | None = None) -> AsyncIterator[ServiceRuntime]:
+async def running(
+    definition: ServiceDefinition, nc: NATS, settings: BusSettings | None = None
+) -> AsyncIterator[ServiceRuntime]:
     async with definition.lifespan(ServiceEnv(nc, settings or BusSettings())) as routes:
         runtime = ServiceRuntime(nc, name=definition.name, version=definition.version,
                                  description=definition.description, routes=routes)
