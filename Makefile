@@ -39,6 +39,7 @@ check: $(VENV)/.installed-dev
 	$(BIN)/python scripts/gen_proto.py --check
 	BUF=$(BIN)/buf scripts/buf_breaking.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: check
 	$(BIN)/pytest -q -ra

@@ -37,8 +37,13 @@ SEQUENTIAL = 2_000
 CONCURRENT = 20_000
 IN_FLIGHT = 64
 ROUNDS = 5
-REQUEST = crm_pb2.UpsertLeadRequest(idempotency_key="k-1", name="Ada Lovelace", phone="+15125550100",
-                                    interest="3 bed house in Austin", budget_usd=650_000)
+REQUEST = crm_pb2.UpsertLeadRequest(
+    idempotency_key="k-1",
+    name="Ada Lovelace",
+    phone="+15125550100",
+    interest="3 bed house in Austin",
+    budget_usd=650_000,
+)
 REPLY = crm_pb2.UpsertLeadResponse(lead=crm_pb2.Lead(lead_id="L-1", name="Ada Lovelace"), created=True)
 
 
@@ -54,8 +59,9 @@ def responder(url: str, ready: Any) -> None:
         async def upsert(_: crm_pb2.UpsertLeadRequest, __: RequestContext) -> crm_pb2.UpsertLeadResponse:
             return REPLY
 
-        runtime = ServiceRuntime(nc, name="crm_writer", version="0.0.0", description="bench",
-                                 routes=[route(subjects.UPSERT_LEAD, upsert)])
+        runtime = ServiceRuntime(
+            nc, name="crm_writer", version="0.0.0", description="bench", routes=[route(subjects.UPSERT_LEAD, upsert)]
+        )
         await runtime.start()
         ready.set()
         await asyncio.Event().wait()
@@ -80,8 +86,11 @@ async def measure(send: Any, total: int, in_flight: int) -> dict[str, float]:
 
 
 def best(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {"p50_ms": min(r["p50_ms"] for r in runs), "p99_ms": min(r["p99_ms"] for r in runs),
-            "req_per_s": max(r["req_per_s"] for r in runs)}
+    return {
+        "p50_ms": min(r["p50_ms"] for r in runs),
+        "p99_ms": min(r["p99_ms"] for r in runs),
+        "req_per_s": max(r["req_per_s"] for r in runs),
+    }
 
 
 async def run(url: str) -> dict[str, Any]:
@@ -112,7 +121,9 @@ async def run(url: str) -> dict[str, Any]:
                 runs[name].append(await measure(send, total, in_flight))
         b = {name: best(r) for name, r in runs.items()}
         results[mode] = {
-            "requests": total, "in_flight": in_flight, **b,
+            "requests": total,
+            "in_flight": in_flight,
+            **b,
             "overhead_p50": b["bus"]["p50_ms"] / b["raw"]["p50_ms"] - 1,
             "overhead_throughput": b["raw"]["req_per_s"] / b["bus"]["req_per_s"] - 1,
             "layer_overhead_p50": b["bus"]["p50_ms"] / b["raw_headers"]["p50_ms"] - 1,
@@ -149,8 +160,9 @@ def main() -> None:
             proc.terminate()
             proc.join(5)
             server.stop()
-    path = write_json("bus_rpc", {"benchmark": "bus_rpc", "results": results,
-                                  "targets": {"overhead_max": 0.20, "p99_ms_max": 2.0}})
+    path = write_json(
+        "bus_rpc", {"benchmark": "bus_rpc", "results": results, "targets": {"overhead_max": 0.20, "p99_ms_max": 2.0}}
+    )
     md = table(results)
     replace_section("bus_rpc", md)
     print(md)

@@ -23,8 +23,12 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "date": time.strftime("%Y-%m-%d")}
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
 
 
 def write_json(name: str, data: dict[str, Any]) -> Path:

@@ -28,9 +28,7 @@ def _add_process(process: str) -> Processor:
 def configure_logging(process: str, *, level: str = "info", fmt: LogFormat = "auto") -> None:
     """Configure structlog and route stdlib logging (nats, aiohttp) through it."""
     use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
-    renderer: Processor = (
-        structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer()
-    )
+    renderer: Processor = structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer()
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

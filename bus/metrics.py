@@ -15,24 +15,28 @@ SERVICE_REQUESTS = Counter(
     "voicepod_service_requests_total", "Requests received by a service endpoint.", ["service", "endpoint"]
 )
 SERVICE_ERRORS = Counter(
-    "voicepod_service_errors_total", "Error replies sent by a service endpoint, by code.",
+    "voicepod_service_errors_total",
+    "Error replies sent by a service endpoint, by code.",
     ["service", "endpoint", "code"],
 )
 SERVICE_DURATION = Histogram(
-    "voicepod_service_handler_duration_seconds", "Time from receiving a request to sending its reply.",
-    ["service", "endpoint"], buckets=LATENCY_BUCKETS,
+    "voicepod_service_handler_duration_seconds",
+    "Time from receiving a request to sending its reply.",
+    ["service", "endpoint"],
+    buckets=LATENCY_BUCKETS,
 )
-SERVICE_IN_FLIGHT = Gauge(
-    "voicepod_service_in_flight_requests", "Requests being handled right now.", ["service"]
-)
+SERVICE_IN_FLIGHT = Gauge("voicepod_service_in_flight_requests", "Requests being handled right now.", ["service"])
 
 CLIENT_REQUESTS = Counter(
-    "voicepod_bus_client_requests_total", "Requests sent through the bus client, by outcome.",
+    "voicepod_bus_client_requests_total",
+    "Requests sent through the bus client, by outcome.",
     ["endpoint", "outcome"],
 )
 CLIENT_DURATION = Histogram(
-    "voicepod_bus_client_request_duration_seconds", "Round trip of a bus request as the caller saw it.",
-    ["endpoint"], buckets=LATENCY_BUCKETS,
+    "voicepod_bus_client_request_duration_seconds",
+    "Round trip of a bus request as the caller saw it.",
+    ["endpoint"],
+    buckets=LATENCY_BUCKETS,
 )
 
 NATS_CONNECTED = Gauge("voicepod_nats_connected", "1 while this process is connected to NATS.")

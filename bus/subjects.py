@@ -19,8 +19,11 @@ GET_LEAD = Endpoint("crm_writer", CRM, "get_lead", crm_pb2.GetLeadRequest, crm_p
 # --- calendar -----------------------------------------------------------------
 CALENDAR = "voicepod.calendar"
 GET_AVAILABILITY = Endpoint(
-    "calendar", CALENDAR, "get_availability",
-    calendar_pb2.GetAvailabilityRequest, calendar_pb2.GetAvailabilityResponse,
+    "calendar",
+    CALENDAR,
+    "get_availability",
+    calendar_pb2.GetAvailabilityRequest,
+    calendar_pb2.GetAvailabilityResponse,
 )
 BOOK_SHOWING = Endpoint(
     "calendar", CALENDAR, "book_showing", calendar_pb2.BookShowingRequest, calendar_pb2.BookShowingResponse
@@ -29,8 +32,11 @@ CANCEL_BOOKING = Endpoint(
     "calendar", CALENDAR, "cancel_booking", calendar_pb2.CancelBookingRequest, calendar_pb2.CancelBookingResponse
 )
 RESCHEDULE_BOOKING = Endpoint(
-    "calendar", CALENDAR, "reschedule_booking",
-    calendar_pb2.RescheduleBookingRequest, calendar_pb2.RescheduleBookingResponse,
+    "calendar",
+    CALENDAR,
+    "reschedule_booking",
+    calendar_pb2.RescheduleBookingRequest,
+    calendar_pb2.RescheduleBookingResponse,
 )
 
 # --- mls_lookup ---------------------------------------------------------------
@@ -47,12 +53,14 @@ GET_SMS_STATUS = Endpoint("sms", SMS, "status", sms_pb2.GetSmsStatusRequest, sms
 
 # --- audit --------------------------------------------------------------------
 AUDIT = "voicepod.audit"
-GET_AUDIT_TRAIL = Endpoint(
-    "audit", AUDIT, "get_trail", audit_pb2.GetAuditTrailRequest, audit_pb2.GetAuditTrailResponse
-)
+GET_AUDIT_TRAIL = Endpoint("audit", AUDIT, "get_trail", audit_pb2.GetAuditTrailRequest, audit_pb2.GetAuditTrailResponse)
 VERIFY_AUDIT_CHAIN = Endpoint(
-    "audit", AUDIT, "verify_chain",
-    audit_pb2.VerifyAuditChainRequest, audit_pb2.VerifyAuditChainResponse, default_timeout=30.0,
+    "audit",
+    AUDIT,
+    "verify_chain",
+    audit_pb2.VerifyAuditChainRequest,
+    audit_pb2.VerifyAuditChainResponse,
+    default_timeout=30.0,
 )
 
 # --- transcript ---------------------------------------------------------------
@@ -61,8 +69,11 @@ GET_TRANSCRIPT = Endpoint(
     "transcript", TRANSCRIPT, "get", transcript_pb2.GetTranscriptRequest, transcript_pb2.GetTranscriptResponse
 )
 EXPORT_TRANSCRIPT = Endpoint(
-    "transcript", TRANSCRIPT, "export",
-    transcript_pb2.ExportTranscriptRequest, transcript_pb2.ExportTranscriptResponse,
+    "transcript",
+    TRANSCRIPT,
+    "export",
+    transcript_pb2.ExportTranscriptRequest,
+    transcript_pb2.ExportTranscriptResponse,
 )
 
 ALL_ENDPOINTS: tuple[Endpoint, ...] = (

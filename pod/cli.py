@@ -62,8 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="run the whole pod: nats-server, the six services and the gateway")
-    up.add_argument("--state-dir", default=os.environ.get("VOICEPOD_STATE_DIR", ".voicepod"),
-                    help="where NATS and the stores keep their data (default: ./.voicepod)")
+    up.add_argument(
+        "--state-dir",
+        default=os.environ.get("VOICEPOD_STATE_DIR", ".voicepod"),
+        help="where NATS and the stores keep their data (default: ./.voicepod)",
+    )
     up.add_argument("--host", default="127.0.0.1", help="gateway HTTP bind address (default: 127.0.0.1)")
     up.add_argument("--http-port", type=int, default=8080, help="gateway HTTP port, 0 for any free one")
     up.add_argument("--nats-url", default=None, help="use this NATS server instead of starting one")
@@ -73,10 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     service = commands.add_parser("service", help="run one service (what `up` starts six of)")
     service.add_argument("name", choices=SERVICE_NAMES)
-    service.add_argument("--ops-host", default=os.environ.get("VOICEPOD_OPS_HOST", "127.0.0.1"),
-                         help="bind address of /metrics, /healthz, /readyz")
-    service.add_argument("--ops-port", type=int, default=None,
-                         help="port of /metrics, /healthz, /readyz (default: the service's own)")
+    service.add_argument(
+        "--ops-host",
+        default=os.environ.get("VOICEPOD_OPS_HOST", "127.0.0.1"),
+        help="bind address of /metrics, /healthz, /readyz",
+    )
+    service.add_argument(
+        "--ops-port", type=int, default=None, help="port of /metrics, /healthz, /readyz (default: the service's own)"
+    )
     service.set_defaults(run=cmd_service)
 
     gateway = commands.add_parser("gateway", help="run the gateway (WebRTC, signaling, agent)")

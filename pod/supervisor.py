@@ -92,7 +92,9 @@ class Supervisor:
         for name in SERVICE_NAMES:
             ops_port = free_port()
             argv = [*_voicepod(), "service", name, "--ops-port", str(ops_port)]
-            self.services.append(Child(ChildSpec(name, argv, env, self._http_ok(f"http://127.0.0.1:{ops_port}/readyz"))))
+            self.services.append(
+                Child(ChildSpec(name, argv, env, self._http_ok(f"http://127.0.0.1:{ops_port}/readyz")))
+            )
         await asyncio.gather(*(self._launch(c) for c in self.services))
 
         argv = [*_voicepod(), "gateway", "--host", opts.http_host, "--port", str(http_port)]

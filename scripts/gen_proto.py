@@ -41,12 +41,12 @@ def generate(out: Path) -> None:
 
 
 def stale_files(expected: Path, actual: Path) -> list[str]:
-    names = {p.name for p in expected.iterdir()} | {
-        p.name for p in actual.glob("*.py*") if p.is_file()
-    }
+    names = {p.name for p in expected.iterdir()} | {p.name for p in actual.glob("*.py*") if p.is_file()}
     return sorted(
-        n for n in names
-        if not (expected / n).exists() or not (actual / n).exists()
+        n
+        for n in names
+        if not (expected / n).exists()
+        or not (actual / n).exists()
         or not filecmp.cmp(expected / n, actual / n, shallow=False)
     )
 

@@ -45,7 +45,7 @@ class StoreSettings:
         url = self.database_url
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix):]
+                return "postgresql+asyncpg://" + url[len(prefix) :]
         return url
 
 

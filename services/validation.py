@@ -35,5 +35,6 @@ def email(value: str, field: str = "email") -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise errors.BadRequest(f"{value!r} is not a valid e-mail address: {exc}", reason="invalid_email",
-                                field=field) from None
+        raise errors.BadRequest(
+            f"{value!r} is not a valid e-mail address: {exc}", reason="invalid_email", field=field
+        ) from None

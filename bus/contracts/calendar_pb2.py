@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avoicepod/v1/calendar.proto\x12\x0bvoicepod.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x01\n\x08TimeSlot\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\"\x8d\x02\n\x07\x42ooking\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x12\n\nlisting_id\x18\x02 \x01(\t\x12#\n\x04slot\x18\x03 \x01(\x0b\x32\x15.voicepod.v1.TimeSlot\x12\x0f\n\x07lead_id\x18\x04 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x05 \x01(\t\x12\x1a\n\x12\x63ontact_phone_e164\x18\x06 \x01(\t\x12*\n\x06status\x18\x07 \x01(\x0e\x32\x1a.voicepod.v1.BookingStatus\x12\x16\n\x0esource_call_id\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x0fSlotUnavailable\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12+\n\x0c\x61lternatives\x18\x02 \x03(\x0b\x32\x15.voicepod.v1.TimeSlot\"\x9b\x01\n\x16GetAvailabilityRequest\x12\x12\n\nlisting_id\x18\x01 \x01(\t\x12-\n\tfrom_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmax_slots\x18\x04 \x01(\x05\"R\n\x17GetAvailabilityResponse\x12$\n\x05slots\x18\x01 \x03(\x0b\x32\x15.voicepod.v1.TimeSlot\x12\x11\n\ttime_zone\x18\x02 \x01(\t\"\xd9\x01\n\x12\x42ookShowingRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\nlisting_id\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12\x0f\n\x07lead_id\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x06 \x01(\t\x12\x15\n\rcontact_phone\x18\x07 \x01(\t\x12\x16\n\x0esource_call_id\x18\x08 \x01(\t\"~\n\x13\x42ookShowingResponse\x12\'\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.voicepod.v1.BookingH\x00\x12\x33\n\x0bunavailable\x18\x02 \x01(\x0b\x32\x1c.voicepod.v1.SlotUnavailableH\x00\x42\t\n\x07outcome\":\n\x14\x43\x61ncelBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\">\n\x15\x43\x61ncelBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.voicepod.v1.Booking\"{\n\x18RescheduleBookingRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\nbooking_id\x18\x02 \x01(\t\x12\x32\n\x0enew_start_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x84\x01\n\x19RescheduleBookingResponse\x12\'\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.voicepod.v1.BookingH\x00\x12\x33\n\x0bunavailable\x18\x02 \x01(\x0b\x32\x1c.voicepod.v1.SlotUnavailableH\x00\x42\t\n\x07outcome*k\n\rBookingStatus\x12\x1e\n\x1a\x42OOKING_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x42OOKING_STATUS_CONFIRMED\x10\x01\x12\x1c\n\x18\x42OOKING_STATUS_CANCELLED\x10\x02\x32\xfd\x02\n\x0f\x43\x61lendarService\x12\\\n\x0fGetAvailability\x12#.voicepod.v1.GetAvailabilityRequest\x1a$.voicepod.v1.GetAvailabilityResponse\x12P\n\x0b\x42ookShowing\x12\x1f.voicepod.v1.BookShowingRequest\x1a .voicepod.v1.BookShowingResponse\x12V\n\rCancelBooking\x12!.voicepod.v1.CancelBookingRequest\x1a\".voicepod.v1.CancelBookingResponse\x12\x62\n\x11RescheduleBooking\x12%.voicepod.v1.RescheduleBookingRequest\x1a&.voicepod.v1.RescheduleBookingResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avoicepod/v1/calendar.proto\x12\x0bvoicepod.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x01\n\x08TimeSlot\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\"\x8d\x02\n\x07\x42ooking\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x12\n\nlisting_id\x18\x02 \x01(\t\x12#\n\x04slot\x18\x03 \x01(\x0b\x32\x15.voicepod.v1.TimeSlot\x12\x0f\n\x07lead_id\x18\x04 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x05 \x01(\t\x12\x1a\n\x12\x63ontact_phone_e164\x18\x06 \x01(\t\x12*\n\x06status\x18\x07 \x01(\x0e\x32\x1a.voicepod.v1.BookingStatus\x12\x16\n\x0esource_call_id\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x0fSlotUnavailable\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12+\n\x0c\x61lternatives\x18\x02 \x03(\x0b\x32\x15.voicepod.v1.TimeSlot\"\xc0\x01\n\x16GetAvailabilityRequest\x12\x12\n\nlisting_id\x18\x01 \x01(\t\x12-\n\tfrom_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmax_slots\x18\x04 \x01(\x05\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x06 \x01(\t\"R\n\x17GetAvailabilityResponse\x12$\n\x05slots\x18\x01 \x03(\x0b\x32\x15.voicepod.v1.TimeSlot\x12\x11\n\ttime_zone\x18\x02 \x01(\t\"\xec\x01\n\x12\x42ookShowingRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\nlisting_id\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12\x0f\n\x07lead_id\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x06 \x01(\t\x12\x15\n\rcontact_phone\x18\x07 \x01(\t\x12\x16\n\x0esource_call_id\x18\x08 \x01(\t\x12\x11\n\ttime_zone\x18\t \x01(\t\"~\n\x13\x42ookShowingResponse\x12\'\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.voicepod.v1.BookingH\x00\x12\x33\n\x0bunavailable\x18\x02 \x01(\x0b\x32\x1c.voicepod.v1.SlotUnavailableH\x00\x42\t\n\x07outcome\":\n\x14\x43\x61ncelBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\">\n\x15\x43\x61ncelBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.voicepod.v1.Booking\"{\n\x18RescheduleBookingRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\nbooking_id\x18\x02 \x01(\t\x12\x32\n\x0enew_start_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x84\x01\n\x19RescheduleBookingResponse\x12\'\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.voicepod.v1.BookingH\x00\x12\x33\n\x0bunavailable\x18\x02 \x01(\x0b\x32\x1c.voicepod.v1.SlotUnavailableH\x00\x42\t\n\x07outcome*k\n\rBookingStatus\x12\x1e\n\x1a\x42OOKING_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x42OOKING_STATUS_CONFIRMED\x10\x01\x12\x1c\n\x18\x42OOKING_STATUS_CANCELLED\x10\x02\x32\xfd\x02\n\x0f\x43\x61lendarService\x12\\\n\x0fGetAvailability\x12#.voicepod.v1.GetAvailabilityRequest\x1a$.voicepod.v1.GetAvailabilityResponse\x12P\n\x0b\x42ookShowing\x12\x1f.voicepod.v1.BookShowingRequest\x1a .voicepod.v1.BookShowingResponse\x12V\n\rCancelBooking\x12!.voicepod.v1.CancelBookingRequest\x1a\".voicepod.v1.CancelBookingResponse\x12\x62\n\x11RescheduleBooking\x12%.voicepod.v1.RescheduleBookingRequest\x1a&.voicepod.v1.RescheduleBookingResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'voicepod.v1.calendar_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BOOKINGSTATUS']._serialized_start=1546
-  _globals['_BOOKINGSTATUS']._serialized_end=1653
+  _globals['_BOOKINGSTATUS']._serialized_start=1602
+  _globals['_BOOKINGSTATUS']._serialized_end=1709
   _globals['_TIMESLOT']._serialized_start=77
   _globals['_TIMESLOT']._serialized_end=218
   _globals['_BOOKING']._serialized_start=221
@@ -41,21 +41,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SLOTUNAVAILABLE']._serialized_start=492
   _globals['_SLOTUNAVAILABLE']._serialized_end=570
   _globals['_GETAVAILABILITYREQUEST']._serialized_start=573
-  _globals['_GETAVAILABILITYREQUEST']._serialized_end=728
-  _globals['_GETAVAILABILITYRESPONSE']._serialized_start=730
-  _globals['_GETAVAILABILITYRESPONSE']._serialized_end=812
-  _globals['_BOOKSHOWINGREQUEST']._serialized_start=815
-  _globals['_BOOKSHOWINGREQUEST']._serialized_end=1032
-  _globals['_BOOKSHOWINGRESPONSE']._serialized_start=1034
-  _globals['_BOOKSHOWINGRESPONSE']._serialized_end=1160
-  _globals['_CANCELBOOKINGREQUEST']._serialized_start=1162
-  _globals['_CANCELBOOKINGREQUEST']._serialized_end=1220
-  _globals['_CANCELBOOKINGRESPONSE']._serialized_start=1222
-  _globals['_CANCELBOOKINGRESPONSE']._serialized_end=1284
-  _globals['_RESCHEDULEBOOKINGREQUEST']._serialized_start=1286
-  _globals['_RESCHEDULEBOOKINGREQUEST']._serialized_end=1409
-  _globals['_RESCHEDULEBOOKINGRESPONSE']._serialized_start=1412
-  _globals['_RESCHEDULEBOOKINGRESPONSE']._serialized_end=1544
-  _globals['_CALENDARSERVICE']._serialized_start=1656
-  _globals['_CALENDARSERVICE']._serialized_end=2037
+  _globals['_GETAVAILABILITYREQUEST']._serialized_end=765
+  _globals['_GETAVAILABILITYRESPONSE']._serialized_start=767
+  _globals['_GETAVAILABILITYRESPONSE']._serialized_end=849
+  _globals['_BOOKSHOWINGREQUEST']._serialized_start=852
+  _globals['_BOOKSHOWINGREQUEST']._serialized_end=1088
+  _globals['_BOOKSHOWINGRESPONSE']._serialized_start=1090
+  _globals['_BOOKSHOWINGRESPONSE']._serialized_end=1216
+  _globals['_CANCELBOOKINGREQUEST']._serialized_start=1218
+  _globals['_CANCELBOOKINGREQUEST']._serialized_end=1276
+  _globals['_CANCELBOOKINGRESPONSE']._serialized_start=1278
+  _globals['_CANCELBOOKINGRESPONSE']._serialized_end=1340
+  _globals['_RESCHEDULEBOOKINGREQUEST']._serialized_start=1342
+  _globals['_RESCHEDULEBOOKINGREQUEST']._serialized_end=1465
+  _globals['_RESCHEDULEBOOKINGRESPONSE']._serialized_start=1468
+  _globals['_RESCHEDULEBOOKINGRESPONSE']._serialized_end=1600
+  _globals['_CALENDARSERVICE']._serialized_start=1712
+  _globals['_CALENDARSERVICE']._serialized_end=2093
 # @@protoc_insertion_point(module_scope)

@@ -62,16 +62,20 @@ class SlotUnavailable(_message.Message):
     def __init__(self, reason: _Optional[str] = ..., alternatives: _Optional[_Iterable[_Union[TimeSlot, _Mapping]]] = ...) -> None: ...
 
 class GetAvailabilityRequest(_message.Message):
-    __slots__ = ("listing_id", "from_time", "to_time", "max_slots")
+    __slots__ = ("listing_id", "from_time", "to_time", "max_slots", "time_zone", "agent_id")
     LISTING_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_TIME_FIELD_NUMBER: _ClassVar[int]
     TO_TIME_FIELD_NUMBER: _ClassVar[int]
     MAX_SLOTS_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     listing_id: str
     from_time: _timestamp_pb2.Timestamp
     to_time: _timestamp_pb2.Timestamp
     max_slots: int
-    def __init__(self, listing_id: _Optional[str] = ..., from_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_slots: _Optional[int] = ...) -> None: ...
+    time_zone: str
+    agent_id: str
+    def __init__(self, listing_id: _Optional[str] = ..., from_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_slots: _Optional[int] = ..., time_zone: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
 
 class GetAvailabilityResponse(_message.Message):
     __slots__ = ("slots", "time_zone")
@@ -82,7 +86,7 @@ class GetAvailabilityResponse(_message.Message):
     def __init__(self, slots: _Optional[_Iterable[_Union[TimeSlot, _Mapping]]] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class BookShowingRequest(_message.Message):
-    __slots__ = ("idempotency_key", "listing_id", "start_time", "agent_id", "lead_id", "contact_name", "contact_phone", "source_call_id")
+    __slots__ = ("idempotency_key", "listing_id", "start_time", "agent_id", "lead_id", "contact_name", "contact_phone", "source_call_id", "time_zone")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LISTING_ID_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +95,7 @@ class BookShowingRequest(_message.Message):
     CONTACT_NAME_FIELD_NUMBER: _ClassVar[int]
     CONTACT_PHONE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     listing_id: str
     start_time: _timestamp_pb2.Timestamp
@@ -99,7 +104,8 @@ class BookShowingRequest(_message.Message):
     contact_name: str
     contact_phone: str
     source_call_id: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., listing_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., contact_name: _Optional[str] = ..., contact_phone: _Optional[str] = ..., source_call_id: _Optional[str] = ...) -> None: ...
+    time_zone: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., listing_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., contact_name: _Optional[str] = ..., contact_phone: _Optional[str] = ..., source_call_id: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class BookShowingResponse(_message.Message):
     __slots__ = ("booking", "unavailable")

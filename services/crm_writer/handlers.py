@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy.exc import IntegrityError
 
 from bus import errors
 from bus.contracts import crm_pb2
 from bus.service import RequestContext
-from services import phone, validation
+from services import idempotency, phone, validation
 from services.crm_writer.store import IdempotencyKeyRow, LeadRow, LeadStore
 from services.timestamps import to_proto, utc_now
 
 
 def lead_to_proto(row: LeadRow) -> crm_pb2.Lead:
     return crm_pb2.Lead(
-        lead_id=row.lead_id, name=row.name, phone_e164=row.phone_e164, email=row.email,
-        interest=row.interest, budget_usd=row.budget_usd, notes=row.notes, source_call_id=row.source_call_id,
-        created_at=to_proto(row.created_at), updated_at=to_proto(row.updated_at),
+        lead_id=row.lead_id,
+        name=row.name,
+        phone_e164=row.phone_e164,
+        email=row.email,
+        interest=row.interest,
+        budget_usd=row.budget_usd,
+        notes=row.notes,
+        source_call_id=row.source_call_id,
+        created_at=to_proto(row.created_at),
+        updated_at=to_proto(row.updated_at),
     )
 
 
@@ -37,23 +42,21 @@ class CrmHandlers:
             "notes": validation.bounded(req.notes, "notes", 4000),
             "source_call_id": validation.bounded(req.source_call_id, "source_call_id", 100),
         }
-        digest = hashlib.sha256(req.SerializeToString(deterministic=True)).hexdigest()
         # A concurrent request with the same key or phone can win the insert; the retry then sees its row.
         for _attempt in range(3):
             try:
-                return await self._upsert_once(key, digest, fields)
+                return await self._upsert_once(key, req, fields)
             except IntegrityError:
                 continue
         raise errors.Conflict("the lead changed concurrently; retry", reason="concurrent_update")
 
-    async def _upsert_once(self, key: str, digest: str, fields: dict[str, object]) -> crm_pb2.UpsertLeadResponse:
+    async def _upsert_once(
+        self, key: str, req: crm_pb2.UpsertLeadRequest, fields: dict[str, object]
+    ) -> crm_pb2.UpsertLeadResponse:
         async with self.store.sessions.begin() as session:
-            seen = await self.store.idempotency_key(session, key)
+            seen = await idempotency.replay(session, IdempotencyKeyRow, key, req, crm_pb2.UpsertLeadResponse)
             if seen is not None:
-                if seen.request_sha256 != digest:
-                    raise errors.Conflict("idempotency_key was already used for a different request",
-                                          reason="idempotency_key_reused", field="idempotency_key")
-                return crm_pb2.UpsertLeadResponse.FromString(seen.response)
+                return seen
             now = utc_now()
             lead = await self.store.lead_by_phone(session, str(fields["phone_e164"]))
             created = lead is None
@@ -68,8 +71,7 @@ class CrmHandlers:
                 lead.updated_at = now
             await session.flush()
             reply = crm_pb2.UpsertLeadResponse(lead=lead_to_proto(lead), created=created)
-            session.add(IdempotencyKeyRow(key=key, request_sha256=digest, response=reply.SerializeToString(),
-                                          created_at=now))
+            idempotency.remember(session, IdempotencyKeyRow, key, req, reply)
         return reply
 
     async def get_lead(self, req: crm_pb2.GetLeadRequest, _: RequestContext) -> crm_pb2.GetLeadResponse:

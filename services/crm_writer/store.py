@@ -43,10 +43,6 @@ class LeadStore:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     @staticmethod
-    async def idempotency_key(session: AsyncSession, key: str) -> IdempotencyKeyRow | None:
-        return await session.get(IdempotencyKeyRow, key)
-
-    @staticmethod
     async def lead_by_phone(session: AsyncSession, phone_e164: str) -> LeadRow | None:
         return (await session.execute(select(LeadRow).where(LeadRow.phone_e164 == phone_e164))).scalar_one_or_none()
 

@@ -18,8 +18,9 @@ async def running(
     definition: ServiceDefinition, nc: NATS, settings: BusSettings | None = None
 ) -> AsyncIterator[ServiceRuntime]:
     async with definition.lifespan(ServiceEnv(nc, settings or BusSettings())) as routes:
-        runtime = ServiceRuntime(nc, name=definition.name, version=definition.version,
-                                 description=definition.description, routes=routes)
+        runtime = ServiceRuntime(
+            nc, name=definition.name, version=definition.version, description=definition.description, routes=routes
+        )
         await runtime.start()
         try:
             yield runtime

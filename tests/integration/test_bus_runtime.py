@@ -37,7 +37,7 @@ async def test_round_trip_returns_typed_reply(nc: NATS) -> None:
         reply = await BusClient(nc).call(UPSERT, crm_pb2.UpsertLeadRequest(name="ada"), timeout=2, call_id="call-7")
     assert isinstance(reply, crm_pb2.UpsertLeadResponse)
     assert reply.lead.name == "ADA" and reply.created
-    (req, ctx), = handler.calls
+    ((req, ctx),) = handler.calls
     assert req.name == "ada"
     assert ctx.call_id == "call-7" and len(ctx.request_id) >= 13
     assert ctx.deadline is not None and 0 < ctx.deadline.remaining() <= 2
@@ -48,8 +48,10 @@ async def test_expired_deadline_is_504_and_handler_never_runs(nc: NATS) -> None:
     async with serving(nc, "crm_writer", [route(UPSERT, handler)]):
         past = str(int(time.time() * 1000) - 1)
         msg = await nc.request(
-            UPSERT.subject, crm_pb2.UpsertLeadRequest(name="x").SerializeToString(),
-            timeout=2, headers={headers.DEADLINE: past},
+            UPSERT.subject,
+            crm_pb2.UpsertLeadRequest(name="x").SerializeToString(),
+            timeout=2,
+            headers={headers.DEADLINE: past},
         )
         with pytest.raises(errors.DeadlineExceeded):
             # The client itself refuses to send what is already late.
@@ -215,15 +217,21 @@ async def test_metrics_count_requests_errors_and_latency(nc: NATS) -> None:
     def sample(name: str, **extra: str) -> float:
         return REGISTRY.get_sample_value(name, {**labels, **extra}) or 0.0
 
-    before = (sample("voicepod_service_requests_total"), sample("voicepod_service_errors_total", code="400"),
-              sample("voicepod_service_handler_duration_seconds_count"))
+    before = (
+        sample("voicepod_service_requests_total"),
+        sample("voicepod_service_errors_total", code="400"),
+        sample("voicepod_service_handler_duration_seconds_count"),
+    )
     async with serving(nc, "crm_writer", [route(UPSERT, Recorder())]):
         client = BusClient(nc)
         for _ in range(3):
             await client.call(UPSERT, crm_pb2.UpsertLeadRequest(), timeout=2)
         await nc.request(UPSERT.subject, b"\xff", timeout=2)
-    after = (sample("voicepod_service_requests_total"), sample("voicepod_service_errors_total", code="400"),
-             sample("voicepod_service_handler_duration_seconds_count"))
+    after = (
+        sample("voicepod_service_requests_total"),
+        sample("voicepod_service_errors_total", code="400"),
+        sample("voicepod_service_handler_duration_seconds_count"),
+    )
     assert [a - b for a, b in zip(after, before, strict=True)] == [4, 1, 4]
 
 
@@ -232,7 +240,10 @@ async def test_runtime_refuses_routes_of_another_service(nc: NATS) -> None:
 
     with pytest.raises(ValueError, match="belongs to sms"):
         ServiceRuntime(
-            nc, name="crm_writer", version="1.0.0", description="",
+            nc,
+            name="crm_writer",
+            version="1.0.0",
+            description="",
             routes=[route(subjects.SEND_SMS, Recorder())],  # type: ignore[arg-type]
         )
 
@@ -244,6 +255,7 @@ async def test_handler_logs_carry_service_endpoint_call_and_request_ids(nc: NATS
     capture = LogCapture()
     structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
     try:
+
         async def chatty(req: crm_pb2.UpsertLeadRequest, ctx: RequestContext) -> crm_pb2.UpsertLeadResponse:
             structlog.get_logger().info("writing_lead")
             return crm_pb2.UpsertLeadResponse()

@@ -72,8 +72,17 @@ async def pod(tmp_path: Path) -> AsyncIterator[Pod]:
     env = {**os.environ, "VOICEPOD_LOG_FORMAT": "json"}
     env.pop("NATS_URL", None)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pod.cli", "up", "--http-port", "0", "--state-dir", str(tmp_path / "state"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
+        sys.executable,
+        "-m",
+        "pod.cli",
+        "up",
+        "--http-port",
+        "0",
+        "--state-dir",
+        str(tmp_path / "state"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=env,
     )
     assert process.stdout is not None
     banner: list[str] = []
@@ -130,7 +139,8 @@ async def test_a_crashed_service_is_restarted(pod: Pod) -> None:
     try:
         first = json.loads((await nc.request("$SRV.PING.sms", b"", timeout=5)).data)["id"]
         sms_pid = next(
-            pid for pid in descendants(pod.process.pid)
+            pid
+            for pid in descendants(pod.process.pid)
             if b"sms" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         )
         os.kill(sms_pid, signal.SIGKILL)

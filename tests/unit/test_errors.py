@@ -8,8 +8,15 @@ from bus.contracts import common_pb2
 
 @pytest.mark.parametrize(
     ("code", "cls"),
-    [(400, errors.BadRequest), (404, errors.NotFound), (409, errors.Conflict), (500, errors.InternalError),
-     (501, errors.NotImplementedYet), (503, errors.Unavailable), (504, errors.DeadlineExceeded)],
+    [
+        (400, errors.BadRequest),
+        (404, errors.NotFound),
+        (409, errors.Conflict),
+        (500, errors.InternalError),
+        (501, errors.NotImplementedYet),
+        (503, errors.Unavailable),
+        (504, errors.DeadlineExceeded),
+    ],
 )
 def test_reply_codes_rebuild_their_typed_error(code: int, cls: type[errors.ServiceError]) -> None:
     exc = errors.from_reply(code, common_pb2.Error(code=code, message="m", reason="r", field="f"))

@@ -23,9 +23,19 @@ def upsert(key: str, **fields: object) -> crm_pb2.UpsertLeadRequest:
 async def test_upsert_normalises_and_reads_back(nc: NATS) -> None:
     bus = BusClient(nc)
     async with running(DEFINITION, nc):
-        made = await bus.call(subjects.UPSERT_LEAD, upsert(
-            "k1", name="Ada Lovelace", phone="(512) 555-0134", email="Ada@Example.COM",
-            interest="3 bed in Austin", budget_usd=650_000, source_call_id="call-1"), timeout=5)
+        made = await bus.call(
+            subjects.UPSERT_LEAD,
+            upsert(
+                "k1",
+                name="Ada Lovelace",
+                phone="(512) 555-0134",
+                email="Ada@Example.COM",
+                interest="3 bed in Austin",
+                budget_usd=650_000,
+                source_call_id="call-1",
+            ),
+            timeout=5,
+        )
         by_phone = await bus.call(subjects.GET_LEAD, crm_pb2.GetLeadRequest(phone="+1 512-555-0134"), timeout=5)
         by_id = await bus.call(subjects.GET_LEAD, crm_pb2.GetLeadRequest(lead_id=made.lead.lead_id), timeout=5)
     assert made.created
@@ -41,8 +51,9 @@ async def test_same_key_twice_writes_once_and_returns_the_same_result(nc: NATS) 
         first = await bus.call(subjects.UPSERT_LEAD, req, timeout=5)
         replies = await asyncio.gather(*(bus.call(subjects.UPSERT_LEAD, req, timeout=10) for _ in range(10)))
         # The same phone under a new key updates that one lead rather than adding one.
-        later = await bus.call(subjects.UPSERT_LEAD, upsert("other", phone="512 555 0135", notes="prefers mornings"),
-                               timeout=5)
+        later = await bus.call(
+            subjects.UPSERT_LEAD, upsert("other", phone="512 555 0135", notes="prefers mornings"), timeout=5
+        )
     assert all(r == first for r in replies)
     assert later.created is False and later.lead.lead_id == first.lead.lead_id
     assert later.lead.name == "Bo" and later.lead.notes == "prefers mornings"
