@@ -1,16 +1,3 @@
 """The six NATS services. Each is a folder with its handlers and store; the bus
-runtime (bus.runner) does everything they have in common."""
-
-from __future__ import annotations
-
-from bus.runner import ServiceDefinition
-from services.audit.service import DEFINITION as AUDIT
-from services.calendar.service import DEFINITION as CALENDAR
-from services.crm_writer.service import DEFINITION as CRM_WRITER
-from services.mls_lookup.service import DEFINITION as MLS_LOOKUP
-from services.sms.service import DEFINITION as SMS
-from services.transcript.service import DEFINITION as TRANSCRIPT
-
-DEFINITIONS: dict[str, ServiceDefinition] = {
-    d.name: d for d in (CRM_WRITER, CALENDAR, MLS_LOOKUP, SMS, AUDIT, TRANSCRIPT)
-}
+runtime (bus.runner) does everything they have in common. `services.registry`
+lists them; shared helpers (storage, validation, idempotency, phone) sit here."""

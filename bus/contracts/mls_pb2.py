@@ -26,29 +26,29 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from bus.contracts import common_pb2 as voicepod_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15voicepod/v1/mls.proto\x12\x0bvoicepod.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18voicepod/v1/common.proto\"Q\n\x0cListingAgent\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nphone_e164\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\"\xac\x03\n\x07Listing\x12\x0e\n\x06mls_id\x18\x01 \x01(\t\x12+\n\x07\x61\x64\x64ress\x18\x02 \x01(\x0b\x32\x1a.voicepod.v1.PostalAddress\x12\x11\n\tprice_usd\x18\x03 \x01(\x03\x12\x10\n\x08\x62\x65\x64rooms\x18\x04 \x01(\x05\x12\x11\n\tbathrooms\x18\x05 \x01(\x01\x12\x13\n\x0bsquare_feet\x18\x06 \x01(\x05\x12\x30\n\rproperty_type\x18\x07 \x01(\x0e\x32\x19.voicepod.v1.PropertyType\x12*\n\x06status\x18\x08 \x01(\x0e\x32\x1a.voicepod.v1.ListingStatus\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t\x12\x10\n\x08\x66\x65\x61tures\x18\n \x03(\t\x12\x12\n\nphoto_urls\x18\x0b \x03(\t\x12(\n\x05\x61gent\x18\x0c \x01(\x0b\x32\x19.voicepod.v1.ListingAgent\x12\x12\n\nyear_built\x18\r \x01(\x05\x12-\n\tlisted_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x0f \x01(\t\"\xef\x01\n\x15SearchListingsRequest\x12\x0c\n\x04\x63ity\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x15\n\rmin_price_usd\x18\x03 \x01(\x03\x12\x15\n\rmax_price_usd\x18\x04 \x01(\x03\x12\x14\n\x0cmin_bedrooms\x18\x05 \x01(\x05\x12\x15\n\rmin_bathrooms\x18\x06 \x01(\x01\x12\x31\n\x0eproperty_types\x18\x07 \x03(\x0e\x32\x19.voicepod.v1.PropertyType\x12\x0c\n\x04text\x18\x08 \x01(\t\x12\r\n\x05limit\x18\t \x01(\x05\x12\x0e\n\x06offset\x18\n \x01(\x05\"U\n\x16SearchListingsResponse\x12&\n\x08listings\x18\x01 \x03(\x0b\x32\x14.voicepod.v1.Listing\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\"?\n\x11GetListingRequest\x12\x10\n\x06mls_id\x18\x01 \x01(\tH\x00\x12\x11\n\x07\x61\x64\x64ress\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\";\n\x12GetListingResponse\x12%\n\x07listing\x18\x01 \x01(\x0b\x32\x14.voicepod.v1.Listing*\xbc\x01\n\x0cPropertyType\x12\x1d\n\x19PROPERTY_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPROPERTY_TYPE_SINGLE_FAMILY\x10\x01\x12\x17\n\x13PROPERTY_TYPE_CONDO\x10\x02\x12\x1b\n\x17PROPERTY_TYPE_TOWNHOUSE\x10\x03\x12\x1e\n\x1aPROPERTY_TYPE_MULTI_FAMILY\x10\x04\x12\x16\n\x12PROPERTY_TYPE_LAND\x10\x05*\x7f\n\rListingStatus\x12\x1e\n\x1aLISTING_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15LISTING_STATUS_ACTIVE\x10\x01\x12\x1a\n\x16LISTING_STATUS_PENDING\x10\x02\x12\x17\n\x13LISTING_STATUS_SOLD\x10\x03\x32\xbc\x01\n\x10MlsLookupService\x12Y\n\x0eSearchListings\x12\".voicepod.v1.SearchListingsRequest\x1a#.voicepod.v1.SearchListingsResponse\x12M\n\nGetListing\x12\x1e.voicepod.v1.GetListingRequest\x1a\x1f.voicepod.v1.GetListingResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15voicepod/v1/mls.proto\x12\x0bvoicepod.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18voicepod/v1/common.proto\"Q\n\x0cListingAgent\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nphone_e164\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\"\xac\x03\n\x07Listing\x12\x0e\n\x06mls_id\x18\x01 \x01(\t\x12+\n\x07\x61\x64\x64ress\x18\x02 \x01(\x0b\x32\x1a.voicepod.v1.PostalAddress\x12\x11\n\tprice_usd\x18\x03 \x01(\x03\x12\x10\n\x08\x62\x65\x64rooms\x18\x04 \x01(\x05\x12\x11\n\tbathrooms\x18\x05 \x01(\x01\x12\x13\n\x0bsquare_feet\x18\x06 \x01(\x05\x12\x30\n\rproperty_type\x18\x07 \x01(\x0e\x32\x19.voicepod.v1.PropertyType\x12*\n\x06status\x18\x08 \x01(\x0e\x32\x1a.voicepod.v1.ListingStatus\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t\x12\x10\n\x08\x66\x65\x61tures\x18\n \x03(\t\x12\x12\n\nphoto_urls\x18\x0b \x03(\t\x12(\n\x05\x61gent\x18\x0c \x01(\x0b\x32\x19.voicepod.v1.ListingAgent\x12\x12\n\nyear_built\x18\r \x01(\x05\x12-\n\tlisted_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x0f \x01(\t\"\x9d\x02\n\x15SearchListingsRequest\x12\x0c\n\x04\x63ity\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x15\n\rmin_price_usd\x18\x03 \x01(\x03\x12\x15\n\rmax_price_usd\x18\x04 \x01(\x03\x12\x14\n\x0cmin_bedrooms\x18\x05 \x01(\x05\x12\x15\n\rmin_bathrooms\x18\x06 \x01(\x01\x12\x31\n\x0eproperty_types\x18\x07 \x03(\x0e\x32\x19.voicepod.v1.PropertyType\x12\x0c\n\x04text\x18\x08 \x01(\t\x12\r\n\x05limit\x18\t \x01(\x05\x12\x0e\n\x06offset\x18\n \x01(\x05\x12,\n\x08statuses\x18\x0b \x03(\x0e\x32\x1a.voicepod.v1.ListingStatus\"U\n\x16SearchListingsResponse\x12&\n\x08listings\x18\x01 \x03(\x0b\x32\x14.voicepod.v1.Listing\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\"?\n\x11GetListingRequest\x12\x10\n\x06mls_id\x18\x01 \x01(\tH\x00\x12\x11\n\x07\x61\x64\x64ress\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\";\n\x12GetListingResponse\x12%\n\x07listing\x18\x01 \x01(\x0b\x32\x14.voicepod.v1.Listing*\xbc\x01\n\x0cPropertyType\x12\x1d\n\x19PROPERTY_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPROPERTY_TYPE_SINGLE_FAMILY\x10\x01\x12\x17\n\x13PROPERTY_TYPE_CONDO\x10\x02\x12\x1b\n\x17PROPERTY_TYPE_TOWNHOUSE\x10\x03\x12\x1e\n\x1aPROPERTY_TYPE_MULTI_FAMILY\x10\x04\x12\x16\n\x12PROPERTY_TYPE_LAND\x10\x05*\x7f\n\rListingStatus\x12\x1e\n\x1aLISTING_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15LISTING_STATUS_ACTIVE\x10\x01\x12\x1a\n\x16LISTING_STATUS_PENDING\x10\x02\x12\x17\n\x13LISTING_STATUS_SOLD\x10\x03\x32\xbc\x01\n\x10MlsLookupService\x12Y\n\x0eSearchListings\x12\".voicepod.v1.SearchListingsRequest\x1a#.voicepod.v1.SearchListingsResponse\x12M\n\nGetListing\x12\x1e.voicepod.v1.GetListingRequest\x1a\x1f.voicepod.v1.GetListingResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'voicepod.v1.mls_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PROPERTYTYPE']._serialized_start=1067
-  _globals['_PROPERTYTYPE']._serialized_end=1255
-  _globals['_LISTINGSTATUS']._serialized_start=1257
-  _globals['_LISTINGSTATUS']._serialized_end=1384
+  _globals['_PROPERTYTYPE']._serialized_start=1113
+  _globals['_PROPERTYTYPE']._serialized_end=1301
+  _globals['_LISTINGSTATUS']._serialized_start=1303
+  _globals['_LISTINGSTATUS']._serialized_end=1430
   _globals['_LISTINGAGENT']._serialized_start=97
   _globals['_LISTINGAGENT']._serialized_end=178
   _globals['_LISTING']._serialized_start=181
   _globals['_LISTING']._serialized_end=609
   _globals['_SEARCHLISTINGSREQUEST']._serialized_start=612
-  _globals['_SEARCHLISTINGSREQUEST']._serialized_end=851
-  _globals['_SEARCHLISTINGSRESPONSE']._serialized_start=853
-  _globals['_SEARCHLISTINGSRESPONSE']._serialized_end=938
-  _globals['_GETLISTINGREQUEST']._serialized_start=940
-  _globals['_GETLISTINGREQUEST']._serialized_end=1003
-  _globals['_GETLISTINGRESPONSE']._serialized_start=1005
-  _globals['_GETLISTINGRESPONSE']._serialized_end=1064
-  _globals['_MLSLOOKUPSERVICE']._serialized_start=1387
-  _globals['_MLSLOOKUPSERVICE']._serialized_end=1575
+  _globals['_SEARCHLISTINGSREQUEST']._serialized_end=897
+  _globals['_SEARCHLISTINGSRESPONSE']._serialized_start=899
+  _globals['_SEARCHLISTINGSRESPONSE']._serialized_end=984
+  _globals['_GETLISTINGREQUEST']._serialized_start=986
+  _globals['_GETLISTINGREQUEST']._serialized_end=1049
+  _globals['_GETLISTINGRESPONSE']._serialized_start=1051
+  _globals['_GETLISTINGRESPONSE']._serialized_end=1110
+  _globals['_MLSLOOKUPSERVICE']._serialized_start=1433
+  _globals['_MLSLOOKUPSERVICE']._serialized_end=1621
 # @@protoc_insertion_point(module_scope)

@@ -84,7 +84,7 @@ class Listing(_message.Message):
     def __init__(self, mls_id: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.PostalAddress, _Mapping]] = ..., price_usd: _Optional[int] = ..., bedrooms: _Optional[int] = ..., bathrooms: _Optional[float] = ..., square_feet: _Optional[int] = ..., property_type: _Optional[_Union[PropertyType, str]] = ..., status: _Optional[_Union[ListingStatus, str]] = ..., description: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ..., photo_urls: _Optional[_Iterable[str]] = ..., agent: _Optional[_Union[ListingAgent, _Mapping]] = ..., year_built: _Optional[int] = ..., listed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class SearchListingsRequest(_message.Message):
-    __slots__ = ("city", "state", "min_price_usd", "max_price_usd", "min_bedrooms", "min_bathrooms", "property_types", "text", "limit", "offset")
+    __slots__ = ("city", "state", "min_price_usd", "max_price_usd", "min_bedrooms", "min_bathrooms", "property_types", "text", "limit", "offset", "statuses")
     CITY_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     MIN_PRICE_USD_FIELD_NUMBER: _ClassVar[int]
@@ -95,6 +95,7 @@ class SearchListingsRequest(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
     city: str
     state: str
     min_price_usd: int
@@ -105,7 +106,8 @@ class SearchListingsRequest(_message.Message):
     text: str
     limit: int
     offset: int
-    def __init__(self, city: _Optional[str] = ..., state: _Optional[str] = ..., min_price_usd: _Optional[int] = ..., max_price_usd: _Optional[int] = ..., min_bedrooms: _Optional[int] = ..., min_bathrooms: _Optional[float] = ..., property_types: _Optional[_Iterable[_Union[PropertyType, str]]] = ..., text: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    statuses: _containers.RepeatedScalarFieldContainer[ListingStatus]
+    def __init__(self, city: _Optional[str] = ..., state: _Optional[str] = ..., min_price_usd: _Optional[int] = ..., max_price_usd: _Optional[int] = ..., min_bedrooms: _Optional[int] = ..., min_bathrooms: _Optional[float] = ..., property_types: _Optional[_Iterable[_Union[PropertyType, str]]] = ..., text: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., statuses: _Optional[_Iterable[_Union[ListingStatus, str]]] = ...) -> None: ...
 
 class SearchListingsResponse(_message.Message):
     __slots__ = ("listings", "total_count")
