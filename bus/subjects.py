@@ -50,6 +50,7 @@ GET_LISTING = Endpoint("mls_lookup", MLS, "get_listing", mls_pb2.GetListingReque
 SMS = "voicepod.sms"
 SEND_SMS = Endpoint("sms", SMS, "send", sms_pb2.SendSmsRequest, sms_pb2.SendSmsResponse)
 GET_SMS_STATUS = Endpoint("sms", SMS, "status", sms_pb2.GetSmsStatusRequest, sms_pb2.GetSmsStatusResponse)
+SET_SMS_OPT_OUT = Endpoint("sms", SMS, "set_opt_out", sms_pb2.SetSmsOptOutRequest, sms_pb2.SetSmsOptOutResponse)
 
 # --- audit --------------------------------------------------------------------
 AUDIT = "voicepod.audit"
@@ -80,7 +81,7 @@ ALL_ENDPOINTS: tuple[Endpoint, ...] = (
     UPSERT_LEAD, GET_LEAD,
     GET_AVAILABILITY, BOOK_SHOWING, CANCEL_BOOKING, RESCHEDULE_BOOKING,
     SEARCH_LISTINGS, GET_LISTING,
-    SEND_SMS, GET_SMS_STATUS,
+    SEND_SMS, GET_SMS_STATUS, SET_SMS_OPT_OUT,
     GET_AUDIT_TRAIL, VERIFY_AUDIT_CHAIN,
     GET_TRANSCRIPT, EXPORT_TRANSCRIPT,
 )  # fmt: skip

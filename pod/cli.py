@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bus.logging import configure_logging
 from bus.settings import BusSettings
+from pod import store_commands
 
 
 def _log_format() -> str:
@@ -57,29 +58,6 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_mls_load(args: argparse.Namespace) -> int:
-    from services.mls_lookup.feed import read_feed
-    from services.mls_lookup.listing import FeedError
-    from services.mls_lookup.store import ListingStore
-    from services.storage import StoreSettings, open_database
-
-    try:
-        records = read_feed(Path(args.file))
-    except (FeedError, OSError, ValueError) as exc:
-        print(f"voicepod mls load: {exc}", file=sys.stderr)
-        return 2
-
-    async def load() -> int:
-        engine = await open_database("mls_lookup", StoreSettings.from_env())
-        try:
-            return await ListingStore(engine).load(records, replace=args.replace)
-        finally:
-            await engine.dispose()
-
-    print(f"loaded {asyncio.run(load())} listings from {args.file}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicepod", description="An open-source AI voice gateway.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -113,11 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--host", default=None, help="HTTP bind address (default: $VOICEPOD_HTTP_HOST or 0.0.0.0)")
     gateway.add_argument("--port", type=int, default=None, help="HTTP port (default: $VOICEPOD_HTTP_PORT or 8080)")
     gateway.set_defaults(run=cmd_gateway)
-    mls = commands.add_parser("mls", help="the MLS listings store").add_subparsers(dest="mls", required=True)
-    load = mls.add_parser("load", help="load a listings feed (.jsonl, .json or .csv, optionally .gz)")
-    load.add_argument("file")
-    load.add_argument("--replace", action="store_true", help="drop listings that are not in this feed")
-    load.set_defaults(run=cmd_mls_load)
+    store_commands.add_to(commands)
     return parser
 
 

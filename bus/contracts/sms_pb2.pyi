@@ -89,3 +89,21 @@ class GetSmsStatusResponse(_message.Message):
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     message: SmsMessage
     def __init__(self, message: _Optional[_Union[SmsMessage, _Mapping]] = ...) -> None: ...
+
+class SetSmsOptOutRequest(_message.Message):
+    __slots__ = ("phone", "opted_out", "source")
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    OPTED_OUT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    phone: str
+    opted_out: bool
+    source: str
+    def __init__(self, phone: _Optional[str] = ..., opted_out: _Optional[bool] = ..., source: _Optional[str] = ...) -> None: ...
+
+class SetSmsOptOutResponse(_message.Message):
+    __slots__ = ("phone_e164", "opted_out")
+    PHONE_E164_FIELD_NUMBER: _ClassVar[int]
+    OPTED_OUT_FIELD_NUMBER: _ClassVar[int]
+    phone_e164: str
+    opted_out: bool
+    def __init__(self, phone_e164: _Optional[str] = ..., opted_out: _Optional[bool] = ...) -> None: ...
