@@ -1,0 +1,64 @@
+"""A call's stored events -> a Transcript, and its JSON and plain-text exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bus.contracts import events_pb2, transcript_pb2
+
+SPEAKERS = {events_pb2.SPEAKER_CALLER: "caller", events_pb2.SPEAKER_AGENT: "agent"}
+
+
+def transcript_of(call_id: str, stored: Sequence[events_pb2.TranscriptEvent]) -> transcript_pb2.Transcript:
+    out = transcript_pb2.Transcript(call_id=call_id)
+    turns = []
+    for event in stored:
+        kind = event.WhichOneof("body")
+        if kind == "call_started":
+            out.started.CopyFrom(event.call_started)
+        elif kind == "call_ended":
+            out.ended.CopyFrom(event.call_ended)
+        elif kind == "turn":
+            turns.append(event.turn)
+    turns.sort(key=lambda t: (t.turn_index, t.started_at.ToNanoseconds()))
+    out.turns.extend(turns)
+    return out
+
+
+def _clock(offset_ns: int) -> str:
+    seconds = max(0, offset_ns // 1_000_000_000)
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def as_text(t: transcript_pb2.Transcript) -> str:
+    origin = t.turns[0].started_at.ToNanoseconds() if t.turns else 0
+    lines = [f"Call {t.call_id}" + (f" with {t.started.agent_name}" if t.started.agent_name else "")]
+    for turn in t.turns:
+        who = SPEAKERS.get(turn.speaker, "unknown").capitalize()
+        cut = " [interrupted]" if turn.interrupted else ""
+        lines.append(f"[{_clock(turn.started_at.ToNanoseconds() - origin)}] {who}: {turn.text}{cut}")
+    if t.HasField("ended"):
+        lines.append(f"Call ended: {t.ended.reason} after {t.ended.duration_seconds:.0f} s")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(t: transcript_pb2.Transcript) -> str:
+    def when(turn: events_pb2.TranscriptTurn, field: str) -> str | None:
+        return getattr(turn, field).ToJsonString() if turn.HasField(field) else None
+
+    doc: dict[str, Any] = {
+        "call_id": t.call_id,
+        "agent_name": t.started.agent_name or None,
+        "channel": t.started.channel or None,
+        "ended": {"reason": t.ended.reason, "duration_seconds": t.ended.duration_seconds}
+        if t.HasField("ended") else None,
+        "turns": [
+            {"index": turn.turn_index, "speaker": SPEAKERS.get(turn.speaker, "unknown"), "text": turn.text,
+             "started_at": when(turn, "started_at"), "ended_at": when(turn, "ended_at"),
+             "interrupted": turn.interrupted, "confidence": round(turn.confidence, 3)}
+            for turn in t.turns
+        ],
+    }  # fmt: skip
+    return json.dumps(doc, indent=2) + "\n"

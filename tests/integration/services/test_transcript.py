@@ -1,0 +1,87 @@
+"""transcript: JetStream in, per-call transcript and exports out."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from nats.aio.client import Client as NATS
+
+from bus import errors, events, subjects
+from bus.client import BusClient
+from bus.contracts import events_pb2 as ev
+from bus.contracts import transcript_pb2 as tr
+from services.transcript.service import DEFINITION
+from tests.eventually import eventually
+from tests.integration.services_helpers import running
+
+pytestmark = pytest.mark.usefixtures("store_env")
+T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def ts(seconds: float) -> Timestamp:
+    t = Timestamp()
+    t.FromDatetime(T0 + timedelta(seconds=seconds))
+    return t
+
+
+def event(call_id: str, **body: object) -> ev.TranscriptEvent:
+    return ev.TranscriptEvent(event_id=uuid.uuid4().hex, call_id=call_id, occurred_at=ts(0), **body)  # type: ignore[arg-type]
+
+
+def turn(i: int, speaker: int, text: str, at: float, final: bool = True, **extra: object) -> ev.TranscriptTurn:
+    return ev.TranscriptTurn(turn_index=i, speaker=speaker, text=text, is_final=final, started_at=ts(at),
+                             ended_at=ts(at + 2), confidence=0.9, **extra)  # type: ignore[arg-type]  # fmt: skip
+
+
+async def test_final_turns_are_stored_in_order_and_exported(nc: NATS) -> None:
+    js, bus = nc.jetstream(), BusClient(nc)
+    call = "call-t1"
+    published = [
+        event(call, call_started=ev.CallStarted(agent_name="real_estate", channel="webrtc")),
+        event(call, turn=turn(1, ev.SPEAKER_CALLER, "I'm looking for a three bed in Austin", 3)),
+        event(call, turn=turn(0, ev.SPEAKER_AGENT, "Hi, this is Ava from voicepod realty.", 0)),
+        event(call, turn=turn(1, ev.SPEAKER_CALLER, "I'm looking for a", 3, final=False)),
+        event(call, turn=turn(2, ev.SPEAKER_AGENT, "I found three homes", 6, interrupted=True)),
+        event(call, call_ended=ev.CallEnded(reason="caller_hangup", duration_seconds=42)),
+    ]
+    async with running(DEFINITION, nc):
+        await events.ensure_stream(js, events.TRANSCRIPT)
+        for e in published:
+            await events.publish(js, events.TRANSCRIPT, e)
+        await events.publish(js, events.TRANSCRIPT, published[1])  # a retried publish
+        got = await eventually(
+            lambda: bus.call(subjects.GET_TRANSCRIPT, tr.GetTranscriptRequest(call_id=call), timeout=5),
+            lambda r: r.transcript.HasField("ended"),
+        )
+        text = await bus.call(
+            subjects.EXPORT_TRANSCRIPT,
+            tr.ExportTranscriptRequest(call_id=call, format=tr.EXPORT_FORMAT_TEXT),
+            timeout=5,
+        )
+        as_json = await bus.call(
+            subjects.EXPORT_TRANSCRIPT,
+            tr.ExportTranscriptRequest(call_id=call, format=tr.EXPORT_FORMAT_JSON),
+            timeout=5,
+        )
+        with pytest.raises(errors.NotFound):
+            await bus.call(subjects.GET_TRANSCRIPT, tr.GetTranscriptRequest(call_id="no-such-call"), timeout=5)
+    t = got.transcript
+    assert [x.text for x in t.turns] == [
+        "Hi, this is Ava from voicepod realty.",
+        "I'm looking for a three bed in Austin",
+        "I found three homes",
+    ]
+    assert t.started.agent_name == "real_estate" and t.ended.reason == "caller_hangup"
+    assert text.content_type.startswith("text/plain")
+    assert text.content.decode().splitlines()[1:4] == [
+        "[00:00:00] Agent: Hi, this is Ava from voicepod realty.",
+        "[00:00:03] Caller: I'm looking for a three bed in Austin",
+        "[00:00:06] Agent: I found three homes [interrupted]",
+    ]
+    doc = json.loads(as_json.content)
+    assert doc["call_id"] == call and [x["speaker"] for x in doc["turns"]] == ["agent", "caller", "agent"]
+    assert doc["turns"][1]["started_at"] == "2026-11-24T15:00:03Z" and doc["ended"]["duration_seconds"] == 42
