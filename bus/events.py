@@ -107,7 +107,8 @@ class DurableConsumer(Generic[EventT]):
         handler: Handler[EventT],
         *,
         batch: int = 64,
-        ack_wait_seconds: float = 30.0,
+        # Unacked events (their consumer died) are redelivered after this; handlers here take milliseconds.
+        ack_wait_seconds: float = 5.0,
     ) -> None:
         self._js = js
         self._stream = stream
@@ -116,7 +117,9 @@ class DurableConsumer(Generic[EventT]):
         self._batch = batch
         self._ack_wait = ack_wait_seconds
         self._task: asyncio.Task[None] | None = None
+        self._sub: JetStreamContext.PullSubscription | None = None
         self._stopping = asyncio.Event()
+        self._handling = False
 
     async def start(self) -> None:
         await ensure_stream(self._js, self._stream)
@@ -127,16 +130,24 @@ class DurableConsumer(Generic[EventT]):
             ack_wait=self._ack_wait,
             max_ack_pending=self._batch * 4,
         )
-        sub = await self._js.pull_subscribe(
+        self._sub = await self._js.pull_subscribe(
             f"{self._stream.subject_prefix}.>", durable=self._durable, stream=self._stream.name, config=config
         )
-        self._task = asyncio.create_task(self._run(sub))
+        self._task = asyncio.create_task(self._run(self._sub))
 
     async def stop(self) -> None:
         """Finish the event in hand, then stop; what is not acked is redelivered later."""
         self._stopping.set()
-        if self._task is not None:
+        if self._task is None:
+            return
+        if not self._handling:
+            self._task.cancel()  # idle in fetch(): nothing in hand to finish
+        with contextlib.suppress(asyncio.CancelledError):
             await self._task
+        if self._sub is not None:
+            # An open pull subscription would hold the connection's drain until its timeout.
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
 
     async def _run(self, sub: JetStreamContext.PullSubscription) -> None:
         while not self._stopping.is_set():
@@ -148,8 +159,12 @@ class DurableConsumer(Generic[EventT]):
                 log.warning("event_fetch_failed", stream=self._stream.name, error=str(exc) or type(exc).__name__)
                 await asyncio.sleep(0.5)  # back-off while NATS reconnects
                 continue
-            for msg in msgs:
-                await self._one(msg)
+            self._handling = True
+            try:
+                for msg in msgs:
+                    await self._one(msg)
+            finally:
+                self._handling = False
 
     async def _one(self, msg: Msg) -> None:
         outcome = CONSUMED.labels(self._stream.name, "stored")

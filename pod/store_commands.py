@@ -1,5 +1,5 @@
 """Commands that work on a service's store directly (the service need not run):
-`voicepod mls load`, `voicepod sms outbox`, `voicepod sms opt-out`. They read the
+`voicepod mls load`, `voicepod sms outbox`, `voicepod sms opt-out`, `voicepod audit verify`. They read the
 same settings as the services (DATABASE_URL, VOICEPOD_STATE_DIR)."""
 
 from __future__ import annotations
@@ -70,6 +70,18 @@ def sms_opt_out(args: argparse.Namespace) -> int:
     return 0
 
 
+def audit_verify(_: argparse.Namespace) -> int:
+    from services.audit.store import AuditStore
+
+    verdict = with_store("audit", lambda engine: AuditStore(engine).verify())
+    if verdict.ok:
+        print(f"audit chain intact: {verdict.checked} entries")
+        return 0
+    print(f"audit chain broken at entry {verdict.first_broken}: {verdict.detail} "
+          f"({verdict.checked} entries before it are intact)")  # fmt: skip
+    return 1
+
+
 def add_to(commands: Any) -> None:
     mls = commands.add_parser("mls", help="the MLS listings store").add_subparsers(dest="mls", required=True)
     load = mls.add_parser("load", help="load a listings feed (.jsonl, .json or .csv, optionally .gz)")
@@ -85,3 +97,7 @@ def add_to(commands: Any) -> None:
     opt_out.add_argument("phone")
     opt_out.add_argument("--undo", action="store_true")
     opt_out.set_defaults(run=sms_opt_out)
+
+    audit = commands.add_parser("audit", help="the audit log").add_subparsers(dest="audit", required=True)
+    verify = audit.add_parser("verify", help="recompute the hash chain; exit 1 at the first broken entry")
+    verify.set_defaults(run=audit_verify)

@@ -14,6 +14,14 @@ from tests.nats_fixture import NatsServer, start_nats_server
 from tests.postgres import postgres_schema
 
 
+@pytest.fixture(autouse=True)
+def state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes stores into the working tree's .voicepod, whatever the fixture order."""
+    monkeypatch.setenv("VOICEPOD_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("VOICEPOD_DB_SCHEMA", raising=False)
+
+
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     server = start_nats_server(tmp_path)
