@@ -46,6 +46,7 @@ test: check
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.bus_rpc
+	$(BIN)/python -m bench.mls_search
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

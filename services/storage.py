@@ -18,9 +18,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_ENV = Path(__file__).parent / "migrations"
+READ_ONLY = "voicepod_read_only"
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ async def open_database(service: str, settings: StoreSettings) -> AsyncEngine:
         connect_args["timeout"] = 30  # seconds to wait on a locked database
     elif settings.schema:
         connect_args["server_settings"] = {"search_path": settings.schema}
-    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    # pre-ping guards against server restarts; a SQLite file has none, and the ping costs a thread hop.
+    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite"))
     if url.startswith("sqlite"):
         _sqlite_write_safe(engine)
     async with engine.begin() as conn:
@@ -81,7 +83,13 @@ def _sqlite_write_safe(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (read_sessions) need no write lock and must not queue behind writers.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for queries that never write: on SQLite they skip the write lock."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def _upgrade(connection: Connection, service: str) -> None:

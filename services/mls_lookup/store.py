@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.mls_lookup.address import candidate_street_keys, street_key, tokens
 from services.mls_lookup.listing import ListingRecord, from_mapping
+from services.storage import read_sessions
 
 
 class Base(DeclarativeBase):
@@ -92,6 +93,7 @@ class Query:
 class ListingStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.reads = read_sessions(engine)
 
     async def count(self) -> int:
         async with self.sessions() as session:
@@ -129,14 +131,20 @@ class ListingStore:
             where.append(ListingRow.property_type.in_(q.property_types))
         for word in tokens(q.text):
             where.append(ListingRow.search_text.contains(word, autoescape=True))
-        async with self.sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(ListingRow).where(*where))).scalar_one()
-            rows = await session.execute(
-                select(ListingRow.document).where(*where)
+        async with self.reads() as session:
+            # One pass: the window count gives the total number of matches next to each page row.
+            rows = (await session.execute(
+                select(ListingRow.document, func.count().over()).where(*where)
                 .order_by(ListingRow.price_usd, ListingRow.mls_id).limit(q.limit).offset(q.offset)
-            )  # fmt: skip
-            found = [from_mapping(doc, "stored listing") for doc in rows.scalars()]
-        return found, int(total)
+            )).all()  # fmt: skip
+            if rows:
+                total = int(rows[0][1])
+            else:  # past the last page (or nothing matches): count separately
+                total = int(
+                    (await session.execute(select(func.count()).select_from(ListingRow).where(*where))).scalar_one()
+                )
+            found = [from_mapping(doc, "stored listing") for doc, _ in rows]
+        return found, total
 
     async def get(self, mls_id: str) -> ListingRecord | None:
         async with self.sessions() as session:
