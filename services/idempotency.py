@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import DateTime, LargeBinary, String
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
 from bus import errors
 from services.timestamps import utc_now
@@ -27,6 +29,15 @@ class KeyRecord(Protocol):
     created_at: datetime
 
     def __init__(self, *, key: str, request_sha256: str, response: bytes, created_at: datetime) -> None: ...
+
+
+class KeyColumns:
+    """The columns of a service's idempotency-key table; the service names the table."""
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    response: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def digest(request: Message) -> str:
@@ -53,3 +64,15 @@ def remember(session: AsyncSession, model: type[KeyRecord], key: str, request: M
     session.add(
         model(key=key, request_sha256=digest(request), response=reply.SerializeToString(), created_at=utc_now())
     )
+
+
+async def replay_after_race(
+    sessions: async_sessionmaker[AsyncSession],
+    model: type[KeyRecord],
+    key: str,
+    request: Message,
+    reply_type: type[ReplyT],
+) -> ReplyT | None:
+    """After an IntegrityError: did a concurrent retry of this very request win (its reply is stored)?"""
+    async with sessions() as session:
+        return await replay(session, model, key, request, reply_type)

@@ -140,8 +140,9 @@ class CalendarHandlers:
         except IntegrityError:
             pass
         # Lost a race: to a retry of this very request (its key is stored), or to another booking of the slot.
-        async with self.store.sessions() as session:
-            seen = await idempotency.replay(session, IdempotencyKeyRow, key, req, calendar_pb2.BookShowingResponse)
+        seen = await idempotency.replay_after_race(
+            self.store.sessions, IdempotencyKeyRow, key, req, calendar_pb2.BookShowingResponse
+        )
         if seen is not None:
             return seen
         return calendar_pb2.BookShowingResponse(
@@ -196,10 +197,9 @@ class CalendarHandlers:
             return reply
         except IntegrityError:
             pass
-        async with self.store.sessions() as session:
-            seen = await idempotency.replay(
-                session, IdempotencyKeyRow, key, req, calendar_pb2.RescheduleBookingResponse
-            )
+        seen = await idempotency.replay_after_race(
+            self.store.sessions, IdempotencyKeyRow, key, req, calendar_pb2.RescheduleBookingResponse
+        )
         if seen is not None:
             return seen
         unavailable = await self.unavailable("slot_taken", current.resource, new_start, tz, current.agent_id)

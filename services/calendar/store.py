@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, LargeBinary, String, select
+from sqlalchemy import DateTime, String, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.idempotency import KeyColumns
 from services.timestamps import as_utc
 
 CONFIRMED = "confirmed"
@@ -39,13 +40,8 @@ class BookingRow(Base):
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
 
 
-class IdempotencyKeyRow(Base):
+class IdempotencyKeyRow(KeyColumns, Base):
     __tablename__ = "calendar_idempotency_keys"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    request_sha256: Mapped[str] = mapped_column(String(64))
-    response: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def resource_of(listing_id: str, agent_id: str) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, LargeBinary, String, Text, select
+from sqlalchemy import BigInteger, DateTime, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.idempotency import KeyColumns
 
 
 class Base(DeclarativeBase):
@@ -29,13 +31,8 @@ class LeadRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class IdempotencyKeyRow(Base):
+class IdempotencyKeyRow(KeyColumns, Base):
     __tablename__ = "crm_idempotency_keys"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    request_sha256: Mapped[str] = mapped_column(String(64))
-    response: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class LeadStore:
