@@ -12,24 +12,35 @@ from bus.connection import connect
 from bus.settings import BusSettings
 from bus.signals import wait_for_stop_signal
 from gateway.app import GatewayState, build_app
+from gateway.calls import CallRegistry
 from gateway.settings import GatewaySettings
+from gateway.turns import TurnSettings
 
 log = structlog.get_logger("gateway.server")
 
 
 async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings) -> None:
+    if not settings.dev_mode and not settings.auth_secret:
+        raise SystemExit("VOICEPOD_AUTH_SECRET is required (or VOICEPOD_DEV_MODE=1 for local development)")
     nc = await connect(bus_settings, name="voicepod-gateway")
-    state = GatewayState(nc=nc, bus=BusClient(nc))
+    state = GatewayState(
+        settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
+        turn_settings=TurnSettings.from_env(),
+    )  # fmt: skip
     runner = web.AppRunner(build_app(state), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.http_port).start()
-        log.info("gateway_listening", host=settings.host, port=settings.http_port)
+        log.info("gateway_listening", host=settings.host, port=settings.http_port, dev_mode=settings.dev_mode)
         sig = await wait_for_stop_signal()
-        # Readiness turns false first so load balancers stop sending new callers.
+        # Readiness turns false first so load balancers stop sending new callers; live calls get
+        # drain_timeout to finish, then are ended politely (bye on their socket).
         state.draining = True
-        log.info("stop_signal", signal=sig.name, live_calls=len(state.calls))
+        log.info("draining", signal=sig.name, live_calls=len(state.calls), timeout_seconds=settings.drain_timeout)
+        if not await state.calls.wait_empty(settings.drain_timeout):
+            await state.calls.end_all("drain")
     finally:
+        await state.calls.end_all("shutdown")
         await runner.cleanup()
         with contextlib.suppress(Exception):
             await nc.drain()

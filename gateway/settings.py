@@ -1,12 +1,16 @@
-"""Gateway settings, read from the environment (CLI flags override them)."""
+"""Gateway settings, read from the environment (CLI flags override some)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bus.settings import env_float, env_int
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)  # no slots: from_env reads the class defaults
@@ -15,12 +19,36 @@ class GatewaySettings:
     http_port: int = 8080
     # On SIGTERM live calls get this long to finish before they are ended.
     drain_timeout: float = 30.0
+    # HMAC secret for /ws and /calls tokens. Required unless dev_mode.
+    auth_secret: bytes = b""
+    # Local development: no token needed.
+    dev_mode: bool = False
+    # Origins allowed to open /ws from a browser; empty: the gateway's own origin only.
+    allowed_origins: tuple[str, ...] = ()
+    max_calls: int = 50
+    max_message_bytes: int = 64 * 1024
+    messages_per_second: float = 20.0
+    max_call_seconds: float = 3600.0
+    stats_interval: float = 2.0
+    # STUN/TURN servers offered to the peer connection (comma-separated URLs).
+    ice_servers: tuple[str, ...] = field(default=())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
         env = os.environ if env is None else env
+        origins = tuple(o.strip().rstrip("/") for o in env.get("VOICEPOD_ALLOWED_ORIGINS", "").split(",") if o.strip())
+        ice = tuple(u.strip() for u in env.get("VOICEPOD_ICE_SERVERS", "").split(",") if u.strip())
         return cls(
             host=env.get("VOICEPOD_HTTP_HOST") or cls.host,
             http_port=env_int(env, "VOICEPOD_HTTP_PORT", cls.http_port),
             drain_timeout=env_float(env, "VOICEPOD_CALL_DRAIN_TIMEOUT", cls.drain_timeout),
-        )
+            auth_secret=env.get("VOICEPOD_AUTH_SECRET", "").encode(),
+            dev_mode=_flag(env, "VOICEPOD_DEV_MODE"),
+            allowed_origins=origins,
+            max_calls=env_int(env, "VOICEPOD_MAX_CALLS", cls.max_calls),
+            max_message_bytes=env_int(env, "VOICEPOD_MAX_MESSAGE_BYTES", cls.max_message_bytes),
+            messages_per_second=env_float(env, "VOICEPOD_MESSAGES_PER_SECOND", cls.messages_per_second),
+            max_call_seconds=env_float(env, "VOICEPOD_MAX_CALL_SECONDS", cls.max_call_seconds),
+            stats_interval=env_float(env, "VOICEPOD_STATS_INTERVAL", cls.stats_interval),
+            ice_servers=ice,
+        )  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bus.logging import configure_logging
 from bus.settings import BusSettings
-from pod import store_commands
+from pod import call_commands, store_commands
 
 
 def _log_format() -> str:
@@ -31,6 +31,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         http_port=args.http_port,
         nats_url=args.nats_url,
         log_format=_log_format(),
+        dev_mode=args.dev,
     )
     return asyncio.run(Supervisor(options).run())
 
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default="127.0.0.1", help="gateway HTTP bind address (default: 127.0.0.1)")
     up.add_argument("--http-port", type=int, default=8080, help="gateway HTTP port, 0 for any free one")
     up.add_argument("--nats-url", default=None, help="use this NATS server instead of starting one")
+    up.add_argument("--dev", action="store_true", help="local development: no token needed on /ws")
     up.set_defaults(run=cmd_up)
 
     from bus.subjects import SERVICE_NAMES
@@ -92,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--port", type=int, default=None, help="HTTP port (default: $VOICEPOD_HTTP_PORT or 8080)")
     gateway.set_defaults(run=cmd_gateway)
     store_commands.add_to(commands)
+    call_commands.add_to(commands)
     return parser
 
 

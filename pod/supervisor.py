@@ -9,6 +9,7 @@ if the supervisor itself dies, so none is left behind.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 import sys
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import aiohttp
 import structlog
 
 from bus.subjects import SERVICE_NAMES
+from gateway.auth import mint
 from pod.child import Child, ChildSpec, HealthCheck
 from pod.nats_server import nats_server_argv
 from pod.ports import free_port, port_is_free
@@ -35,6 +37,8 @@ class UpOptions:
     startup_timeout: float = 60.0
     stop_timeout: float = 15.0
     log_format: str = "auto"
+    # No tokens on /ws (local development only).
+    dev_mode: bool = False
     # Called with the banner lines once everything is ready.
     announce: Callable[[list[str]], None] = lambda lines: print("\n".join(lines), flush=True)
 
@@ -89,6 +93,7 @@ class Supervisor:
             await self._launch(self.nats)
 
         env = {"NATS_URL": nats_url, "VOICEPOD_STATE_DIR": str(state), "VOICEPOD_LOG_FORMAT": opts.log_format}
+        secret = load_or_create_secret(state)
         for name in SERVICE_NAMES:
             ops_port = free_port()
             argv = [*_voicepod(), "service", name, "--ops-port", str(ops_port)]
@@ -100,10 +105,17 @@ class Supervisor:
         argv = [*_voicepod(), "gateway", "--host", opts.http_host, "--port", str(http_port)]
         probe_host = "127.0.0.1" if opts.http_host in ("0.0.0.0", "") else opts.http_host
         gateway_url = f"http://{probe_host}:{http_port}/"
-        self.gateway = Child(ChildSpec("gateway", argv, env, self._http_ok(f"{gateway_url}readyz")))
+        gateway_env = {
+            **env,
+            "VOICEPOD_AUTH_SECRET": secret.decode(),
+            "VOICEPOD_DEV_MODE": "1" if opts.dev_mode else "",
+        }
+        self.gateway = Child(ChildSpec("gateway", argv, gateway_env, self._http_ok(f"{gateway_url}readyz")))
         await self._launch(self.gateway)
+        open_url = gateway_url if opts.dev_mode else f"{gateway_url}?token={mint(secret, ttl_seconds=12 * 3600)}"
         return [
             "voicepod is up.",
+            f"  open:    {open_url}",
             f"  gateway: {gateway_url}",
             f"  nats:    {nats_url}",
             f"  state:   {state}",
@@ -166,6 +178,15 @@ class Supervisor:
         if self.nats is not None:
             await self.nats.stop(t)
         log.info("pod_stopped")
+
+
+def load_or_create_secret(state_dir: Path) -> bytes:
+    """The pod's token secret: kept in the state directory (mode 0600) so tokens outlive restarts."""
+    path = state_dir / "auth_secret"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip().encode()
 
 
 async def _wait_exit(child: Child) -> None:

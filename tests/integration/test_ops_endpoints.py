@@ -15,11 +15,13 @@ from bus.client import BusClient
 from bus.contracts import crm_pb2
 from bus.service import RequestContext, route
 from gateway.app import GatewayState, build_app
+from gateway.calls import CallRegistry
+from gateway.settings import GatewaySettings
 from tests.integration.bus_helpers import serving
 
 
 async def test_gateway_readiness_follows_draining_and_nats(nc: NATS) -> None:
-    state = GatewayState(nc=nc, bus=BusClient(nc))
+    state = GatewayState(settings=GatewaySettings(dev_mode=True), nc=nc, bus=BusClient(nc), calls=CallRegistry(5))
     async with TestClient(TestServer(build_app(state))) as http:
         assert (await http.get("/healthz")).status == 200
         assert (await http.get("/readyz")).status == 200
@@ -50,7 +52,8 @@ async def test_metrics_exposition_passes_promtool(nc: NATS) -> None:
     async with serving(nc, "crm_writer", [route(subjects.UPSERT_LEAD, ok)]):
         await BusClient(nc).call(subjects.UPSERT_LEAD, crm_pb2.UpsertLeadRequest(), timeout=2)
         await nc.request(subjects.UPSERT_LEAD.subject, b"\xff", timeout=2)
-    async with TestClient(TestServer(build_app(GatewayState(nc=nc, bus=BusClient(nc))))) as http:
+    state = GatewayState(settings=GatewaySettings(dev_mode=True), nc=nc, bus=BusClient(nc), calls=CallRegistry(5))
+    async with TestClient(TestServer(build_app(state))) as http:
         resp = await http.get("/metrics")
         assert resp.status == 200
         text = await resp.text()

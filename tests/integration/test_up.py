@@ -26,6 +26,7 @@ class Pod:
     gateway_url: str
     nats_url: str
     banner: list[str]
+    open_url: str = ""
 
 
 def descendants(pid: int) -> set[int]:
@@ -93,7 +94,7 @@ async def pod(tmp_path: Path) -> AsyncIterator[Pod]:
                 assert line, f"voicepod up exited early with {await process.wait()}"
                 banner.append(line.decode().rstrip())
         urls = {k.strip(): v.strip() for k, v in (line.split(": ", 1) for line in banner if ": " in line)}
-        yield Pod(process, urls["gateway"], urls["nats"], banner)
+        yield Pod(process, urls["gateway"], urls["nats"], banner, urls["open"])
     finally:
         if process.returncode is None:
             kids = descendants(process.pid)
@@ -157,3 +158,28 @@ async def test_a_crashed_service_is_restarted(pod: Pod) -> None:
             await asyncio.sleep(0.1)  # the supervisor restarts it after a back-off
     finally:
         await nc.close()
+
+
+async def test_voicepod_call_talks_to_the_pod_with_the_printed_token(pod: Pod, tmp_path: Path) -> None:
+    from tests.speech import say
+
+    assert "?token=" in pod.open_url
+    token = pod.open_url.split("?token=", 1)[1]
+    wav = say("Hello, is anybody there?", tmp_path / "hello.wav", pad_seconds=2.0)
+    ws_url = pod.gateway_url.replace("http://", "ws://") + "ws"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pod.cli", "call", "--wav", str(wav), "--record", str(tmp_path / "out.wav"),
+        "--url", ws_url, "--token", token, "--tail", "3",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    events = [json.loads(line)["type"] for line in out.decode().splitlines()]
+    assert proc.returncode == 0, err.decode()
+    assert "speech.started" in events and "turn.ended" in events
+    assert (tmp_path / "out.wav").stat().st_size > 48_000  # more than half a second of 48 kHz audio
+    no_token = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pod.cli", "call", "--wav", str(wav), "--url", ws_url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(no_token.communicate(), 60)
+    assert no_token.returncode == 1 and b"unauthorized" in err

@@ -9,9 +9,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # package -> top-level packages it must never import
 FORBIDDEN = {
-    "bus": {"gateway", "services", "pod"},
-    "gateway": {"services", "pod"},
-    "services": {"gateway", "pod"},
+    "bus": {"gateway", "services", "pod", "caller"},
+    "gateway": {"services", "pod", "caller"},
+    "services": {"gateway", "pod", "caller"},
+    # The caller speaks only the public /ws protocol.
+    "caller": {"gateway", "services", "pod", "bus"},
 }
 
 

@@ -1,0 +1,106 @@
+"""WAV in (as a paced microphone track) and WAV out (the agent's voice)."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+import wave
+from pathlib import Path
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from numpy.typing import NDArray
+
+RATE = 48_000
+FRAME = 960  # 20 ms at 48 kHz
+TIME_BASE = fractions.Fraction(1, RATE)
+
+
+def read_wav(path: Path) -> NDArray[np.int16]:
+    """Mono int16 at 48 kHz, whatever the file's rate or channel count."""
+    with wave.open(str(path)) as w:
+        if w.getsampwidth() != 2:
+            raise ValueError(f"{path}: only 16-bit PCM WAV is supported")
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+        channels, rate = w.getnchannels(), w.getframerate()
+    if channels > 1:
+        pcm = pcm.reshape(-1, channels).mean(axis=1).astype(np.int16)
+    if rate != RATE:
+        n = round(len(pcm) * RATE / rate)
+        pcm = np.interp(np.linspace(0, len(pcm) - 1, n), np.arange(len(pcm)), pcm).astype(np.int16)
+    return pcm
+
+
+def write_wav(path: Path, pcm: NDArray[np.int16], rate: int = RATE) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.astype(np.int16).tobytes())
+
+
+class WavMicrophone(MediaStreamTrack):
+    """Plays `pcm` in real time after `lead_in` seconds of silence, then silence forever.
+    `finished` is set once the last sample has gone out."""
+
+    kind = "audio"
+
+    def __init__(self, pcm: NDArray[np.int16], lead_in: float = 0.5) -> None:
+        super().__init__()
+        silence = np.zeros(int(lead_in * RATE), dtype=np.int16)
+        self._pcm = np.concatenate((silence, pcm))
+        self._pos = 0
+        self._start: float | None = None
+        self.finished = asyncio.Event()
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now
+        due = self._start + self._pos / RATE
+        if due > now:
+            await asyncio.sleep(due - now)  # real-time pacing, as a microphone would
+        chunk = self._pcm[self._pos : self._pos + FRAME]
+        if len(chunk) < FRAME:
+            chunk = np.concatenate((chunk, np.zeros(FRAME - len(chunk), dtype=np.int16)))
+            if not self.finished.is_set():
+                self.finished.set()
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = RATE, self._pos, TIME_BASE
+        self._pos += FRAME
+        return frame
+
+
+class Recorder:
+    """Collects the agent's audio (48 kHz mono) from the remote track."""
+
+    def __init__(self) -> None:
+        self._chunks: list[NDArray[np.int16]] = []
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+        self.first_voice_at: float | None = None  # monotonic time of the first non-silent frame
+
+    async def consume(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            for out in self._resampler.resample(frame):  # type: ignore[arg-type]
+                pcm = out.to_ndarray().reshape(-1)
+                if self.first_voice_at is None and np.abs(pcm).max(initial=0) > 500:
+                    self.first_voice_at = time.monotonic()
+                self._chunks.append(pcm)
+
+    @property
+    def audio(self) -> NDArray[np.int16]:
+        return np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+
+    def voiced_seconds(self, threshold: int = 500) -> float:
+        """How much of the recording carries sound (20 ms frames above a small amplitude)."""
+        a = self.audio
+        frames = a[: len(a) // FRAME * FRAME].reshape(-1, FRAME)
+        return float((np.abs(frames).max(axis=1) > threshold).sum() * FRAME / RATE)

@@ -1,0 +1,219 @@
+"""One call: its peer connection, its tracks, its turn loop and its lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+
+from gateway import metrics
+from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
+from gateway.media.inbound import caller_frames
+from gateway.media.outbound import PlayoutTrack, Utterance
+from gateway.media.vad import VadStream
+from gateway.responder import CallerTurn, Responder
+from gateway.settings import GatewaySettings
+from gateway.stats import StatsPoller
+from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnSettings
+
+log = structlog.get_logger("gateway.call")
+
+
+class Call:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        turn_settings: TurnSettings,
+        responder: Responder,
+        on_end: Callable[[Call, str], None],
+    ) -> None:
+        self.call_id = uuid.uuid4().hex
+        self.started_at = time.time()
+        self.settings = settings
+        self.turn_settings = turn_settings
+        self.responder = responder
+        self._on_end = on_end
+        ice = [RTCIceServer(urls=url) for url in settings.ice_servers]
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=ice or None))
+        self.playout = PlayoutTrack()
+        self.playout.on_stopped = self._stopped_speaking
+        self.pc.addTrack(self.playout)
+        self.events = EventChannel(self.pc.createDataChannel(LABEL, negotiated=True, id=CHANNEL_ID))
+        self.stats = StatsPoller(self.pc)
+        self.ice_state = "new"
+        self.connection_state = "new"
+        self.turns = 0
+        self.barge_ins = 0
+        self.ended: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reply_task: asyncio.Task[None] | None = None
+        self._speech_ended_at = 0.0
+        metrics.ICE_STATE.labels(self.ice_state).inc()
+        metrics.CONNECTION_STATE.labels(self.connection_state).inc()
+        self.pc.on("track", self._on_track)
+        self.pc.on("iceconnectionstatechange", self._on_ice_state)
+        self.pc.on("connectionstatechange", self._on_connection_state)
+
+    # --- signaling ------------------------------------------------------------
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Apply the caller's offer; return our answer (with all our candidates: aiortc gathers first)."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        self._spawn(self._poll_stats())
+        self._spawn(self._time_limit())
+        metrics.CALLS_STARTED.inc()
+        log.info("call_answered", call_id=self.call_id)
+        return self.pc.localDescription.sdp
+
+    async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        parsed = candidate_from_sdp(candidate.removeprefix("candidate:"))
+        parsed.sdpMid, parsed.sdpMLineIndex = sdp_mid, sdp_mline_index
+        await self.pc.addIceCandidate(parsed)
+
+    async def hang_up(self, reason: str) -> None:
+        """End the call (idempotent): stop the media, close the connection, account for it."""
+        if self.ended is not None:
+            return
+        self.ended = reason
+        self.events.send("call.ended", reason=reason)
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+        self.playout.stop()
+        with contextlib.suppress(Exception):
+            await self.stats.poll()  # final figures for the summary
+        await self.pc.close()
+        await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
+        metrics.ICE_STATE.labels(self.ice_state).dec()
+        metrics.CONNECTION_STATE.labels(self.connection_state).dec()
+        metrics.CALLS_ENDED.labels(reason).inc()
+        log.info("call_ended", **self.summary())
+        self._on_end(self, reason)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "started_at": round(self.started_at, 3),
+            "duration_seconds": round(time.time() - self.started_at, 3),
+            "ice_state": self.ice_state,
+            "connection_state": self.connection_state,
+            "turns": self.turns,
+            "barge_ins": self.barge_ins,
+            "frames_sent": self.playout.frames_sent,
+            "late_frames": self.playout.late_frames,
+            "ended": self.ended,
+            "media": self.stats.summary.as_dict(),
+        }
+
+    # --- connection events ----------------------------------------------------
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio":
+            self._spawn(self._listen(track))
+
+    async def _on_ice_state(self) -> None:
+        metrics.ICE_STATE.labels(self.ice_state).dec()
+        self.ice_state = self.pc.iceConnectionState
+        metrics.ICE_STATE.labels(self.ice_state).inc()
+        if self.ice_state == "failed":
+            self._spawn(self.hang_up("ice_failed"))
+
+    async def _on_connection_state(self) -> None:
+        metrics.CONNECTION_STATE.labels(self.connection_state).dec()
+        self.connection_state = self.pc.connectionState
+        metrics.CONNECTION_STATE.labels(self.connection_state).inc()
+        if self.connection_state == "connected":
+            self.events.send("call.started", call_id=self.call_id)
+            greeting = await self.responder.greeting()
+            if greeting is not None:
+                self.playout.play(Utterance(pcm=greeting.pcm, text=greeting.text))
+                self.events.send("agent.text", text=greeting.text, turn=0)
+        elif self.connection_state == "failed":
+            self._spawn(self.hang_up("connection_failed"))
+
+    # --- the turn loop --------------------------------------------------------
+
+    async def _listen(self, track: MediaStreamTrack) -> None:
+        vad = VadStream()
+        detector = TurnDetector(self.turn_settings)
+        async for frame in caller_frames(track):
+            agent_busy = self.playout.speaking or self._replying
+            event = detector.feed(frame, vad.push(frame), agent_speaking=agent_busy)
+            if isinstance(event, SpeechStarted):
+                self.events.send("speech.started", barge_in=event.barge_in)
+                if event.barge_in:
+                    self._barge_in()
+            elif isinstance(event, TurnEnded):
+                self._speech_ended_at = time.monotonic() - self.turn_settings.stop_ms / 1000
+                self.turns += 1
+                metrics.TURNS.inc()
+                self.events.send("turn.ended", turn=self.turns, speech_seconds=round(event.speech_seconds, 3))
+                self._start_reply(CallerTurn(index=self.turns, audio=event.audio))
+
+    @property
+    def _replying(self) -> bool:
+        return self._reply_task is not None and not self._reply_task.done()
+
+    def _start_reply(self, turn: CallerTurn) -> None:
+        if self._replying:
+            assert self._reply_task is not None
+            self._reply_task.cancel()
+        self._reply_task = self._spawn(self._reply(turn))
+
+    async def _reply(self, turn: CallerTurn) -> None:
+        first = True
+        async for speech in self.responder.reply(turn):
+            self.events.send("agent.text", text=speech.text, turn=turn.index)
+            self.playout.play(Utterance(pcm=speech.pcm, text=speech.text, turn=turn.index,
+                                        on_start=self._first_audio if first else None))  # fmt: skip
+            first = False
+
+    def _first_audio(self, utterance: Utterance) -> None:
+        latency = time.monotonic() - self._speech_ended_at
+        metrics.TURN_LATENCY.labels("total").observe(latency)
+        self.events.send("turn.latency", turn=utterance.turn, total_seconds=round(latency, 3))
+
+    def _barge_in(self) -> None:
+        self.barge_ins += 1
+        metrics.BARGE_INS.inc()
+        if self._replying:
+            assert self._reply_task is not None
+            self._reply_task.cancel()
+        for u in self.playout.interrupt():
+            heard = u.text[: int(len(u.text) * u.heard_fraction)]
+            self.responder.heard(u.turn, heard)
+            self.events.send("barge_in", turn=u.turn, heard_fraction=round(u.heard_fraction, 3))
+
+    def _stopped_speaking(self, seconds: float) -> None:
+        metrics.BARGE_IN_STOP.observe(seconds)
+
+    # --- housekeeping ---------------------------------------------------------
+
+    async def _poll_stats(self) -> None:
+        late_reported = 0
+        while True:
+            await asyncio.sleep(self.settings.stats_interval)  # the polling period
+            summary = await self.stats.poll()
+            metrics.LATE_FRAMES.inc(self.playout.late_frames - late_reported)
+            late_reported = self.playout.late_frames
+            self.events.send("stats", **summary.as_dict())
+
+    async def _time_limit(self) -> None:
+        await asyncio.sleep(self.settings.max_call_seconds)  # the call's time limit
+        await self.hang_up("time_limit")
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task

@@ -1,0 +1,122 @@
+"""What the caller hears: one audio track that plays queued utterances as 20 ms frames,
+paced in real time, and silence in between.
+
+Utterances are queued whole and can be cut at any frame: `interrupt()` (barge-in)
+drops what is left and reports how much of each utterance was actually played,
+so the conversation history can keep only what the caller heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from gateway.media.pcm import FRAME_SECONDS, OUT_FRAME, OUT_RATE, Pcm
+
+TIME_BASE = fractions.Fraction(1, OUT_RATE)
+SILENCE = np.zeros(OUT_FRAME, dtype=np.int16)
+
+
+@dataclass
+class Utterance:
+    """One stretch of agent speech (e.g. a sentence), with the text it speaks."""
+
+    pcm: Pcm  # 48 kHz mono int16
+    text: str = ""
+    turn: int = 0
+    played: int = 0  # samples sent so far
+    # Called when its first samples go out, and when it ends (True: played to the end; False: cut).
+    on_start: Callable[[Utterance], None] | None = field(default=None, repr=False)
+    on_done: Callable[[Utterance, bool], None] | None = field(default=None, repr=False)
+
+    @property
+    def heard_fraction(self) -> float:
+        return 1.0 if len(self.pcm) == 0 else min(1.0, self.played / len(self.pcm))
+
+
+class PlayoutTrack(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: deque[Utterance] = deque()
+        self._start: float | None = None
+        self._pts = 0
+        self.frames_sent = 0
+        self.late_frames = 0  # frames produced more than a frame late
+        self.last_voice_at = 0.0  # monotonic time the last non-silent frame went out
+        self._interrupted_at: float | None = None
+        # Seconds from interrupt() to the first silent frame actually produced (barge-in stop time).
+        self.on_stopped: Callable[[float], None] | None = None
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self._queue)
+
+    def play(self, utterance: Utterance) -> None:
+        self._queue.append(utterance)
+
+    def interrupt(self) -> list[Utterance]:
+        """Stop now: the next frame is silence. Returns the cut utterances (played counts kept)."""
+        cut = list(self._queue)
+        self._queue.clear()
+        if cut:
+            self._interrupted_at = time.monotonic()
+        for u in cut:
+            if u.on_done:
+                u.on_done(u, False)
+        return cut
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now
+        due = self._start + self._pts / OUT_RATE
+        if due > now:
+            await asyncio.sleep(due - now)  # real-time pacing of the outgoing stream
+        elif now - due > FRAME_SECONDS:
+            self.late_frames += 1
+        pcm = self._next_samples()
+        if self._interrupted_at is not None:
+            if self.on_stopped:
+                self.on_stopped(time.monotonic() - self._interrupted_at)
+            self._interrupted_at = None
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = OUT_RATE
+        frame.pts = self._pts
+        frame.time_base = TIME_BASE
+        self._pts += OUT_FRAME
+        self.frames_sent += 1
+        return frame
+
+    def _next_samples(self) -> Pcm:
+        out = SILENCE
+        filled = 0
+        while self._queue and filled < OUT_FRAME:
+            u = self._queue[0]
+            take = min(OUT_FRAME - filled, len(u.pcm) - u.played)
+            if u.played == 0 and take > 0 and u.on_start:
+                u.on_start(u)
+            if take > 0:
+                if out is SILENCE:
+                    out = SILENCE.copy()
+                out[filled : filled + take] = u.pcm[u.played : u.played + take]
+                u.played += take
+                filled += take
+            if u.played >= len(u.pcm):
+                self._queue.popleft()
+                if u.on_done:
+                    u.on_done(u, True)
+        if out is not SILENCE:
+            self.last_voice_at = time.monotonic()
+        return out

@@ -1,0 +1,68 @@
+"""Silero VAD (v6) on onnxruntime, streaming: speech probability per 32 ms window.
+
+The model is the ONNX file faster-whisper ships in its package (no torch, no hub
+download); it is checked against a pinned SHA-256 before use. One inference
+session is shared by every call in the process (onnxruntime sessions are
+thread-safe and the model is stateless apart from the h/c state we carry).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+
+from gateway.media.pcm import Pcm
+
+MODEL_SHA256 = "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
+WINDOW = 512  # samples at 16 kHz: 32 ms
+CONTEXT = 64  # samples of the previous window the model also sees
+
+
+def model_path() -> Path:
+    return Path(str(resources.files("faster_whisper") / "assets" / "silero_vad_v6.onnx"))
+
+
+@functools.cache
+def _session(path: Path) -> onnxruntime.InferenceSession:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != MODEL_SHA256:
+        raise RuntimeError(f"{path} has SHA-256 {digest}, expected {MODEL_SHA256}: refusing an unknown VAD model")
+    opts = onnxruntime.SessionOptions()
+    opts.inter_op_num_threads = 1
+    opts.intra_op_num_threads = 1
+    opts.log_severity_level = 4
+    return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"], sess_options=opts)
+
+
+class VadStream:
+    """One call's VAD state. push() takes 16 kHz int16 audio of any length."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._session = _session(path or model_path())
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._window = np.zeros(CONTEXT + WINDOW, dtype=np.float32)
+        self._filled = 0
+        self.probability = 0.0  # of the last complete window
+
+    def push(self, pcm: Pcm) -> float:
+        """Feed audio; returns the speech probability of the latest complete window."""
+        samples = pcm.astype(np.float32) / 32768.0
+        while len(samples):
+            take = min(WINDOW - self._filled, len(samples))
+            self._window[CONTEXT + self._filled : CONTEXT + self._filled + take] = samples[:take]
+            self._filled += take
+            samples = samples[take:]
+            if self._filled == WINDOW:
+                out, self._h, self._c = self._session.run(
+                    None, {"input": self._window[np.newaxis, :], "h": self._h, "c": self._c}
+                )
+                self.probability = float(np.asarray(out).reshape(-1)[0])
+                self._window[:CONTEXT] = self._window[-CONTEXT:]
+                self._filled = 0
+        return self.probability

@@ -1,0 +1,48 @@
+"""What answers a caller's turn. The agent (a later issue) implements this; until then,
+and for load tests, the echo responder plays each turn back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from gateway.media.pcm import IN_RATE, OUT_RATE, Pcm, resample
+
+
+@dataclass(frozen=True)
+class CallerTurn:
+    index: int
+    audio: Pcm  # 16 kHz mono
+    text: str = ""  # what STT heard, when an STT runs
+
+
+@dataclass(frozen=True)
+class Speech:
+    """One piece of agent speech, e.g. a sentence."""
+
+    text: str
+    pcm: Pcm  # 48 kHz mono
+
+
+class Responder(Protocol):
+    async def greeting(self) -> Speech | None: ...
+
+    def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]: ...
+
+    def heard(self, turn: int, text: str) -> None:
+        """What of the agent's last reply the caller actually heard (cut short on barge-in)."""
+        ...
+
+
+class EchoResponder:
+    """Plays each caller turn back: a media-path check and the load-test responder."""
+
+    async def greeting(self) -> Speech | None:
+        return None
+
+    async def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]:
+        yield Speech(text=turn.text, pcm=resample(turn.audio, IN_RATE, OUT_RATE))
+
+    def heard(self, turn: int, text: str) -> None:
+        return None

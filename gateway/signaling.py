@@ -1,0 +1,215 @@
+"""The /ws protocol: offer -> answer, trickle ICE, bye; every error a JSON message.
+
+Client -> gateway:
+  {"type": "offer", "sdp": "..."}                       once per socket
+  {"type": "candidate", "candidate": "candidate:...", "sdpMid": "0", "sdpMLineIndex": 0}
+  {"type": "candidate", "candidate": null}              end of candidates (ignored)
+  {"type": "bye"}
+Gateway -> client:
+  {"type": "answer", "sdp": "...", "call_id": "..."}    our candidates are in the SDP (aiortc gathers first)
+  {"type": "bye", "reason": "..."}                      the call ended on our side
+  {"type": "error", "code": "...", "message": "..."}
+
+Codes: unauthorized, forbidden_origin (then the socket closes), bad_json, bad_message,
+too_large, rate_limited, call_exists, no_call, bad_sdp, bad_candidate, busy, draining,
+internal.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from aiohttp import WSMsgType, web
+
+from gateway import auth, metrics
+
+if TYPE_CHECKING:
+    from gateway.app import GatewayState
+    from gateway.call import Call
+
+log = structlog.get_logger("gateway.signaling")
+
+CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_ABUSE = 4401, 4403, 4429
+
+
+class SignalingError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def request_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[len("Bearer ") :].strip()
+    return request.query.get("token")
+
+
+def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser: nothing to protect against cross-site use
+    origin = origin.rstrip("/")
+    if allowed:
+        return origin in allowed
+    return origin in (f"http://{request.host}", f"https://{request.host}")
+
+
+class Session:
+    """One /ws connection: at most one call."""
+
+    def __init__(self, state: GatewayState, ws: web.WebSocketResponse) -> None:
+        self.state = state
+        self.ws = ws
+        self.call: Call | None = None
+        self.bucket = TokenBucket(state.settings.messages_per_second, state.settings.messages_per_second * 2)
+        self.strikes = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if not self.ws.closed:
+            await self.ws.send_json(message)
+
+    async def error(self, code: str, message: str) -> None:
+        metrics.SIGNALING_ERRORS.labels(code).inc()
+        await self.send({"type": "error", "code": code, "message": message})
+
+    async def run(self) -> None:
+        try:
+            async for msg in self.ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._text(msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    await self.error("bad_message", "binary frames are not part of the protocol; send JSON text")
+                if self.strikes > 3:
+                    await self.error("rate_limited", "too many messages; closing")
+                    await self.ws.close(code=CLOSE_ABUSE)
+        finally:
+            if self.call is not None and self.call.ended is None:
+                await self.call.hang_up("caller_gone")
+
+    async def _text(self, data: str) -> None:
+        if len(data) > self.state.settings.max_message_bytes:
+            return await self.error(
+                "too_large", f"messages are limited to {self.state.settings.max_message_bytes} bytes"
+            )
+        if not self.bucket.take():
+            self.strikes += 1
+            return await self.error("rate_limited", "slow down: too many messages per second")
+        try:
+            message = json.loads(data)
+        except ValueError:
+            return await self.error("bad_json", "the message is not valid JSON")
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return await self.error("bad_message", 'a message is a JSON object with a string "type"')
+        try:
+            await self._dispatch(message)
+        except SignalingError as exc:
+            await self.error(exc.code, exc.message)
+        except Exception:
+            log.exception("signaling_failed", type=message.get("type"))
+            await self.error("internal", "the gateway could not handle that message")
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "offer":
+            await self._offer(message.get("sdp"))
+        elif kind == "candidate":
+            await self._candidate(message)
+        elif kind == "bye":
+            if self.call is not None:
+                await self.call.hang_up("caller_hangup")
+            await self.ws.close()
+        else:
+            raise SignalingError("bad_message", f"unknown message type {kind!r}")
+
+    async def _offer(self, sdp: Any) -> None:
+        if self.call is not None:
+            raise SignalingError("call_exists", "this socket already has a call; open a new socket for another")
+        if not isinstance(sdp, str) or not sdp.strip():
+            raise SignalingError("bad_message", 'an offer needs "sdp": a non-empty string')
+        if self.state.draining:
+            metrics.CALLS_REFUSED.labels("draining").inc()
+            raise SignalingError("draining", "this gateway is shutting down; try again (another will answer)")
+        if self.state.calls.full():
+            metrics.CALLS_REFUSED.labels("busy").inc()
+            raise SignalingError("busy", f"all {self.state.calls.max_calls} lines are busy; try again shortly")
+        call = self.state.new_call(on_end=self._call_ended)
+        self.call = call
+        self.state.calls.add(call)
+        try:
+            answer = await call.answer(sdp)
+        except Exception as exc:
+            await call.hang_up("bad_sdp")
+            self.call = None
+            metrics.CALLS_REFUSED.labels("bad_sdp").inc()
+            raise SignalingError("bad_sdp", f"the offer's SDP could not be used: {exc}"[:300]) from None
+        await self.send({"type": "answer", "sdp": answer, "call_id": call.call_id})
+
+    async def _candidate(self, message: dict[str, Any]) -> None:
+        if self.call is None:
+            raise SignalingError("no_call", "send an offer before candidates")
+        candidate = message.get("candidate")
+        if candidate is None or candidate == "":
+            return  # end of candidates
+        mid, index = message.get("sdpMid"), message.get("sdpMLineIndex")
+        if not isinstance(candidate, str) or not isinstance(mid, str | None) or not isinstance(index, int | None):
+            raise SignalingError("bad_message", "a candidate is {candidate: str, sdpMid: str, sdpMLineIndex: int}")
+        try:
+            await self.call.add_candidate(candidate, mid, index)
+        except Exception as exc:
+            raise SignalingError("bad_candidate", f"the candidate could not be used: {exc}"[:300]) from None
+
+    def _call_ended(self, call: Call, reason: str) -> None:
+        self.state.calls.remove(call)
+        if reason not in ("caller_hangup", "caller_gone", "bad_sdp") and not self.ws.closed:
+            self.state.spawn(self._say_bye(reason))
+
+    async def _say_bye(self, reason: str) -> None:
+        await self.send({"type": "bye", "reason": reason})
+        await self.ws.close()
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    from gateway.app import STATE_KEY
+
+    state = request.app[STATE_KEY]
+    # aiohttp closes sockets past 4x our limit outright; below that we answer too_large.
+    ws = web.WebSocketResponse(max_msg_size=state.settings.max_message_bytes * 4, heartbeat=30)
+    await ws.prepare(request)
+    session = Session(state, ws)
+    if not origin_allowed(request, state.settings.allowed_origins):
+        await session.error("forbidden_origin", "this origin may not open calls here")
+        await ws.close(code=CLOSE_FORBIDDEN)
+        return ws
+    if not state.settings.dev_mode:
+        token = request_token(request)
+        try:
+            if token is None:
+                raise auth.TokenError("missing")
+            auth.verify(state.settings.auth_secret, token)
+        except auth.TokenError as exc:
+            metrics.CALLS_REFUSED.labels("unauthorized").inc()
+            await session.error("unauthorized", f"a valid token is required ({exc.reason})")
+            await ws.close(code=CLOSE_UNAUTHORIZED)
+            return ws
+    await session.run()
+    return ws

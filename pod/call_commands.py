@@ -1,0 +1,69 @@
+"""`voicepod token` (mint a signed token) and `voicepod call` (a headless caller)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _secret(state_dir: str) -> bytes:
+    if os.environ.get("VOICEPOD_AUTH_SECRET"):
+        return os.environ["VOICEPOD_AUTH_SECRET"].encode()
+    path = Path(state_dir) / "auth_secret"
+    if not path.exists():
+        raise SystemExit(f"no VOICEPOD_AUTH_SECRET and no {path}: run `voicepod up` once, or set the secret")
+    return path.read_text().strip().encode()
+
+
+def token(args: argparse.Namespace) -> int:
+    from gateway.app import OPS_AUDIENCE
+    from gateway.auth import WS_AUDIENCE, mint
+
+    audience = {"ws": WS_AUDIENCE, "ops": OPS_AUDIENCE}[args.audience]
+    print(mint(_secret(args.state_dir), subject=args.subject, ttl_seconds=args.ttl, audience=audience))
+    return 0
+
+
+def call(args: argparse.Namespace) -> int:
+    from caller.client import CallFailed, place_call
+    from caller.wav import write_wav
+
+    def show(event: dict[str, Any]) -> None:
+        if event.get("type") != "stats" or args.verbose:
+            print(json.dumps(event), flush=True)
+
+    try:
+        result = asyncio.run(place_call(args.url, Path(args.wav), token=args.token or None,
+                                        tail_seconds=args.tail, timeout=args.timeout, on_event=show))  # fmt: skip
+    except (CallFailed, OSError, TimeoutError) as exc:
+        print(f"voicepod call: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    if args.record:
+        write_wav(Path(args.record), result.recorder.audio)
+    voiced = result.recorder.voiced_seconds()
+    print(f"call {result.call_id}: ended by {result.ended_by}; {voiced:.1f} s of agent audio", file=sys.stderr)
+    return 0 if voiced > 0 else 2
+
+
+def add_to(commands: Any) -> None:
+    t = commands.add_parser("token", help="mint a signed token for /ws (or, with --audience ops, for /calls)")
+    t.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default 3600)")
+    t.add_argument("--subject", default="caller")
+    t.add_argument("--audience", choices=("ws", "ops"), default="ws")
+    t.add_argument("--state-dir", default=os.environ.get("VOICEPOD_STATE_DIR", ".voicepod"))
+    t.set_defaults(run=token)
+
+    c = commands.add_parser("call", help="place a call: play a WAV as the microphone, print the events")
+    c.add_argument("--wav", required=True, help="16-bit PCM WAV to speak")
+    c.add_argument("--record", help="write what the agent said to this WAV")
+    c.add_argument("--url", default="ws://127.0.0.1:8080/ws")
+    c.add_argument("--token", default=os.environ.get("VOICEPOD_TOKEN", ""), help="or $VOICEPOD_TOKEN")
+    c.add_argument("--tail", type=float, default=4.0, help="seconds to keep listening after the WAV ends")
+    c.add_argument("--timeout", type=float, default=60.0)
+    c.add_argument("--verbose", action="store_true", help="also print the periodic stats events")
+    c.set_defaults(run=call)

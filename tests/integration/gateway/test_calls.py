@@ -1,0 +1,99 @@
+"""Real calls: an aiortc caller dials an in-process gateway over /ws and WebRTC."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+import pytest
+from nats.aio.client import Client as NATS
+from prometheus_client import REGISTRY
+
+from caller.client import place_call
+from caller.wav import RATE, read_wav, write_wav
+from gateway import auth
+from gateway.app import OPS_AUDIENCE
+from tests.integration.gateway_helpers import SECRET, gateway
+from tests.speech import say
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return say("Hello, I am looking for a three bedroom house in Austin.", tmp_path_factory.mktemp("wav") / "a.wav",
+               pad_seconds=3.0)  # fmt: skip
+
+
+def token() -> str:
+    return auth.mint(SECRET, ttl_seconds=60)
+
+
+def call_threads() -> list[str]:
+    """Threads other than the process-wide default executor (aiortc encodes there; it is shared)."""
+    return [t.name for t in threading.enumerate() if not t.name.startswith("asyncio_")]
+
+
+async def test_a_call_hears_its_turn_echoed_back_and_reports_events(nc: NATS, speech: Path) -> None:
+    threads_before, tasks_before = call_threads(), len(asyncio.all_tasks())
+    async with gateway(nc) as gw:
+        result = await place_call(gw.ws_url, speech, token=token(), tail_seconds=5)
+        all_ended = await gw.state.calls.wait_empty(5)
+    kinds = [e["type"] for e in result.events]
+    assert result.call_id and result.connected_after is not None
+    for kind in ("call.started", "speech.started", "turn.ended", "agent.text", "turn.latency"):
+        assert kind in kinds, kinds
+    (turn,) = result.of_type("turn.ended")
+    assert 2.0 < turn["speech_seconds"] < 4.5  # espeak says the sentence in about 3 s
+    # The echo of a ~3 s sentence came back as audio.
+    assert result.recorder.voiced_seconds() > 2.0
+    latency = result.of_type("turn.latency")[0]["total_seconds"]
+    assert 0.5 <= latency < 2.0  # stop_ms of silence (0.6 s) plus the media path
+    assert all_ended
+    # aiortc's per-track decoder thread and our per-call tasks are gone with the call.
+    for _ in range(50):
+        if call_threads() == threads_before:
+            break
+        await asyncio.sleep(0.1)  # aiortc joins its decoder thread in the background after close()
+    assert call_threads() == threads_before
+    assert len(asyncio.all_tasks()) <= tasks_before
+
+
+async def test_calls_endpoint_needs_an_ops_token_and_lists_live_calls(nc: NATS, speech: Path) -> None:
+    async with gateway(nc) as gw, aiohttp.ClientSession() as http:
+        call = asyncio.create_task(place_call(gw.ws_url, speech, token=token(), tail_seconds=1))
+        while not gw.state.calls.all():
+            await asyncio.sleep(0.05)  # the call registers once the offer arrives
+        async with http.get(f"{gw.http_url}/calls") as resp:
+            assert resp.status == 401
+        async with http.get(f"{gw.http_url}/calls", headers={"Authorization": f"Bearer {token()}"}) as resp:
+            assert resp.status == 401  # a caller's token is not an operator's
+        ops = auth.mint(SECRET, audience=OPS_AUDIENCE)
+        async with http.get(f"{gw.http_url}/calls", headers={"Authorization": f"Bearer {ops}"}) as resp:
+            listed = await resp.json()
+        result = await call
+    assert [c["call_id"] for c in listed["calls"]] == [result.call_id]
+    assert {"rtt_seconds", "jitter_seconds", "packets_received"} <= set(listed["calls"][0]["media"])
+
+
+async def test_barge_in_stops_the_agent_within_150_ms(nc: NATS, tmp_path: Path) -> None:
+    first = read_wav(say("Please tell me everything about the house on Canyon Court, in detail.", tmp_path / "1.wav"))
+    second = read_wav(say("Wait, stop, stop.", tmp_path / "2.wav"))
+    # First sentence, 1.2 s of silence (the turn ends and the echo starts), then interrupt 1 s into it.
+    gap = np.zeros(int(RATE * 2.2), dtype=np.int16)
+    write_wav(tmp_path / "barge.wav", np.concatenate((first, gap, second, np.zeros(RATE * 2, dtype=np.int16))))
+    before = REGISTRY.get_sample_value("voicepod_gateway_barge_in_stop_seconds_count") or 0.0
+    stops_under_150ms_before = REGISTRY.get_sample_value("voicepod_gateway_barge_in_stop_seconds_bucket",
+                                                         {"le": "0.15"}) or 0.0  # fmt: skip
+    async with gateway(nc) as gw:
+        result = await place_call(gw.ws_url, tmp_path / "barge.wav", token=token(), tail_seconds=2)
+    barge = result.of_type("barge_in")
+    assert barge, [e["type"] for e in result.events]
+    assert 0 < barge[0]["heard_fraction"] < 1
+    assert [e["barge_in"] for e in result.of_type("speech.started")][:2] == [False, True]
+    after = REGISTRY.get_sample_value("voicepod_gateway_barge_in_stop_seconds_count") or 0.0
+    under = REGISTRY.get_sample_value("voicepod_gateway_barge_in_stop_seconds_bucket", {"le": "0.15"}) or 0.0
+    assert after - before >= 1 and under - stops_under_150ms_before == after - before

@@ -1,0 +1,147 @@
+"""/ws as a hostile or careless client uses it: every mistake gets its own JSON error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import pytest
+from aiortc import RTCPeerConnection
+from nats.aio.client import Client as NATS
+
+from gateway import auth
+from tests.integration.gateway_helpers import SECRET, RunningGateway, gateway
+
+
+async def offer_sdp() -> str:
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio", direction="sendrecv")
+    pc.createDataChannel("events", negotiated=True, id=0)
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    return sdp
+
+
+@asynccontextmanager
+async def socket(gw: RunningGateway, *, token: str | None = "mint", **kw: Any) -> AsyncIterator[Any]:
+    headers = kw.pop("headers", {})
+    if token == "mint":
+        token = auth.mint(SECRET, ttl_seconds=60)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    async with aiohttp.ClientSession() as http, http.ws_connect(gw.ws_url, headers=headers, **kw) as ws:
+        yield ws
+
+
+async def next_json(ws: Any) -> dict[str, Any]:
+    msg = await ws.receive(timeout=10)
+    assert msg.type == aiohttp.WSMsgType.TEXT, msg
+    return json.loads(msg.data)
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [(None, "missing"), ("garbage", "malformed"), (auth.mint(b"other-secret"), "bad_signature"),
+     (auth.mint(SECRET, ttl_seconds=-60), "expired"), (auth.mint(SECRET, audience="voicepod-ops"), "wrong_audience")],
+)  # fmt: skip
+async def test_without_a_valid_token_the_socket_is_refused(nc: NATS, token: str | None, reason: str) -> None:
+    async with gateway(nc) as gw, socket(gw, token=token) as ws:
+        error = await next_json(ws)
+        closed = await ws.receive(timeout=5)
+    assert error["code"] == "unauthorized" and reason in error["message"]
+    assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4401
+
+
+async def test_token_in_the_query_string_works(nc: NATS) -> None:
+    async with gateway(nc) as gw, aiohttp.ClientSession() as http:
+        url = f"{gw.ws_url}?token={auth.mint(SECRET)}"
+        async with http.ws_connect(url) as ws:
+            await ws.send_str("{}")
+            assert (await next_json(ws))["code"] == "bad_message"
+
+
+async def test_foreign_origin_is_refused_and_own_origin_allowed(nc: NATS) -> None:
+    async with gateway(nc) as gw:
+        async with socket(gw, headers={"Origin": "https://evil.example"}) as ws:
+            assert (await next_json(ws))["code"] == "forbidden_origin"
+        async with socket(gw, headers={"Origin": gw.http_url}) as ws:
+            await ws.send_str("[]")
+            assert (await next_json(ws))["code"] == "bad_message"
+
+
+async def test_each_mistake_gets_its_code_and_the_socket_stays_usable(nc: NATS) -> None:
+    async with gateway(nc, max_message_bytes=8 * 1024) as gw, socket(gw) as ws:
+        expectations = [
+            ("not json", "bad_json"),
+            ('{"type": 1}', "bad_message"),
+            ('{"type": "dance"}', "bad_message"),
+            ('{"type": "offer"}', "bad_message"),
+            ('{"type": "offer", "sdp": 42}', "bad_message"),
+            ('{"type": "candidate", "candidate": "candidate:1 1 udp 1 1.2.3.4 5 typ host"}', "no_call"),
+            (json.dumps({"type": "offer", "sdp": "x" * 9000}), "too_large"),
+            (json.dumps({"type": "offer", "sdp": "v=0\r\nthis is not sdp\r\n"}), "bad_sdp"),
+        ]
+        for text, code in expectations:
+            await ws.send_str(text)
+            reply = await next_json(ws)
+            assert (reply["type"], reply["code"]) == ("error", code), text
+            assert reply["message"]
+        await ws.send_bytes(b"\x00\x01")
+        assert (await next_json(ws))["code"] == "bad_message"
+        # After all that, a real offer still gets an answer, and a second one is refused.
+        await ws.send_json({"type": "offer", "sdp": await offer_sdp()})
+        answer = await next_json(ws)
+        await ws.send_json({"type": "offer", "sdp": await offer_sdp()})
+        again = await next_json(ws)
+        await ws.send_json({"type": "candidate", "candidate": "candidate:nonsense", "sdpMid": "0"})
+        bad_candidate = await next_json(ws)
+    assert answer["type"] == "answer" and "m=audio" in answer["sdp"] and answer["call_id"]
+    assert again["code"] == "call_exists" and bad_candidate["code"] == "bad_candidate"
+
+
+async def test_over_capacity_offers_get_busy(nc: NATS) -> None:
+    async with gateway(nc, max_calls=1) as gw, socket(gw) as first, socket(gw) as second:
+        await first.send_json({"type": "offer", "sdp": await offer_sdp()})
+        assert (await next_json(first))["type"] == "answer"
+        await second.send_json({"type": "offer", "sdp": await offer_sdp()})
+        busy = await next_json(second)
+        await first.send_json({"type": "bye"})
+        await gw.state.calls.wait_empty(5)
+        await second.send_json({"type": "offer", "sdp": await offer_sdp()})
+        after = await next_json(second)
+    assert busy["code"] == "busy" and after["type"] == "answer"
+
+
+async def test_draining_gateway_refuses_new_calls(nc: NATS) -> None:
+    async with gateway(nc) as gw, socket(gw) as ws:
+        gw.state.draining = True
+        await ws.send_json({"type": "offer", "sdp": await offer_sdp()})
+        assert (await next_json(ws))["code"] == "draining"
+
+
+async def test_a_message_flood_is_rate_limited_then_closed(nc: NATS) -> None:
+    async with gateway(nc, messages_per_second=5) as gw, socket(gw) as ws:
+        for _ in range(60):
+            await ws.send_str("{}")
+        codes, closed = [], None
+        while True:
+            msg = await ws.receive(timeout=10)
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                closed = msg
+                break
+            codes.append(json.loads(msg.data)["code"])
+    assert "rate_limited" in codes and codes[0] == "bad_message"
+    assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4429
+
+
+async def test_the_gateway_ends_a_call_with_bye_on_its_socket(nc: NATS) -> None:
+    async with gateway(nc) as gw, socket(gw) as ws:
+        await ws.send_json({"type": "offer", "sdp": await offer_sdp()})
+        assert (await next_json(ws))["type"] == "answer"
+        await gw.state.calls.end_all("drain")
+        bye = await next_json(ws)
+    assert bye == {"type": "bye", "reason": "drain"}

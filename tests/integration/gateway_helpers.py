@@ -1,0 +1,45 @@
+"""An in-process gateway on a free port, on the test nats-server."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from nats.aio.client import Client as NATS
+
+from bus.client import BusClient
+from gateway.app import GatewayState, build_app
+from gateway.calls import CallRegistry
+from gateway.settings import GatewaySettings
+from pod.ports import free_port
+
+SECRET = b"test-secret-0123456789"
+
+
+@dataclass
+class RunningGateway:
+    state: GatewayState
+    http_url: str
+
+    @property
+    def ws_url(self) -> str:
+        return self.http_url.replace("http://", "ws://") + "/ws"
+
+
+@asynccontextmanager
+async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
+    settings = dataclasses.replace(GatewaySettings(auth_secret=SECRET, stats_interval=0.5), **overrides)
+    state = GatewayState(settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls))
+    runner = web.AppRunner(build_app(state))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield RunningGateway(state, f"http://127.0.0.1:{port}")
+    finally:
+        await state.calls.end_all("shutdown")
+        await runner.cleanup()
