@@ -16,6 +16,7 @@ from bus.ops_http import healthz_handler, metrics_handler, readyz_handler
 from gateway import auth
 from gateway.call import Call
 from gateway.calls import CallRegistry
+from gateway.providers.stt import SpeechToText
 from gateway.responder import EchoResponder, Responder
 from gateway.settings import GatewaySettings
 from gateway.signaling import request_token, websocket
@@ -33,6 +34,8 @@ class GatewayState:
     calls: CallRegistry
     turn_settings: TurnSettings = field(default_factory=TurnSettings)
     responder_factory: Callable[[], Responder] = EchoResponder
+    # One STT per process, shared by its calls (None: turns go to the responder as audio only).
+    stt: SpeechToText | None = None
     draining: bool = False
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -40,7 +43,7 @@ class GatewayState:
         return {"nats": self.nc.is_connected, "accepting_calls": not self.draining}
 
     def new_call(self, on_end: Callable[[Call, str], None]) -> Call:
-        return Call(self.settings, self.turn_settings, self.responder_factory(), on_end)
+        return Call(self.settings, self.turn_settings, self.responder_factory(), on_end, stt=self.stt)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
 from gateway.media.inbound import caller_frames
 from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.vad import VadStream
+from gateway.providers.stt import SpeechToText
 from gateway.responder import CallerTurn, Responder
 from gateway.settings import GatewaySettings
 from gateway.stats import StatsPoller
@@ -34,12 +36,14 @@ class Call:
         turn_settings: TurnSettings,
         responder: Responder,
         on_end: Callable[[Call, str], None],
+        stt: SpeechToText | None = None,
     ) -> None:
         self.call_id = uuid.uuid4().hex
         self.started_at = time.time()
         self.settings = settings
         self.turn_settings = turn_settings
         self.responder = responder
+        self.stt = stt
         self._on_end = on_end
         ice = [RTCIceServer(urls=url) for url in settings.ice_servers]
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=ice or None))
@@ -56,6 +60,7 @@ class Call:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reply_task: asyncio.Task[None] | None = None
         self._speech_ended_at = 0.0
+        self._first_speech_at = 0.0
         metrics.ICE_STATE.labels(self.ice_state).inc()
         metrics.CONNECTION_STATE.labels(self.connection_state).inc()
         self.pc.on("track", self._on_track)
@@ -171,17 +176,30 @@ class Call:
         self._reply_task = self._spawn(self._reply(turn))
 
     async def _reply(self, turn: CallerTurn) -> None:
+        if self.stt is not None:
+            transcript = await self.stt.transcribe(turn.audio)
+            metrics.TURN_LATENCY.labels("stt").observe(transcript.seconds)
+            self.events.send("transcript.final", turn=turn.index, text=transcript.text,
+                             confidence=transcript.confidence)  # fmt: skip
+            turn = dataclasses.replace(turn, text=transcript.text)
+        asked = time.monotonic()
         first = True
         async for speech in self.responder.reply(turn):
+            if first:
+                self._first_speech_at = time.monotonic()
+                metrics.TURN_LATENCY.labels("agent").observe(self._first_speech_at - asked)
             self.events.send("agent.text", text=speech.text, turn=turn.index)
             self.playout.play(Utterance(pcm=speech.pcm, text=speech.text, turn=turn.index,
                                         on_start=self._first_audio if first else None))  # fmt: skip
             first = False
 
     def _first_audio(self, utterance: Utterance) -> None:
-        latency = time.monotonic() - self._speech_ended_at
+        now = time.monotonic()
+        latency = now - self._speech_ended_at
+        metrics.TURN_LATENCY.labels("gateway").observe(now - self._first_speech_at)
         metrics.TURN_LATENCY.labels("total").observe(latency)
-        self.events.send("turn.latency", turn=utterance.turn, total_seconds=round(latency, 3))
+        self.events.send("turn.latency", turn=utterance.turn, total_seconds=round(latency, 3),
+                         gateway_seconds=round(now - self._first_speech_at, 3))  # fmt: skip
 
     def _barge_in(self) -> None:
         self.barge_ins += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import structlog
@@ -13,19 +14,32 @@ from bus.settings import BusSettings
 from bus.signals import wait_for_stop_signal
 from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
+from gateway.providers.stt import SpeechToText
+from gateway.providers.stt.whisper_local import WhisperLocal
 from gateway.settings import GatewaySettings
 from gateway.turns import TurnSettings
 
 log = structlog.get_logger("gateway.server")
 
 
+def choose_stt(name: str) -> SpeechToText | None:
+    if name == "none":
+        return None
+    if name == "whisper":
+        return WhisperLocal()
+    raise SystemExit(f"VOICEPOD_STT={name!r}: choose whisper or none")
+
+
 async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings) -> None:
     if not settings.dev_mode and not settings.auth_secret:
         raise SystemExit("VOICEPOD_AUTH_SECRET is required (or VOICEPOD_DEV_MODE=1 for local development)")
+    stt = choose_stt(settings.stt)
+    if isinstance(stt, WhisperLocal):
+        await asyncio.to_thread(stt.warm_up)  # load and hash-check the model before the first caller
     nc = await connect(bus_settings, name="voicepod-gateway")
     state = GatewayState(
         settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
-        turn_settings=TurnSettings.from_env(),
+        turn_settings=TurnSettings.from_env(), stt=stt,
     )  # fmt: skip
     runner = web.AppRunner(build_app(state), access_log=None)
     await runner.setup()

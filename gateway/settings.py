@@ -32,6 +32,8 @@ class GatewaySettings:
     stats_interval: float = 2.0
     # STUN/TURN servers offered to the peer connection (comma-separated URLs).
     ice_servers: tuple[str, ...] = field(default=())
+    # Speech to text: "whisper" (offline, default) or "none" (turns go on as audio only).
+    stt: str = "whisper"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -51,4 +53,5 @@ class GatewaySettings:
             max_call_seconds=env_float(env, "VOICEPOD_MAX_CALL_SECONDS", cls.max_call_seconds),
             stats_interval=env_float(env, "VOICEPOD_STATS_INTERVAL", cls.stats_interval),
             ice_servers=ice,
+            stt=env.get("VOICEPOD_STT", cls.stt).strip().lower(),
         )  # fmt: skip

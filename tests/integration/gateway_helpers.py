@@ -14,6 +14,7 @@ from nats.aio.client import Client as NATS
 from bus.client import BusClient
 from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
+from gateway.providers.stt.whisper_local import WhisperLocal
 from gateway.settings import GatewaySettings
 from pod.ports import free_port
 
@@ -33,7 +34,9 @@ class RunningGateway:
 @asynccontextmanager
 async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
     settings = dataclasses.replace(GatewaySettings(auth_secret=SECRET, stats_interval=0.5), **overrides)
-    state = GatewayState(settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls))
+    stt = overrides.get("stt", "none")
+    state = GatewayState(settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
+                         stt=WhisperLocal() if stt == "whisper" else None)  # fmt: skip
     runner = web.AppRunner(build_app(state))
     await runner.setup()
     port = free_port()

@@ -1,0 +1,123 @@
+// The demo page: one call to the gateway over /ws + WebRTC, events on the "events" data channel.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const token = new URLSearchParams(location.search).get("token");
+let pc = null;
+let ws = null;
+let partial = null;
+
+function setStatus(text, cls = "") {
+  $("status").textContent = text;
+  $("status").className = "status " + cls;
+}
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = !text;
+}
+
+function addLine(list, text, cls) {
+  const li = document.createElement("li");
+  li.textContent = text;
+  if (cls) li.className = cls;
+  $(list).appendChild(li);
+  li.scrollIntoView({ block: "end" });
+  return li;
+}
+
+function say(who, text) {
+  if (!text) return;
+  if (who === "caller" && partial) { partial.remove(); partial = null; }
+  addLine("transcript", text, who);
+}
+
+const ms = (seconds) => (seconds == null ? "–" : `${Math.round(seconds * 1000)} ms`);
+
+function onEvent(event) {
+  switch (event.type) {
+    case "call.started": setStatus("live", "live"); addLine("activity", "connected"); break;
+    case "speech.started": addLine("activity", event.barge_in ? "you interrupted" : "hearing you…"); break;
+    case "turn.ended": addLine("activity", `you spoke ${event.speech_seconds.toFixed(1)} s`); break;
+    case "transcript.partial":
+      if (!partial) partial = addLine("transcript", "", "caller partial");
+      partial.textContent = event.text;
+      break;
+    case "transcript.final": say("caller", event.text); break;
+    case "agent.text": say("agent", event.text || "(agent audio)"); break;
+    case "tool.started": addLine("activity", `⚙ ${event.tool}…`); break;
+    case "tool.finished": addLine("activity", `✓ ${event.tool} (${ms(event.seconds)})`); break;
+    case "barge_in": addLine("activity", `agent stopped (${Math.round(event.heard_fraction * 100)}% heard)`); break;
+    case "turn.latency": $("latency").textContent = ms(event.total_seconds); break;
+    case "stats":
+      $("rtt").textContent = ms(event.rtt_seconds);
+      $("jitter").textContent = ms(event.jitter_seconds);
+      $("loss").textContent = `${event.packets_lost_outbound} / ${event.packets_lost_inbound}`;
+      break;
+    case "call.ended": addLine("activity", `call ended (${event.reason})`); break;
+  }
+}
+
+async function start() {
+  showError("");
+  $("talk").disabled = true;
+  setStatus("connecting…");
+  const mic = await navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+  });
+  pc = new RTCPeerConnection();
+  mic.getTracks().forEach((t) => pc.addTrack(t, mic));
+  const events = pc.createDataChannel("events", { negotiated: true, id: 0 });
+  events.onmessage = (m) => {
+    const event = JSON.parse(m.data);
+    window.voicepod.events.push(event);
+    onEvent(event);
+  };
+  pc.ontrack = (e) => { $("agent-audio").srcObject = e.streams[0] || new MediaStream([e.track]); };
+  pc.onconnectionstatechange = () => {
+    if (pc && pc.connectionState === "failed") { setStatus("failed", "failed"); showError("the connection failed"); }
+  };
+  const url = new URL("/ws", location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  if (token) url.searchParams.set("token", token);
+  ws = new WebSocket(url);
+  ws.onmessage = async (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.type === "answer") {
+      await pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+      $("hangup").disabled = false;
+    } else if (msg.type === "error") {
+      showError(`${msg.code}: ${msg.message}`);
+      if (!pc.remoteDescription) stop();
+    } else if (msg.type === "bye") {
+      addLine("activity", `the agent hung up (${msg.reason})`);
+      stop();
+    }
+  };
+  pc.onicecandidate = (e) => {
+    if (e.candidate && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify({ type: "candidate", candidate: e.candidate.candidate,
+        sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex }));
+    }
+  };
+  ws.onopen = async () => {
+    await pc.setLocalDescription(await pc.createOffer());
+    ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }));
+  };
+  ws.onclose = () => { if (pc) stop(); };
+}
+
+function stop() {
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "bye" }));
+  if (ws) ws.close();
+  if (pc) pc.close();
+  pc = null; ws = null;
+  setStatus("ended");
+  $("talk").disabled = false;
+  $("hangup").disabled = true;
+}
+
+$("talk").addEventListener("click", () => start().catch((e) => { showError(String(e)); stop(); }));
+$("hangup").addEventListener("click", stop);
+// Every event is kept here too, for tests and for anyone curious in the console.
+window.voicepod = { events: [], get pc() { return pc; } };

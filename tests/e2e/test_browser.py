@@ -1,0 +1,70 @@
+"""A real browser: Debian's Chromium with a fake microphone playing a WAV opens the demo
+page, places a call, and hears the agent. Driven by Playwright (no Playwright browser
+download: executable_path is the system Chromium)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from nats.aio.client import Client as NATS
+
+from gateway import auth
+from tests.integration.gateway_helpers import SECRET, gateway
+from tests.speech import say
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def chromium() -> str:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium missing in CI: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
+async def test_the_demo_page_places_a_call_and_hears_the_agent(nc: NATS, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    wav = say("Hello, I would like to see a house in Denver.", tmp_path / "mic.wav", pad_seconds=4.0)
+    args = [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}%noloop", "--autoplay-policy=no-user-gesture-required",
+    ]  # fmt: skip
+    async with gateway(nc, stt="whisper") as gw, async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium(), args=args)
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{gw.http_url}/?token={auth.mint(SECRET, ttl_seconds=120)}")
+            await page.click("#talk")
+            await page.wait_for_function("window.voicepod.events.some(e => e.type === 'agent.text')", timeout=30_000)
+            heard = await page.text_content("#transcript li.caller")
+            # The agent's reply reached the browser as audio (inbound RTP with energy).
+            await page.wait_for_function(
+                """async () => {
+                    const stats = await window.voicepod.pc.getStats();
+                    return [...stats.values()].some(s => s.type === 'inbound-rtp' && s.kind === 'audio'
+                                                       && (s.totalAudioEnergy || 0) > 0.01);
+                }""",
+                timeout=30_000,
+            )
+            kinds = await page.evaluate("window.voicepod.events.map(e => e.type)")
+            status = await page.text_content("#status")
+            lines = await page.locator("#transcript li.agent").count()
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "demo-page-call.png"), full_page=True)
+            await page.click("#hangup")
+            ended = await gw.state.calls.wait_empty(10)
+        finally:
+            await browser.close()
+    assert {"call.started", "speech.started", "turn.ended", "agent.text"} <= set(kinds), kinds
+    assert status == "live" and lines >= 1 and ended
+    # What the caller said shows up as text (offline whisper tiny.en on espeak's voice).
+    assert heard and "denver" in heard.lower(), heard
