@@ -1,0 +1,140 @@
+"""Concurrent calls one gateway process sustains, against a stock aiortc echo server.
+
+For each server (stock aiortc echo, then the voicepod gateway with the media path on:
+decode, 16 kHz resample, Silero VAD, endpointing, echo responder, paced playout), ramp
+the number of concurrent callers (bench.load.swarm, its own process, pre-encoded Opus)
+until a step fails: fewer than 99 % of the expected frames came back, or more than 1 %
+arrived late (> 40 ms). Per step: server CPU-seconds per call-second, RSS and threads
+per call (from /proc). One server process uses at most one core, so "calls per
+process" is "calls per core".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.report import replace_section, write_json
+from pod.ports import free_port
+from tests.nats_fixture import start_nats_server
+
+STEPS = (2, 4, 8, 12, 16, 20, 24, 28, 32, 40, 48)
+SECONDS, WARMUP = 12.0, 4.0
+TEXT = ("I am looking for a three bedroom house in Austin with a pool and a big yard. "
+        "Can you show me something under six hundred thousand dollars?")  # fmt: skip
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_figures(pid: int) -> dict[str, float]:
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {
+        "cpu_seconds": (int(stat[11]) + int(stat[12])) / CLK_TCK,
+        "rss_mb": int(status["VmRSS"].split()[0]) / 1024,
+        "threads": int(status["Threads"]),
+    }
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    give_up_at = time.monotonic() + timeout
+    while time.monotonic() < give_up_at:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)  # polling the server's health probe while it starts
+    raise TimeoutError(url)
+
+
+def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]:
+    if kind == "stock_aiortc_echo":
+        argv, env, health = [sys.executable, "-m", "bench.load.stock_echo", "--port", str(port)], {}, "healthz"
+    else:
+        argv = [sys.executable, "-m", "pod.cli", "gateway", "--host", "127.0.0.1", "--port", str(port)]
+        env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_MAX_CALLS": "1000",
+               "VOICEPOD_LOG_LEVEL": "warning"}  # fmt: skip
+        health = "readyz"
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_ready(f"http://127.0.0.1:{port}/{health}")
+    return proc
+
+
+def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
+    port = free_port()
+    server = start_server(kind, port, nats_url)
+    try:
+        idle = proc_figures(server.pid)
+        swarm = subprocess.Popen(
+            [sys.executable, "-m", "bench.load.swarm", "--url", f"ws://127.0.0.1:{port}/ws", "--calls", str(calls),
+             "--seconds", str(SECONDS), "--warmup", str(WARMUP), "--wav", str(wav)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(WARMUP + 1)  # the measured window starts after the callers' warm-up
+        begin = proc_figures(server.pid)
+        time.sleep(SECONDS - 2)
+        end = proc_figures(server.pid)
+        out, _ = swarm.communicate(timeout=120)
+        result = json.loads(out.decode().strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    window = SECONDS - 2
+    result.update({
+        "server": kind,
+        "cpu_seconds_per_call_second": (end["cpu_seconds"] - begin["cpu_seconds"]) / (window * calls),
+        "server_core_utilisation": (end["cpu_seconds"] - begin["cpu_seconds"]) / window,
+        "rss_mb_per_call": (end["rss_mb"] - idle["rss_mb"]) / calls,
+        "threads_per_call": (end["threads"] - idle["threads"]) / calls,
+        "ok": result["connected"] == calls and result["late_ratio"] <= 0.01 and result["received_ratio"] >= 0.99,
+    })  # fmt: skip
+    return result
+
+
+def ramp(kind: str, wav: Path, nats_url: str) -> dict[str, Any]:
+    steps, best = [], None
+    for calls in STEPS:
+        r = step(kind, calls, wav, nats_url)
+        steps.append(r)
+        print(f"{kind:>20} {calls:3d} calls: late {r['late_ratio']:.2%} received {r['received_ratio']:.1%} "
+              f"core {r['server_core_utilisation']:.0%} {'ok' if r['ok'] else 'FAIL'}", flush=True)  # fmt: skip
+        if not r["ok"]:
+            break
+        best = r
+    return {"max_calls_per_core": best["calls"] if best else 0, "at_max": best, "steps": steps}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "speech.wav"
+        subprocess.run(["espeak-ng", "-w", str(wav), TEXT], check=True)
+        server = start_nats_server(Path(tmp))
+        try:
+            results = {kind: ramp(kind, wav, server.url) for kind in ("stock_aiortc_echo", "voicepod_gateway")}
+        finally:
+            server.stop()
+    stock, ours = results["stock_aiortc_echo"], results["voicepod_gateway"]
+    ratio = ours["max_calls_per_core"] / stock["max_calls_per_core"] if stock["max_calls_per_core"] else 0.0
+    write_json("gateway_load", {"benchmark": "gateway_load", "results": results, "ratio_vs_stock": ratio})
+    rows = [
+        "| server | calls per core (≤1% late, ≥99% frames) | CPU-s per call-s | RSS MB per call | threads per call |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for kind, r in results.items():
+        m = r["at_max"] or {}
+        rows.append(f"| {kind} | {r['max_calls_per_core']} | {m.get('cpu_seconds_per_call_second', 0):.3f} | "
+                    f"{m.get('rss_mb_per_call', 0):.2f} | {m.get('threads_per_call', 0):.2f} |")  # fmt: skip
+    rows.append(f"\nvoicepod / stock: **{ratio:.2f}×** calls per core.")
+    replace_section("gateway_load", "\n".join(rows))
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

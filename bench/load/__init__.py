@@ -1,0 +1,1 @@
+"""The load tool: a swarm of aiortc callers in its own process, and the servers it measures."""
