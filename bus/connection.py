@@ -13,10 +13,12 @@ from bus.settings import BusSettings
 log = structlog.get_logger("bus.connection")
 
 
-async def connect(settings: BusSettings, *, name: str) -> NATS:
+async def connect(settings: BusSettings, *, name: str, inbox: str = "") -> NATS:
     """Connect, retrying for up to settings.connect_timeout seconds.
 
     After the first connection nats-py reconnects by itself; we only count and log.
+    `inbox` names this process's reply subjects (`_INBOX.<inbox>.…`), so NATS permissions
+    can let each process read only its own replies.
     """
 
     async def disconnected() -> None:
@@ -50,6 +52,9 @@ async def connect(settings: BusSettings, *, name: str) -> NATS:
                 reconnected_cb=reconnected,
                 error_cb=error,
                 drain_timeout=int(max(1, settings.drain_timeout)),
+                inbox_prefix=f"_INBOX.{inbox}" if inbox else "_INBOX",
+                user=settings.nats_user or None,
+                password=settings.nats_password or None,
             ),
             timeout=settings.connect_timeout,
         )

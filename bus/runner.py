@@ -54,7 +54,7 @@ async def run_service(
     ops_port: int | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT, then stop taking requests, drain, and exit."""
-    nc = await connect(settings, name=f"voicepod-{definition.name}")
+    nc = await connect(settings, name=f"voicepod-{definition.name}", inbox=definition.name)
     runtime: ServiceRuntime | None = None
 
     def readiness() -> dict[str, bool]:

@@ -32,6 +32,9 @@ class BusSettings:
     drain_timeout: float = 10.0
     # Requests one service process handles at once; more wait (back-pressure on NATS).
     max_in_flight: int = 64
+    # Per-process NATS user (deploy/nats/nats.conf gives each one only its own subjects).
+    nats_user: str = ""
+    nats_password: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BusSettings:
@@ -41,4 +44,6 @@ class BusSettings:
             connect_timeout=env_float(env, "VOICEPOD_NATS_CONNECT_TIMEOUT", cls.connect_timeout),
             drain_timeout=env_float(env, "VOICEPOD_DRAIN_TIMEOUT", cls.drain_timeout),
             max_in_flight=env_int(env, "VOICEPOD_MAX_IN_FLIGHT", cls.max_in_flight),
+            nats_user=env.get("NATS_USER", ""),
+            nats_password=env.get("NATS_PASSWORD", ""),
         )

@@ -36,7 +36,7 @@ async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings) -> N
     stt = choose_stt(settings.stt)
     if isinstance(stt, WhisperLocal):
         await asyncio.to_thread(stt.warm_up)  # load and hash-check the model before the first caller
-    nc = await connect(bus_settings, name="voicepod-gateway")
+    nc = await connect(bus_settings, name="voicepod-gateway", inbox="gateway")
     state = GatewayState(
         settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
         turn_settings=TurnSettings.from_env(), stt=stt,
