@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: up test check proto lint bench clean help
+.PHONY: up test check deploy-check proto lint bench clean help
 
 help:
 	@echo "make up     - set up .venv and run the pod (nats-server, six services, gateway)"
@@ -40,6 +40,16 @@ check: $(VENV)/.installed-dev
 	BUF=$(BIN)/buf scripts/buf_breaking.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) deploy-check
+
+# The deploy files, checked without a Docker engine or a cluster. The Compose binary is called
+# directly (its Python wrapper always exits 0).
+deploy-check: $(VENV)/.installed-dev
+	$(BIN)/hadolint deploy/Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	"$$($(BIN)/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")')" \
+		-f compose.yaml --env-file .env.example config --quiet
+	$(BIN)/kubectl kustomize deploy/k8s/overlays/example | $(BIN)/kubernetes-validate --strict --quiet -
 
 test: check
 	$(BIN)/pytest -q -ra

@@ -32,7 +32,7 @@ class BusSettings:
     drain_timeout: float = 10.0
     # Requests one service process handles at once; more wait (back-pressure on NATS).
     max_in_flight: int = 64
-    # Per-process NATS user (deploy/nats/nats.conf gives each one only its own subjects).
+    # Per-process NATS user (deploy/k8s/base/nats.conf gives each one only its own subjects).
     nats_user: str = ""
     nats_password: str = ""
 

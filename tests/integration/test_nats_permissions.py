@@ -1,4 +1,4 @@
-"""deploy/nats/nats.conf on a real nats-server: each process may use only its own subjects,
+"""deploy/k8s/base/nats.conf on a real nats-server: each process may use only its own subjects,
 and the pod still works end to end under those users."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from services.registry import DEFINITIONS
 from tests.eventually import eventually
 from tests.integration.services_helpers import running
 
-CONF = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "nats.conf"
+CONF = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "base" / "nats.conf"
 USERS = ("gateway", "crm_writer", "calendar", "mls_lookup", "sms", "audit", "transcript", "admin")
 
 

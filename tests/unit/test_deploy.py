@@ -1,0 +1,111 @@
+"""The deploy files describe the real processes: commands, settings, ports, install line."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gateway.settings import GatewaySettings
+from pod.cli import build_parser
+from services.registry import DEFINITIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
+NOT_OURS = {"nats", "postgres"}
+
+
+def k8s_documents() -> list[dict[str, Any]]:
+    kubectl = ROOT / ".venv" / "bin" / "kubectl"
+    out = subprocess.run([str(kubectl), "kustomize", str(ROOT / "deploy/k8s/overlays/example")],
+                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+K8S = k8s_documents()
+
+
+def k8s_containers() -> list[dict[str, Any]]:
+    return [c for d in K8S if d["kind"] in ("Deployment", "StatefulSet")
+            for c in d["spec"]["template"]["spec"]["containers"] if "voicepod" in c["image"]]  # fmt: skip
+
+
+def compose_services() -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in COMPOSE["services"].items() if name not in NOT_OURS}
+
+
+def source_text() -> str:
+    files = [*ROOT.glob("bus/**/*.py"), *ROOT.glob("gateway/**/*.py"), *ROOT.glob("services/**/*.py"),
+             *ROOT.glob("pod/**/*.py"), ROOT / "deploy/Dockerfile", ROOT / "deploy/k8s/base/nats.conf"]  # fmt: skip
+    return "\n".join(p.read_text() for p in files)
+
+
+def test_every_command_is_a_voicepod_command() -> None:
+    commands = [svc["command"] for svc in compose_services().values()] + [c["args"] for c in k8s_containers()]
+    assert len(commands) == 14  # gateway + six services, in compose and in k8s
+    for argv in commands:
+        args = build_parser().parse_args(argv)
+        assert callable(args.run), argv
+    named = {argv[1] for argv in commands if argv[0] == "service"}
+    assert named == set(DEFINITIONS)
+
+
+def test_every_environment_variable_they_set_is_read() -> None:
+    code = source_text()
+    names: set[str] = set()
+    for svc in compose_services().values():
+        names |= set(svc.get("environment", {}))
+    for c in k8s_containers():
+        names |= {e["name"] for e in c.get("env", [])}
+    for d in K8S:
+        if d["kind"] in ("ConfigMap", "Secret") and d["metadata"]["name"].startswith(
+            ("voicepod-settings", "voicepod-")
+        ):
+            names |= set(d.get("data", {}))
+    unread = sorted(n for n in names if f'"{n}"' not in code and f"${n}" not in code and f"'{n}'" not in code)
+    assert unread == []
+
+
+def test_ports_match_the_settings_defaults() -> None:
+    gateway = COMPOSE["services"]["gateway"]
+    assert f"{GatewaySettings.http_port}:{GatewaySettings.http_port}" in gateway["ports"]
+    (gw_container,) = [c for c in k8s_containers() if c["args"] == ["gateway"]]
+    assert gw_container["ports"][0]["containerPort"] == GatewaySettings.http_port
+    for c in k8s_containers():
+        if c["args"][0] == "service":
+            port = DEFINITIONS[c["args"][1]].ops_port
+            assert [p["containerPort"] for p in c["ports"]] == [port]
+            assert c["readinessProbe"]["httpGet"]["port"] == port
+    for name, svc in compose_services().items():
+        if name != "gateway":
+            assert int(svc["environment"]["VOICEPOD_HEALTH_PORT"]) == DEFINITIONS[name].ops_port
+
+
+def test_the_image_installs_exactly_the_project() -> None:
+    dockerfile = (ROOT / "deploy/Dockerfile").read_text()
+    installs = re.findall(r"pip install[^\n]*", dockerfile)
+    assert installs == ["pip install --no-compile /src \\"], installs  # the pinned dependencies come from pyproject
+    packages = re.search(r"include = \[([^\]]*)\]", (ROOT / "pyproject.toml").read_text())
+    assert packages is not None
+    for package in re.findall(r'"(\w+)\*"', packages.group(1)):
+        assert f"COPY {package} ./{package}" in dockerfile, package
+
+
+def test_env_example_covers_every_variable_compose_reads() -> None:
+    wanted = set(re.findall(r"\$\{(\w+)", (ROOT / "compose.yaml").read_text())) - {"VOICEPOD_IMAGE"}
+    documented = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
+                  if line and not line.startswith("#")}  # fmt: skip
+    assert wanted <= documented, sorted(wanted - documented)
+
+
+@pytest.mark.parametrize("user", ["gateway", "crm_writer", "calendar", "mls_lookup", "sms", "audit", "transcript"])
+def test_compose_and_k8s_use_the_same_nats_users(user: str) -> None:
+    conf = (ROOT / "deploy/k8s/base/nats.conf").read_text()
+    assert f"user: {user}\n" in conf
+    compose_users = {svc["environment"]["NATS_USER"] for svc in compose_services().values()}
+    k8s_users = {e["value"] for c in k8s_containers() for e in c["env"] if e["name"] == "NATS_USER"}
+    assert user in compose_users and user in k8s_users
