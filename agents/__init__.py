@@ -1,0 +1,1 @@
+"""Agent definitions as configuration: one YAML file per agent (format: docs/agents.md)."""

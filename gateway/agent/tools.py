@@ -1,0 +1,86 @@
+"""The tool registry: each tool is a name, a description, the JSON schema of its
+arguments, the bus endpoint it calls, how its Protobuf request is built, and its deadline.
+
+Arguments are checked against the schema before anything is sent (an LLM's arguments
+and the dialog agent's alike); results come back as plain dicts. Failures become a
+ToolError whose `kind` the agent turns into something the caller can act on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
+
+from bus import errors
+from bus.client import BusClient
+from bus.endpoint import Endpoint
+
+
+class ToolError(Exception):
+    def __init__(self, kind: str, message: str, *, field: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind  # invalid_arguments | rejected | not_found | timeout | unavailable | failed
+        self.message = message
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    schema: dict[str, Any]
+    endpoint: Endpoint[Any, Any]
+    build: Callable[[Mapping[str, Any]], Message]
+    deadline_seconds: float = 3.0
+
+    def validate(self, args: Mapping[str, Any]) -> None:
+        try:
+            jsonschema.validate(dict(args), self.schema)
+        except jsonschema.ValidationError as exc:
+            where = ".".join(str(p) for p in exc.absolute_path)
+            raise ToolError("invalid_arguments", exc.message, field=where) from None
+
+    def openai_spec(self) -> dict[str, Any]:
+        return {"type": "function", "function": {"name": self.name, "description": self.description,
+                                                 "parameters": self.schema}}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    tool: str
+    data: dict[str, Any]
+    seconds: float
+
+
+class ToolBox:
+    def __init__(self, tools: list[Tool], bus: BusClient) -> None:
+        self.tools = {t.name: t for t in tools}
+        self.bus = bus
+
+    async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "") -> ToolResult:
+        tool = self.tools.get(name)
+        if tool is None:
+            raise ToolError("invalid_arguments", f"no tool named {name!r}")
+        tool.validate(args)
+        started = time.monotonic()
+        try:
+            reply = await self.bus.call(tool.endpoint, tool.build(args), timeout=tool.deadline_seconds, call_id=call_id)
+        except errors.DeadlineExceeded as exc:
+            raise ToolError("timeout", exc.message) from None
+        except errors.NoResponders as exc:
+            raise ToolError("unavailable", str(exc)) from None
+        except errors.NotFound as exc:
+            raise ToolError("not_found", exc.message, reason=exc.reason) from None
+        except (errors.BadRequest, errors.Conflict) as exc:
+            raise ToolError("rejected", exc.message, field=exc.field, reason=exc.reason) from None
+        except errors.BusError as exc:
+            raise ToolError("failed", str(exc)) from None
+        data = MessageToDict(reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+        return ToolResult(tool=name, data=data, seconds=time.monotonic() - started)

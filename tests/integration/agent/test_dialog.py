@@ -1,0 +1,109 @@
+"""The offline real-estate agent, text in and text out, against the real services on NATS."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from nats.aio.client import Client as NATS
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bus import subjects
+from bus.client import BusClient
+from bus.contracts import crm_pb2
+from gateway.agent import real_estate_tools
+from gateway.agent.config import AgentConfig
+from gateway.agent.dialog import RealEstateDialog, Stage
+from gateway.agent.tools import ToolBox
+from services.calendar.store import BookingRow
+from services.registry import DEFINITIONS
+from services.sms.store import OutboxRow
+from services.storage import StoreSettings, open_database
+from tests.integration.services_helpers import running
+
+pytestmark = [pytest.mark.usefixtures("store_env"), pytest.mark.slow]
+
+
+@contextlib.asynccontextmanager
+async def services(nc: NATS, *names: str) -> AsyncIterator[None]:
+    async with contextlib.AsyncExitStack() as stack:
+        for name in names or ("mls_lookup", "calendar", "crm_writer", "sms"):
+            await stack.enter_async_context(running(DEFINITIONS[name], nc))
+        yield
+
+
+def agent(nc: NATS, call_id: str = "call-1") -> RealEstateDialog:
+    return RealEstateDialog(AgentConfig.load("real_estate"), ToolBox(real_estate_tools.ALL, BusClient(nc)), call_id)
+
+
+async def rows(service: str, model: type) -> list:  # type: ignore[type-arg]
+    engine = await open_database(service, StoreSettings.from_env())
+    try:
+        async with AsyncSession(engine) as session:
+            return list((await session.execute(select(model))).scalars())
+    finally:
+        await engine.dispose()
+
+
+async def test_a_whole_call_books_a_showing_writes_the_lead_and_texts_the_caller(nc: NATS) -> None:
+    async with services(nc):
+        a = agent(nc)
+        assert "Voicepod Realty" in a.greeting()[0]
+        found = await a.respond("Hi, I'm looking for a three bedroom house in Austin under seven hundred thousand")
+        assert a.stage is Stage.PRESENT and found[0].startswith("I found") and "Austin" in found[1]
+        chosen = a.slots.matches[1]
+        times = await a.respond("I like the second one")
+        assert a.stage is Stage.TIME and a.slots.listing == chosen and len(a.slots.offered) == 3
+        asked_name = await a.respond("the second time works")
+        assert a.stage is Stage.NAME and a.slots.when == a.slots.offered[1], asked_name
+        await a.respond("My name is Ada Lovelace")
+        assert a.stage is Stage.PHONE
+        done = await a.respond("It's five one two, five five five, zero one three four")
+        lead = await BusClient(nc).call(subjects.GET_LEAD, crm_pb2.GetLeadRequest(phone="+15125550134"), timeout=5)
+    assert a.stage is Stage.DONE and done[0].startswith("You're booked"), done
+    assert "5 1 2, 5 5 5, 0 1 3 4" in done[1]
+    assert times[1].startswith("I can show") and lead.lead.name == "Ada Lovelace"
+    (booking,) = await rows("calendar", BookingRow)
+    assert (booking.listing_id, booking.contact_phone_e164, booking.lead_id) == (
+        chosen["mls_id"],
+        "+15125550134",
+        lead.lead.lead_id,
+    )
+    (sms,) = await rows("sms", OutboxRow)
+    assert sms.to_phone_e164 == "+15125550134" and "Ada" in sms.body and chosen["address"]["street"] in sms.body
+
+
+async def test_corrections_repeat_taken_slots_and_a_bad_phone(nc: NATS) -> None:
+    async with services(nc):
+        a = agent(nc, "call-2")
+        await a.respond("a condo in Denver please")
+        assert a.slots.city == "Denver" and a.slots.property_type == "condo"
+        again = await a.respond("sorry, can you repeat that?")
+        assert again == a.last_said
+        await a.respond("actually make it Phoenix")  # a correction re-runs the search
+        assert a.slots.city == "Phoenix" and a.stage is Stage.PRESENT
+        await a.respond("the first one")
+        taken = a.slots.offered[0]
+        # Someone else books that slot meanwhile.
+        other = agent(nc, "call-3")
+        other.slots.listing, other.slots.name, other.slots.phone = a.slots.listing, "Bo", "+15125550199"
+        other.slots.when, other.slots.city = taken, "Phoenix"
+        await other._finish()
+        reply = await a.respond("the first one")
+        assert reply[0].startswith("Sorry") and taken not in a.slots.offered and a.stage is Stage.TIME
+        await a.respond("yes, the first")
+        await a.respond("I'm Grace Hopper")
+        bad = await a.respond("my number is five five five one two three four")
+        assert a.stage is Stage.PHONE and "doesn't look right" in bad[0]
+        await a.respond("5 1 2 5 5 5 0 1 7 7")
+    assert a.stage is Stage.DONE
+
+
+async def test_a_service_that_is_down_gets_an_apology_and_a_next_step(nc: NATS) -> None:
+    async with services(nc, "calendar", "crm_writer", "sms"):  # no mls_lookup
+        a = agent(nc, "call-4")
+        reply = await a.respond("three bedrooms in Austin")
+    assert reply[0].startswith("I'm sorry, I couldn't search the listings") and "try again" in reply[1]
+    assert a.stage is Stage.NEEDS and not a.ended
