@@ -33,7 +33,9 @@ class GatewayState:
     bus: BusClient
     calls: CallRegistry
     turn_settings: TurnSettings = field(default_factory=TurnSettings)
-    responder_factory: Callable[[], Responder] = EchoResponder
+    # Builds each call's responder (the agent); it gets the call for its id, events and recorder.
+    responder_factory: Callable[[Call], Responder] = lambda _call: EchoResponder()
+    agent_name: str = "echo"
     # One STT per process, shared by its calls (None: turns go to the responder as audio only).
     stt: SpeechToText | None = None
     draining: bool = False
@@ -43,7 +45,8 @@ class GatewayState:
         return {"nats": self.nc.is_connected, "accepting_calls": not self.draining}
 
     def new_call(self, on_end: Callable[[Call, str], None]) -> Call:
-        return Call(self.settings, self.turn_settings, self.responder_factory(), on_end, stt=self.stt)
+        return Call(self.settings, self.turn_settings, self.responder_factory, on_end, stt=self.stt,
+                    js=self.nc.jetstream(), agent_name=self.agent_name)  # fmt: skip
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)

@@ -14,13 +14,16 @@ import structlog
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
+from nats.js import JetStreamContext
 
+from bus.contracts import events_pb2
 from gateway import metrics
 from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
 from gateway.media.inbound import caller_frames
 from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.vad import VadStream
 from gateway.providers.stt import SpeechToText
+from gateway.recorder import CallRecorder
 from gateway.responder import CallerTurn, Responder
 from gateway.settings import GatewaySettings
 from gateway.stats import StatsPoller
@@ -34,16 +37,18 @@ class Call:
         self,
         settings: GatewaySettings,
         turn_settings: TurnSettings,
-        responder: Responder,
+        responder_factory: Callable[[Call], Responder],
         on_end: Callable[[Call, str], None],
         stt: SpeechToText | None = None,
+        js: JetStreamContext | None = None,
+        agent_name: str = "echo",
     ) -> None:
         self.call_id = uuid.uuid4().hex
         self.started_at = time.time()
         self.settings = settings
         self.turn_settings = turn_settings
-        self.responder = responder
         self.stt = stt
+        self.agent_name = agent_name
         self._on_end = on_end
         ice = [RTCIceServer(urls=url) for url in settings.ice_servers]
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=ice or None))
@@ -51,6 +56,8 @@ class Call:
         self.playout.on_stopped = self._stopped_speaking
         self.pc.addTrack(self.playout)
         self.events = EventChannel(self.pc.createDataChannel(LABEL, negotiated=True, id=CHANNEL_ID))
+        self.recorder = CallRecorder(js, self.call_id)
+        self.responder = responder_factory(self)
         self.stats = StatsPoller(self.pc)
         self.ice_state = "new"
         self.connection_state = "new"
@@ -61,6 +68,7 @@ class Call:
         self._reply_task: asyncio.Task[None] | None = None
         self._speech_ended_at = 0.0
         self._first_speech_at = 0.0
+        self._hang_up_after: Utterance | None = None
         metrics.ICE_STATE.labels(self.ice_state).inc()
         metrics.CONNECTION_STATE.labels(self.connection_state).inc()
         self.pc.on("track", self._on_track)
@@ -90,6 +98,7 @@ class Call:
             return
         self.ended = reason
         self.events.send("call.ended", reason=reason)
+        self.recorder.call_ended(reason, time.time() - self.started_at)
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current:
@@ -102,6 +111,7 @@ class Call:
         metrics.ICE_STATE.labels(self.ice_state).dec()
         metrics.CONNECTION_STATE.labels(self.connection_state).dec()
         metrics.CALLS_ENDED.labels(reason).inc()
+        await self.recorder.flush()
         log.info("call_ended", **self.summary())
         self._on_end(self, reason)
 
@@ -139,9 +149,10 @@ class Call:
         metrics.CONNECTION_STATE.labels(self.connection_state).inc()
         if self.connection_state == "connected":
             self.events.send("call.started", call_id=self.call_id)
+            self.recorder.call_started(self.agent_name)
             greeting = await self.responder.greeting()
             if greeting is not None:
-                self.playout.play(Utterance(pcm=greeting.pcm, text=greeting.text))
+                self.playout.play(Utterance(pcm=greeting.pcm, text=greeting.text, on_done=self._agent_said))
                 self.events.send("agent.text", text=greeting.text, turn=0)
         elif self.connection_state == "failed":
             self._spawn(self.hang_up("connection_failed"))
@@ -181,6 +192,7 @@ class Call:
             metrics.TURN_LATENCY.labels("stt").observe(transcript.seconds)
             self.events.send("transcript.final", turn=turn.index, text=transcript.text,
                              confidence=transcript.confidence)  # fmt: skip
+            self.recorder.turn(events_pb2.SPEAKER_CALLER, transcript.text, confidence=transcript.confidence)
             turn = dataclasses.replace(turn, text=transcript.text)
         asked = time.monotonic()
         first = True
@@ -189,9 +201,21 @@ class Call:
                 self._first_speech_at = time.monotonic()
                 metrics.TURN_LATENCY.labels("agent").observe(self._first_speech_at - asked)
             self.events.send("agent.text", text=speech.text, turn=turn.index)
-            self.playout.play(Utterance(pcm=speech.pcm, text=speech.text, turn=turn.index,
-                                        on_start=self._first_audio if first else None))  # fmt: skip
+            last = Utterance(pcm=speech.pcm, text=speech.text, turn=turn.index,
+                             on_start=self._first_audio if first else None, on_done=self._agent_said)  # fmt: skip
+            self.playout.play(last)
             first = False
+        if getattr(self.responder, "ended", False):
+            # The agent said goodbye: hang up once the caller has heard it.
+            self._hang_up_after = last if not first else None
+            if self._hang_up_after is None:
+                await self.hang_up("agent_hangup")
+
+    def _agent_said(self, utterance: Utterance, complete: bool) -> None:
+        heard = utterance.text if complete else utterance.text[: int(len(utterance.text) * utterance.heard_fraction)]
+        self.recorder.turn(events_pb2.SPEAKER_AGENT, heard, interrupted=not complete)
+        if utterance is self._hang_up_after and complete:
+            self._spawn(self.hang_up("agent_hangup"))
 
     def _first_audio(self, utterance: Utterance) -> None:
         now = time.monotonic()

@@ -8,18 +8,32 @@ import contextlib
 import structlog
 from aiohttp import web
 
+from bus import events
 from bus.client import BusClient
 from bus.connection import connect
 from bus.settings import BusSettings
 from bus.signals import wait_for_stop_signal
+from gateway.agent.config import AgentConfig
+from gateway.agent.factory import agent_factory
 from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
 from gateway.providers.stt import SpeechToText
 from gateway.providers.stt.whisper_local import WhisperLocal
+from gateway.providers.tts import TextToSpeech
+from gateway.providers.tts.espeak import Espeak
+from gateway.providers.tts.piper_local import PiperLocal
 from gateway.settings import GatewaySettings
 from gateway.turns import TurnSettings
 
 log = structlog.get_logger("gateway.server")
+
+
+def choose_tts(name: str) -> TextToSpeech:
+    if name == "piper":
+        return PiperLocal()
+    if name == "espeak":
+        return Espeak()
+    raise SystemExit(f"VOICEPOD_TTS={name!r}: choose piper or espeak")
 
 
 def choose_stt(name: str) -> SpeechToText | None:
@@ -37,10 +51,19 @@ async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings) -> N
     if isinstance(stt, WhisperLocal):
         await asyncio.to_thread(stt.warm_up)  # load and hash-check the model before the first caller
     nc = await connect(bus_settings, name="voicepod-gateway", inbox="gateway")
+    bus = BusClient(nc)
     state = GatewayState(
-        settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
+        settings=settings, nc=nc, bus=bus, calls=CallRegistry(settings.max_calls),
         turn_settings=TurnSettings.from_env(), stt=stt,
     )  # fmt: skip
+    if settings.agent != "echo":
+        tts = choose_tts(settings.tts)
+        if isinstance(tts, PiperLocal):
+            await asyncio.to_thread(tts.warm_up)
+        state.responder_factory = agent_factory(AgentConfig.load(settings.agent), bus, tts)
+        state.agent_name = settings.agent
+    for stream in (events.AUDIT, events.TRANSCRIPT):
+        await events.ensure_stream(nc.jetstream(), stream)
     runner = web.AppRunner(build_app(state), access_log=None)
     await runner.setup()
     try:

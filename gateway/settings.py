@@ -34,6 +34,10 @@ class GatewaySettings:
     ice_servers: tuple[str, ...] = field(default=())
     # Speech to text: "whisper" (offline, default) or "none" (turns go on as audio only).
     stt: str = "whisper"
+    # Text to speech: "piper" (offline, default) or "espeak" (the small fallback).
+    tts: str = "piper"
+    # Which agents/<name>.yaml answers calls; "echo" plays each turn back (media tests, load).
+    agent: str = "real_estate"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -54,4 +58,6 @@ class GatewaySettings:
             stats_interval=env_float(env, "VOICEPOD_STATS_INTERVAL", cls.stats_interval),
             ice_servers=ice,
             stt=env.get("VOICEPOD_STT", cls.stt).strip().lower(),
+            tts=env.get("VOICEPOD_TTS", cls.tts).strip().lower(),
+            agent=env.get("VOICEPOD_AGENT", cls.agent).strip(),
         )  # fmt: skip

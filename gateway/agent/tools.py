@@ -59,10 +59,14 @@ class ToolResult:
     seconds: float
 
 
+ToolObserver = Callable[[str, str, Mapping[str, Any]], None]  # (tool, phase, details)
+
+
 class ToolBox:
-    def __init__(self, tools: list[Tool], bus: BusClient) -> None:
+    def __init__(self, tools: list[Tool], bus: BusClient, observer: ToolObserver | None = None) -> None:
         self.tools = {t.name: t for t in tools}
         self.bus = bus
+        self.observer = observer
 
     async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "") -> ToolResult:
         tool = self.tools.get(name)
@@ -70,8 +74,23 @@ class ToolBox:
             raise ToolError("invalid_arguments", f"no tool named {name!r}")
         tool.validate(args)
         started = time.monotonic()
+        self._observe(name, "started", {})
         try:
-            reply = await self.bus.call(tool.endpoint, tool.build(args), timeout=tool.deadline_seconds, call_id=call_id)
+            reply = await self._send(tool, args, call_id)
+        except ToolError as exc:
+            self._observe(name, "finished", {"outcome": exc.kind, "seconds": time.monotonic() - started})
+            raise
+        self._observe(name, "finished", {"outcome": "ok", "seconds": time.monotonic() - started})
+        data = MessageToDict(reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+        return ToolResult(tool=name, data=data, seconds=time.monotonic() - started)
+
+    def _observe(self, name: str, phase: str, details: Mapping[str, Any]) -> None:
+        if self.observer is not None:
+            self.observer(name, phase, details)
+
+    async def _send(self, tool: Tool, args: Mapping[str, Any], call_id: str) -> Message:
+        try:
+            return await self.bus.call(tool.endpoint, tool.build(args), timeout=tool.deadline_seconds, call_id=call_id)
         except errors.DeadlineExceeded as exc:
             raise ToolError("timeout", exc.message) from None
         except errors.NoResponders as exc:
@@ -82,5 +101,3 @@ class ToolBox:
             raise ToolError("rejected", exc.message, field=exc.field, reason=exc.reason) from None
         except errors.BusError as exc:
             raise ToolError("failed", str(exc)) from None
-        data = MessageToDict(reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
-        return ToolResult(tool=name, data=data, seconds=time.monotonic() - started)

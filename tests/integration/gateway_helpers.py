@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from nats.aio.client import Client as NATS
 
+from bus import events
 from bus.client import BusClient
 from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
@@ -37,6 +38,8 @@ async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
     stt = overrides.get("stt", "none")
     state = GatewayState(settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
                          stt=WhisperLocal() if stt == "whisper" else None)  # fmt: skip
+    for stream in (events.AUDIT, events.TRANSCRIPT):
+        await events.ensure_stream(nc.jetstream(), stream)
     runner = web.AppRunner(build_app(state))
     await runner.setup()
     port = free_port()

@@ -38,8 +38,9 @@ def call_threads() -> list[str]:
 
 
 async def test_a_call_hears_its_turn_echoed_back_and_reports_events(nc: NATS, speech: Path) -> None:
-    threads_before, tasks_before = call_threads(), len(asyncio.all_tasks())
     async with gateway(nc) as gw:
+        # Baseline once the connection's own request machinery exists (it starts on first use).
+        threads_before, tasks_before = call_threads(), len(asyncio.all_tasks())
         result = await place_call(gw.ws_url, speech, token=token(), tail_seconds=5)
         all_ended = await gw.state.calls.wait_empty(5)
     kinds = [e["type"] for e in result.events]
