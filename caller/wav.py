@@ -82,6 +82,7 @@ class Recorder:
         self._chunks: list[NDArray[np.int16]] = []
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
         self.first_voice_at: float | None = None  # monotonic time of the first non-silent frame
+        self.last_voice_at: float | None = None  # and of the latest one
 
     async def consume(self, track: MediaStreamTrack) -> None:
         while True:
@@ -91,8 +92,10 @@ class Recorder:
                 return
             for out in self._resampler.resample(frame):  # type: ignore[arg-type]
                 pcm = out.to_ndarray().reshape(-1)
-                if self.first_voice_at is None and np.abs(pcm).max(initial=0) > 500:
-                    self.first_voice_at = time.monotonic()
+                if np.abs(pcm).max(initial=0) > 500:
+                    self.last_voice_at = time.monotonic()
+                    if self.first_voice_at is None:
+                        self.first_voice_at = self.last_voice_at
                 self._chunks.append(pcm)
 
     @property
