@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import wave
 from pathlib import Path
 
 import numpy as np
-import pytest
+
+from tests.system_tools import require_tool
 
 
 def espeak() -> str:
-    found = shutil.which("espeak-ng")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("espeak-ng missing in CI: .ci/run installs it")
-        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
-    return found
+    return require_tool("espeak-ng", "espeak-ng")
 
 
 def say(text: str, path: Path, *, pad_seconds: float = 0.0) -> Path:

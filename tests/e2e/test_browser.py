@@ -4,8 +4,6 @@ download: executable_path is the system Chromium)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from nats.aio.client import Client as NATS
 from gateway import auth
 from tests.integration.gateway_helpers import SECRET, gateway
 from tests.speech import say
+from tests.system_tools import require_tool
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -21,10 +20,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def chromium() -> str:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium missing in CI: .ci/run installs Debian's chromium")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    require_tool("chromium", "chromium")
     return CHROMIUM
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from nats.aio.client import Client as NATS
 
@@ -18,6 +15,7 @@ from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
 from gateway.settings import GatewaySettings
 from tests.integration.bus_helpers import serving
+from tests.system_tools import require_tool
 
 
 async def test_gateway_readiness_follows_draining_and_nats(nc: NATS) -> None:
@@ -36,12 +34,7 @@ async def test_gateway_readiness_follows_draining_and_nats(nc: NATS) -> None:
 
 
 def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool missing in CI: .ci/run installs Debian's prometheus package")
-        pytest.skip("promtool not installed (apt-get install prometheus)")
-    return found
+    return require_tool("promtool", "prometheus")
 
 
 async def test_metrics_exposition_passes_promtool(nc: NATS) -> None:
