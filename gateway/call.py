@@ -18,6 +18,7 @@ from nats.js import JetStreamContext
 
 from bus.contracts import events_pb2
 from gateway import metrics
+from gateway.agent.usage import UsageMeter
 from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
 from gateway.media.inbound import caller_frames
 from gateway.media.outbound import PlayoutTrack, Utterance
@@ -57,6 +58,8 @@ class Call:
         self.pc.addTrack(self.playout)
         self.events = EventChannel(self.pc.createDataChannel(LABEL, negotiated=True, id=CHANNEL_ID))
         self.recorder = CallRecorder(js, self.call_id)
+        self.usage = UsageMeter(agent_name)
+        self.stt_session = stt.open(self._interim) if stt is not None else None
         self.responder = responder_factory(self)
         self.stats = StatsPoller(self.pc)
         self.ice_state = "new"
@@ -98,7 +101,7 @@ class Call:
             return
         self.ended = reason
         self.events.send("call.ended", reason=reason)
-        self.recorder.call_ended(reason, time.time() - self.started_at)
+        self.recorder.call_ended(reason, time.time() - self.started_at, self.usage.ended())
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current:
@@ -108,6 +111,10 @@ class Call:
             await self.stats.poll()  # final figures for the summary
         await self.pc.close()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
+        for closing in (self.responder.close(), self.stt_session.close() if self.stt_session else None):
+            if closing is not None:
+                with contextlib.suppress(Exception):
+                    await closing
         metrics.ICE_STATE.labels(self.ice_state).dec()
         metrics.CONNECTION_STATE.labels(self.connection_state).dec()
         metrics.CALLS_ENDED.labels(reason).inc()
@@ -128,6 +135,7 @@ class Call:
             "late_frames": self.playout.late_frames,
             "ended": self.ended,
             "media": self.stats.summary.as_dict(),
+            "usage": self.usage.as_dict(),
         }
 
     # --- connection events ----------------------------------------------------
@@ -163,6 +171,8 @@ class Call:
         vad = VadStream()
         detector = TurnDetector(self.turn_settings)
         async for frame in caller_frames(track):
+            if self.stt_session is not None:
+                self.stt_session.feed(frame)
             agent_busy = self.playout.speaking or self._replying
             event = detector.feed(frame, vad.push(frame), agent_speaking=agent_busy)
             if isinstance(event, SpeechStarted):
@@ -187,9 +197,11 @@ class Call:
         self._reply_task = self._spawn(self._reply(turn))
 
     async def _reply(self, turn: CallerTurn) -> None:
-        if self.stt is not None:
-            transcript = await self.stt.transcribe(turn.audio)
+        if self.stt_session is not None:
+            transcript = await self.stt_session.turn_ended(turn.audio)
             metrics.TURN_LATENCY.labels("stt").observe(transcript.seconds)
+            assert self.stt is not None
+            self.usage.add(self.stt.name, "audio_seconds", transcript.audio_seconds)
             self.events.send("transcript.final", turn=turn.index, text=transcript.text,
                              confidence=transcript.confidence)  # fmt: skip
             self.recorder.turn(events_pb2.SPEAKER_CALLER, transcript.text, confidence=transcript.confidence)
@@ -224,6 +236,9 @@ class Call:
         metrics.TURN_LATENCY.labels("total").observe(latency)
         self.events.send("turn.latency", turn=utterance.turn, total_seconds=round(latency, 3),
                          gateway_seconds=round(now - self._first_speech_at, 3))  # fmt: skip
+
+    def _interim(self, text: str) -> None:
+        self.events.send("transcript.interim", turn=self.turns + 1, text=text)
 
     def _barge_in(self) -> None:
         self.barge_ins += 1

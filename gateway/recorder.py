@@ -41,8 +41,9 @@ class CallRecorder:
     def call_started(self, agent_name: str) -> None:
         self._transcript(call_started=events_pb2.CallStarted(agent_name=agent_name, channel="webrtc"))
 
-    def call_ended(self, reason: str, duration_seconds: float) -> None:
-        self._transcript(call_ended=events_pb2.CallEnded(reason=reason, duration_seconds=duration_seconds))
+    def call_ended(self, reason: str, duration_seconds: float, usage: events_pb2.CallUsage | None = None) -> None:
+        ended = events_pb2.CallEnded(reason=reason, duration_seconds=duration_seconds, usage=usage)
+        self._transcript(call_ended=ended)
 
     def turn(self, speaker: int, text: str, *, interrupted: bool = False, confidence: float = 0.0) -> None:
         if not text:

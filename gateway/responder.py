@@ -34,6 +34,10 @@ class Responder(Protocol):
         """What of the agent's last reply the caller actually heard (cut short on barge-in)."""
         ...
 
+    async def close(self) -> None:
+        """The call ended: release what the responder holds (a provider connection)."""
+        ...
+
 
 class EchoResponder:
     """Plays each caller turn back: a media-path check and the load-test responder."""
@@ -45,4 +49,7 @@ class EchoResponder:
         yield Speech(text=turn.text, pcm=resample(turn.audio, IN_RATE, OUT_RATE))
 
     def heard(self, turn: int, text: str) -> None:
+        return None
+
+    async def close(self) -> None:
         return None

@@ -17,39 +17,21 @@ from gateway.agent.config import AgentConfig
 from gateway.agent.factory import agent_factory
 from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
-from gateway.providers.stt import SpeechToText
-from gateway.providers.stt.whisper_local import WhisperLocal
-from gateway.providers.tts import TextToSpeech
-from gateway.providers.tts.espeak import Espeak
-from gateway.providers.tts.piper_local import PiperLocal
+from gateway.providers.choose import choose_stt, choose_tts
 from gateway.settings import GatewaySettings
 from gateway.turns import TurnSettings
 
 log = structlog.get_logger("gateway.server")
 
 
-def choose_tts(name: str) -> TextToSpeech:
-    if name == "piper":
-        return PiperLocal()
-    if name == "espeak":
-        return Espeak()
-    raise SystemExit(f"VOICEPOD_TTS={name!r}: choose piper or espeak")
-
-
-def choose_stt(name: str) -> SpeechToText | None:
-    if name == "none":
-        return None
-    if name == "whisper":
-        return WhisperLocal()
-    raise SystemExit(f"VOICEPOD_STT={name!r}: choose whisper or none")
-
-
 async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings) -> None:
     if not settings.dev_mode and not settings.auth_secret:
         raise SystemExit("VOICEPOD_AUTH_SECRET is required (or VOICEPOD_DEV_MODE=1 for local development)")
-    stt = choose_stt(settings.stt)
-    if isinstance(stt, WhisperLocal):
-        await asyncio.to_thread(stt.warm_up)  # load and hash-check the model before the first caller
+    providers = settings.providers
+    providers.check()
+    stt = choose_stt(providers)
+    if hasattr(stt, "warm_up"):
+        await asyncio.to_thread(stt.warm_up)  # load and hash-check a local model before the first caller
     nc = await connect(bus_settings, name="voicepod-gateway", inbox="gateway")
     bus = BusClient(nc)
     state = GatewayState(
@@ -57,10 +39,10 @@ async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings) -> N
         turn_settings=TurnSettings.from_env(), stt=stt,
     )  # fmt: skip
     if settings.agent != "echo":
-        tts = choose_tts(settings.tts)
-        if isinstance(tts, PiperLocal):
+        tts = choose_tts(providers)
+        if hasattr(tts, "warm_up"):
             await asyncio.to_thread(tts.warm_up)
-        state.responder_factory = agent_factory(AgentConfig.load(settings.agent), bus, tts)
+        state.responder_factory = agent_factory(AgentConfig.load(settings.agent), bus, tts, providers)
         state.agent_name = settings.agent
     for stream in (events.AUDIT, events.TRANSCRIPT):
         await events.ensure_stream(nc.jetstream(), stream)
@@ -68,7 +50,8 @@ async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings) -> N
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.http_port).start()
-        log.info("gateway_listening", host=settings.host, port=settings.http_port, dev_mode=settings.dev_mode)
+        log.info("gateway_listening", host=settings.host, port=settings.http_port, dev_mode=settings.dev_mode,
+                 stt=providers.stt, tts=providers.tts, engine=providers.engine, agent=settings.agent)  # fmt: skip
         sig = await wait_for_stop_signal()
         # Readiness turns false first so load balancers stop sending new callers; live calls get
         # drain_timeout to finish, then are ended politely (bye on their socket).

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bus.settings import env_float, env_int
+from gateway.providers.config import ProviderSettings
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -32,10 +33,8 @@ class GatewaySettings:
     stats_interval: float = 2.0
     # STUN/TURN servers offered to the peer connection (comma-separated URLs).
     ice_servers: tuple[str, ...] = field(default=())
-    # Speech to text: "whisper" (offline, default) or "none" (turns go on as audio only).
-    stt: str = "whisper"
-    # Text to speech: "piper" (offline, default) or "espeak" (the small fallback).
-    tts: str = "piper"
+    # STT, TTS and the agent's engine (offline by default; cloud ones when their keys are set).
+    providers: ProviderSettings = field(default_factory=ProviderSettings)
     # Which agents/<name>.yaml answers calls; "echo" plays each turn back (media tests, load).
     agent: str = "real_estate"
 
@@ -57,7 +56,6 @@ class GatewaySettings:
             max_call_seconds=env_float(env, "VOICEPOD_MAX_CALL_SECONDS", cls.max_call_seconds),
             stats_interval=env_float(env, "VOICEPOD_STATS_INTERVAL", cls.stats_interval),
             ice_servers=ice,
-            stt=env.get("VOICEPOD_STT", cls.stt).strip().lower(),
-            tts=env.get("VOICEPOD_TTS", cls.tts).strip().lower(),
+            providers=ProviderSettings.from_env(env),
             agent=env.get("VOICEPOD_AGENT", cls.agent).strip(),
         )  # fmt: skip

@@ -5,7 +5,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -73,12 +73,36 @@ class CallStarted(_message.Message):
     def __init__(self, agent_name: _Optional[str] = ..., channel: _Optional[str] = ...) -> None: ...
 
 class CallEnded(_message.Message):
-    __slots__ = ("reason", "duration_seconds")
+    __slots__ = ("reason", "duration_seconds", "usage")
     REASON_FIELD_NUMBER: _ClassVar[int]
     DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
     reason: str
     duration_seconds: float
-    def __init__(self, reason: _Optional[str] = ..., duration_seconds: _Optional[float] = ...) -> None: ...
+    usage: CallUsage
+    def __init__(self, reason: _Optional[str] = ..., duration_seconds: _Optional[float] = ..., usage: _Optional[_Union[CallUsage, _Mapping]] = ...) -> None: ...
+
+class UsageItem(_message.Message):
+    __slots__ = ("provider", "unit", "quantity", "cost_usd")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    unit: str
+    quantity: float
+    cost_usd: float
+    def __init__(self, provider: _Optional[str] = ..., unit: _Optional[str] = ..., quantity: _Optional[float] = ..., cost_usd: _Optional[float] = ...) -> None: ...
+
+class CallUsage(_message.Message):
+    __slots__ = ("items", "tool_calls", "cost_usd")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALLS_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[UsageItem]
+    tool_calls: int
+    cost_usd: float
+    def __init__(self, items: _Optional[_Iterable[_Union[UsageItem, _Mapping]]] = ..., tool_calls: _Optional[int] = ..., cost_usd: _Optional[float] = ...) -> None: ...
 
 class TranscriptEvent(_message.Message):
     __slots__ = ("event_id", "call_id", "occurred_at", "turn", "call_started", "call_ended")

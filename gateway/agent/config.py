@@ -19,6 +19,8 @@ class AgentConfig:
     cities: tuple[str, ...]
     time_zone: str
     tools: tuple[str, ...]
+    # The system prompt of an LLM engine (the deterministic dialog has its flow in code).
+    instructions: str = ""
 
     @classmethod
     def load(cls, name: str, directory: Path | None = None) -> AgentConfig:
@@ -27,5 +29,5 @@ class AgentConfig:
         return cls(
             name=raw["name"], persona=raw["persona"], company=raw["company"], greeting=raw["greeting"],
             voice=raw.get("voice", "piper-joe"), cities=tuple(raw["cities"]), time_zone=raw["time_zone"],
-            tools=tuple(raw["tools"]),
+            tools=tuple(raw["tools"]), instructions=raw.get("instructions", "").strip(),
         )  # fmt: skip

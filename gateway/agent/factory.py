@@ -1,5 +1,6 @@
-"""Wiring an agent into calls: per call, a dialog with its own tool box (whose tool
-activity shows on the events channel and goes to the audit log) and the shared TTS."""
+"""Wiring an agent into calls: per call, an engine with its own tool box (whose tool
+activity shows on the events channel, goes to the audit log and the usage meter) and
+the shared TTS."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from bus.client import BusClient
 from gateway.agent import real_estate_tools
 from gateway.agent.config import AgentConfig
 from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.engine import DialogEngine, Engine
 from gateway.agent.responder import AgentResponder
 from gateway.agent.tools import ToolBox
+from gateway.providers.config import ProviderSettings
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import Responder
 
@@ -19,19 +22,39 @@ if TYPE_CHECKING:
     from gateway.call import Call
 
 
-def agent_factory(config: AgentConfig, bus: BusClient, tts: TextToSpeech) -> Callable[[Call], Responder]:
+def agent_factory(
+    config: AgentConfig, bus: BusClient, tts: TextToSpeech, providers: ProviderSettings | None = None
+) -> Callable[[Call], Responder]:
+    providers = providers or ProviderSettings()
     tools = [t for t in real_estate_tools.ALL if t.name in config.tools]
+    chat_model = None
+    if providers.engine == "chat":
+        from gateway.providers.llm.openai_chat import OpenAIChat
+
+        chat_model = OpenAIChat(api_key=providers.openai_api_key, base_url=providers.openai_base_url,
+                                model=providers.llm_model)  # fmt: skip
 
     def make(call: Call) -> Responder:
         def observe(tool: str, phase: str, details: Mapping[str, Any]) -> None:
             if phase == "started":
                 call.events.send("tool.started", tool=tool)
                 return
+            call.usage.tool_call(tool, details["outcome"])
             call.events.send("tool.finished", tool=tool, outcome=details["outcome"],
                              seconds=round(details["seconds"], 3))  # fmt: skip
             call.recorder.audit(f"tool.{tool}", details["outcome"], {"seconds": f"{details['seconds']:.3f}"})
 
-        dialog = RealEstateDialog(config, ToolBox(tools, bus, observe), call.call_id)
-        return AgentResponder(dialog, tts, emit=call.events.send)
+        toolbox = ToolBox(tools, bus, observe)
+        dialog = RealEstateDialog(config, toolbox, call.call_id)
+        engine: Engine = DialogEngine(dialog)
+        if chat_model is not None:
+            from gateway.agent.chat_engine import ChatEngine
+
+            engine = ChatEngine(chat_model, config, toolbox, dialog, call.usage, call.call_id, emit=call.events.send)
+        elif providers.engine == "realtime":
+            from gateway.agent.realtime_engine import RealtimeEngine
+
+            engine = RealtimeEngine(providers, config, toolbox, call.usage, call.call_id, emit=call.events.send)
+        return AgentResponder(engine, tts, call.usage, emit=call.events.send)
 
     return make

@@ -1,65 +1,111 @@
-"""The agent as the call's responder: the dialog decides what to say, TTS says it,
-sentence by sentence; a short filler covers a slow tool so the caller is not left in
-silence."""
+"""The agent as the call's responder: the engine decides what to say, TTS says it.
+
+Lines are spoken as they arrive: while the first sentence is synthesised and played,
+the engine keeps generating the rest. A short filler covers a slow first line (a tool
+call, a slow model) so the caller is not left in silence, and an engine that fails
+becomes an apology, never a dead call.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from gateway.agent.dialog import RealEstateDialog
+import structlog
+
+from gateway.agent.engine import Engine, Line
+from gateway.agent.usage import UsageMeter
 from gateway.media.pcm import Pcm
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import CallerTurn, Speech
 
+log = structlog.get_logger("gateway.agent")
+
 FILLER = "One moment."
 NOT_HEARD = "Sorry, I didn't catch that. Could you say it again?"
+FAILED = "Sorry, something went wrong on my side. Could you say that again?"
+_DONE = object()
 
 
 class AgentResponder:
     def __init__(
         self,
-        dialog: RealEstateDialog,
+        engine: Engine,
         tts: TextToSpeech,
+        usage: UsageMeter | None = None,
         emit: Callable[..., Any] = lambda *a, **k: None,
         filler_after: float = 0.7,
     ) -> None:
-        self.dialog = dialog
+        self.engine = engine
         self.tts = tts
+        self.usage = usage
         self.emit = emit
         self.filler_after = filler_after
         self._voice_cache: dict[str, Pcm] = {}
 
     @property
     def ended(self) -> bool:
-        return self.dialog.ended
+        return self.engine.ended
 
     async def greeting(self) -> Speech | None:
-        text = " ".join(self.dialog.greeting())
-        return Speech(text=text, pcm=await self._speak(text))
+        lines = await self.engine.greeting()
+        if not lines:
+            return None
+        text = " ".join(line.text for line in lines)
+        return Speech(text=text, pcm=await self._voice(Line(text)))
 
     async def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]:
-        if not turn.text.strip():
+        if self.engine.wants_text and not turn.text.strip():
             yield Speech(text=NOT_HEARD, pcm=await self._speak(NOT_HEARD))
             return
-        thinking = asyncio.ensure_future(self.dialog.respond(turn.text))
+        lines: asyncio.Queue[object] = asyncio.Queue()
+        producer = asyncio.create_task(self._produce(turn, lines))
         try:
-            done, _ = await asyncio.wait({thinking}, timeout=self.filler_after)
+            first = asyncio.ensure_future(lines.get())
+            done, _ = await asyncio.wait({first}, timeout=self.filler_after)
             if not done:
                 yield Speech(text=FILLER, pcm=await self._speak(FILLER))
-            for line in await thinking:
-                yield Speech(text=line, pcm=await self._speak(line))
+            item = await first
+            while item is not _DONE:
+                assert isinstance(item, Line)
+                yield Speech(text=item.text, pcm=await self._voice(item))
+                item = await lines.get()
         finally:
-            thinking.cancel()  # barge-in cancels the work in flight, not only the audio
+            producer.cancel()  # barge-in cancels the work in flight, not only the audio
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
 
     def heard(self, turn: int, text: str) -> None:
-        self.dialog.heard(text)
+        self.engine.heard(text)
+
+    async def close(self) -> None:
+        await self.engine.close()
+
+    async def _produce(self, turn: CallerTurn, lines: asyncio.Queue[object]) -> None:
+        said = False
+        try:
+            async for line in self.engine.respond(turn):
+                if line.text.strip() or line.pcm is not None:
+                    said = True
+                    lines.put_nowait(line)
+        except Exception:
+            log.exception("engine_failed", engine=self.engine.name)
+            if not said:
+                lines.put_nowait(Line(FAILED))
+        finally:
+            lines.put_nowait(_DONE)
+
+    async def _voice(self, line: Line) -> Pcm:
+        return line.pcm if line.pcm is not None else await self._speak(line.text)
 
     async def _speak(self, text: str) -> Pcm:
         if text in self._voice_cache:
             return self._voice_cache[text]
         pcm = await self.tts.synthesize(text)
+        if self.usage is not None:
+            self.usage.add(self.tts.name, "characters", len(text))
         if len(text) < 60:  # short stock phrases recur (fillers, prompts)
             self._voice_cache[text] = pcm
         return pcm

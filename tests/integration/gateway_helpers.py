@@ -34,8 +34,8 @@ class RunningGateway:
 
 @asynccontextmanager
 async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
+    stt = overrides.pop("stt", "none")
     settings = dataclasses.replace(GatewaySettings(auth_secret=SECRET, stats_interval=0.5), **overrides)
-    stt = overrides.get("stt", "none")
     state = GatewayState(settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
                          stt=WhisperLocal() if stt == "whisper" else None)  # fmt: skip
     for stream in (events.AUDIT, events.TRANSCRIPT):

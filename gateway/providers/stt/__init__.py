@@ -1,7 +1,15 @@
-"""Speech to text: one interface, chosen by configuration (VOICEPOD_STT)."""
+"""Speech to text: one interface, chosen by configuration (VOICEPOD_STT).
+
+A provider opens one session per call. The call feeds the session every 16 kHz frame
+it hears and asks for the transcript when our VAD ends a turn. Per-turn providers
+(offline whisper) ignore the frames and transcribe the turn's audio; streaming ones
+(Deepgram live) send the frames as they come, report interim text, and finalize at
+the turn's end, so the final text is ready almost as soon as the caller stops.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -12,12 +20,46 @@ from gateway.media.pcm import Pcm
 class Transcript:
     text: str
     confidence: float  # 0..1, the provider's own estimate
-    seconds: float  # time the provider took
+    seconds: float  # from the turn's end (or the request) to the final text
+    audio_seconds: float = 0.0  # caller audio the provider processed (and bills) for this turn
+
+
+Interim = Callable[[str], None]  # partial text of the turn in progress
+
+
+class SttSession(Protocol):
+    def feed(self, frame: Pcm) -> None:
+        """One 20 ms frame of the caller's audio (16 kHz mono int16); must not block."""
+        ...
+
+    async def turn_ended(self, audio: Pcm) -> Transcript:
+        """Our VAD ended a turn (`audio` is that turn, preroll included): its final text."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class SpeechToText(Protocol):
     name: str
 
-    async def transcribe(self, audio: Pcm) -> Transcript:
-        """One caller turn (16 kHz mono int16, as endpointed by our VAD) -> its text."""
-        ...
+    def open(self, on_interim: Interim | None = None) -> SttSession: ...
+
+
+class PerTurnTranscriber(Protocol):
+    async def transcribe(self, audio: Pcm) -> Transcript: ...
+
+
+class PerTurnSession:
+    """The session of a provider that transcribes whole turns."""
+
+    def __init__(self, provider: PerTurnTranscriber) -> None:
+        self._provider = provider
+
+    def feed(self, frame: Pcm) -> None:
+        return None
+
+    async def turn_ended(self, audio: Pcm) -> Transcript:
+        return await self._provider.transcribe(audio)
+
+    async def close(self) -> None:
+        return None

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from gateway.media.pcm import Pcm
-from gateway.providers.stt import Transcript
+from gateway.media.pcm import IN_RATE, Pcm
+from gateway.providers.stt import Interim, PerTurnSession, SttSession, Transcript
 
 MODEL_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
 
@@ -53,6 +53,9 @@ class WhisperLocal:
         """Load (and hash-check) the model now rather than on the first turn."""
         _model(self._path, self._threads)
 
+    def open(self, on_interim: Interim | None = None) -> SttSession:
+        return PerTurnSession(self)
+
     async def transcribe(self, audio: Pcm) -> Transcript:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._run, audio)
@@ -67,7 +70,8 @@ class WhisperLocal:
         parts = list(segments)
         text = " ".join(s.text.strip() for s in parts).strip()
         logprob = sum(s.avg_logprob for s in parts) / len(parts) if parts else -10.0
-        return Transcript(text=text, confidence=round(math.exp(logprob), 3), seconds=time.perf_counter() - started)
+        return Transcript(text=text, confidence=round(math.exp(logprob), 3), seconds=time.perf_counter() - started,
+                          audio_seconds=len(audio) / IN_RATE)  # fmt: skip
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

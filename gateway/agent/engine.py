@@ -1,0 +1,74 @@
+"""What decides the agent's words: one small interface, three engines.
+
+- `DialogEngine`: the deterministic real-estate dialog (offline default).
+- `ChatEngine`: an OpenAI-compatible chat model with tool calls; falls back to the dialog.
+- `RealtimeEngine`: OpenAI Realtime over WebSocket (text or audio in, text or audio out).
+
+An engine yields `Line`s as soon as it has them (a streamed LLM reply sentence by
+sentence); the responder speaks each one with TTS unless the engine brought its own audio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from gateway.agent.dialog import RealEstateDialog
+from gateway.media.pcm import Pcm
+from gateway.responder import CallerTurn
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    pcm: Pcm | None = None  # 48 kHz mono, when the engine speaks for itself (speech-to-speech)
+
+
+class Engine(Protocol):
+    name: str
+
+    @property
+    def ended(self) -> bool:
+        """The agent said goodbye: the call hangs up once the caller has heard it."""
+        ...
+
+    @property
+    def wants_text(self) -> bool:
+        """True if a turn without transcribed text cannot be answered (the caller is asked again)."""
+        ...
+
+    async def greeting(self) -> list[Line]: ...
+
+    def respond(self, turn: CallerTurn) -> AsyncIterator[Line]: ...
+
+    def heard(self, text: str) -> None:
+        """Barge-in: the caller heard only `text` of the last reply."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class DialogEngine:
+    name = "dialog"
+    wants_text = True
+
+    def __init__(self, dialog: RealEstateDialog) -> None:
+        self.dialog = dialog
+
+    @property
+    def ended(self) -> bool:
+        return self.dialog.ended
+
+    async def greeting(self) -> list[Line]:
+        return [Line(" ".join(self.dialog.greeting()))]
+
+    async def respond(self, turn: CallerTurn) -> AsyncIterator[Line]:
+        for text in await self.dialog.respond(turn.text):
+            yield Line(text)
+
+    def heard(self, text: str) -> None:
+        self.dialog.heard(text)
+
+    async def close(self) -> None:
+        return None

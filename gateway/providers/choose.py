@@ -1,0 +1,37 @@
+"""Building the configured providers. Cloud SDKs are imported only when chosen."""
+
+from __future__ import annotations
+
+from gateway.providers.config import ProviderSettings
+from gateway.providers.stt import SpeechToText
+from gateway.providers.tts import TextToSpeech
+
+
+def choose_stt(p: ProviderSettings) -> SpeechToText | None:
+    if p.stt == "none":
+        return None
+    if p.stt == "deepgram":
+        from gateway.providers.stt.deepgram_live import DeepgramLive
+
+        return DeepgramLive(api_key=p.deepgram_api_key, model=p.deepgram_stt_model, base_url=p.deepgram_url)
+    from gateway.providers.stt.whisper_local import WhisperLocal
+
+    return WhisperLocal()
+
+
+def choose_tts(p: ProviderSettings) -> TextToSpeech:
+    if p.tts == "deepgram":
+        from gateway.providers.tts.deepgram_aura import DeepgramAura
+
+        return DeepgramAura(api_key=p.deepgram_api_key, voice=p.deepgram_tts_voice, base_url=p.deepgram_url)
+    if p.tts == "openai":
+        from gateway.providers.tts.openai_speech import OpenAISpeech
+
+        return OpenAISpeech(api_key=p.openai_api_key, base_url=p.openai_base_url, model=p.tts_model, voice=p.tts_voice)
+    if p.tts == "espeak":
+        from gateway.providers.tts.espeak import Espeak
+
+        return Espeak()
+    from gateway.providers.tts.piper_local import PiperLocal
+
+    return PiperLocal()

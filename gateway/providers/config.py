@@ -1,0 +1,83 @@
+"""Which providers answer calls, read from the environment.
+
+Cloud providers are used when their keys are set, unless VOICEPOD_STT / VOICEPOD_TTS /
+VOICEPOD_ENGINE say otherwise; without keys everything runs offline (whisper, Piper,
+the deterministic dialog). Keys are kept out of repr() so they never reach a log line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+STT_CHOICES = ("whisper", "deepgram", "none")
+TTS_CHOICES = ("piper", "espeak", "openai", "deepgram")
+ENGINE_CHOICES = ("dialog", "chat", "realtime")
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    stt: str = "whisper"
+    tts: str = "piper"
+    engine: str = "dialog"
+    deepgram_api_key: str = field(default="", repr=False)
+    # Deepgram's API root; a local server speaking its protocol in tests, e.g. http://127.0.0.1:9000.
+    deepgram_url: str = ""
+    deepgram_stt_model: str = "nova-3"
+    deepgram_tts_voice: str = "aura-2-thalia-en"
+    openai_api_key: str = field(default="", repr=False)
+    # Any OpenAI-compatible server (vLLM, Ollama, llama.cpp); empty: api.openai.com.
+    openai_base_url: str = ""
+    llm_model: str = "gpt-4o-mini"
+    tts_model: str = "gpt-4o-mini-tts"
+    tts_voice: str = "alloy"
+    realtime_model: str = "gpt-realtime"
+    # What the Realtime engine is given and gives back: "text" (our STT / our TTS) or "audio".
+    realtime_input: str = "text"
+    realtime_output: str = "text"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ProviderSettings:
+        env = os.environ if env is None else env
+
+        def pick(name: str, default: str, choices: tuple[str, ...]) -> str:
+            value = env.get(name, "").strip().lower() or default
+            if value not in choices:
+                raise SystemExit(f"{name}={value!r}: choose one of {', '.join(choices)}")
+            return value
+
+        deepgram = env.get("DEEPGRAM_API_KEY", "").strip()
+        openai = env.get("OPENAI_API_KEY", "").strip()
+        base_url = env.get("OPENAI_BASE_URL", "").strip()
+        # OpenAI's own speech only when the key is for OpenAI itself (not a local compatible server).
+        default_tts = "deepgram" if deepgram else "openai" if openai and not base_url else "piper"
+        return cls(
+            stt=pick("VOICEPOD_STT", "deepgram" if deepgram else "whisper", STT_CHOICES),
+            tts=pick("VOICEPOD_TTS", default_tts, TTS_CHOICES),
+            engine=pick("VOICEPOD_ENGINE", "chat" if openai else "dialog", ENGINE_CHOICES),
+            deepgram_api_key=deepgram,
+            deepgram_url=env.get("DEEPGRAM_URL", "").strip(),
+            deepgram_stt_model=env.get("VOICEPOD_DEEPGRAM_STT_MODEL", "").strip() or cls.deepgram_stt_model,
+            deepgram_tts_voice=env.get("VOICEPOD_DEEPGRAM_TTS_VOICE", "").strip() or cls.deepgram_tts_voice,
+            openai_api_key=openai,
+            openai_base_url=base_url,
+            llm_model=env.get("VOICEPOD_LLM_MODEL", "").strip() or cls.llm_model,
+            tts_model=env.get("VOICEPOD_OPENAI_TTS_MODEL", "").strip() or cls.tts_model,
+            tts_voice=env.get("VOICEPOD_OPENAI_TTS_VOICE", "").strip() or cls.tts_voice,
+            realtime_model=env.get("VOICEPOD_REALTIME_MODEL", "").strip() or cls.realtime_model,
+            realtime_input=pick("VOICEPOD_REALTIME_INPUT", "text", ("text", "audio")),
+            realtime_output=pick("VOICEPOD_REALTIME_OUTPUT", "text", ("text", "audio")),
+        )
+
+    def check(self) -> None:
+        """Fail at start, not on the first caller, when a chosen provider has no key."""
+        needs = {
+            "deepgram": self.deepgram_api_key,
+            "openai": self.openai_api_key,
+        }
+        wanted = {"stt": self.stt, "tts": self.tts, "engine": "openai" if self.engine != "dialog" else ""}
+        for role, provider in wanted.items():
+            if provider in needs and not needs[provider]:
+                key = "DEEPGRAM_API_KEY" if provider == "deepgram" else "OPENAI_API_KEY"
+                raise SystemExit(f"{role} provider {provider!r} needs {key}")

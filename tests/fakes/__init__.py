@@ -1,0 +1,1 @@
+"""Local servers that speak cloud providers' wire protocols, for testing the adapters with the real SDKs."""
