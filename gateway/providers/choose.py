@@ -20,14 +20,20 @@ def choose_stt(p: ProviderSettings) -> SpeechToText | None:
 
 
 def choose_tts(p: ProviderSettings) -> TextToSpeech:
+    cloud: TextToSpeech | None = None
     if p.tts == "deepgram":
         from gateway.providers.tts.deepgram_aura import DeepgramAura
 
-        return DeepgramAura(api_key=p.deepgram_api_key, voice=p.deepgram_tts_voice, base_url=p.deepgram_url)
-    if p.tts == "openai":
+        cloud = DeepgramAura(api_key=p.deepgram_api_key, voice=p.deepgram_tts_voice, base_url=p.deepgram_url)
+    elif p.tts == "openai":
         from gateway.providers.tts.openai_speech import OpenAISpeech
 
-        return OpenAISpeech(api_key=p.openai_api_key, base_url=p.openai_base_url, model=p.tts_model, voice=p.tts_voice)
+        cloud = OpenAISpeech(api_key=p.openai_api_key, base_url=p.openai_base_url, model=p.tts_model, voice=p.tts_voice)
+    if cloud is not None:
+        from gateway.providers.tts.fallback import FallbackTTS
+        from gateway.providers.tts.piper_local import PiperLocal
+
+        return FallbackTTS(cloud, PiperLocal())  # a cloud voice that fails falls back to the offline one
     if p.tts == "espeak":
         from gateway.providers.tts.espeak import Espeak
 

@@ -41,6 +41,11 @@ def as_text(t: transcript_pb2.Transcript) -> str:
         lines.append(f"[{_clock(turn.started_at.ToNanoseconds() - origin)}] {who}: {turn.text}{cut}")
     if t.HasField("ended"):
         lines.append(f"Call ended: {t.ended.reason} after {t.ended.duration_seconds:.0f} s")
+        usage = t.ended.usage
+        if usage.items or usage.tool_calls:
+            used = ", ".join(f"{i.provider} {i.quantity:g} {i.unit}" for i in usage.items)
+            lines.append(f"Usage: {usage.tool_calls} tool calls; {used or 'no provider usage'}; "
+                         f"estimated cost ${usage.cost_usd:.4f}")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -52,8 +57,7 @@ def as_json(t: transcript_pb2.Transcript) -> str:
         "call_id": t.call_id,
         "agent_name": t.started.agent_name or None,
         "channel": t.started.channel or None,
-        "ended": {"reason": t.ended.reason, "duration_seconds": t.ended.duration_seconds}
-        if t.HasField("ended") else None,
+        "ended": _ended(t.ended) if t.HasField("ended") else None,
         "turns": [
             {"index": turn.turn_index, "speaker": SPEAKERS.get(turn.speaker, "unknown"), "text": turn.text,
              "started_at": when(turn, "started_at"), "ended_at": when(turn, "ended_at"),
@@ -62,3 +66,13 @@ def as_json(t: transcript_pb2.Transcript) -> str:
         ],
     }  # fmt: skip
     return json.dumps(doc, indent=2) + "\n"
+
+
+def _ended(ended: events_pb2.CallEnded) -> dict[str, Any]:
+    return {"reason": ended.reason, "duration_seconds": ended.duration_seconds, "usage": _usage(ended.usage)}
+
+
+def _usage(usage: events_pb2.CallUsage) -> dict[str, Any]:
+    items = [{"provider": i.provider, "unit": i.unit, "quantity": i.quantity, "cost_usd": round(i.cost_usd, 6)}
+             for i in usage.items]  # fmt: skip
+    return {"tool_calls": usage.tool_calls, "cost_usd": round(usage.cost_usd, 6), "items": items}

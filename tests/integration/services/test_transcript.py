@@ -37,6 +37,12 @@ def turn(i: int, speaker: int, text: str, at: float, final: bool = True, **extra
                              ended_at=ts(at + 2), confidence=0.9, **extra)  # type: ignore[arg-type]  # fmt: skip
 
 
+USAGE = ev.CallUsage(
+    items=[ev.UsageItem(provider="openai:gpt-4o-mini", unit="input_tokens", quantity=812, cost_usd=0.0001218)],
+    tool_calls=3, cost_usd=0.0001218,
+)  # fmt: skip
+
+
 async def test_final_turns_are_stored_in_order_and_exported(nc: NATS) -> None:
     js, bus = nc.jetstream(), BusClient(nc)
     call = "call-t1"
@@ -46,7 +52,7 @@ async def test_final_turns_are_stored_in_order_and_exported(nc: NATS) -> None:
         event(call, turn=turn(0, ev.SPEAKER_AGENT, "Hi, this is Ava from voicepod realty.", 0)),
         event(call, turn=turn(1, ev.SPEAKER_CALLER, "I'm looking for a", 3, final=False)),
         event(call, turn=turn(2, ev.SPEAKER_AGENT, "I found three homes", 6, interrupted=True)),
-        event(call, call_ended=ev.CallEnded(reason="caller_hangup", duration_seconds=42)),
+        event(call, call_ended=ev.CallEnded(reason="caller_hangup", duration_seconds=42, usage=USAGE)),
     ]
     async with running(DEFINITION, nc):
         await events.ensure_stream(js, events.TRANSCRIPT)
@@ -85,3 +91,10 @@ async def test_final_turns_are_stored_in_order_and_exported(nc: NATS) -> None:
     doc = json.loads(as_json.content)
     assert doc["call_id"] == call and [x["speaker"] for x in doc["turns"]] == ["agent", "caller", "agent"]
     assert doc["turns"][1]["started_at"] == "2026-11-24T15:00:03Z" and doc["ended"]["duration_seconds"] == 42
+    # What the conversation used and cost is kept with it.
+    assert t.ended.usage == USAGE
+    assert doc["ended"]["usage"] == {"tool_calls": 3, "cost_usd": 0.000122, "items": [
+        {"provider": "openai:gpt-4o-mini", "unit": "input_tokens", "quantity": 812, "cost_usd": 0.000122}]}  # fmt: skip
+    assert text.content.decode().splitlines()[-1] == (
+        "Usage: 3 tool calls; openai:gpt-4o-mini 812 input_tokens; estimated cost $0.0001"
+    )

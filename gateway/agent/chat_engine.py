@@ -1,0 +1,232 @@
+"""The LLM engine: an OpenAI-compatible chat model that talks and acts through tools.
+
+Each caller turn streams the model's reply; sentences are yielded as they complete,
+so the caller hears the first while the rest is generated. Tool calls run through the
+same tool box as the dialog agent (schema-checked, over NATS). The engine holds what
+the model must not decide: idempotency keys and call ids are set here, and a text
+message only goes to a number the caller said.
+
+Arguments that fail the schema go back to the model as a corrective message; after
+`max_corrections` such retries in a turn, or when the model cannot be reached, the
+deterministic dialog takes over for the rest of the call: it replays what the caller
+said so far (its slot rules pick up city, budget, listing, time, name and phone;
+keys derived from the call id keep replayed writes idempotent) and answers the turn.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from gateway.agent.config import AgentConfig
+from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.engine import Line
+from gateway.agent.extract import phone_in
+from gateway.agent.numbers import normalise
+from gateway.agent.sentences import SentenceBuffer
+from gateway.agent.tools import Tool, ToolBox, ToolError
+from gateway.agent.usage import UsageMeter
+from gateway.providers.llm import ChatModel, ModelError, TextDelta, TokenUsage, ToolCallRequest
+from gateway.responder import CallerTurn
+
+log = structlog.get_logger("gateway.agent.chat")
+
+# Filled in by the engine, never by the model.
+_ENGINE_FIELDS = ("idempotency_key", "call_id")
+GOODBYE = re.compile(r"\b(goodbye|bye now|have a (great|good|nice) (day|evening|one))\b", re.IGNORECASE)
+HANDOVER = "Let me take it from here."
+
+
+def model_spec(tool: Tool) -> dict[str, Any]:
+    """The tool as the model sees it: without the fields the engine fills in."""
+    schema = dict(tool.schema)
+    schema["properties"] = {k: v for k, v in schema.get("properties", {}).items() if k not in _ENGINE_FIELDS}
+    if "required" in schema:
+        schema["required"] = [k for k in schema["required"] if k not in _ENGINE_FIELDS]
+    return {"type": "function", "function": {"name": tool.name, "description": tool.description, "parameters": schema}}
+
+
+class ChatEngine:
+    name = "chat"
+    wants_text = True
+
+    def __init__(
+        self,
+        model: ChatModel,
+        config: AgentConfig,
+        tools: ToolBox,
+        dialog: RealEstateDialog,
+        usage: UsageMeter,
+        call_id: str,
+        emit: Callable[..., Any] = lambda *a, **k: None,
+        max_corrections: int = 2,
+        max_tool_rounds: int = 6,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.tools = tools
+        self.dialog = dialog
+        self.usage = usage
+        self.call_id = call_id
+        self.emit = emit
+        self.max_corrections = max_corrections
+        self.max_tool_rounds = max_tool_rounds
+        self.fell_back: str | None = None  # why the dialog took over, once it has
+        self._said_goodbye = False
+        self._caller_said: list[str] = []
+        self._specs = [model_spec(t) for t in tools.tools.values()]
+        prompt = config.instructions.format(
+            persona=config.persona, company=config.company, time_zone=config.time_zone, call_id=call_id,
+            now=clock().astimezone().isoformat(timespec="minutes"),
+        )  # fmt: skip
+        self.messages: list[dict[str, Any]] = [{"role": "system", "content": prompt}]
+
+    @property
+    def ended(self) -> bool:
+        return self.dialog.ended if self.fell_back else self._said_goodbye
+
+    async def greeting(self) -> list[Line]:
+        self.messages.append({"role": "assistant", "content": self.config.greeting})
+        return [Line(self.config.greeting)]
+
+    async def respond(self, turn: CallerTurn) -> AsyncIterator[Line]:
+        self._caller_said.append(turn.text)
+        if self.fell_back:
+            async for line in self._dialog(turn.text):
+                yield line
+            return
+        self.messages.append({"role": "user", "content": turn.text})
+        spoken: set[str] = set()  # a retried round often repeats its preface: say it once
+        corrections = 0
+        for _ in range(self.max_tool_rounds):
+            text, calls = "", []
+            sentences = SentenceBuffer()
+            try:
+                async for event in self.model.stream(self.messages, self._specs):
+                    if isinstance(event, TextDelta):
+                        text += event.text
+                        for sentence in sentences.feed(event.text):
+                            if sentence not in spoken:
+                                spoken.add(sentence)
+                                yield Line(sentence)
+                    elif isinstance(event, ToolCallRequest):
+                        calls.append(event)
+                    elif isinstance(event, TokenUsage):
+                        self.usage.add(self.model.name, "input_tokens", event.input_tokens)
+                        self.usage.add(self.model.name, "output_tokens", event.output_tokens)
+            except ModelError as exc:
+                async for line in self._fall_back(f"model_error: {exc}", turn.text, bool(spoken)):
+                    yield line
+                return
+            rest = sentences.flush()
+            if rest and rest not in spoken:
+                spoken.add(rest)
+                yield Line(rest)
+            self.messages.append(self._assistant(text, calls))
+            if not calls:
+                self._said_goodbye = bool(GOODBYE.search(text))
+                return
+            for call in calls:
+                output, invalid = await self._run(call)
+                corrections += invalid
+                self.messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(output)})
+            if corrections > self.max_corrections:
+                async for line in self._fall_back("invalid_tool_arguments", turn.text, bool(spoken)):
+                    yield line
+                return
+        async for line in self._fall_back("too_many_tool_rounds", turn.text, bool(spoken)):
+            yield line
+
+    def heard(self, text: str) -> None:
+        if self.fell_back:
+            self.dialog.heard(text)
+            return
+        # Barge-in: the model should know what the caller actually heard of its last message.
+        for message in reversed(self.messages):
+            if message["role"] == "assistant" and message.get("content"):
+                message["content"] = f"{text} [interrupted by the caller]" if text else "[interrupted by the caller]"
+                break
+
+    async def close(self) -> None:
+        return None
+
+    # --- tools ----------------------------------------------------------------
+
+    async def _run(self, call: ToolCallRequest) -> tuple[dict[str, Any], bool]:
+        """Run one tool call; (what the model is told, whether its arguments were invalid)."""
+        try:
+            args = json.loads(call.arguments or "{}")
+            if not isinstance(args, dict):
+                raise ValueError("arguments must be a JSON object")
+        except ValueError as exc:
+            return self._corrective(call.name, f"arguments are not valid JSON: {exc}", ""), True
+        tool = self.tools.tools.get(call.name)
+        if tool is None:
+            return self._corrective(call.name, f"there is no tool named {call.name!r}", ""), True
+        args = self._complete(tool, args)
+        refused = self._refuse(tool, args)
+        if refused:
+            return {"error": "refused", "message": refused}, False
+        try:
+            result = await self.tools.call(call.name, args, call_id=self.call_id)
+        except ToolError as exc:
+            if exc.kind == "invalid_arguments":
+                return self._corrective(call.name, exc.message, exc.field), True
+            return {"error": exc.kind, "message": exc.message, "field": exc.field, "reason": exc.reason}, False
+        return result.data, False
+
+    def _complete(self, tool: Tool, args: dict[str, Any]) -> dict[str, Any]:
+        fields = tool.schema.get("properties", {})
+        args = {k: v for k, v in args.items() if k not in _ENGINE_FIELDS}
+        if "call_id" in fields:
+            args["call_id"] = self.call_id
+        if "idempotency_key" in fields:
+            # Same call, same intent -> same key: a repeated or replayed request is applied once.
+            detail = {"book_showing": args.get("start_time"), "send_sms": args.get("template_id")}.get(tool.name, "")
+            args["idempotency_key"] = f"{self.call_id}:{tool.name}:{detail or ''}"
+        return args
+
+    def _refuse(self, tool: Tool, args: Mapping[str, Any]) -> str:
+        """What the engine will not do whatever the model says (injection guard)."""
+        if tool.name == "send_sms":
+            wanted = phone_in(normalise(str(args.get("to_phone", ""))))
+            heard = {phone_in(normalise(text)) for text in self._caller_said} - {None}
+            if wanted is None or wanted not in heard:
+                return "Text messages go only to a number the caller gave in this call. Ask the caller for it."
+        return ""
+
+    def _corrective(self, tool: str, message: str, field: str) -> dict[str, Any]:
+        where = f" (field {field})" if field else ""
+        log.info("tool_arguments_invalid", call_id=self.call_id, tool=tool, error=message, field=field)
+        return {"error": "invalid_arguments", "message": f"{message}{where}. Fix the arguments and call {tool} again."}
+
+    def _assistant(self, text: str, calls: list[ToolCallRequest]) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": text or None}
+        if calls:
+            message["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in calls
+            ]
+        return message
+
+    # --- the deterministic path ------------------------------------------------
+
+    async def _fall_back(self, reason: str, text: str, said_anything: bool) -> AsyncIterator[Line]:
+        log.warning("llm_fallback", call_id=self.call_id, reason=reason)
+        self.emit("agent.fallback", reason=reason.split(":")[0])
+        self.fell_back = reason
+        for earlier in self._caller_said[:-1]:
+            await self.dialog.respond(earlier)  # replayed silently to rebuild the slots
+        if said_anything:
+            yield Line(HANDOVER)
+        async for line in self._dialog(text):
+            yield line
+
+    async def _dialog(self, text: str) -> AsyncIterator[Line]:
+        for line in await self.dialog.respond(text):
+            yield Line(line)

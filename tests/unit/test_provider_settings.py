@@ -1,0 +1,35 @@
+"""Which providers run: offline without keys, cloud ones when keys are set, explicit choices win."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.providers.config import ProviderSettings
+
+
+def test_offline_without_keys() -> None:
+    p = ProviderSettings.from_env({})
+    assert (p.stt, p.tts, p.engine) == ("whisper", "piper", "dialog")
+    p.check()
+
+
+def test_keys_turn_cloud_providers_on_and_stay_out_of_repr() -> None:
+    p = ProviderSettings.from_env({"DEEPGRAM_API_KEY": "dg-secret", "OPENAI_API_KEY": "sk-secret"})
+    assert (p.stt, p.tts, p.engine) == ("deepgram", "deepgram", "chat")
+    assert "secret" not in repr(p)
+    only_openai = ProviderSettings.from_env({"OPENAI_API_KEY": "sk-x"})
+    assert (only_openai.stt, only_openai.tts, only_openai.engine) == ("whisper", "openai", "chat")
+    # A local OpenAI-compatible server (vLLM, Ollama) has no speech endpoint: keep the offline voice.
+    local = ProviderSettings.from_env({"OPENAI_API_KEY": "x", "OPENAI_BASE_URL": "http://127.0.0.1:8000/v1"})
+    assert (local.tts, local.engine) == ("piper", "chat")
+
+
+def test_explicit_choices_win_and_bad_ones_fail_clearly() -> None:
+    p = ProviderSettings.from_env({"OPENAI_API_KEY": "sk-x", "VOICEPOD_ENGINE": "Dialog", "VOICEPOD_TTS": "espeak"})
+    assert (p.engine, p.tts) == ("dialog", "espeak")
+    with pytest.raises(SystemExit, match="VOICEPOD_STT='google'"):
+        ProviderSettings.from_env({"VOICEPOD_STT": "google"})
+    with pytest.raises(SystemExit, match="needs DEEPGRAM_API_KEY"):
+        ProviderSettings.from_env({"VOICEPOD_STT": "deepgram"}).check()
+    with pytest.raises(SystemExit, match="needs OPENAI_API_KEY"):
+        ProviderSettings.from_env({"VOICEPOD_ENGINE": "realtime"}).check()
