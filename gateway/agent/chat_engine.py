@@ -30,7 +30,7 @@ from gateway.agent.extract import phone_in
 from gateway.agent.numbers import normalise
 from gateway.agent.sentences import SentenceBuffer
 from gateway.agent.tools import Tool, ToolBox, ToolError
-from gateway.agent.usage import UsageMeter
+from gateway.agent.usage import FALLBACKS, UsageMeter
 from gateway.providers.llm import ChatModel, ModelError, TextDelta, TokenUsage, ToolCallRequest
 from gateway.responder import CallerTurn
 
@@ -218,6 +218,7 @@ class ChatEngine:
 
     async def _fall_back(self, reason: str, text: str, said_anything: bool) -> AsyncIterator[Line]:
         log.warning("llm_fallback", call_id=self.call_id, reason=reason)
+        FALLBACKS.labels(self.config.name, reason.split(":")[0]).inc()
         self.emit("agent.fallback", reason=reason.split(":")[0])
         self.fell_back = reason
         for earlier in self._caller_said[:-1]:

@@ -15,6 +15,7 @@ from gateway.providers.prices import load_prices, unit_price
 USAGE = Counter("voicepod_agent_usage_total", "Provider usage by agent, provider, unit.", ["agent", "provider", "unit"])
 COST = Counter("voicepod_agent_cost_usd_total", "Estimated provider cost (USD, list prices).", ["agent", "provider"])
 TOOL_CALLS = Counter("voicepod_agent_tool_calls_total", "Tool calls, by outcome.", ["agent", "tool", "outcome"])
+FALLBACKS = Counter("voicepod_agent_fallbacks_total", "LLM calls handed to the dialog.", ["agent", "reason"])
 CONVERSATIONS = Counter("voicepod_agent_conversations_total", "Conversations that ended, by agent.", ["agent"])
 
 _PRICES: dict[str, dict[str, float]] | None = None

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from nats.aio.client import Client as NATS
+from prometheus_client import REGISTRY
 
 from bus.client import BusClient
 from gateway.agent import real_estate_tools
@@ -124,6 +125,10 @@ async def test_after_two_failed_corrections_the_dialog_takes_over_and_books(nc: 
         await say(e, "My name is Ada Lovelace")
         done = await say(e, "five one two, five five five, zero one three four")
     assert done[0].startswith("You're booked") and len(fake.requests) == 3  # the model was not asked again
+    fallbacks = REGISTRY.get_sample_value(
+        "voicepod_agent_fallbacks_total", {"agent": "real_estate", "reason": "invalid_tool_arguments"}
+    )
+    assert fallbacks is not None and fallbacks >= 1
     (booking,) = await rows("calendar", BookingRow)
     assert booking.contact_phone_e164 == "+15125550134" and booking.source_call_id == "call-fallback"
 
