@@ -1,0 +1,404 @@
+"""Deepgram live STT: one streaming WebSocket per call, through the official SDK.
+
+Why streaming: Deepgram transcribes while the caller speaks, so when our VAD ends a turn
+only its last moments are left to recognise; a Finalize flushes them and the final text
+comes back in a few hundred milliseconds instead of after a whole-turn transcription.
+
+How the session is built:
+- feed() never waits: frames go into a bounded outbox that one sender task drains (when the
+  socket cannot keep up the oldest audio is dropped and counted); KeepAlive when idle, since
+  Deepgram closes a socket that hears nothing for about 10 s.
+- A turn's end is a Finalize marker in the same outbox, so it follows the turn's audio. Results
+  are matched to turns by Deepgram's audio timeline (start + duration, in seconds of audio sent
+  on this socket), and a turn is done once Deepgram has answered for all audio up to its marker
+  (from_finalize, a final reaching that point, or an UtteranceEnd past it), or after a timeout.
+- A dropped socket is reopened on the next frame. A turn that cannot be finished returns what
+  was heard (possibly nothing: the agent asks the caller to repeat) instead of raising.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import structlog
+from deepgram import AsyncDeepgramClient
+from deepgram.core.api_error import ApiError
+from deepgram.listen.v1.socket_client import AsyncV1SocketClient
+from deepgram.listen.v1.types import ListenV1Error, ListenV1Results, ListenV1UtteranceEnd
+from websockets.exceptions import WebSocketException
+
+from gateway.media.pcm import IN_RATE, Pcm
+from gateway.providers.deepgram_env import environment
+from gateway.providers.stt import Interim, Transcript
+
+log = structlog.get_logger("gateway.stt.deepgram")
+
+BYTES_PER_SECOND = IN_RATE * 2  # linear16 mono
+SETTLED = 0.05  # s of slack when comparing Deepgram's timeline with where a Finalize was sent
+STEADY = 1.0  # s: a socket that lived less was closed at once (bad parameters?): back off before the next
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    model: str = "nova-3"
+    keepalive_seconds: float = 4.0  # Deepgram's idle limit is ~10 s
+    finalize_timeout: float = 2.0  # after this a turn returns what it has
+    connect_timeout: float = 5.0
+    max_queued_seconds: float = 5.0  # outbox bound while the socket is slow or reconnecting
+    endpointing_ms: int = 300
+    utterance_end_ms: int = 1000  # Deepgram's minimum
+
+
+class DeepgramLive:
+    def __init__(self, api_key: str, model: str = "nova-3", base_url: str = "",
+                 settings: LiveSettings | None = None) -> None:  # fmt: skip
+        self.name = f"deepgram:{model}"
+        self.settings = dataclasses.replace(settings or LiveSettings(), model=model)
+        self._client = AsyncDeepgramClient(api_key=api_key, environment=environment(base_url))
+
+    def open(self, on_interim: Interim | None = None) -> DeepgramSession:
+        return DeepgramSession(self._client, self.settings, on_interim)
+
+
+@dataclass(eq=False)
+class _Turn:
+    finals: list[str] = field(default_factory=list)
+    confidences: list[float] = field(default_factory=list)
+    interim: str = ""  # the latest words not yet final
+    interim_confidence: float = 0.0
+    finalize_at: float | None = None  # seconds of audio on this socket when its Finalize went out
+    billed: int | None = None  # bytes of audio billed to this turn
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def text(self) -> str:
+        return " ".join([*self.finals, self.interim] if self.interim else self.finals)
+
+    def confidence(self) -> float:
+        values = self.confidences + ([self.interim_confidence] if self.interim else [])
+        return round(sum(values) / len(values), 3) if values else 0.0
+
+
+@dataclass(eq=False)
+class _Finalize:
+    turn: _Turn
+
+
+class _CloseStream:
+    pass
+
+
+class _Refused(Exception):
+    pass
+
+
+class DeepgramSession:
+    def __init__(self, client: AsyncDeepgramClient, settings: LiveSettings, on_interim: Interim | None) -> None:
+        self._client = client
+        self._s = settings
+        self._on_interim = on_interim
+        self._max_frames = max(1, round(settings.max_queued_seconds / 0.02))
+        self._outbox: deque[bytes | _Finalize | _CloseStream] = deque()
+        self._queued_frames = 0
+        self._wakeup = asyncio.Event()
+        self._collecting = _Turn()  # the turn the caller is in
+        self._pending: deque[_Turn] = deque()  # ended turns waiting for their final text, oldest first
+        self._task: asyncio.Task[None] | None = None
+        self._connected = False
+        self._closing = False
+        self.failed = ""  # why the session gave up for good (a refused key); turns then come back empty
+        self._sent_bytes = 0  # audio Deepgram accepted, all sockets
+        self._billed_bytes = 0  # of which already billed to a turn
+        self._stream_bytes = 0  # audio sent on the current socket: Deepgram's timeline
+        self._settled_until = 0.0  # timeline point up to which every turn is done
+        self._dropping = False
+        self.connections = 0
+        self.dropped_frames = 0
+        self.keepalives = 0
+
+    # --- the SttSession interface ---------------------------------------------------
+
+    def feed(self, frame: Pcm) -> None:
+        if self._closing or self.failed:
+            return
+        self._outbox.append(frame.astype("<i2", copy=False).tobytes())
+        self._queued_frames += 1
+        if self._queued_frames > self._max_frames:
+            self._drop_oldest_frame()
+        self._wakeup.set()
+        self._ensure_running()
+
+    async def turn_ended(self, audio: Pcm) -> Transcript:
+        started = time.perf_counter()
+        turn, self._collecting = self._collecting, _Turn()
+        if not self.failed and not self._closing:
+            self._pending.append(turn)
+            self._outbox.append(_Finalize(turn))
+            self._wakeup.set()
+            self._ensure_running()
+            try:
+                async with asyncio.timeout(self._s.finalize_timeout):
+                    await turn.done.wait()
+            except TimeoutError:
+                log.warning("deepgram_finalize_timeout", seconds=self._s.finalize_timeout, partial=bool(turn.text()))
+            finally:
+                self._finish(turn)  # also when cancelled: a late answer must not land in the next turn
+        self._bill(turn)
+        assert turn.billed is not None
+        return Transcript(text=turn.text(), confidence=turn.confidence(), seconds=time.perf_counter() - started,
+                          audio_seconds=turn.billed / BYTES_PER_SECOND)  # fmt: skip
+
+    async def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        task = self._task
+        if task is None or task.done():
+            return
+        if self._connected:  # CloseStream: Deepgram flushes, sends its Metadata and closes
+            self._outbox.append(_CloseStream())
+            self._wakeup.set()
+            done, _ = await asyncio.wait((task,), timeout=self._s.finalize_timeout + 1.0)
+            if done:
+                return
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    # --- the outbox -------------------------------------------------------------------
+
+    def _ensure_running(self) -> None:
+        if (self._task is None or self._task.done()) and not self.failed and not self._closing:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="deepgram-live")
+
+    def _drop_oldest_frame(self) -> None:
+        for i, item in enumerate(self._outbox):
+            if isinstance(item, bytes):
+                del self._outbox[i]
+                break
+        self._queued_frames -= 1
+        self.dropped_frames += 1
+        if not self._dropping:
+            self._dropping = True
+            log.warning("deepgram_audio_dropped", connected=self._connected, queued_seconds=self._s.max_queued_seconds)
+
+    async def _next_item(self) -> bytes | _Finalize | _CloseStream | None:
+        """The next thing to send, or None after keepalive_seconds of nothing."""
+        if not self._outbox:
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._s.keepalive_seconds):
+                    await self._wakeup.wait()
+            if not self._outbox:
+                return None
+        item = self._outbox.popleft()
+        if isinstance(item, bytes):
+            self._queued_frames -= 1
+        return item
+
+    # --- turns ------------------------------------------------------------------------
+
+    def _finish(self, turn: _Turn) -> None:
+        if turn.done.is_set():
+            return
+        turn.done.set()
+        with contextlib.suppress(ValueError):
+            self._pending.remove(turn)
+        if turn.finalize_at is not None:
+            self._settled_until = max(self._settled_until, turn.finalize_at)
+
+    def _bill(self, turn: _Turn) -> None:
+        if turn.billed is None:
+            turn.billed = self._sent_bytes - self._billed_bytes
+            self._billed_bytes = self._sent_bytes
+
+    def _turn_at(self, end: float) -> _Turn | None:
+        """The turn a result ending at `end` (Deepgram's timeline) belongs to; None: one given up on."""
+        if end <= self._settled_until + SETTLED:
+            return None
+        for turn in self._pending:
+            if turn.finalize_at is None or end <= turn.finalize_at + SETTLED:
+                return turn
+        return self._collecting
+
+    def _on_results(self, r: ListenV1Results) -> None:
+        alt = r.channel.alternatives[0] if r.channel.alternatives else None
+        text = alt.transcript.strip() if alt is not None else ""
+        end = r.start + r.duration
+        turn = self._turn_at(end)
+        if turn is None:
+            log.info("deepgram_late_result", end=round(end, 3), words=len(text.split()))
+            return
+        if r.is_final:
+            if text and alt is not None:
+                turn.finals.append(text)
+                turn.confidences.append(float(alt.confidence))
+            turn.interim = ""
+        else:
+            turn.interim, turn.interim_confidence = text, float(alt.confidence) if alt is not None else 0.0
+        if text and turn is self._collecting and self._on_interim is not None:
+            try:
+                self._on_interim(turn.text())
+            except Exception:
+                log.exception("deepgram_interim_callback_failed")
+        at = turn.finalize_at
+        if at is not None and r.is_final and (r.from_finalize or end >= at - SETTLED):
+            self._finish(turn)
+
+    def _on_utterance_end(self, u: ListenV1UtteranceEnd) -> None:
+        # No words for utterance_end_ms after the last one: the turn it ended is final if that
+        # silence reaches its Finalize. (A late one, for a turn given up on, finishes nothing.)
+        turn = self._turn_at(u.last_word_end)
+        heard_until = u.last_word_end + self._s.utterance_end_ms / 1000
+        if turn is not None and turn.finalize_at is not None and heard_until >= turn.finalize_at - SETTLED:
+            self._finish(turn)
+
+    # --- the connection ---------------------------------------------------------------
+
+    async def _run(self) -> None:
+        backoff = 0.0
+        try:
+            while not self._closing:
+                while not self._outbox and not self._closing:  # reconnect on the next frame, not before
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                if self._closing:
+                    return
+                try:
+                    lived = await self._connection()
+                except _Refused:
+                    raise
+                except Exception:  # a bug, not the network: log it and carry on like after a drop
+                    log.exception("deepgram_connection_error")
+                    lived = 0.0
+                if self._closing:
+                    return
+                if lived is None:
+                    for turn in list(self._pending):  # they cannot be answered soon: return what they have
+                        self._finish(turn)
+                if lived is not None and lived >= STEADY:
+                    backoff = 0.0
+                else:  # not opened, or closed at once: do not knock again on every frame
+                    backoff = min(5.0, backoff * 2 or 0.25)
+                    await asyncio.sleep(backoff)
+        except _Refused as exc:
+            self.failed = str(exc)
+            self._outbox.clear()
+            self._queued_frames = 0
+        finally:
+            self._connected = False
+            for turn in list(self._pending):
+                self._finish(turn)
+
+    async def _connection(self) -> float | None:
+        """One socket, from handshake to close: how long it was open (None: it could not be opened)."""
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                async with asyncio.timeout(self._s.connect_timeout):
+                    socket = await stack.enter_async_context(self._connect())
+            except ApiError as exc:
+                if exc.status_code in (401, 403):
+                    log.error("deepgram_refused", status=exc.status_code, body=exc.body,
+                              hint="check DEEPGRAM_API_KEY; turns get empty transcripts")  # fmt: skip
+                    raise _Refused(f"Deepgram refused the API key ({exc.status_code})") from exc
+                log.warning("deepgram_connect_failed", status=exc.status_code, body=exc.body)
+                return None
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                log.warning("deepgram_connect_failed", error=f"{type(exc).__name__}: {exc}")
+                return None
+            self.connections += 1
+            self._connected, self._stream_bytes, self._settled_until = True, 0, 0.0
+            log.info("deepgram_connected", model=self._s.model, connection=self.connections)
+            opened = time.monotonic()
+            try:
+                reason = await self._serve(socket)
+            finally:
+                self._lost()
+            if not self._closing:
+                log.warning("deepgram_disconnected", reason=reason, reconnect="on the next frame")
+        return time.monotonic() - opened
+
+    def _connect(self) -> contextlib.AbstractAsyncContextManager[AsyncV1SocketClient]:
+        s = self._s
+        return self._client.listen.v1.connect(
+            model=s.model, encoding="linear16", sample_rate=IN_RATE, channels=1, interim_results="true",
+            endpointing=s.endpointing_ms, utterance_end_ms=s.utterance_end_ms, vad_events="true",
+            smart_format="true", punctuate="true",
+        )  # fmt: skip
+
+    def _lost(self) -> None:
+        self._connected = False
+        for turn in list(self._pending):
+            if turn.finalize_at is not None:  # its Finalize went down with the socket
+                self._finish(turn)
+        self._stream_bytes, self._settled_until = 0, 0.0
+
+    async def _serve(self, socket: AsyncV1SocketClient) -> str:
+        """Send and receive until either side ends; why it ended."""
+        sender = asyncio.create_task(self._send(socket))
+        receiver = asyncio.create_task(self._receive(socket))
+        try:
+            done, _ = await asyncio.wait((sender, receiver), return_when=asyncio.FIRST_COMPLETED)
+            if sender in done and sender.exception() is None:  # CloseStream sent: let Deepgram flush and close
+                await asyncio.wait((receiver,), timeout=self._s.finalize_timeout)
+            first = next(iter(done))
+            exc = first.exception()
+            return f"{type(exc).__name__}: {exc}" if exc is not None else first.result()
+        finally:
+            for task in (sender, receiver):
+                task.cancel()
+            await asyncio.gather(sender, receiver, return_exceptions=True)
+
+    async def _send(self, socket: AsyncV1SocketClient) -> str:
+        while True:
+            item = await self._next_item()
+            if item is None:
+                await socket.send_keep_alive()
+                self.keepalives += 1
+            elif isinstance(item, _CloseStream):
+                await socket.send_close_stream()
+                return "closed by us"
+            elif isinstance(item, _Finalize):
+                await self._send_finalize(socket, item.turn)
+            else:
+                try:
+                    await socket.send_media(item)
+                except BaseException:  # the frame goes out on the next socket
+                    self._outbox.appendleft(item)
+                    self._queued_frames += 1
+                    raise
+                self._stream_bytes += len(item)
+                self._sent_bytes += len(item)
+                if self._dropping:
+                    self._dropping = False
+                    log.info("deepgram_audio_flowing", dropped_frames=self.dropped_frames)
+
+    async def _send_finalize(self, socket: AsyncV1SocketClient, turn: _Turn) -> None:
+        if turn.done.is_set():  # given up on already: its audio counts toward the next turn
+            return
+        if self._stream_bytes == 0:  # a fresh socket has nothing of this turn to flush
+            self._finish(turn)
+            return
+        try:
+            await socket.send_finalize()
+        except BaseException:
+            self._outbox.appendleft(_Finalize(turn))
+            raise
+        turn.finalize_at = self._stream_bytes / BYTES_PER_SECOND
+        self._bill(turn)
+
+    async def _receive(self, socket: AsyncV1SocketClient) -> str:
+        async for message in socket:  # parsed by the SDK; SpeechStarted and Metadata need nothing from us
+            try:
+                if isinstance(message, ListenV1Results):
+                    self._on_results(message)
+                elif isinstance(message, ListenV1UtteranceEnd):
+                    self._on_utterance_end(message)
+                elif isinstance(message, ListenV1Error):
+                    log.warning("deepgram_error", variant=message.variant, description=message.description)
+            except Exception:  # a message we cannot read must not end the call's transcription
+                log.exception("deepgram_unreadable_message", kind=type(message).__name__)
+        return "closed by Deepgram"
