@@ -1,5 +1,6 @@
 """structlog set-up: JSON lines for machines, the console renderer on a TTY.
 
+Phone numbers and e-mail addresses are masked in every line (bus/redact.py).
 Per-request fields (service, endpoint, call_id, request_id) are bound with
 structlog.contextvars by the service runtime, so every line a handler logs
 carries them without passing a logger around.
@@ -13,6 +14,8 @@ from typing import Literal
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
+
+from bus.redact import redact_pii
 
 LogFormat = Literal["auto", "json", "console"]
 
@@ -37,7 +40,7 @@ def configure_logging(process: str, *, level: str = "info", fmt: LogFormat = "au
     ]
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, structlog.processors.format_exc_info, redact_pii, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         # One write() per line: several processes share the supervisor's stderr.
         logger_factory=structlog.WriteLoggerFactory(sys.stderr),
@@ -47,7 +50,7 @@ def configure_logging(process: str, *, level: str = "info", fmt: LogFormat = "au
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, redact_pii, renderer],
         )
     )
     root = logging.getLogger()
