@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,29 +26,17 @@ import structlog
 from gateway.agent.config import AgentConfig
 from gateway.agent.dialog import RealEstateDialog
 from gateway.agent.engine import Line
-from gateway.agent.extract import phone_in
-from gateway.agent.numbers import normalise
 from gateway.agent.sentences import SentenceBuffer
-from gateway.agent.tools import Tool, ToolBox, ToolError
+from gateway.agent.tool_policy import engine_args, model_spec, refusal
+from gateway.agent.tools import ToolBox, ToolError
 from gateway.agent.usage import FALLBACKS, UsageMeter
 from gateway.providers.llm import ChatModel, ModelError, TextDelta, TokenUsage, ToolCallRequest
 from gateway.responder import CallerTurn
 
 log = structlog.get_logger("gateway.agent.chat")
 
-# Filled in by the engine, never by the model.
-_ENGINE_FIELDS = ("idempotency_key", "call_id")
 GOODBYE = re.compile(r"\b(goodbye|bye now|have a (great|good|nice) (day|evening|one))\b", re.IGNORECASE)
 HANDOVER = "Let me take it from here."
-
-
-def model_spec(tool: Tool) -> dict[str, Any]:
-    """The tool as the model sees it: without the fields the engine fills in."""
-    schema = dict(tool.schema)
-    schema["properties"] = {k: v for k, v in schema.get("properties", {}).items() if k not in _ENGINE_FIELDS}
-    if "required" in schema:
-        schema["required"] = [k for k in schema["required"] if k not in _ENGINE_FIELDS]
-    return {"type": "function", "function": {"name": tool.name, "description": tool.description, "parameters": schema}}
 
 
 class ChatEngine:
@@ -169,8 +157,8 @@ class ChatEngine:
         tool = self.tools.tools.get(call.name)
         if tool is None:
             return self._corrective(call.name, f"there is no tool named {call.name!r}", ""), True
-        args = self._complete(tool, args)
-        refused = self._refuse(tool, args)
+        args = engine_args(tool, args, self.call_id)
+        refused = refusal(tool, args, self._caller_said)
         if refused:
             return {"error": "refused", "message": refused}, False
         try:
@@ -180,26 +168,6 @@ class ChatEngine:
                 return self._corrective(call.name, exc.message, exc.field), True
             return {"error": exc.kind, "message": exc.message, "field": exc.field, "reason": exc.reason}, False
         return result.data, False
-
-    def _complete(self, tool: Tool, args: dict[str, Any]) -> dict[str, Any]:
-        fields = tool.schema.get("properties", {})
-        args = {k: v for k, v in args.items() if k not in _ENGINE_FIELDS}
-        if "call_id" in fields:
-            args["call_id"] = self.call_id
-        if "idempotency_key" in fields:
-            # Same call, same intent -> same key: a repeated or replayed request is applied once.
-            detail = {"book_showing": args.get("start_time"), "send_sms": args.get("template_id")}.get(tool.name, "")
-            args["idempotency_key"] = f"{self.call_id}:{tool.name}:{detail or ''}"
-        return args
-
-    def _refuse(self, tool: Tool, args: Mapping[str, Any]) -> str:
-        """What the engine will not do whatever the model says (injection guard)."""
-        if tool.name == "send_sms":
-            wanted = phone_in(normalise(str(args.get("to_phone", ""))))
-            heard = {phone_in(normalise(text)) for text in self._caller_said} - {None}
-            if wanted is None or wanted not in heard:
-                return "Text messages go only to a number the caller gave in this call. Ask the caller for it."
-        return ""
 
     def _corrective(self, tool: str, message: str, field: str) -> dict[str, Any]:
         where = f" (field {field})" if field else ""

@@ -1,0 +1,49 @@
+"""What an LLM may and may not decide about a tool call, the same for every LLM engine.
+
+The model never sees, and cannot set, the fields that make writes safe to repeat
+(idempotency keys, call ids): the engine derives them from the call, so a retried or
+replayed intent is applied once. And some calls are refused whatever the model was
+talked into: a text message goes only to a number the caller said in this call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gateway.agent.extract import phone_in
+from gateway.agent.numbers import normalise
+from gateway.agent.tools import Tool
+
+ENGINE_FIELDS = ("idempotency_key", "call_id")
+
+
+def model_spec(tool: Tool) -> dict[str, Any]:
+    """The tool as the model sees it (Chat Completions shape): without the engine's fields."""
+    schema = dict(tool.schema)
+    schema["properties"] = {k: v for k, v in schema.get("properties", {}).items() if k not in ENGINE_FIELDS}
+    if "required" in schema:
+        schema["required"] = [k for k in schema["required"] if k not in ENGINE_FIELDS]
+    return {"type": "function", "function": {"name": tool.name, "description": tool.description, "parameters": schema}}
+
+
+def engine_args(tool: Tool, args: Mapping[str, Any], call_id: str) -> dict[str, Any]:
+    """The model's arguments with the engine's fields set: same call, same intent -> same key."""
+    fields = tool.schema.get("properties", {})
+    out = {k: v for k, v in args.items() if k not in ENGINE_FIELDS}
+    if "call_id" in fields:
+        out["call_id"] = call_id
+    if "idempotency_key" in fields:
+        detail = {"book_showing": out.get("start_time"), "send_sms": out.get("template_id")}.get(tool.name, "")
+        out["idempotency_key"] = f"{call_id}:{tool.name}:{detail or ''}"
+    return out
+
+
+def refusal(tool: Tool, args: Mapping[str, Any], caller_said: Iterable[str]) -> str:
+    """Why the engine will not make this call whatever the model says ("" if it will)."""
+    if tool.name == "send_sms":
+        wanted = phone_in(normalise(str(args.get("to_phone", ""))))
+        heard = {phone_in(normalise(text)) for text in caller_said} - {None}
+        if wanted is None or wanted not in heard:
+            return "Text messages go only to a number the caller gave in this call. Ask the caller for it."
+    return ""
