@@ -52,10 +52,15 @@ class ProviderSettings:
         base_url = env.get("OPENAI_BASE_URL", "").strip()
         # OpenAI's own speech only when the key is for OpenAI itself (not a local compatible server).
         default_tts = "deepgram" if deepgram else "openai" if openai and not base_url else "piper"
+        engine = pick("VOICEPOD_ENGINE", "chat" if openai else "dialog", ENGINE_CHOICES)
+        realtime_input = pick("VOICEPOD_REALTIME_INPUT", "text", ("text", "audio"))
+        # A Realtime engine that hears the caller's audio itself needs no STT of ours (it transcribes).
+        hears_audio = engine == "realtime" and realtime_input == "audio"
+        default_stt = "none" if hears_audio else "deepgram" if deepgram else "whisper"
         return cls(
-            stt=pick("VOICEPOD_STT", "deepgram" if deepgram else "whisper", STT_CHOICES),
+            stt=pick("VOICEPOD_STT", default_stt, STT_CHOICES),
             tts=pick("VOICEPOD_TTS", default_tts, TTS_CHOICES),
-            engine=pick("VOICEPOD_ENGINE", "chat" if openai else "dialog", ENGINE_CHOICES),
+            engine=engine,
             deepgram_api_key=deepgram,
             deepgram_url=env.get("DEEPGRAM_URL", "").strip(),
             deepgram_stt_model=env.get("VOICEPOD_DEEPGRAM_STT_MODEL", "").strip() or cls.deepgram_stt_model,
@@ -66,7 +71,7 @@ class ProviderSettings:
             tts_model=env.get("VOICEPOD_OPENAI_TTS_MODEL", "").strip() or cls.tts_model,
             tts_voice=env.get("VOICEPOD_OPENAI_TTS_VOICE", "").strip() or cls.tts_voice,
             realtime_model=env.get("VOICEPOD_REALTIME_MODEL", "").strip() or cls.realtime_model,
-            realtime_input=pick("VOICEPOD_REALTIME_INPUT", "text", ("text", "audio")),
+            realtime_input=realtime_input,
             realtime_output=pick("VOICEPOD_REALTIME_OUTPUT", "text", ("text", "audio")),
         )
 

@@ -33,3 +33,10 @@ def test_explicit_choices_win_and_bad_ones_fail_clearly() -> None:
         ProviderSettings.from_env({"VOICEPOD_STT": "deepgram"}).check()
     with pytest.raises(SystemExit, match="needs OPENAI_API_KEY"):
         ProviderSettings.from_env({"VOICEPOD_ENGINE": "realtime"}).check()
+
+
+def test_a_realtime_engine_that_hears_audio_needs_no_stt_of_ours() -> None:
+    env = {"OPENAI_API_KEY": "sk-x", "VOICEPOD_ENGINE": "realtime", "VOICEPOD_REALTIME_INPUT": "audio"}
+    assert ProviderSettings.from_env(env).stt == "none"
+    assert ProviderSettings.from_env({**env, "VOICEPOD_STT": "whisper"}).stt == "whisper"
+    assert ProviderSettings.from_env({**env, "VOICEPOD_REALTIME_INPUT": "text"}).stt == "whisper"
