@@ -12,8 +12,11 @@ def choose_stt(p: ProviderSettings) -> SpeechToText | None:
         return None
     if p.stt == "deepgram":
         from gateway.providers.stt.deepgram_live import DeepgramLive
+        from gateway.providers.stt.fallback import FallbackSTT
+        from gateway.providers.stt.whisper_local import WhisperLocal
 
-        return DeepgramLive(api_key=p.deepgram_api_key, model=p.deepgram_stt_model, base_url=p.deepgram_url)
+        live = DeepgramLive(api_key=p.deepgram_api_key, model=p.deepgram_stt_model, base_url=p.deepgram_url)
+        return FallbackSTT(live, WhisperLocal())  # a turn Deepgram cannot finish is transcribed offline
     from gateway.providers.stt.whisper_local import WhisperLocal
 
     return WhisperLocal()

@@ -22,6 +22,9 @@ class Transcript:
     confidence: float  # 0..1, the provider's own estimate
     seconds: float  # from the turn's end (or the request) to the final text
     audio_seconds: float = 0.0  # caller audio the provider processed (and bills) for this turn
+    # False: the provider could not finish this turn (refused, connection lost, no answer in time);
+    # the text is what it had, and a fallback may transcribe the turn's audio instead.
+    complete: bool = True
 
 
 Interim = Callable[[str], None]  # partial text of the turn in progress

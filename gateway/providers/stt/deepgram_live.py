@@ -74,6 +74,7 @@ class _Turn:
     finalize_at: float | None = None  # seconds of audio on this socket when its Finalize went out
     billed: int | None = None  # bytes of audio billed to this turn
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    answered: bool = False  # Deepgram finalized it (not given up on after a timeout or a lost socket)
 
     def text(self) -> str:
         return " ".join([*self.finals, self.interim] if self.interim else self.finals)
@@ -150,7 +151,7 @@ class DeepgramSession:
         self._bill(turn)
         assert turn.billed is not None
         return Transcript(text=turn.text(), confidence=turn.confidence(), seconds=time.perf_counter() - started,
-                          audio_seconds=turn.billed / BYTES_PER_SECOND)  # fmt: skip
+                          audio_seconds=turn.billed / BYTES_PER_SECOND, complete=turn.answered)  # fmt: skip
 
     async def close(self) -> None:
         if self._closing:
@@ -201,9 +202,10 @@ class DeepgramSession:
 
     # --- turns ------------------------------------------------------------------------
 
-    def _finish(self, turn: _Turn) -> None:
+    def _finish(self, turn: _Turn, answered: bool = False) -> None:
         if turn.done.is_set():
             return
+        turn.answered = answered
         turn.done.set()
         with contextlib.suppress(ValueError):
             self._pending.remove(turn)
@@ -246,7 +248,7 @@ class DeepgramSession:
                 log.exception("deepgram_interim_callback_failed")
         at = turn.finalize_at
         if at is not None and r.is_final and (r.from_finalize or end >= at - SETTLED):
-            self._finish(turn)
+            self._finish(turn, answered=True)
 
     def _on_utterance_end(self, u: ListenV1UtteranceEnd) -> None:
         # No words for utterance_end_ms after the last one: the turn it ended is final if that
@@ -254,7 +256,7 @@ class DeepgramSession:
         turn = self._turn_at(u.last_word_end)
         heard_until = u.last_word_end + self._s.utterance_end_ms / 1000
         if turn is not None and turn.finalize_at is not None and heard_until >= turn.finalize_at - SETTLED:
-            self._finish(turn)
+            self._finish(turn, answered=True)
 
     # --- the connection ---------------------------------------------------------------
 

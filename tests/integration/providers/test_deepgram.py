@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 import structlog
+from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from gateway.media.pcm import IN_FRAME, OUT_RATE, Pcm
 from gateway.providers.deepgram_env import environment
-from gateway.providers.stt import deepgram_live
+from gateway.providers.stt import Transcript, deepgram_live
 from gateway.providers.stt.deepgram_live import DeepgramLive, LiveSettings
+from gateway.providers.stt.fallback import FallbackSTT
 from gateway.providers.tts.deepgram_aura import DeepgramAura, SpeechFailed
 from pod.ports import free_port
 from tests.eventually import eventually
@@ -77,7 +79,7 @@ async def test_a_turn_streams_its_audio_and_returns_deepgrams_final_text(fake: F
 
     assert stt.name == "deepgram:nova-3"
     assert interims == ["Hello, I am"]  # the first half of the words, before the turn ended
-    assert transcript.text == FIRST and transcript.confidence == 0.93
+    assert transcript.text == FIRST and transcript.confidence == 0.93 and transcript.complete
     assert transcript.audio_seconds == 1.0 and transcript.seconds < 1.0
     (listener,) = fake.listeners
     assert bytes(listener.audio) == np.concatenate(audio).astype("<i2").tobytes()
@@ -154,6 +156,7 @@ async def test_a_refused_key_gives_empty_turns_at_once_and_a_clear_log(
     await asyncio.wait_for(session.close(), 5)
 
     assert first.text == second.text == "" and first.audio_seconds == second.audio_seconds == 0.0
+    assert not first.complete and not second.complete  # a fallback STT redoes such turns
     assert first.seconds < 1.0 and second.seconds < 0.1
     assert fake.rejected == [401] and fake.listeners == []
     assert session.failed == "Deepgram refused the API key (401)"
@@ -181,7 +184,7 @@ async def test_a_turn_deepgram_does_not_answer_returns_its_interim_after_the_tim
         transcript = await session.turn_ended(np.zeros(0, np.int16))
         await session.close()
     assert fake.listeners[0].controls[0] == "Finalize"
-    assert transcript.text == "Hello, I am" and transcript.confidence == 0.93
+    assert transcript.text == "Hello, I am" and transcript.confidence == 0.93 and not transcript.complete
     assert 0.3 <= transcript.seconds < 1.5 and transcript.audio_seconds == 0.5
 
 
@@ -267,3 +270,31 @@ async def test_aura_with_a_refused_key_raises_a_clear_error(fake: FakeDeepgram) 
         await tts.synthesize("Hello.")
     await tts.close()
     assert fake.rejected == [401] and fake.speak_requests == []
+
+
+class OfflineStandIn:
+    """The backup's interface (a whole turn in, its text out), answering a fixed text."""
+
+    def __init__(self) -> None:
+        self.turns: list[int] = []
+
+    async def transcribe(self, audio: Pcm) -> Transcript:
+        self.turns.append(len(audio))
+        return Transcript(text="heard offline", confidence=0.8, seconds=0.2)
+
+
+async def test_turns_deepgram_cannot_finish_are_transcribed_offline(fake: FakeDeepgram) -> None:
+    before = REGISTRY.get_sample_value("voicepod_gateway_stt_fallbacks_total", {"provider": "deepgram:nova-3"}) or 0
+    backup = OfflineStandIn()
+    good = FallbackSTT(DeepgramLive(api_key=KEY, base_url=fake.url), backup).open()
+    audio = frames(25)
+    feed(good, audio)
+    answered = await good.turn_ended(np.concatenate(audio))
+    await good.close()
+    refused = FallbackSTT(DeepgramLive(api_key="wrong-key-5678", base_url=fake.url), backup).open()
+    feed(refused, audio)
+    redone = await asyncio.wait_for(refused.turn_ended(np.concatenate(audio)), 5)
+    await refused.close()
+    after = REGISTRY.get_sample_value("voicepod_gateway_stt_fallbacks_total", {"provider": "deepgram:nova-3"})
+    assert answered.text == FIRST and backup.turns == [len(np.concatenate(audio))]  # only the failed turn
+    assert redone.text == "heard offline" and redone.complete and after == before + 1

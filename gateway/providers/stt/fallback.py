@@ -1,0 +1,57 @@
+"""A cloud STT with the offline one behind it: a turn the provider could not finish
+(refused key, lost connection, no final in time) is transcribed by whisper from the
+turn's audio, so the caller is understood instead of asked to repeat."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import structlog
+from prometheus_client import Counter
+
+from gateway.media.pcm import Pcm
+from gateway.providers.stt import Interim, PerTurnTranscriber, SpeechToText, SttSession, Transcript
+
+log = structlog.get_logger("gateway.stt")
+FALLBACKS = Counter("voicepod_gateway_stt_fallbacks_total", "Turns transcribed by the backup STT.", ["provider"])
+
+
+class FallbackSTT:
+    def __init__(self, primary: SpeechToText, backup: PerTurnTranscriber) -> None:
+        self.primary = primary
+        self.backup = backup
+        self.name = primary.name
+
+    def warm_up(self) -> None:
+        warm = getattr(self.backup, "warm_up", None)
+        if warm is not None:
+            warm()
+
+    def open(self, on_interim: Interim | None = None) -> SttSession:
+        return _Session(self, self.primary.open(on_interim))
+
+
+class _Session:
+    def __init__(self, owner: FallbackSTT, primary: SttSession) -> None:
+        self._owner = owner
+        self._primary = primary
+
+    def feed(self, frame: Pcm) -> None:
+        self._primary.feed(frame)
+
+    async def turn_ended(self, audio: Pcm) -> Transcript:
+        try:
+            heard = await self._primary.turn_ended(audio)
+        except Exception as exc:  # any failure of the cloud STT: the turn is still understood
+            log.warning("stt_failed", provider=self._owner.name, error=f"{type(exc).__name__}: {exc}")
+            heard = Transcript(text="", confidence=0.0, seconds=0.0, complete=False)
+        if heard.complete:
+            return heard
+        FALLBACKS.labels(self._owner.name).inc()
+        log.warning("stt_fallback", provider=self._owner.name, partial=bool(heard.text))
+        backup = await self._owner.backup.transcribe(audio)
+        # Billing stays the provider's (it was sent the audio); the time is what the caller waited.
+        return dataclasses.replace(backup, seconds=heard.seconds + backup.seconds, audio_seconds=heard.audio_seconds)
+
+    async def close(self) -> None:
+        await self._primary.close()
