@@ -10,6 +10,7 @@ the fallback path of an LLM agent.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -70,6 +71,7 @@ class RealEstateDialog:
         self.stage = Stage.NEEDS
         self.slots = Slots()
         self.last_said: list[str] = []
+        self.last_heard: str | None = None  # after a barge-in: the part of last_said the caller heard
         self.ended = False
 
     # --- public ---------------------------------------------------------------
@@ -80,7 +82,7 @@ class RealEstateDialog:
     async def respond(self, text: str) -> list[str]:
         h = hear(text, cities=self.config.cities, tz=self._tz(), now=self.clock())
         if h.repeat and self.last_said:
-            return list(self.last_said)
+            return self._say(list(self.last_said))  # said again in full
         if h.goodbye:
             self.ended = True
             return self._say([f"Thanks for calling {self.config.company}. Goodbye!"])
@@ -95,8 +97,9 @@ class RealEstateDialog:
         return self._say(await handler(h))
 
     def heard(self, text: str) -> None:
-        """Barge-in: the caller heard only `text` of what we last said."""
-        self.last_said = [text] if text else []
+        """Barge-in: the caller heard only `text` of what we last said. last_said stays whole: a
+        "what did you say?" after cutting in asks for what was missed, so a repeat says it all."""
+        self.last_heard = text
 
     # --- stages ---------------------------------------------------------------
 
@@ -133,7 +136,9 @@ class RealEstateDialog:
     async def _name(self, h: Heard) -> list[str]:
         if h.correction and h.when:
             return await self._choose_time(h.when)
-        name = h.name or self._bare_name(h.text)
+        # "it's the third one" still picks from a list; it is no name.
+        picking = h.name is None and h.choice is not None and bool(re.search(r"\bthe\b", h.text.lower()))
+        name = None if picking else h.name or self._bare_name(h.text)
         if not name:
             return ["Sorry, I didn't catch your name. Could you say it again?"]
         self.slots.name = name
@@ -184,7 +189,9 @@ class RealEstateDialog:
             ]
         self.stage = Stage.PRESENT
         ordinals = ("First", "Second", "Third")
-        lines = [f"I found {found.get('total_count', len(s.matches))} homes. Here are the best matches."]
+        total = found.get("total_count", len(s.matches))
+        best = "Here is the best match." if len(s.matches) == 1 else "Here are the best matches."
+        lines = [f"I found {say.count(total, 'home')}. {best}"]
         lines += [f"{ordinals[i]}: {say.listing(item)}." for i, item in enumerate(s.matches)]
         lines.append("Would you like to see one of them?")
         return lines
@@ -210,8 +217,12 @@ class RealEstateDialog:
             return self._apology(exc, "check the calendar")
         if near and near[0] == pick.astimezone(near[0].tzinfo):
             self.slots.when = pick
+            # A time corrected later in the flow keeps what is known: go on to the first missing slot.
             if self.slots.phone:
                 return await self._finish()
+            if self.slots.name:
+                self.stage = Stage.PHONE
+                return [f"{say.when(pick)} works. What's the best phone number to text your confirmation to?"]
             self.stage = Stage.NAME
             return [f"{say.when(pick)} works. May I have your name?"]
         self.slots.offered = near
@@ -347,5 +358,5 @@ class RealEstateDialog:
         return ZoneInfo((self.slots.listing or {}).get("time_zone") or self.config.time_zone)
 
     def _say(self, lines: list[str]) -> list[str]:
-        self.last_said = list(lines)
+        self.last_said, self.last_heard = list(lines), None
         return lines

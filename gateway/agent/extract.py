@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 import phonenumbers
 
-from gateway.agent.numbers import money, normalise
+from gateway.agent.numbers import money, normalise, price_range
 
 YES = re.compile(r"\b(yes|yeah|yep|sure|ok|okay|please|sounds good|that works|perfect|great|absolutely|let'?s do it)\b")
 NO = re.compile(r"\b(no|nope|not really|no thanks|don'?t|nah)\b")
@@ -24,7 +24,7 @@ TYPES = {
 }
 TIME_WORDS = re.compile(
     r"\b(today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|afternoon|evening|"
-    r"noon|\d{1,2}(:\d\d)?\s*(am|pm|a\.m\.|p\.m\.|o'?clock)|next week|at \d{1,2})\b"
+    r"noon|\d{1,2}(:\d\d)?\s*(am|pm|a\.m\.|p\.m\.|o'?clock)|\d{1,2}:\d\d|next week|at \d{1,2})\b"
 )
 
 
@@ -61,10 +61,12 @@ def hear(text: str, *, cities: Sequence[str], tz: ZoneInfo, now: datetime) -> He
         if re.search(rf"\b{re.escape(city.lower())}\b", t):
             h.city = city
             break
-    if m := re.search(r"\b(\d{1,2})\s*(?:bed|bedroom|bedrooms|br|bd)\b", t):
+    if m := re.search(r"\b(\d{1,2})\s*(?:bed|beds|bedroom|bedrooms|br|bd|bdr|bdrm)\b", t):
         h.bedrooms = int(m.group(1))
     prices = money(t)
-    if prices:
+    if span := price_range(t):
+        h.min_price, h.max_price = span
+    elif prices:
         if re.search(r"\bbetween\b", t) and len(prices) >= 2:
             h.min_price, h.max_price = min(prices[:2]), max(prices[:2])
         elif re.search(r"\b(over|above|more than|at least|minimum)\b", t):
@@ -80,7 +82,7 @@ def hear(text: str, *, cities: Sequence[str], tz: ZoneInfo, now: datetime) -> He
     h.when = when_in(t, tz=tz, now=now)
     if m := re.search(r"\b(?:my name is|this is|i am|i'm|it's|name's)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)", t):
         candidate = m.group(1).strip()
-        if not re.search(r"\b(looking|interested|calling|not|just|here|good|fine|ok)\b", candidate):
+        if not re.search(r"\b(looking|interested|calling|not|just|here|good|fine|ok|the)\b", candidate):
             h.name = candidate.title()
     for word, n in ORDINALS.items():
         if re.search(rf"\b{word}\b", t):
@@ -109,10 +111,16 @@ def digits_said(text: str) -> int:
 
 def when_in(text: str, *, tz: ZoneInfo, now: datetime) -> datetime | None:
     """A future date and time in the listing's zone ("tuesday at 3:30 pm", "tomorrow morning")."""
+    # "half past 2" -> "2:30", "quarter to 3" -> "2:45" (before anything reads the hour alone).
+    text = re.sub(
+        r"\b(?:a\s+)?(half|quarter)\s+past\s+(\d{1,2})\b", lambda m: f"{m[2]}:{30 if m[1] == 'half' else 15}", text
+    )
+    text = re.sub(r"\b(?:a\s+)?quarter\s+to\s+(\d{1,2})\b", lambda m: f"{int(m[1]) - 1 or 12}:45", text)
     if not TIME_WORDS.search(text):
         return None
-    # "3 30 pm" (from "three thirty pm") -> "3:30 pm"; "morning" etc. get a concrete hour.
+    # "3 30 pm" / "at 3 30" (from "three thirty") -> "3:30"; "morning" etc. get a concrete hour.
     cleaned = re.sub(r"\b(\d{1,2})\s+(\d{2})\s*(am|pm)\b", r"\1:\2 \3", text)
+    cleaned = re.sub(r"\b(at|around|by)\s+(\d{1,2})\s+([0-5]\d)\b", r"\1 \2:\3", cleaned)
     cleaned = re.sub(r"\b(\d{1,2}) o'?clock\b", r"\1:00", cleaned)
     cleaned = re.sub(r"\bat (\d{1,2})\b(?!\s*(?::|am|pm|a\.m|p\.m))", r"at \1:00", cleaned)
     for word, hour in (("morning", "10:00 am"), ("afternoon", "2:00 pm"), ("evening", "5:00 pm"), ("noon", "12:00 pm")):
@@ -132,6 +140,9 @@ def when_in(text: str, *, tz: ZoneInfo, now: datetime) -> datetime | None:
     )
     if not phrase or found is None:
         return None
+    # An hour from 1 to 7 without am/pm is afternoon for a showing; saying so before parsing keeps
+    # "at 2" said at 8 am today (as 2 am, which has passed, the future preference may make it tomorrow).
+    phrase = re.sub(r"\b([1-7])(:\d\d)?\b(?!\s*(?:am|pm|:))", r"\1\2 pm", phrase)
     local_now = now.astimezone(tz)
     parsed = dateparser.parse(
         phrase,
@@ -149,6 +160,6 @@ def when_in(text: str, *, tz: ZoneInfo, now: datetime) -> datetime | None:
     parsed = parsed.astimezone(tz)
     if parsed.hour < 8 and not re.search(r"\bam\b", phrase):
         parsed = parsed.replace(hour=parsed.hour + 12)  # "at 3" means 3 pm for a showing
-    if parsed <= local_now and not re.search(r"[a-z]", phrase):
+    if parsed <= local_now and not re.search(r"day|tomorrow|week", phrase):
         parsed += timedelta(days=1)  # a time alone that has passed today means tomorrow
     return parsed if parsed > local_now else None
