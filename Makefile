@@ -57,6 +57,7 @@ test: check
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.bus_rpc
 	$(BIN)/python -m bench.mls_search
+	$(BIN)/python -m bench.turn_latency
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

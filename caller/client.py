@@ -1,4 +1,5 @@
-"""Place one call: offer over /ws, play the WAV, collect events and the agent's audio."""
+"""Place one call: offer over /ws, connect a microphone track, collect events and the agent's
+audio (`dial`). `place_call` plays a WAV; caller/script.py takes turns from a script."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,18 +37,26 @@ class CallResult:
         return [e for e in self.events if e.get("type") == kind]
 
 
-async def place_call(
+@dataclass
+class LiveCall:
+    """A connected call: its result so far and the task that ends when the gateway says bye."""
+
+    result: CallResult
+    bye: asyncio.Task[None]
+
+
+@contextlib.asynccontextmanager
+async def dial(
     url: str,
-    wav: Path,
+    mic: MediaStreamTrack,
     *,
     token: str | None = None,
-    tail_seconds: float = 4.0,
     timeout: float = 60.0,
     on_event: Callable[[dict[str, Any]], None] | None = None,
-) -> CallResult:
-    """Dial `url` (ws://host:port/ws), speak `wav`, listen `tail_seconds` after it ends, hang up."""
+) -> AsyncIterator[LiveCall]:
+    """Connect `mic` to the gateway at `url` (ws://host:port/ws); yields once media flows.
+    Leaving the block hangs up (bye) unless the gateway already has."""
     result = CallResult()
-    mic = WavMicrophone(read_wav(wav))
     pc = RTCPeerConnection()
     pc.addTrack(mic)
     channel = pc.createDataChannel(EVENTS_LABEL, negotiated=True, id=EVENTS_ID)
@@ -84,23 +93,40 @@ async def place_call(
             await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
             await asyncio.wait_for(connected.wait(), timeout)
             result.connected_after = time.monotonic() - started
-            listen = asyncio.create_task(_until_bye(ws, result))
-            done, _ = await asyncio.wait(
-                {asyncio.create_task(mic.finished.wait()), listen}, timeout=timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )  # fmt: skip
-            if listen not in done:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(listen), tail_seconds)
-            if not result.ended_by:
-                result.ended_by = "caller"
-                await ws.send_json({"type": "bye"})
-            listen.cancel()
+            bye = asyncio.create_task(_until_bye(ws, result))
+            try:
+                yield LiveCall(result, bye)
+            finally:
+                if not result.ended_by:
+                    result.ended_by = "caller"
+                    with contextlib.suppress(ConnectionError):
+                        await ws.send_json({"type": "bye"})
+                bye.cancel()
     finally:
         await pc.close()
         for task in tasks:
             task.cancel()
-    return result
+
+
+async def place_call(
+    url: str,
+    wav: Path,
+    *,
+    token: str | None = None,
+    tail_seconds: float = 4.0,
+    timeout: float = 60.0,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> CallResult:
+    """Dial `url` (ws://host:port/ws), speak `wav`, listen `tail_seconds` after it ends, hang up."""
+    mic = WavMicrophone(read_wav(wav))
+    async with dial(url, mic, token=token, timeout=timeout, on_event=on_event) as call:
+        spoken = asyncio.create_task(mic.finished.wait())
+        done, _ = await asyncio.wait({spoken, call.bye}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        spoken.cancel()
+        if call.bye not in done:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(call.bye), tail_seconds)
+    return call.result
 
 
 async def _until_bye(ws: aiohttp.ClientWebSocketResponse, result: CallResult) -> None:

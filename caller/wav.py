@@ -83,6 +83,9 @@ class Recorder:
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
         self.first_voice_at: float | None = None  # monotonic time of the first non-silent frame
         self.last_voice_at: float | None = None  # and of the latest one
+        # Samples received since the last voiced one: the agent's silence on the audio's own clock.
+        self.quiet_samples = 0
+        self._received = asyncio.Event()
 
     async def consume(self, track: MediaStreamTrack) -> None:
         while True:
@@ -96,7 +99,18 @@ class Recorder:
                     self.last_voice_at = time.monotonic()
                     if self.first_voice_at is None:
                         self.first_voice_at = self.last_voice_at
+                    self.quiet_samples = 0
+                else:
+                    self.quiet_samples += len(pcm)
                 self._chunks.append(pcm)
+            self._received.set()
+
+    async def quiet_for(self, seconds: float) -> None:
+        """Return once the latest `seconds` of received audio were silent (the agent's voice has
+        arrived in full and stopped, whatever the network and decoder delays)."""
+        while self.quiet_samples < seconds * RATE:
+            self._received.clear()
+            await self._received.wait()
 
     @property
     def audio(self) -> NDArray[np.int16]:

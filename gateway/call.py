@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import numpy as np
 import structlog
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
@@ -22,6 +24,7 @@ from gateway.agent.usage import UsageMeter
 from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
 from gateway.media.inbound import caller_frames
 from gateway.media.outbound import PlayoutTrack, Utterance
+from gateway.media.pcm import FRAME_SECONDS, IN_FRAME, Pcm
 from gateway.media.vad import VadStream
 from gateway.providers.stt import SpeechToText
 from gateway.recorder import CallRecorder
@@ -31,6 +34,29 @@ from gateway.stats import StatsPoller
 from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnSettings
 
 log = structlog.get_logger("gateway.call")
+SILENT_FRAME = np.zeros(IN_FRAME, dtype=np.int16)
+
+
+@dataclasses.dataclass
+class TurnClock:
+    """Where one turn's reply spent its time (monotonic seconds): the turn.latency split."""
+
+    ended: float  # the VAD ended the turn
+    vad_wait: float  # the silence it waited for first (stop_ms)
+    transcribed: float = 0.0  # STT done
+    first_line: float = 0.0  # the responder handed over its first line, with audio
+    tts_first: float = 0.0  # of which synthesising that line
+
+    def split(self, first_audio: float) -> dict[str, float]:
+        """Stages from the end of the caller's speech to the first reply audio; they add up to total."""
+        return {
+            "vad_wait": self.vad_wait,
+            "stt": self.transcribed - self.ended,
+            "agent": self.first_line - self.transcribed - self.tts_first,
+            "tts_first": self.tts_first,
+            "gateway": first_audio - self.first_line,
+            "total": first_audio - self.ended + self.vad_wait,
+        }
 
 
 class Call:
@@ -69,9 +95,9 @@ class Call:
         self.ended: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reply_task: asyncio.Task[None] | None = None
-        self._speech_ended_at = 0.0
-        self._first_speech_at = 0.0
         self._hang_up_after: Utterance | None = None
+        # The last utterance of a complete reply (or the greeting): agent.done once it has played.
+        self._last_line: Utterance | None = None
         metrics.ICE_STATE.labels(self.ice_state).inc()
         metrics.CONNECTION_STATE.labels(self.connection_state).inc()
         self.pc.on("track", self._on_track)
@@ -160,8 +186,11 @@ class Call:
             self.recorder.call_started(self.agent_name)
             greeting = await self.responder.greeting()
             if greeting is not None:
-                self.playout.play(Utterance(pcm=greeting.pcm, text=greeting.text, on_done=self._agent_said))
+                self._last_line = Utterance(pcm=greeting.pcm, text=greeting.text, on_done=self._agent_said)
+                self.playout.play(self._last_line)
                 self.events.send("agent.text", text=greeting.text, turn=0)
+            else:
+                self.events.send("agent.done", turn=0)
         elif self.connection_state == "failed":
             self._spawn(self.hang_up("connection_failed"))
 
@@ -170,33 +199,59 @@ class Call:
     async def _listen(self, track: MediaStreamTrack) -> None:
         vad = VadStream()
         detector = TurnDetector(self.turn_settings)
-        async for frame in caller_frames(track):
+        async for frame, heard in self._frames(track, detector):
             if self.stt_session is not None:
                 self.stt_session.feed(frame)
             agent_busy = self.playout.speaking or self._replying
-            event = detector.feed(frame, vad.push(frame), agent_speaking=agent_busy)
+            event = detector.feed(frame, vad.push(frame) if heard else 0.0, agent_speaking=agent_busy)
             if isinstance(event, SpeechStarted):
                 self.events.send("speech.started", barge_in=event.barge_in)
                 if event.barge_in:
                     self._barge_in()
             elif isinstance(event, TurnEnded):
-                self._speech_ended_at = time.monotonic() - self.turn_settings.stop_ms / 1000
+                clock = TurnClock(ended=time.monotonic(), vad_wait=self.turn_settings.stop_ms / 1000)
                 self.turns += 1
                 metrics.TURNS.inc()
                 self.events.send("turn.ended", turn=self.turns, speech_seconds=round(event.speech_seconds, 3))
-                self._start_reply(CallerTurn(index=self.turns, audio=event.audio))
+                self._start_reply(CallerTurn(index=self.turns, audio=event.audio), clock)
+
+    async def _frames(self, track: MediaStreamTrack, detector: TurnDetector) -> AsyncIterator[tuple[Pcm, bool]]:
+        """The caller's frames as (frame, True); and when none has come for stop_ms in a turn, that
+        much silence as (frame, False). A caller's side may stop sending when it is quiet (a paused
+        or replaced microphone track, Opus DTX, a lost link): the turn in progress must still end."""
+        gap = self.turn_settings.stop_ms / 1000
+        frames = caller_frames(track)
+        pending = asyncio.ensure_future(anext(frames))
+        try:
+            while True:
+                done, _ = await asyncio.wait({pending}, timeout=gap if detector.in_turn else None)
+                if not done:  # an event loop that stalled also times out: let frames it queued through first
+                    done, _ = await asyncio.wait({pending}, timeout=0.1)
+                if not done:
+                    log.info("caller_audio_stopped", call_id=self.call_id, turn=self.turns + 1, seconds=gap)
+                    for _ in range(round(gap / FRAME_SECONDS)):
+                        yield SILENT_FRAME, False
+                    continue
+                try:
+                    frame = pending.result()
+                except StopAsyncIteration:
+                    return
+                pending = asyncio.ensure_future(anext(frames))
+                yield frame, True
+        finally:
+            pending.cancel()
 
     @property
     def _replying(self) -> bool:
         return self._reply_task is not None and not self._reply_task.done()
 
-    def _start_reply(self, turn: CallerTurn) -> None:
+    def _start_reply(self, turn: CallerTurn, clock: TurnClock) -> None:
         if self._replying:
             assert self._reply_task is not None
             self._reply_task.cancel()
-        self._reply_task = self._spawn(self._reply(turn))
+        self._reply_task = self._spawn(self._reply(turn, clock))
 
-    async def _reply(self, turn: CallerTurn) -> None:
+    async def _reply(self, turn: CallerTurn, clock: TurnClock) -> None:
         if self.stt_session is not None:
             transcript = await self.stt_session.turn_ended(turn.audio)
             metrics.TURN_LATENCY.labels("stt").observe(transcript.seconds)
@@ -206,17 +261,20 @@ class Call:
                              confidence=transcript.confidence)  # fmt: skip
             self.recorder.turn(events_pb2.SPEAKER_CALLER, transcript.text, confidence=transcript.confidence)
             turn = dataclasses.replace(turn, text=transcript.text)
-        asked = time.monotonic()
+        clock.transcribed = time.monotonic()
         first = True
         async for speech in self.responder.reply(turn):
             if first:
-                self._first_speech_at = time.monotonic()
-                metrics.TURN_LATENCY.labels("agent").observe(self._first_speech_at - asked)
+                clock.first_line, clock.tts_first = time.monotonic(), speech.tts_seconds
             self.events.send("agent.text", text=speech.text, turn=turn.index)
-            last = Utterance(pcm=speech.pcm, text=speech.text, turn=turn.index,
-                             on_start=self._first_audio if first else None, on_done=self._agent_said)  # fmt: skip
+            last = Utterance(pcm=speech.pcm, text=speech.text, turn=turn.index, on_done=self._agent_said,
+                             on_start=functools.partial(self._first_audio, clock) if first else None)  # fmt: skip
             self.playout.play(last)
             first = False
+        if first or not self.playout.speaking:
+            self.events.send("agent.done", turn=turn.index)  # nothing to say, or all of it already played
+        else:
+            self._last_line = last
         if getattr(self.responder, "ended", False):
             # The agent said goodbye: hang up once the caller has heard it.
             self._hang_up_after = last if not first else None
@@ -226,16 +284,18 @@ class Call:
     def _agent_said(self, utterance: Utterance, complete: bool) -> None:
         heard = utterance.text if complete else utterance.text[: int(len(utterance.text) * utterance.heard_fraction)]
         self.recorder.turn(events_pb2.SPEAKER_AGENT, heard, interrupted=not complete)
+        if utterance is self._last_line:
+            self._last_line = None
+            if complete:  # the whole reply has been played: the caller's turn
+                self.events.send("agent.done", turn=utterance.turn)
         if utterance is self._hang_up_after and complete:
             self._spawn(self.hang_up("agent_hangup"))
 
-    def _first_audio(self, utterance: Utterance) -> None:
-        now = time.monotonic()
-        latency = now - self._speech_ended_at
-        metrics.TURN_LATENCY.labels("gateway").observe(now - self._first_speech_at)
-        metrics.TURN_LATENCY.labels("total").observe(latency)
-        self.events.send("turn.latency", turn=utterance.turn, total_seconds=round(latency, 3),
-                         gateway_seconds=round(now - self._first_speech_at, 3))  # fmt: skip
+    def _first_audio(self, clock: TurnClock, utterance: Utterance) -> None:
+        split = clock.split(time.monotonic())
+        for stage, key in (("agent", "agent"), ("tts", "tts_first"), ("gateway", "gateway"), ("total", "total")):
+            metrics.TURN_LATENCY.labels(stage).observe(split[key])
+        self.events.send("turn.latency", turn=utterance.turn, **{f"{k}_seconds": round(v, 3) for k, v in split.items()})
 
     def _interim(self, text: str) -> None:
         self.events.send("transcript.interim", turn=self.turns + 1, text=text)

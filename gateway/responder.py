@@ -23,6 +23,7 @@ class Speech:
 
     text: str
     pcm: Pcm  # 48 kHz mono
+    tts_seconds: float = 0.0  # spent synthesising it (0: cached, or the engine brought its own audio)
 
 
 class Responder(Protocol):

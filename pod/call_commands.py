@@ -31,22 +31,34 @@ def token(args: argparse.Namespace) -> int:
 
 def call(args: argparse.Namespace) -> int:
     from caller.client import CallFailed, place_call
+    from caller.script import ScriptFailed, load_script, scripted_call
     from caller.wav import write_wav
 
     def show(event: dict[str, Any]) -> None:
         if event.get("type") != "stats" or args.verbose:
             print(json.dumps(event), flush=True)
 
+    token, failed = args.token or None, False
     try:
-        result = asyncio.run(place_call(args.url, Path(args.wav), token=args.token or None,
-                                        tail_seconds=args.tail, timeout=args.timeout, on_event=show))  # fmt: skip
-    except (CallFailed, OSError, TimeoutError) as exc:
+        if args.script:
+            # Each line is spoken (Piper) once the agent has finished its previous reply.
+            result = asyncio.run(scripted_call(args.url, load_script(Path(args.script)), token,
+                                               turn_timeout=args.timeout, on_event=show))  # fmt: skip
+        else:
+            result = asyncio.run(place_call(args.url, Path(args.wav), token=token, tail_seconds=args.tail,
+                                            timeout=args.timeout, on_event=show))  # fmt: skip
+    except ScriptFailed as exc:
+        print(f"voicepod call: the script failed: {exc}", file=sys.stderr)
+        result, failed = exc.result, True
+    except (CallFailed, OSError, TimeoutError, ValueError) as exc:
         print(f"voicepod call: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     if args.record:
         write_wav(Path(args.record), result.recorder.audio)
     voiced = result.recorder.voiced_seconds()
     print(f"call {result.call_id}: ended by {result.ended_by}; {voiced:.1f} s of agent audio", file=sys.stderr)
+    if failed:
+        return 1
     return 0 if voiced > 0 else 2
 
 
@@ -58,12 +70,15 @@ def add_to(commands: Any) -> None:
     t.add_argument("--state-dir", default=os.environ.get("VOICEPOD_STATE_DIR", ".voicepod"))
     t.set_defaults(run=token)
 
-    c = commands.add_parser("call", help="place a call: play a WAV as the microphone, print the events")
-    c.add_argument("--wav", required=True, help="16-bit PCM WAV to speak")
+    c = commands.add_parser("call", help="place a call: speak a WAV or a script of turns, print the events")
+    speech = c.add_mutually_exclusive_group(required=True)
+    speech.add_argument("--wav", help="16-bit PCM WAV to speak")
+    speech.add_argument("--script", help="the caller's lines, one per turn, each said (with Piper) once the agent "
+                        "has finished its reply: a text file, or YAML with say/expect per line")  # fmt: skip
     c.add_argument("--record", help="write what the agent said to this WAV")
     c.add_argument("--url", default="ws://127.0.0.1:8080/ws")
     c.add_argument("--token", default=os.environ.get("VOICEPOD_TOKEN", ""), help="or $VOICEPOD_TOKEN")
     c.add_argument("--tail", type=float, default=4.0, help="seconds to keep listening after the WAV ends")
-    c.add_argument("--timeout", type=float, default=60.0)
+    c.add_argument("--timeout", type=float, default=60.0, help="seconds to connect, and per turn of a script")
     c.add_argument("--verbose", action="store_true", help="also print the periodic stats events")
     c.set_defaults(run=call)

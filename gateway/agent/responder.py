@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -58,7 +59,7 @@ class AgentResponder:
 
     async def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]:
         if self.engine.wants_text and not turn.text.strip():
-            yield Speech(text=NOT_HEARD, pcm=await self._speak(NOT_HEARD))
+            yield await self._said(NOT_HEARD, self._speak(NOT_HEARD))
             return
         lines: asyncio.Queue[object] = asyncio.Queue()
         producer = asyncio.create_task(self._produce(turn, lines))
@@ -66,11 +67,11 @@ class AgentResponder:
             first = asyncio.ensure_future(lines.get())
             done, _ = await asyncio.wait({first}, timeout=self.filler_after)
             if not done:
-                yield Speech(text=FILLER, pcm=await self._speak(FILLER))
+                yield await self._said(FILLER, self._speak(FILLER))
             item = await first
             while item is not _DONE:
                 assert isinstance(item, Line)
-                yield Speech(text=item.text, pcm=await self._voice(item))
+                yield await self._said(item.text, self._voice(item))
                 item = await lines.get()
         finally:
             producer.cancel()  # barge-in cancels the work in flight, not only the audio
@@ -96,6 +97,11 @@ class AgentResponder:
                 lines.put_nowait(Line(FAILED))
         finally:
             lines.put_nowait(_DONE)
+
+    async def _said(self, text: str, pcm: Awaitable[Pcm]) -> Speech:
+        """`text` with its audio, and the time the audio took (for the turn.latency split)."""
+        started = time.perf_counter()
+        return Speech(text=text, pcm=await pcm, tts_seconds=time.perf_counter() - started)
 
     async def _voice(self, line: Line) -> Pcm:
         return line.pcm if line.pcm is not None else await self._speak(line.text)
