@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bus.logging import configure_logging
 from bus.settings import BusSettings
-from pod import call_commands, store_commands
+from pod import call_commands, eval_commands, store_commands
 
 
 def _log_format() -> str:
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.set_defaults(run=cmd_gateway)
     store_commands.add_to(commands)
     call_commands.add_to(commands)
+    eval_commands.add_to(commands)
     return parser
 
 

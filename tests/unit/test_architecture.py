@@ -9,11 +9,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # package -> top-level packages it must never import
 FORBIDDEN = {
-    "bus": {"gateway", "services", "pod", "caller"},
-    "gateway": {"services", "pod", "caller"},
-    "services": {"gateway", "pod", "caller"},
+    "bus": {"gateway", "services", "pod", "caller", "evals"},
+    "gateway": {"services", "pod", "caller", "evals"},
+    "services": {"gateway", "pod", "caller", "evals"},
     # The caller speaks only the public /ws protocol.
-    "caller": {"gateway", "services", "pod", "bus"},
+    "caller": {"gateway", "services", "pod", "bus", "evals"},
 }
 
 

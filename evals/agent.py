@@ -1,0 +1,32 @@
+"""The agent under evaluation, built as the gateway builds it per call (gateway.agent.factory),
+with one difference: the scenario's clock, so "tomorrow at 3" means the same day on every run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bus.client import BusClient
+from gateway.agent import real_estate_tools
+from gateway.agent.config import AgentConfig
+from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.tools import Tool, ToolBox, ToolObserver
+
+
+def agent_tools(config: AgentConfig) -> list[Tool]:
+    return [t for t in real_estate_tools.ALL if t.name in config.tools]
+
+
+def services_needed(config: AgentConfig) -> tuple[str, ...]:
+    """The services the agent's tools call, in a stable order."""
+    return tuple(sorted({t.endpoint.service for t in agent_tools(config)}))
+
+
+def new_dialog(
+    config: AgentConfig,
+    bus: BusClient,
+    call_id: str,
+    clock: Callable[[], datetime],
+    observer: ToolObserver | None = None,
+) -> RealEstateDialog:
+    return RealEstateDialog(config, ToolBox(agent_tools(config), bus, observer), call_id, clock=clock)

@@ -1,0 +1,81 @@
+"""`voicepod eval`: replay the synthetic calls of evals/scenarios and assert on what they leave behind.
+
+Exit codes: 0 when the pass rate reaches --min-pass-rate, 1 below it, 2 when a scenario file is
+broken or nothing matches (a run that checks nothing must not look green).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("a fraction between 0 and 1, e.g. 0.9")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from bus.logging import configure_logging
+    from evals.report import ScenarioResult, progress_line, table
+    from evals.run import RunOptions, run_evals
+    from evals.scenario import Scenario, ScenarioError, load_scenarios, scenario_dir
+
+    # The services and the agent log at info; the eval's own output is the progress and the table.
+    configure_logging("eval", level=os.environ.get("VOICEPOD_LOG_LEVEL", "error"), fmt="console")
+    directory = Path(args.dir) if args.dir else scenario_dir(args.agent)
+    try:
+        scenarios = load_scenarios(directory, args.agent, args.scenario or ["*"])
+    except ScenarioError as exc:
+        print(f"voicepod eval: bad scenario: {exc}", file=sys.stderr)
+        return 2
+    if args.audio:
+        skipped = [s.name for s in scenarios if not s.audio]
+        scenarios = [s for s in scenarios if s.audio]
+        if skipped:
+            print(f"audio mode: {len(scenarios)} scenarios marked audio: true; {len(skipped)} text-only skipped")
+    if not scenarios:
+        print(f"voicepod eval: no scenario in {directory} matches {' or '.join(args.scenario or ['*'])}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    mode = "audio" if args.audio else "text"
+    print(f"voicepod eval: {len(scenarios)} {args.agent} scenarios, {mode} mode", flush=True)
+
+    live = sys.stdout.isatty()
+
+    def starting(position: int, total: int, scenario: Scenario) -> None:
+        if live:  # overwritten by the result line
+            print(f"[{position:>{len(str(total))}}/{total}] ...    {scenario.name}", end="\r", flush=True)
+
+    def show(position: int, total: int, result: ScenarioResult) -> None:
+        print(("\x1b[2K" if live else "") + progress_line(position, total, result), flush=True)
+
+    options = RunOptions(agent=args.agent, pattern=" ".join(args.scenario or ["*"]), min_pass_rate=args.min_pass_rate)
+    report = asyncio.run(run_evals(scenarios, options, audio=args.audio, on_start=starting, on_result=show))
+    print()
+    print(table(report))
+    if args.report:
+        report.write(Path(args.report))
+        print(f"report: {args.report}")
+    return 0 if report.ok else 1
+
+
+def add_to(commands: Any) -> None:
+    e = commands.add_parser("eval", help="replay synthetic calls (evals/scenarios) and check what they leave behind")
+    e.add_argument("--audio", action="store_true",
+                   help="speak each line (Piper) to an in-process gateway over WebRTC and transcribe the replies; "
+                   "runs the scenarios marked audio: true")  # fmt: skip
+    e.add_argument("--agent", default="real_estate", help="the agent (agents/NAME.yaml; default real_estate)")
+    e.add_argument("--scenario", action="append", metavar="GLOB",
+                   help="only scenarios whose name matches (repeatable; default: all)")  # fmt: skip
+    e.add_argument("--dir", default=None, help="scenario directory (default: evals/scenarios/AGENT)")
+    e.add_argument("--report", default=None, metavar="PATH", help="write the JSON report here")
+    e.add_argument("--min-pass-rate", type=_rate, default=0.9, metavar="RATE",
+                   help="exit 1 when the pass rate is below this fraction (default 0.9)")  # fmt: skip
+    e.set_defaults(run=run)

@@ -1,0 +1,140 @@
+"""`voicepod eval`: every shipped scenario replayed in text mode against the real services, the
+report's shape, a wrong expectation named with expected vs actual, broken scenario files, and
+(slow) a small audio subset over WebRTC through the real gateway.
+
+The CLI runs as a subprocess, as CI and developers run it: it starts its own nats-server and
+patches its own environment, none of which should leak into the test process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from evals import times
+from evals.scenario import scenario_dir
+
+SCENARIOS = scenario_dir("real_estate")
+BOOKING = (SCENARIOS / "books-austin-second-listing.yaml").read_text()
+
+
+def voicepod_eval(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
+    return subprocess.run([sys.executable, "-m", "pod.cli", "eval", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, check=False)  # fmt: skip
+
+
+def report_of(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_every_scenario_passes_in_text_mode(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    run = voicepod_eval("--report", str(report_path), "--min-pass-rate", "1.0")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    report = report_of(report_path)
+    files = sorted(SCENARIOS.glob("*.yaml"))
+    assert len(files) >= 30
+    counts = report["counts"]
+    assert counts["total"] == len(files) and counts["fail"] == counts["error"] == counts["fixed"] == 0, counts
+    assert report["pass_rate"] == 1.0 and report["ok"] and report["mode"] == "text"
+    assert counts["pass"] >= 30
+    for scenario in report["scenarios"]:
+        call = scenario["call"]
+        assert call["greeting"] and call["turns"], scenario["name"]
+        assert all(t["latency_ms"] is not None for t in call["turns"])
+        if scenario["status"] == "known_failure":
+            # A known failure says why, and still names what fails.
+            assert scenario["known_failure"] and scenario["failures"], scenario
+    # Progress lines, then the pass-rate table.
+    assert f"[{len(files)}/{len(files)}]" in run.stdout
+    assert "pass rate 100.0% (minimum 100%): OK" in run.stdout
+    assert report["seconds"] < 120
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_wrong_expectation_is_named_with_expected_and_actual(tmp_path: Path) -> None:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "right.yaml").write_text(BOOKING)
+    wrong = BOOKING.replace("local_time: monday 09:30", "local_time: monday 10:00").replace(
+        "lead: {exists: true, name: Ada Lovelace", "lead: {exists: true, name: Ada Byron"
+    )
+    assert wrong != BOOKING
+    (scenarios / "wrong.yaml").write_text(wrong)
+    report_path = tmp_path / "report.json"
+    run = voicepod_eval("--dir", str(scenarios), "--report", str(report_path), "--min-pass-rate", "0.9")
+    assert run.returncode == 1, run.stdout + run.stderr  # 1 of 2 passed: 50% < 90%
+    report = report_of(report_path)
+    assert report["pass_rate"] == 0.5 and not report["ok"]
+    by_name = {s["name"]: s for s in report["scenarios"]}
+    assert by_name["right"]["status"] == "pass" and by_name["wrong"]["status"] == "fail"
+    failures = {f["assertion"]: f for f in by_name["wrong"]["failures"]}
+    assert set(failures) == {"booking.local_time", "lead.name"}, failures
+    assert failures["lead.name"]["expected"] == "Ada Byron" and failures["lead.name"]["actual"] == "Ada Lovelace"
+    local = failures["booking.local_time"]
+    assert local["expected"].startswith("Mon ") and local["expected"].endswith("10:00 America/Chicago")
+    assert local["actual"].startswith("Mon ") and local["actual"].endswith("09:30 America/Chicago")
+    assert "booking.local_time: expected Mon" in run.stdout and "BELOW THRESHOLD" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        ("persona: x\nturns: [hi]\nexpect: {stage: [unclosed\n", "not readable YAML"),
+        ("persona: x\nturns: [hi]\nexpect: {booking: {local_time: monday 09:30}}\n", "expect.booking: "),
+        ("persona: x\nturns: [hi, {sayy: hello}]\nexpect: {stage: done}\n", "turns[1]: "),
+        (
+            "persona: x\nturns: [hi]\nexpect: {booking: {exists: true, local_time: someday}}\n",
+            "expect.booking.local_time: 'someday' is not a moment",
+        ),
+        ("persona: x\nturns: [hi]\nfaults: {down: [dns]}\nexpect: {stage: done}\n", "faults.down[0]: "),
+    ],
+)
+def test_a_broken_scenario_file_exits_2_naming_file_and_field(tmp_path: Path, content: str, where: str) -> None:
+    (tmp_path / "good.yaml").write_text(BOOKING)
+    (tmp_path / "broken.yaml").write_text(content)
+    run = voicepod_eval("--dir", str(tmp_path), timeout=60)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"{tmp_path / 'broken.yaml'}: " in run.stderr and where in run.stderr, run.stderr
+
+
+def test_moments_resolve_after_the_clock_in_the_zone_given() -> None:
+    chicago = ZoneInfo("America/Chicago")
+    monday_8 = datetime(2026, 11, 30, 8, 0, tzinfo=chicago)
+    assert times.parse("monday 09:30").resolve(monday_8, chicago) == datetime(2026, 11, 30, 9, 30, tzinfo=chicago)
+    assert times.parse("Monday 07:00").resolve(monday_8, chicago) == datetime(2026, 12, 7, 7, 0, tzinfo=chicago)
+    assert times.parse("tomorrow 15:00").resolve(monday_8, chicago).day == 1
+    denver = times.parse("+7d 09:00 America/Denver").resolve(monday_8, chicago)
+    assert denver == datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("America/Denver"))
+    with pytest.raises(ValueError, match="not a moment"):
+        times.parse("next week sometime")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_audio_mode_speaks_a_subset_through_the_gateway(tmp_path: Path) -> None:
+    report_path = tmp_path / "audio.json"
+    run = voicepod_eval("--audio", "--scenario", "mls-down", "--scenario", "barge-in-picks-listing",
+                        "--report", str(report_path), "--min-pass-rate", "1.0", timeout=560)  # fmt: skip
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    report = report_of(report_path)
+    assert report["mode"] == "audio" and report["counts"]["pass"] == 2
+    for scenario in report["scenarios"]:
+        for turn in scenario["call"]["turns"]:
+            # Heard by the gateway's STT, answered, and the answer heard back from its audio.
+            assert turn["heard_as"] and turn["replies"] and turn["reply_heard_as"], turn
+            assert 0 < turn["latency_ms"] < 15_000, turn
+    barge = {s["name"]: s for s in report["scenarios"]}["barge-in-picks-listing"]["call"]["turns"][1]
+    assert barge["barge_in"] and barge["replies"][0].startswith("Great choice")
