@@ -1,7 +1,8 @@
 """The `events` data channel: JSON events the page (or a test) follows during a call.
 
-Types: call.started, speech.started, turn.ended, transcript.partial, transcript.final,
-agent.text, agent.audio.started, agent.audio.done, barge_in, turn.latency, stats, call.ended.
+Types: call.started, speech.started, turn.ended, transcript.interim, transcript.final,
+agent.text, agent.done (a whole reply has played), agent.fallback, tool.started, tool.finished,
+barge_in, turn.latency, stats, call.ended.
 """
 
 from __future__ import annotations
