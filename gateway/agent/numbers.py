@@ -118,6 +118,8 @@ def _decimals(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Lower-case, and spelled-out numbers turned into digits ("six hundred thousand" -> "600000")."""
+    # "$700,000" as STT writes it: thousands separators go before commas become pauses.
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = text.lower().replace(",", " ").replace("-", " ")
     text = _decimals(text)
     text = re.sub(r"\ba (hundred|thousand|million)\b", r"one \1", text)

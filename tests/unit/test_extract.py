@@ -168,3 +168,11 @@ async def test_a_listing_choice_at_the_name_step_is_asked_again_not_taken_as_a_n
 
 def test_counts_are_said_in_the_singular_for_one() -> None:
     assert (say.count(1, "home"), say.count(3, "home"), say.count(0, "home")) == ("1 home", "3 homes", "0 homes")
+
+
+@pytest.mark.parametrize(
+    ("said", "prices"),
+    [("under $700,000", [700_000]), ("a budget of $1,200,000", [1_200_000]), ("about 650,000 dollars", [650_000])],
+)
+def test_prices_written_with_thousands_separators(said: str, prices: list[int]) -> None:
+    assert money(normalise(said)) == prices
