@@ -121,6 +121,8 @@ class Conversation:
         self.done = -1  # the latest turn whose reply the agent has played in full (0: the greeting)
         self.hearing = False  # the gateway hears the caller speak (speech.started, no turn.ended yet)
         self.said: defaultdict[int, list[str]] = defaultdict(list)
+        self.playing: set[int] = set()  # turns whose reply has started to play (turn.latency)
+        self.barge_ins = 0
         self.heard: dict[int, str] = {}  # the caller's turns as transcribed
         self.ended: str | None = None
         self._changed = asyncio.Event()
@@ -135,8 +137,12 @@ class Conversation:
             self.heard[int(event["turn"])] = str(event.get("text", ""))
         elif kind == "agent.text":
             self.said[int(event.get("turn", 0))].append(str(event.get("text", "")))
+        elif kind == "turn.latency":
+            self.playing.add(int(event["turn"]))
         elif kind == "agent.done":
             self.done = int(event["turn"])
+        elif kind == "barge_in":
+            self.barge_ins += 1
         elif kind == "call.ended":
             self.ended = str(event.get("reason", "ended"))
         self._changed.set()
@@ -148,6 +154,10 @@ class Conversation:
     def listening(self, since: int) -> bool:
         """The agent has played its whole reply to a turn after `since`, and no new turn is under way."""
         return self.turn > since and self.done == self.turn and not self.hearing
+
+    def replying(self, since: int) -> bool:
+        """The agent's reply to a turn after `since` has started to play (for -1: its greeting has)."""
+        return any(turn > since for turn in self.playing) or (since < 0 and bool(self.said))
 
     def said_since(self, since: int) -> str:
         """What the agent said in reply to the turns after `since` (0: its greeting)."""
@@ -161,11 +171,11 @@ class Conversation:
             async with asyncio.timeout(timeout):
                 while not ready():
                     if self.ended:
-                        raise _Stop(f"the call ended ({self.ended}) before {what}")
+                        raise Stop(f"the call ended ({self.ended}) before {what}")
                     self._changed.clear()
                     await self._changed.wait()
         except TimeoutError:
-            raise _Stop(f"no {what} within {timeout:.0f} s") from None
+            raise Stop(f"no {what} within {timeout:.0f} s") from None
 
     def transcript(self) -> str:
         rows = []
@@ -176,15 +186,15 @@ class Conversation:
         return "\n".join(rows)
 
 
-class _Stop(Exception):
-    pass
+class Stop(Exception):
+    """The script cannot go on: the call ended, or the agent did not answer in time."""
 
 
 async def _within(step: Awaitable[None], timeout: float, what: str) -> None:
     try:
         await asyncio.wait_for(step, timeout)
     except TimeoutError:
-        raise _Stop(f"no {what} within {timeout:.0f} s") from None
+        raise Stop(f"no {what} within {timeout:.0f} s") from None
 
 
 async def scripted_call(
@@ -229,13 +239,13 @@ async def scripted_call(
                     await _within(call.result.recorder.quiet_for(pause), turn_timeout, "silence after the reply")
                 if line.expect and not convo.said_like(since, line.expect):
                     said = convo.said_since(since)
-                    raise _Stop(f"line {number}: expected the agent to say /{line.expect}/, it said {said!r}")
+                    raise Stop(f"line {number}: expected the agent to say /{line.expect}/, it said {said!r}")
                 if spoke:
                     assert line.pcm is not None
                     since = convo.turn
                     await _within(mic.say(line.pcm), turn_timeout + len(line.pcm) / RATE, f"line {number} spoken")
             if spoke:
                 await convo.until(lambda: convo.listening(since), "the agent's reply to the last line", turn_timeout)
-        except _Stop as exc:
+        except Stop as exc:
             raise ScriptFailed(f"{exc}\n{convo.transcript()}", call.result) from None
     return call.result

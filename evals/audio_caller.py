@@ -14,81 +14,18 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from caller.client import dial
-from caller.script import ScriptedMicrophone
+from caller.script import Conversation, ScriptedMicrophone, Stop
 from caller.wav import Recorder
 
 RATE = 48_000  # what the caller's recorder keeps
 FRAME = 960  # 20 ms
 VOICED = 500  # a frame louder than this carries the agent's voice (the recorder's own threshold)
 PAUSE_SECONDS = 0.3  # the agent's silence after its reply before the caller speaks
-
-
-class _Stop(Exception):
-    pass
-
-
-class CallEvents:
-    """The call as the gateway's events channel tells it."""
-
-    def __init__(self) -> None:
-        self.turn = 0  # the latest caller turn the gateway ended
-        self.done = -1  # the latest turn whose reply was played in full (0: the greeting)
-        self.hearing = False  # the gateway hears the caller (speech.started, no turn.ended yet)
-        self.said: list[tuple[int, str]] = []  # (turn, text) of every agent line, in order
-        self.playing: set[int] = set()  # turns whose reply has started to play (turn.latency)
-        self.heard: dict[int, str] = {}  # the caller's turns as the gateway's STT heard them
-        self.barge_ins = 0
-        self.ended: str | None = None
-        self._changed = asyncio.Event()
-
-    def on_event(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        if kind == "speech.started":
-            self.hearing = True
-        elif kind == "turn.ended":
-            self.hearing, self.turn = False, int(event["turn"])
-        elif kind == "transcript.final":
-            self.heard[int(event["turn"])] = str(event.get("text", ""))
-        elif kind == "agent.text":
-            self.said.append((int(event.get("turn", 0)), str(event.get("text", ""))))
-        elif kind == "turn.latency":
-            self.playing.add(int(event["turn"]))
-        elif kind == "agent.done":
-            self.done = int(event["turn"])
-        elif kind == "barge_in":
-            self.barge_ins += 1
-        elif kind == "call.ended":
-            self.ended = str(event.get("reason", "ended"))
-        self._changed.set()
-
-    def end(self, reason: str) -> None:
-        self.ended = self.ended or reason
-        self._changed.set()
-
-    def replied(self, since: int) -> bool:
-        """The agent has played its whole reply to a turn after `since`, and no new turn is under way."""
-        return self.turn > since and self.done == self.turn and not self.hearing
-
-    def replying(self, since: int) -> bool:
-        """The agent's reply to a turn after `since` has started to play (for -1: its greeting has)."""
-        return any(turn > since for turn in self.playing) or (since < 0 and bool(self.said))
-
-    async def until(self, ready: Callable[[], bool], what: str, timeout: float) -> None:
-        try:
-            async with asyncio.timeout(timeout):
-                while not ready():
-                    if self.ended:
-                        raise _Stop(f"the call ended ({self.ended}) before {what}")
-                    self._changed.clear()
-                    await self._changed.wait()
-        except TimeoutError:
-            raise _Stop(f"no {what} within {timeout:.0f} s") from None
 
 
 @dataclass(frozen=True)
@@ -100,7 +37,7 @@ class SpokenLine:
 
 @dataclass
 class AudioCall:
-    events: CallEvents
+    events: Conversation
     lines: list[SpokenLine] = field(default_factory=list)
     audio: NDArray[np.int16] = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     problem: str | None = None  # why the caller stopped early, if it did
@@ -127,7 +64,7 @@ async def place_call(
 ) -> AudioCall:
     """Say `lines` ((16 kHz pcm, barge_in) each) one turn at a time; `before_line(n)` runs before line n (1-based)."""
     mic = ScriptedMicrophone()
-    result = AudioCall(CallEvents())
+    result = AudioCall(Conversation())
     ev = result.events
     async with dial(url, mic, token=token, timeout=turn_timeout, on_event=ev.on_event) as call:
         call.bye.add_done_callback(lambda _: ev.end(call.result.ended_by or "bye"))
@@ -136,7 +73,7 @@ async def place_call(
         try:
             for number, (pcm, barge_in) in enumerate(lines, 1):
                 # Turn-taking: after the whole reply; a barging-in caller as soon as the reply starts.
-                ready = functools.partial(ev.replying if barge_in else ev.replied, since)
+                ready = functools.partial(ev.replying if barge_in else ev.listening, since)
                 await ev.until(ready, f"the agent's reply before line {number}", turn_timeout)
                 if not barge_in:
                     await asyncio.wait_for(recorder.quiet_for(PAUSE_SECONDS), turn_timeout)
@@ -144,9 +81,9 @@ async def place_call(
                 since, start = ev.turn, _received(recorder)
                 await asyncio.wait_for(mic.say(pcm), turn_timeout + len(pcm) / 16_000)
                 result.lines.append(SpokenLine(since=since, start=start, end=_received(recorder)))
-            await ev.until(lambda: ev.replied(since), "the agent's reply to the last line", turn_timeout)
+            await ev.until(lambda: ev.listening(since), "the agent's reply to the last line", turn_timeout)
             await asyncio.wait_for(recorder.quiet_for(PAUSE_SECONDS), turn_timeout)
-        except _Stop as exc:
+        except Stop as exc:
             if "agent_hangup" not in (ev.ended or ""):  # the agent saying goodbye is an outcome, not a problem
                 result.problem = str(exc)
         except TimeoutError:

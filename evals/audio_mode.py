@@ -76,7 +76,7 @@ class AudioMode:
         call = await place_call(self.gateway.ws_url, self.gateway.token(), lines, before_line=before_line,
                                 turn_timeout=TURN_TIMEOUT)  # fmt: skip
         record.problem = call.problem
-        record.greeting = [text for turn, text in call.events.said if turn == 0]
+        record.greeting = list(call.events.said.get(0, []))
         record.turns = [await self._turn(scenario, call, i) for i in range(len(call.lines))]
         record.hung_up = scenario.hang_up_after is not None and not call.events.ended
         if dialogs:
@@ -99,7 +99,7 @@ class AudioMode:
         return TurnRecord(
             index=i + 1,
             said=scenario.spoken[i].say,
-            replies=[text for turn, text in ev.said if line.since < turn <= upto],
+            replies=[text for turn in sorted(ev.said) if line.since < turn <= upto for text in ev.said[turn]],
             latency_ms=None if voice_at is None else (voice_at - line.end) * 1000 / RATE,
             barge_in=scenario.spoken[i].barge_in,
             heard_as=" ".join(ev.heard[t] for t in turns if t in ev.heard).strip() or None,
