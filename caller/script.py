@@ -9,9 +9,7 @@ finished reply from a pause between two sentences on a busy machine; the events 
 from __future__ import annotations
 
 import asyncio
-import fractions
 import re
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -25,10 +23,10 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from numpy.typing import NDArray
 
 from caller.client import CallResult, dial
+from caller.wav import keep_time, mic_frame
 
 RATE = 16_000
 FRAME = 320  # 20 ms
-TIME_BASE = fractions.Fraction(1, RATE)
 SILENCE = np.zeros(FRAME, dtype=np.int16)
 
 
@@ -91,24 +89,16 @@ class ScriptedMicrophone(MediaStreamTrack):
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now
-        due = self._start + self._pts / RATE
-        if due > now:
-            await asyncio.sleep(due - now)  # real-time pacing, as a microphone would
+        self._start = await keep_time(self._start, self._pts, RATE)
         chunk = SILENCE
         if self._line is not None:
             chunk = self._line[self._pos : self._pos + FRAME]
             self._pos += FRAME
-            if len(chunk) < FRAME:
-                chunk = np.concatenate((chunk, np.zeros(FRAME - len(chunk), dtype=np.int16)))
             if self._pos >= len(self._line):
                 self._line = None
                 if self._spoken is not None and not self._spoken.done():
                     self._spoken.set_result(None)
-        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate, frame.pts, frame.time_base = RATE, self._pts, TIME_BASE
+        frame = mic_frame(chunk, self._pts, RATE)
         self._pts += FRAME
         return frame
 

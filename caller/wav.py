@@ -15,7 +15,26 @@ from numpy.typing import NDArray
 
 RATE = 48_000
 FRAME = 960  # 20 ms at 48 kHz
-TIME_BASE = fractions.Fraction(1, RATE)
+
+
+async def keep_time(start: float | None, pts: int, rate: int) -> float:
+    """Wait until sample `pts` is due, as a microphone delivers it; returns the clock's start."""
+    now = time.monotonic()
+    start = now if start is None else start
+    due = start + pts / rate
+    if due > now:
+        await asyncio.sleep(due - now)  # real-time pacing
+    return start
+
+
+def mic_frame(chunk: NDArray[np.int16], pts: int, rate: int) -> av.AudioFrame:
+    """One 20 ms mono frame at `pts`; a short last chunk is padded with silence."""
+    size = rate // 50
+    if len(chunk) < size:
+        chunk = np.concatenate((chunk, np.zeros(size - len(chunk), dtype=np.int16)))
+    frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate, frame.pts, frame.time_base = rate, pts, fractions.Fraction(1, rate)
+    return frame
 
 
 def read_wav(path: Path) -> NDArray[np.int16]:
@@ -58,19 +77,11 @@ class WavMicrophone(MediaStreamTrack):
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now
-        due = self._start + self._pos / RATE
-        if due > now:
-            await asyncio.sleep(due - now)  # real-time pacing, as a microphone would
+        self._start = await keep_time(self._start, self._pos, RATE)
         chunk = self._pcm[self._pos : self._pos + FRAME]
-        if len(chunk) < FRAME:
-            chunk = np.concatenate((chunk, np.zeros(FRAME - len(chunk), dtype=np.int16)))
-            if not self.finished.is_set():
-                self.finished.set()
-        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate, frame.pts, frame.time_base = RATE, self._pos, TIME_BASE
+        if len(chunk) < FRAME and not self.finished.is_set():
+            self.finished.set()
+        frame = mic_frame(chunk, self._pos, RATE)
         self._pos += FRAME
         return frame
 
