@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +50,12 @@ class Slots:
     lead_id: str | None = None
 
 
+def _only_agrees(h: Heard) -> bool:
+    """A bare "yes" (to "shall I try again?"): nothing in the turn that asks for something else."""
+    says_more = (h.city, h.bedrooms, h.max_price, h.min_price, h.property_type, h.when, h.phone, h.name, h.choice)
+    return h.yes and not h.no and all(v is None for v in says_more) and not h.features and not h.correction
+
+
 def _pick(h: Heard, count: int) -> int | None:
     """Which of `count` options the caller chose: "the second one", "the last", or yes to a single one."""
     if h.choice is not None:
@@ -73,6 +79,8 @@ class RealEstateDialog:
         self.last_said: list[str] = []
         self.last_heard: str | None = None  # after a barge-in: the part of last_said the caller heard
         self.ended = False
+        # The step a service failed to answer, run again when the caller says "yes" to our offer to retry.
+        self._retry: Callable[[], Awaitable[list[str]]] | None = None
 
     # --- public ---------------------------------------------------------------
 
@@ -86,6 +94,9 @@ class RealEstateDialog:
         if h.goodbye:
             self.ended = True
             return self._say([f"Thanks for calling {self.config.company}. Goodbye!"])
+        retry, self._retry = self._retry, None
+        if retry is not None and _only_agrees(h):
+            return self._say(await retry())
         handler = {
             Stage.NEEDS: self._needs,
             Stage.PRESENT: self._present,
@@ -179,7 +190,7 @@ class RealEstateDialog:
         try:
             found = (await self.tools.call("search_listings", args, call_id=self.call_id)).data
         except ToolError as exc:
-            return self._apology(exc, "search the listings")
+            return self._apology(exc, "search the listings", self._search)
         s.matches = found.get("listings", [])
         if not s.matches:
             self.stage = Stage.NEEDS
@@ -201,7 +212,7 @@ class RealEstateDialog:
         try:
             free = await self._free_slots(self.clock(), 3)
         except ToolError as exc:
-            return self._apology(exc, "check the calendar")
+            return self._apology(exc, "check the calendar", lambda: self._offer_times(lead_in))
         self.stage = Stage.TIME
         self.slots.offered = free
         if not free:
@@ -214,7 +225,7 @@ class RealEstateDialog:
         try:
             near = await self._free_slots(pick, 3)
         except ToolError as exc:
-            return self._apology(exc, "check the calendar")
+            return self._apology(exc, "check the calendar", lambda: self._choose_time(pick))
         if near and near[0] == pick.astimezone(near[0].tzinfo):
             self.slots.when = pick
             # A time corrected later in the flow keeps what is known: go on to the first missing slot.
@@ -291,17 +302,25 @@ class RealEstateDialog:
                 s.phone = None
                 self.stage = Stage.PHONE
                 return ["That number doesn't seem to be valid. Could you give me another one?"]
-            return self._apology(exc, "book the showing")
+            return self._apology(exc, "book the showing", self._finish)
         if "unavailable" in booked.data:
             s.when = None
             return await self._choose_time(self.clock())
         s.booking_id = booked.data["booking"]["booking_id"]
+        self.stage = Stage.DONE
+        confirm = f"You're booked to see {listing.get('address', {}).get('street', 'the home')} on {say.when(s.when)}."
+        return [confirm, *await self._confirm_by_sms()]
+
+    async def _confirm_by_sms(self) -> list[str]:
+        s = self.slots
+        listing = s.listing or {}
         address = listing.get("address", {})
-        texted = True
+        assert s.when is not None and s.phone is not None
         try:
             await self.tools.call(
                 "send_sms",
                 {
+                    # The same key on a retry: a text the service took before it failed is not sent twice.
                     "idempotency_key": f"{self.call_id}:sms:{s.booking_id}",
                     "to_phone": s.phone,
                     "template_id": "showing_confirmation",
@@ -316,15 +335,12 @@ class RealEstateDialog:
                 call_id=self.call_id,
             )
         except ToolError:
-            texted = False
-        self.stage = Stage.DONE
-        confirm = f"You're booked to see {address.get('street', 'the home')} on {say.when(s.when)}."
-        sms = (
-            f"I've texted the details to {say.phone(s.phone)}."
-            if texted
-            else "I couldn't send the text message right now, but your showing is booked."
-        )
-        return [confirm, sms, "Is there anything else I can help you with?"]
+            self._retry = self._confirm_by_sms
+            return [
+                "I couldn't send the text message right now, but your showing is booked.",
+                "Shall I try the text again?",
+            ]
+        return [f"I've texted the details to {say.phone(s.phone)}.", "Is there anything else I can help you with?"]
 
     # --- helpers --------------------------------------------------------------
 
@@ -340,8 +356,9 @@ class RealEstateDialog:
             s.features, changed = list(h.features), True
         return changed
 
-    def _apology(self, exc: ToolError, doing: str) -> list[str]:
+    def _apology(self, exc: ToolError, doing: str, retry: Callable[[], Awaitable[list[str]]]) -> list[str]:
         if exc.kind in ("timeout", "unavailable", "failed"):
+            self._retry = retry
             return [
                 f"I'm sorry, I couldn't {doing} just now; our system is slow to answer.",
                 "Shall I try again? Just say yes, or tell me what you'd like to do.",

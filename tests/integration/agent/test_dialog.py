@@ -107,3 +107,41 @@ async def test_a_service_that_is_down_gets_an_apology_and_a_next_step(nc: NATS) 
         reply = await a.respond("three bedrooms in Austin")
     assert reply[0].startswith("I'm sorry, I couldn't search the listings") and "try again" in reply[1]
     assert a.stage is Stage.NEEDS and not a.ended
+
+
+async def test_yes_after_an_apology_retries_the_failed_step_once_the_service_is_back(nc: NATS) -> None:
+    """Each service down in turn at the step that needs it; "yes" runs that step again, with the
+    same idempotency keys, so the lead, booking and text exist exactly once."""
+    a = agent(nc, "call-5")
+    async with services(nc, "calendar", "crm_writer", "sms"):
+        down = await a.respond("three bedrooms in Austin")
+    assert "try again" in down[1]
+    async with services(nc, "mls_lookup", "crm_writer", "sms"):
+        found = await a.respond("yes please")
+        assert a.stage is Stage.PRESENT and found[0].startswith("I found"), found
+        down = await a.respond("the second one")
+        assert down[0].startswith("I'm sorry, I couldn't check the calendar") and a.stage is Stage.PRESENT
+    async with services(nc, "mls_lookup", "calendar", "crm_writer", "sms"):
+        times = await a.respond("yes")
+        assert a.stage is Stage.TIME and a.slots.listing == a.slots.matches[1] and "Which works" in times[1]
+        await a.respond("the first time")
+        await a.respond("Ada Lovelace")
+    async with services(nc, "mls_lookup", "calendar", "sms"):
+        down = await a.respond("five one two, five five five, zero one three four")
+        assert down[0].startswith("I'm sorry, I couldn't book the showing") and a.stage is Stage.PHONE
+    async with services(nc, "mls_lookup", "calendar", "crm_writer"):
+        booked = await a.respond("yes")
+        assert booked[0].startswith("You're booked") and "try the text again" in booked[2], booked
+    async with services(nc, "sms"):
+        texted = await a.respond("sure")
+    assert texted[0].startswith("I've texted the details"), texted
+    assert len(await rows("calendar", BookingRow)) == 1 and len(await rows("sms", OutboxRow)) == 1
+
+
+async def test_a_yes_that_says_more_is_heard_as_a_new_answer_not_a_retry(nc: NATS) -> None:
+    a = agent(nc, "call-6")
+    async with services(nc, "calendar", "crm_writer", "sms"):
+        await a.respond("three bedrooms in Austin")
+    async with services(nc, "mls_lookup"):
+        found = await a.respond("yes, but in Denver")
+    assert a.slots.city == "Denver" and found[0].startswith("I found"), found
