@@ -1,8 +1,10 @@
 """A call's durable record: transcript turns and audit events, published to JetStream.
 
-Best effort from the call's point of view: a publish that fails is logged and counted,
-never allowed to break the conversation. Each event's id doubles as Nats-Msg-Id, so a
-retried publish is stored once.
+Never in the conversation's way: events are published in the background, and a publish
+that fails (NATS restarting, JetStream slow to answer) is retried with back-off for up to
+RETRY_FOR_SECONDS, so a NATS restart during a call loses nothing. Each event's id doubles
+as Nats-Msg-Id, and the consumers store by event id, so a retried publish is stored once.
+Only an event still undelivered after that time (or at process exit) is logged and counted lost.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from bus.contracts import events_pb2
 
 log = structlog.get_logger("gateway.recorder")
 LOST = Counter("voicepod_gateway_events_lost_total", "Transcript/audit events that could not be published.", ["stream"])
+RETRIED = Counter("voicepod_gateway_event_publish_retries_total", "Event publishes tried again.", ["stream"])
+
+RETRY_FOR_SECONDS = 300.0  # longer than a NATS restart or a JetStream leader election
+FIRST_BACKOFF, MAX_BACKOFF = 0.25, 5.0
 
 
 def _ts(moment: datetime | None = None) -> Timestamp:
@@ -32,8 +38,9 @@ def _ts(moment: datetime | None = None) -> Timestamp:
 
 
 class CallRecorder:
-    def __init__(self, js: JetStreamContext | None, call_id: str) -> None:
+    def __init__(self, js: JetStreamContext | None, call_id: str, *, retry_for: float = RETRY_FOR_SECONDS) -> None:
         self._js = js
+        self._retry_for = retry_for
         self.call_id = call_id
         self._pending: set[asyncio.Task[None]] = set()
         self._turn = 0
@@ -82,8 +89,28 @@ class CallRecorder:
 
     async def _send(self, stream: events.EventStream, event: Message) -> None:  # type: ignore[type-arg]
         assert self._js is not None
+        loop = asyncio.get_running_loop()
+        give_up_at, backoff, attempts = loop.time() + self._retry_for, FIRST_BACKOFF, 0
         try:
-            await events.publish(self._js, stream, event)
-        except Exception as exc:
+            while True:
+                attempts += 1
+                try:
+                    await events.publish(self._js, stream, event)
+                    break
+                except Exception as exc:
+                    if loop.time() + backoff > give_up_at:
+                        raise
+                    if attempts == 1:
+                        log.warning("event_publish_retrying", stream=stream.name, call_id=self.call_id, error=str(exc))
+                    RETRIED.labels(stream.name).inc()
+                    await asyncio.sleep(backoff)  # back-off while NATS reconnects
+                    backoff = min(backoff * 2, MAX_BACKOFF)
+        except (Exception, asyncio.CancelledError) as exc:
             LOST.labels(stream.name).inc()
-            log.warning("event_not_published", stream=stream.name, call_id=self.call_id, error=str(exc))
+            log.error("event_not_published", stream=stream.name, call_id=self.call_id, attempts=attempts,
+                      error=str(exc) or type(exc).__name__)  # fmt: skip
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        if attempts > 1:
+            log.info("event_published_late", stream=stream.name, call_id=self.call_id, attempts=attempts)
