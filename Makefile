@@ -7,11 +7,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: up test check deploy-check proto lint bench clean help
+.PHONY: up test test-long check deploy-check proto lint bench clean help
 
 help:
 	@echo "make up     - set up .venv and run the pod (nats-server, six services, gateway)"
 	@echo "make test   - set up .venv with test tools and run every check and test"
+	@echo "make test-long - the minutes-long runs: faults during a live call, the 10-minute soak"
 	@echo "make proto  - regenerate bus/contracts from proto/"
 	@echo "make bench  - run the benchmarks, results in bench/results and docs/performance.md"
 
@@ -53,6 +54,10 @@ deploy-check: $(VENV)/.installed-dev
 
 test: check
 	$(BIN)/pytest -q -ra
+
+# Minutes-long runs kept out of `make test` (its budget is 15 minutes on 2 cores); CI runs both.
+test-long: $(VENV)/.installed-dev
+	$(BIN)/pytest -q -ra -m long
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.bus_rpc

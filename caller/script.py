@@ -195,12 +195,14 @@ async def scripted_call(
     pause: float = 0.3,
     turn_timeout: float = 60.0,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    before_line: Callable[[int], Awaitable[None]] | None = None,
 ) -> CallResult:
     """Call `url` and say `lines` one turn at a time, each once the agent's previous reply (or its
     greeting) has been played to the end and `pause` seconds of its silence have arrived, and
     what it said matched the line's `expect`. A line with nothing to say waits only until the
     agent says something matching its `expect` (the last line: then hang up without hearing the
     rest). After a last line that says something, waits until the reply to it has been played.
+    `before_line(n)` runs just before line n is spoken (a test's fault injection, say).
     Raises ScriptFailed (with the result so far) when an expectation fails or a turn times out."""
     from caller.voice import voice_lines
 
@@ -232,6 +234,8 @@ async def scripted_call(
                     raise Stop(f"line {number}: expected the agent to say /{line.expect}/, it said {said!r}")
                 if spoke:
                     assert line.pcm is not None
+                    if before_line is not None:
+                        await before_line(number)
                     since = convo.turn
                     await _within(mic.say(line.pcm), turn_timeout + len(line.pcm) / RATE, f"line {number} spoken")
             if spoke:

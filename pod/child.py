@@ -37,6 +37,7 @@ class Child:
         self.spec = spec
         self.process: asyncio.subprocess.Process | None = None
         self.restarts = 0
+        self.started_at = 0.0  # loop time of the last start
 
     @property
     def pid(self) -> int | None:
@@ -52,6 +53,7 @@ class Child:
             start_new_session=True,
             preexec_fn=_die_with_parent if os.uname().sysname == "Linux" else None,
         )
+        self.started_at = asyncio.get_running_loop().time()
         log.info("child_started", child=self.spec.name, pid=self.process.pid)
 
     async def wait_healthy(self, timeout: float) -> None:

@@ -27,6 +27,8 @@ from pod.ports import free_port, port_is_free
 
 log = structlog.get_logger("pod.supervisor")
 
+STABLE_SECONDS = 60.0  # a child that ran this long gets its restart back-off reset
+
 
 @dataclass(frozen=True, slots=True)
 class UpOptions:
@@ -161,6 +163,8 @@ class Supervisor:
 
     async def _restart(self, child: Child) -> None:
         code = child.process.returncode if child.process else None
+        if asyncio.get_running_loop().time() - child.started_at > STABLE_SECONDS:
+            child.restarts = 0  # a crash after a long healthy run is not a crash loop: restart at once
         delay = min(0.5 * 2**child.restarts, 10.0)
         child.restarts += 1
         log.warning("child_exited", child=child.spec.name, code=code, restart_in_seconds=delay)

@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -16,91 +15,15 @@ import nats
 import pytest
 
 from bus import subjects
+from tests.integration.pod_helpers import Pod, child_pid, descendants, running_pod, wait_until_gone
 
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class Pod:
-    process: asyncio.subprocess.Process
-    gateway_url: str
-    nats_url: str
-    banner: list[str]
-    open_url: str = ""
-
-
-def descendants(pid: int) -> set[int]:
-    """All live processes below pid, from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if fields[0] != "Z":  # zombies are already dead
-                parents[int(entry.name)] = int(fields[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pids: set[int]) -> set[int]:
-    live = set()
-    for pid in pids:
-        try:
-            if (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z":
-                live.add(pid)
-        except OSError:
-            pass
-    return live
-
-
-async def wait_until_gone(pids: set[int], timeout: float) -> set[int]:
-    loop = asyncio.get_running_loop()
-    give_up_at = loop.time() + timeout
-    while alive(pids) and loop.time() < give_up_at:
-        await asyncio.sleep(0.05)  # processes we did not spawn cannot be awaited; poll /proc
-    return alive(pids)
-
-
 @pytest.fixture
 async def pod(tmp_path: Path) -> AsyncIterator[Pod]:
-    env = {**os.environ, "VOICEPOD_LOG_FORMAT": "json"}
-    env.pop("NATS_URL", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pod.cli",
-        "up",
-        "--http-port",
-        "0",
-        "--state-dir",
-        str(tmp_path / "state"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=env,
-    )
-    assert process.stdout is not None
-    banner: list[str] = []
-    try:
-        async with asyncio.timeout(90):
-            while not banner or not banner[-1].startswith("Press Ctrl-C"):
-                line = await process.stdout.readline()
-                assert line, f"voicepod up exited early with {await process.wait()}"
-                banner.append(line.decode().rstrip())
-        urls = {k.strip(): v.strip() for k, v in (line.split(": ", 1) for line in banner if ": " in line)}
-        yield Pod(process, urls["gateway"], urls["nats"], banner, urls["open"])
-    finally:
-        if process.returncode is None:
-            kids = descendants(process.pid)
-            process.kill()
-            await process.wait()
-            await wait_until_gone(kids, 10)
+    async with running_pod(tmp_path / "state") as running:
+        yield running
 
 
 async def test_up_starts_everything_healthy_and_stops_with_no_process_left(pod: Pod) -> None:
@@ -139,12 +62,7 @@ async def test_a_crashed_service_is_restarted(pod: Pod) -> None:
     nc = await nats.connect(pod.nats_url)
     try:
         first = json.loads((await nc.request("$SRV.PING.sms", b"", timeout=5)).data)["id"]
-        sms_pid = next(
-            pid
-            for pid in descendants(pod.process.pid)
-            if b"sms" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        )
-        os.kill(sms_pid, signal.SIGKILL)
+        os.kill(child_pid(pod, "sms"), signal.SIGKILL)
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + 30
         while True:

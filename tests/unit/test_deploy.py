@@ -109,3 +109,16 @@ def test_compose_and_k8s_use_the_same_nats_users(user: str) -> None:
     compose_users = {svc["environment"]["NATS_USER"] for svc in compose_services().values()}
     k8s_users = {e["value"] for c in k8s_containers() for e in c["env"] if e["name"] == "NATS_USER"}
     assert user in compose_users and user in k8s_users
+
+
+def test_every_process_is_restarted_when_it_dies() -> None:
+    """What `voicepod up`'s supervisor does locally, the deploy files ask of Compose and Kubernetes."""
+    for name, service in COMPOSE["services"].items():
+        assert service.get("restart") in ("unless-stopped", "always"), name
+    workloads = [d for d in k8s_documents() if d["kind"] in ("Deployment", "StatefulSet", "Pod", "Job")]
+    assert {d["kind"] for d in workloads} <= {"Deployment", "StatefulSet"}  # controllers replace dead pods
+    for doc in workloads:
+        spec = doc["spec"]["template"]["spec"]
+        assert spec.get("restartPolicy", "Always") == "Always", doc["metadata"]["name"]
+        for container in spec["containers"]:
+            assert "livenessProbe" in container, (doc["metadata"]["name"], container["name"])
