@@ -3,13 +3,13 @@ paced in real time, and silence in between.
 
 Utterances are queued whole and can be cut at any frame: `interrupt()` (barge-in)
 drops what is left and reports how much of each utterance was actually played,
-so the conversation history can keep only what the caller heard.
+so the conversation history can keep only what the caller heard. Frames leave as Opus
+packets (gateway/media/opus_out.py): aiortc only packs them into RTP.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fractions
 import time
 from collections import deque
 from collections.abc import Callable
@@ -19,9 +19,9 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from gateway.media.opus_out import OpusOut
 from gateway.media.pcm import FRAME_SECONDS, OUT_FRAME, OUT_RATE, Pcm
 
-TIME_BASE = fractions.Fraction(1, OUT_RATE)
 SILENCE = np.zeros(OUT_FRAME, dtype=np.int16)
 
 
@@ -48,6 +48,7 @@ class PlayoutTrack(MediaStreamTrack):
     def __init__(self) -> None:
         super().__init__()
         self._queue: deque[Utterance] = deque()
+        self._opus = OpusOut()
         self._start: float | None = None
         self._pts = 0
         self.frames_sent = 0
@@ -75,7 +76,7 @@ class PlayoutTrack(MediaStreamTrack):
                 u.on_done(u, False)
         return cut
 
-    async def recv(self) -> av.AudioFrame:
+    async def recv(self) -> av.Packet:
         if self.readyState != "live":
             raise MediaStreamError
         now = time.monotonic()
@@ -91,13 +92,10 @@ class PlayoutTrack(MediaStreamTrack):
             if self.on_stopped:
                 self.on_stopped(time.monotonic() - self._interrupted_at)
             self._interrupted_at = None
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = OUT_RATE
-        frame.pts = self._pts
-        frame.time_base = TIME_BASE
+        packet = self._opus.packet(None if pcm is SILENCE else pcm)
         self._pts += OUT_FRAME
         self.frames_sent += 1
-        return frame
+        return packet
 
     def _next_samples(self) -> Pcm:
         out = SILENCE
