@@ -58,7 +58,18 @@ def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]
     if kind == "stock_aiortc_echo":
         argv, env, health = [sys.executable, "-m", "bench.load.stock_echo", "--port", str(port)], {}, "healthz"
     else:
-        argv = [sys.executable, "-m", "pod.cli", "gateway", "--host", "127.0.0.1", "--port", str(port)]
+        argv = [
+            sys.executable,
+            "-m",
+            "pod.cli",
+            "gateway",
+            "--workers",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
         env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_AGENT": "echo",
                "VOICEPOD_MAX_CALLS": "1000",
                "VOICEPOD_LOG_LEVEL": "warning"}  # fmt: skip

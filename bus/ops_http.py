@@ -6,14 +6,23 @@ handlers on its main app.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 
 async def metrics_handler(_: web.Request) -> web.Response:
-    body = generate_latest()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # One of several worker processes (`voicepod gateway --workers N`): whichever worker the
+        # scrape reaches answers for all of them, from the files prometheus_client shares between them.
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        body = generate_latest(registry)
+    else:
+        body = generate_latest()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -24,7 +24,8 @@ from gateway.turns import TurnSettings
 log = structlog.get_logger("gateway.server")
 
 
-async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings) -> None:
+async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings, *, reuse_port: bool = False) -> None:
+    """One gateway process; `reuse_port`: one of several workers sharing the port (SO_REUSEPORT)."""
     if not settings.dev_mode and not settings.auth_secret:
         raise SystemExit("VOICEPOD_AUTH_SECRET is required (or VOICEPOD_DEV_MODE=1 for local development)")
     providers = settings.providers
@@ -49,7 +50,7 @@ async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings) -> N
     runner = web.AppRunner(build_app(state), access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.host, settings.http_port).start()
+        await web.TCPSite(runner, settings.host, settings.http_port, reuse_port=reuse_port or None).start()
         log.info("gateway_listening", host=settings.host, port=settings.http_port, dev_mode=settings.dev_mode,
                  stt=providers.stt, tts=providers.tts, engine=providers.engine, agent=settings.agent)  # fmt: skip
         sig = await wait_for_stop_signal()

@@ -51,11 +51,18 @@ def cmd_gateway(args: argparse.Namespace) -> int:
 
     from gateway.server import run_gateway
     from gateway.settings import GatewaySettings
+    from pod.gateway_workers import default_workers, run_workers
 
     settings = GatewaySettings.from_env()
     settings = replace(settings, host=args.host or settings.host, http_port=args.port or settings.http_port)
+    workers = args.workers or default_workers()
+    if workers > 1:
+        if not settings.http_port:
+            raise SystemExit("--workers needs a fixed --port: the workers share it")
+        configure_logging("gateway-workers", level=_log_level(), fmt=_log_format())  # type: ignore[arg-type]
+        return asyncio.run(run_workers(workers, settings.host, settings.http_port, settings.drain_timeout + 10))
     configure_logging("gateway", level=_log_level(), fmt=_log_format())  # type: ignore[arg-type]
-    asyncio.run(run_gateway(settings, BusSettings.from_env()))
+    asyncio.run(run_gateway(settings, BusSettings.from_env(), reuse_port=args.reuse_port))
     return 0
 
 
@@ -92,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     gateway = commands.add_parser("gateway", help="run the gateway (WebRTC, signaling, agent)")
     gateway.add_argument("--host", default=None, help="HTTP bind address (default: $VOICEPOD_HTTP_HOST or 0.0.0.0)")
     gateway.add_argument("--port", type=int, default=None, help="HTTP port (default: $VOICEPOD_HTTP_PORT or 8080)")
+    gateway.add_argument(
+        "--workers", type=int, default=None,
+        help="gateway processes sharing the port (default: $VOICEPOD_WORKERS, else one per usable core)",
+    )  # fmt: skip
+    gateway.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set for each worker
     gateway.set_defaults(run=cmd_gateway)
     store_commands.add_to(commands)
     call_commands.add_to(commands)

@@ -1,0 +1,118 @@
+"""`voicepod gateway --workers N`: N gateway processes on one port, so one pod uses every core.
+
+Each worker is a whole gateway (event loop, peer connections, NATS connection) bound to the same
+port with SO_REUSEPORT: the kernel spreads new /ws connections over the workers, and a call
+lives in the worker that accepted it (its media ports are that worker's). Metrics: the workers
+share a prometheus_client multiprocess directory, so /metrics on any of them answers for all.
+SIGTERM (or Ctrl-C) reaches every worker, and each drains its own calls. A worker that dies is
+restarted with back-off; the others keep their calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+import aiohttp
+import structlog
+from prometheus_client import multiprocess
+
+from pod.child import Child, ChildSpec
+
+log = structlog.get_logger("pod.gateway_workers")
+
+MAX_BACKOFF = 10.0
+
+
+def worker_argv(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "pod.cli", "gateway", "--workers", "1", "--reuse-port",
+            "--host", host, "--port", str(port)]  # fmt: skip
+
+
+async def run_workers(count: int, host: str, port: int, stop_timeout: float) -> int:
+    metrics_dir = tempfile.mkdtemp(prefix="voicepod-metrics-")
+    probe = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/healthz"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+
+        async def answers() -> bool:
+            try:
+                async with http.get(probe) as resp:
+                    return resp.status == 200
+            except (TimeoutError, aiohttp.ClientError):
+                return False
+
+        env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+        workers = [
+            Child(ChildSpec(f"gateway-{i}", worker_argv(host, port), {**env, "VOICEPOD_WORKER": str(i)}, answers))
+            for i in range(count)
+        ]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            for worker in workers:
+                await worker.start()
+            for worker in workers:
+                await worker.wait_healthy(timeout=120)
+            log.info("gateway_workers_ready", workers=count, port=port)
+            await _watch(workers, stop, metrics_dir)
+            return 0
+        finally:
+            await asyncio.gather(*(w.stop(stop_timeout) for w in workers))
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+async def _watch(workers: list[Child], stop: asyncio.Event, metrics_dir: str) -> None:
+    """Until a stop signal: restart a worker that exits."""
+    stopping = asyncio.create_task(stop.wait())
+    exits = {asyncio.create_task(_exited(w)): w for w in workers}
+    try:
+        while True:
+            done, _ = await asyncio.wait({stopping, *exits}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping in done:
+                return
+            for task in done:
+                worker = exits.pop(task)
+                assert worker.pid is not None
+                multiprocess.mark_process_dead(worker.pid, metrics_dir)  # its live gauges no longer count
+                delay = min(0.5 * 2**worker.restarts, MAX_BACKOFF)
+                worker.restarts += 1
+                log.warning("gateway_worker_exited", worker=worker.spec.name, restart_in_seconds=delay)
+                exits[asyncio.create_task(_restart(worker, delay))] = worker
+    finally:
+        for task in (stopping, *exits):
+            task.cancel()
+
+
+async def _exited(worker: Child) -> None:
+    assert worker.process is not None
+    await worker.process.wait()
+
+
+async def _restart(worker: Child, delay: float) -> None:
+    await asyncio.sleep(delay)  # back-off, so a crash loop does not spin
+    await worker.start()
+    await _exited(worker)
+
+
+def default_workers() -> int:
+    """VOICEPOD_WORKERS, else one per core this process may use: its CPU affinity, capped by a
+    cgroup v2 CPU limit (a container's `cpus`, a pod's limits.cpu), rounded up."""
+    configured = os.environ.get("VOICEPOD_WORKERS", "")
+    if configured:
+        return max(1, int(configured))
+    cores = len(os.sched_getaffinity(0))
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 limit visible: the affinity stands
+    return max(1, cores)
