@@ -16,6 +16,7 @@ import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from caller.impair import ImpairedPath, Impairment
 from caller.wav import Recorder, WavMicrophone, read_wav
 
 EVENTS_LABEL, EVENTS_ID = "events", 0
@@ -32,6 +33,7 @@ class CallResult:
     recorder: Recorder = field(default_factory=Recorder)
     ended_by: str = ""
     connected_after: float | None = None
+    relay: ImpairedPath | None = None  # with an impairment: the relay and its packet counts
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("type") == kind]
@@ -53,10 +55,12 @@ async def dial(
     token: str | None = None,
     timeout: float = 60.0,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    impairment: Impairment | None = None,
 ) -> AsyncIterator[LiveCall]:
     """Connect `mic` to the gateway at `url` (ws://host:port/ws); yields once media flows.
-    Leaving the block hangs up (bye) unless the gateway already has."""
-    result = CallResult()
+    Leaving the block hangs up (bye) unless the gateway already has. With an `impairment`, the
+    call goes through a relay that drops and delays the caller's media (`result.relay`)."""
+    result = CallResult(relay=ImpairedPath(impairment) if impairment else None)
     pc = RTCPeerConnection()
     pc.addTrack(mic)
     channel = pc.createDataChannel(EVENTS_LABEL, negotiated=True, id=EVENTS_ID)
@@ -85,12 +89,16 @@ async def dial(
     try:
         async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as ws:
             await pc.setLocalDescription(await pc.createOffer())
-            await ws.send_json({"type": "offer", "sdp": pc.localDescription.sdp})
+            offer = pc.localDescription.sdp
+            if result.relay:  # the gateway is told the relay's address instead of ours
+                offer = await result.relay.rewrite_offer(offer)
+            await ws.send_json({"type": "offer", "sdp": offer})
             reply = await asyncio.wait_for(ws.receive_json(), timeout)
             if reply.get("type") != "answer":
                 raise CallFailed(f"{reply.get('code', reply.get('type'))}: {reply.get('message', '')}")
             result.call_id = reply.get("call_id", "")
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+            answer = result.relay.rewrite_answer(reply["sdp"]) if result.relay else reply["sdp"]
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
             await asyncio.wait_for(connected.wait(), timeout)
             result.connected_after = time.monotonic() - started
             bye = asyncio.create_task(_until_bye(ws, result))
@@ -104,6 +112,8 @@ async def dial(
                 bye.cancel()
     finally:
         await pc.close()
+        if result.relay:
+            result.relay.close()
         for task in tasks:
             task.cancel()
 
@@ -116,10 +126,12 @@ async def place_call(
     tail_seconds: float = 4.0,
     timeout: float = 60.0,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    impairment: Impairment | None = None,
 ) -> CallResult:
-    """Dial `url` (ws://host:port/ws), speak `wav`, listen `tail_seconds` after it ends, hang up."""
+    """Dial `url` (ws://host:port/ws), speak `wav`, listen `tail_seconds` after it ends, hang up.
+    With an `impairment`, the caller's media goes through a lossy, jittery relay (caller/impair.py)."""
     mic = WavMicrophone(read_wav(wav))
-    async with dial(url, mic, token=token, timeout=timeout, on_event=on_event) as call:
+    async with dial(url, mic, token=token, timeout=timeout, on_event=on_event, impairment=impairment) as call:
         spoken = asyncio.create_task(mic.finished.wait())
         done, _ = await asyncio.wait({spoken, call.bye}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         spoken.cancel()

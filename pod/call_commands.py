@@ -29,8 +29,23 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _percent(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"a percentage in 0..100, not {text}")
+    return value
+
+
+def _milliseconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"milliseconds must not be negative, not {text}")
+    return value
+
+
 def call(args: argparse.Namespace) -> int:
     from caller.client import CallFailed, place_call
+    from caller.impair import Impairment
     from caller.script import ScriptFailed, load_script, scripted_call
     from caller.wav import write_wav
 
@@ -39,6 +54,12 @@ def call(args: argparse.Namespace) -> int:
             print(json.dumps(event), flush=True)
 
     token, failed = args.token or None, False
+    impairment = None
+    if args.loss or args.jitter_ms:
+        if args.script:
+            print("voicepod call: --loss and --jitter-ms work with --wav only", file=sys.stderr)
+            return 1
+        impairment = Impairment(loss=args.loss / 100, jitter_seconds=args.jitter_ms / 1000)
     try:
         if args.script:
             # Each line is spoken (Piper) once the agent has finished its previous reply.
@@ -46,7 +67,7 @@ def call(args: argparse.Namespace) -> int:
                                                turn_timeout=args.timeout, on_event=show))  # fmt: skip
         else:
             result = asyncio.run(place_call(args.url, Path(args.wav), token=token, tail_seconds=args.tail,
-                                            timeout=args.timeout, on_event=show))  # fmt: skip
+                                            timeout=args.timeout, on_event=show, impairment=impairment))  # fmt: skip
     except ScriptFailed as exc:
         print(f"voicepod call: the script failed: {exc}", file=sys.stderr)
         result, failed = exc.result, True
@@ -55,6 +76,8 @@ def call(args: argparse.Namespace) -> int:
         return 1
     if args.record:
         write_wav(Path(args.record), result.recorder.audio)
+    if result.relay is not None:
+        print(f"impaired path: {result.relay.describe()}", file=sys.stderr)
     voiced = result.recorder.voiced_seconds()
     print(f"call {result.call_id}: ended by {result.ended_by}; {voiced:.1f} s of agent audio", file=sys.stderr)
     if failed:
@@ -81,4 +104,10 @@ def add_to(commands: Any) -> None:
     c.add_argument("--tail", type=float, default=4.0, help="seconds to keep listening after the WAV ends")
     c.add_argument("--timeout", type=float, default=60.0, help="seconds to connect, and per turn of a script")
     c.add_argument("--verbose", action="store_true", help="also print the periodic stats events")
+    bad_link = "caller-side impairment of the caller's media packets, to try the agent on a bad link"
+    c.add_argument("--loss", type=_percent, default=0.0, metavar="PERCENT",
+                   help=f"{bad_link}: drop this share of them (default 0)")  # fmt: skip
+    c.add_argument("--jitter-ms", type=_milliseconds, default=0.0, metavar="MS",
+                   help=f"{bad_link}: delay each by 0..2*MS ms, MS on average, so they also "
+                   "arrive out of order (default 0)")  # fmt: skip
     c.set_defaults(run=call)
