@@ -78,7 +78,10 @@ class Call:
         self.agent_name = agent_name
         self._on_end = on_end
         ice = [RTCIceServer(urls=url) for url in settings.ice_servers]
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=ice or None))
+        # An empty list, not None: with None aiortc asks Google's public STUN server on every call
+        # (a DNS lookup in a thread, and a dependency the offline default must not have).
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=ice))
+        metrics.PEER_CONNECTIONS.inc()
         self.playout = PlayoutTrack()
         self.playout.on_stopped = self._stopped_speaking
         self.pc.addTrack(self.playout)
@@ -136,6 +139,7 @@ class Call:
         with contextlib.suppress(Exception):
             await self.stats.poll()  # final figures for the summary
         await self.pc.close()
+        metrics.PEER_CONNECTIONS.dec()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
         for closing in (self.responder.close(), self.stt_session.close() if self.stt_session else None):
             if closing is not None:

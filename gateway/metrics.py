@@ -3,15 +3,28 @@ log line at hang-up and in GET /calls)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
+
 from prometheus_client import Counter, Gauge, Histogram
 
-CALLS_ACTIVE = Gauge("voicepod_gateway_calls_active", "Calls this gateway process holds now.")
+# Gauges say how to combine workers' values (`voicepod gateway --workers N`, prometheus_client's
+# multiprocess mode): summed over live workers; a dead worker's calls no longer count.
+CALLS_ACTIVE = Gauge(
+    "voicepod_gateway_calls_active", "Calls this gateway process holds now.", multiprocess_mode="livesum"
+)
 CALLS_STARTED = Counter("voicepod_gateway_calls_started_total", "Calls accepted (an answer was sent).")
 CALLS_ENDED = Counter("voicepod_gateway_calls_ended_total", "Calls ended, by reason.", ["reason"])
 CALLS_REFUSED = Counter("voicepod_gateway_calls_refused_total", "Offers refused, by reason.", ["reason"])
 SIGNALING_ERRORS = Counter("voicepod_gateway_signaling_errors_total", "Error messages sent on /ws, by code.", ["code"])
-ICE_STATE = Gauge("voicepod_gateway_calls_by_ice_state", "Calls by ICE connection state.", ["state"])
-CONNECTION_STATE = Gauge("voicepod_gateway_calls_by_connection_state", "Calls by peer connection state.", ["state"])
+ICE_STATE = Gauge(
+    "voicepod_gateway_calls_by_ice_state", "Calls by ICE connection state.", ["state"], multiprocess_mode="livesum"
+)
+CONNECTION_STATE = Gauge(
+    "voicepod_gateway_calls_by_connection_state", "Calls by peer connection state.", ["state"],
+    multiprocess_mode="livesum",
+)  # fmt: skip
 
 RTT = Histogram(
     "voicepod_gateway_call_rtt_seconds", "Round-trip time to callers (RTCP), one sample per call per poll.",
@@ -44,3 +57,41 @@ TURN_LATENCY = Histogram(
     "End of caller speech to first reply audio, by stage (stt, agent, tts, gateway, total).",
     ["stage"], buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0),
 )  # fmt: skip
+
+# Leak gauges (a soak, or an operator, compares them with the idle figures; RSS and open fds come
+# from prometheus_client's process collector). One process: read at scrape time. Several workers
+# (prometheus_client's multiprocess mode, where values live in shared files): each worker writes
+# its own every few seconds (publish_worker_gauges) and /metrics sums the live workers.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+PEER_CONNECTIONS = Gauge(
+    "voicepod_gateway_peer_connections", "RTCPeerConnections this process created and has not finished closing.",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+ASYNCIO_TASKS = Gauge(
+    "voicepod_gateway_asyncio_tasks", "asyncio tasks not yet done on the gateway's event loop.",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+THREADS = Gauge(
+    "voicepod_gateway_threads", "Python threads alive in this process (threading.active_count()).",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+
+
+def _asyncio_tasks() -> float:
+    try:
+        return float(len(asyncio.all_tasks()))
+    except RuntimeError:  # scraped outside the event loop's thread (the gateway serves /metrics on the loop)
+        return float("nan")
+
+
+async def publish_worker_gauges(every: float = 5.0) -> None:
+    """Multiprocess mode only: a scrape-time function cannot reach the other workers."""
+    while True:
+        ASYNCIO_TASKS.set(_asyncio_tasks())
+        THREADS.set(threading.active_count())
+        await asyncio.sleep(every)  # the refresh period
+
+
+if not MULTIPROCESS:
+    ASYNCIO_TASKS.set_function(_asyncio_tasks)
+    THREADS.set_function(lambda: float(threading.active_count()))

@@ -13,6 +13,7 @@ from bus.client import BusClient
 from bus.connection import connect
 from bus.settings import BusSettings
 from bus.signals import wait_for_stop_signal
+from gateway import metrics
 from gateway.agent.config import AgentConfig
 from gateway.agent.factory import agent_factory
 from gateway.app import GatewayState, build_app
@@ -39,6 +40,8 @@ async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings, *, r
         settings=settings, nc=nc, bus=bus, calls=CallRegistry(settings.max_calls),
         turn_settings=TurnSettings.from_env(), stt=stt,
     )  # fmt: skip
+    if metrics.MULTIPROCESS:
+        state.spawn(metrics.publish_worker_gauges())  # one of several workers: tasks and threads for /metrics
     if settings.agent != "echo":
         tts = choose_tts(providers)
         if hasattr(tts, "warm_up"):
