@@ -23,6 +23,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from numpy.typing import NDArray
 
 from caller.client import CallResult, dial
+from caller.impair import Impairment
 from caller.wav import keep_time, mic_frame
 
 RATE = 16_000
@@ -196,13 +197,15 @@ async def scripted_call(
     turn_timeout: float = 60.0,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     before_line: Callable[[int], Awaitable[None]] | None = None,
+    impairment: Impairment | None = None,
 ) -> CallResult:
     """Call `url` and say `lines` one turn at a time, each once the agent's previous reply (or its
     greeting) has been played to the end and `pause` seconds of its silence have arrived, and
     what it said matched the line's `expect`. A line with nothing to say waits only until the
     agent says something matching its `expect` (the last line: then hang up without hearing the
     rest). After a last line that says something, waits until the reply to it has been played.
-    `before_line(n)` runs just before line n is spoken (a test's fault injection, say).
+    `before_line(n)` runs just before line n is spoken (a test's fault injection, say); with an
+    `impairment` the caller's media crosses a lossy, jittery relay (caller/impair.py).
     Raises ScriptFailed (with the result so far) when an expectation fails or a turn times out."""
     from caller.voice import voice_lines
 
@@ -215,7 +218,7 @@ async def scripted_call(
         if on_event:
             on_event(e)
 
-    async with dial(url, mic, token=token, timeout=turn_timeout, on_event=event) as call:
+    async with dial(url, mic, token=token, timeout=turn_timeout, on_event=event, impairment=impairment) as call:
         call.bye.add_done_callback(lambda _: convo.end(call.result.ended_by or "bye"))
         since, spoke = -1, False  # since: the caller turn before our latest line (-1: before the greeting)
         try:

@@ -56,15 +56,13 @@ def call(args: argparse.Namespace) -> int:
     token, failed = args.token or None, False
     impairment = None
     if args.loss or args.jitter_ms:
-        if args.script:
-            print("voicepod call: --loss and --jitter-ms work with --wav only", file=sys.stderr)
-            return 1
         impairment = Impairment(loss=args.loss / 100, jitter_seconds=args.jitter_ms / 1000)
     try:
         if args.script:
             # Each line is spoken (Piper) once the agent has finished its previous reply.
             result = asyncio.run(scripted_call(args.url, load_script(Path(args.script)), token,
-                                               turn_timeout=args.timeout, on_event=show))  # fmt: skip
+                                               turn_timeout=args.timeout, on_event=show,
+                                               impairment=impairment))  # fmt: skip
         else:
             result = asyncio.run(place_call(args.url, Path(args.wav), token=token, tail_seconds=args.tail,
                                             timeout=args.timeout, on_event=show, impairment=impairment))  # fmt: skip
