@@ -1,4 +1,4 @@
-"""Concurrent calls one gateway process sustains, against a stock aiortc echo server.
+"""The ramp harness of the capacity benchmark (bench/capacity.py): concurrent calls a server sustains.
 
 For each server (stock aiortc echo, then the voicepod gateway with the media path on:
 decode, 16 kHz resample, Silero VAD, endpointing, echo responder, paced playout), ramp
@@ -15,15 +15,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.report import replace_section, write_json
 from pod.ports import free_port
-from tests.nats_fixture import start_nats_server
 
 STEPS = (2, 4, 8, 12, 16, 20, 24, 28, 32, 40, 48)
 SECONDS, WARMUP = 12.0, 4.0
@@ -32,14 +29,36 @@ TEXT = ("I am looking for a three bedroom house in Austin with a pool and a big 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """pid and every live process below it (a server with worker processes)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = [pid], {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        tree += sorted(frontier)
+    return tree
+
+
 def proc_figures(pid: int) -> dict[str, float]:
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return {
-        "cpu_seconds": (int(stat[11]) + int(stat[12])) / CLK_TCK,
-        "rss_mb": int(status["VmRSS"].split()[0]) / 1024,
-        "threads": int(status["Threads"]),
-    }
+    """CPU-seconds, RSS and threads of a server: summed over its process tree (workers included)."""
+    total = {"cpu_seconds": 0.0, "rss_mb": 0.0, "threads": 0.0}
+    for p in process_tree(pid):
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            lines = Path(f"/proc/{p}/status").read_text().splitlines()
+        except OSError:
+            continue  # gone meanwhile
+        status = dict(line.split(":", 1) for line in lines if ":" in line)
+        total["cpu_seconds"] += (int(stat[11]) + int(stat[12])) / CLK_TCK
+        total["rss_mb"] += int(status["VmRSS"].split()[0]) / 1024
+        total["threads"] += int(status["Threads"])
+    return total
 
 
 def wait_ready(url: str, timeout: float = 60) -> None:
@@ -55,6 +74,8 @@ def wait_ready(url: str, timeout: float = 60) -> None:
 
 
 def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]:
+    """kind: stock_aiortc_echo, voicepod_gateway (one process) or voicepod_gateway_<N>_workers."""
+    workers = kind.split("_")[2] if kind.endswith("_workers") else "1"
     if kind == "stock_aiortc_echo":
         argv, env, health = [sys.executable, "-m", "bench.load.stock_echo", "--port", str(port)], {}, "healthz"
     else:
@@ -64,14 +85,14 @@ def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]
             "pod.cli",
             "gateway",
             "--workers",
-            "1",
+            workers,
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
         ]
         env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_AGENT": "echo",
-               "VOICEPOD_MAX_CALLS": "1000",
+               "VOICEPOD_MAX_CALLS": "1000", "MALLOC_ARENA_MAX": "2",
                "VOICEPOD_LOG_LEVEL": "warning"}  # fmt: skip
         health = "readyz"
     proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -90,9 +111,9 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(WARMUP + 1)  # the measured window starts after the callers' warm-up
-        begin = proc_figures(server.pid)
+        begin, swarm_begin = proc_figures(server.pid), proc_figures(swarm.pid)
         time.sleep(SECONDS - 2)
-        end = proc_figures(server.pid)
+        end, swarm_end = proc_figures(server.pid), proc_figures(swarm.pid)
         out, _ = swarm.communicate(timeout=120)
         result = json.loads(out.decode().strip().splitlines()[-1])
     finally:
@@ -103,6 +124,8 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
         "server": kind,
         "cpu_seconds_per_call_second": (end["cpu_seconds"] - begin["cpu_seconds"]) / (window * calls),
         "server_core_utilisation": (end["cpu_seconds"] - begin["cpu_seconds"]) / window,
+        # The callers share the machine: what they use is not left for the server.
+        "callers_core_utilisation": (swarm_end["cpu_seconds"] - swarm_begin["cpu_seconds"]) / window,
         "rss_mb_per_call": (end["rss_mb"] - idle["rss_mb"]) / calls,
         "threads_per_call": (end["threads"] - idle["threads"]) / calls,
         "ok": result["connected"] == calls and result["late_ratio"] <= 0.01 and result["received_ratio"] >= 0.99,
@@ -110,9 +133,9 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
     return result
 
 
-def ramp(kind: str, wav: Path, nats_url: str) -> dict[str, Any]:
+def ramp(kind: str, wav: Path, nats_url: str, steps_to_try: tuple[int, ...] = STEPS) -> dict[str, Any]:
     steps, best = [], None
-    for calls in STEPS:
+    for calls in steps_to_try:
         r = step(kind, calls, wav, nats_url)
         steps.append(r)
         print(f"{kind:>20} {calls:3d} calls: late {r['late_ratio']:.2%} received {r['received_ratio']:.1%} "
@@ -121,32 +144,3 @@ def ramp(kind: str, wav: Path, nats_url: str) -> dict[str, Any]:
             break
         best = r
     return {"max_calls_per_core": best["calls"] if best else 0, "at_max": best, "steps": steps}
-
-
-def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "speech.wav"
-        subprocess.run(["espeak-ng", "-w", str(wav), TEXT], check=True)
-        server = start_nats_server(Path(tmp))
-        try:
-            results = {kind: ramp(kind, wav, server.url) for kind in ("stock_aiortc_echo", "voicepod_gateway")}
-        finally:
-            server.stop()
-    stock, ours = results["stock_aiortc_echo"], results["voicepod_gateway"]
-    ratio = ours["max_calls_per_core"] / stock["max_calls_per_core"] if stock["max_calls_per_core"] else 0.0
-    write_json("gateway_load", {"benchmark": "gateway_load", "results": results, "ratio_vs_stock": ratio})
-    rows = [
-        "| server | calls per core (≤1% late, ≥99% frames) | CPU-s per call-s | RSS MB per call | threads per call |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for kind, r in results.items():
-        m = r["at_max"] or {}
-        rows.append(f"| {kind} | {r['max_calls_per_core']} | {m.get('cpu_seconds_per_call_second', 0):.3f} | "
-                    f"{m.get('rss_mb_per_call', 0):.2f} | {m.get('threads_per_call', 0):.2f} |")  # fmt: skip
-    rows.append(f"\nvoicepod / stock: **{ratio:.2f}×** calls per core.")
-    replace_section("gateway_load", "\n".join(rows))
-    print("\n".join(rows))
-
-
-if __name__ == "__main__":
-    main()
