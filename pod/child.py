@@ -1,4 +1,5 @@
-"""One supervised child process: start, health, stop (TERM then KILL), exit watch."""
+"""One supervised child process: start, health, stop (TERM then KILL), and restarting
+children that exit (`keep_restarting`, used by `voicepod up` and by the gateway's workers)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ import structlog
 log = structlog.get_logger("pod.child")
 
 HealthCheck = Callable[[], Awaitable[bool]]
+
+STABLE_SECONDS = 60.0  # a child that ran this long gets its restart back-off reset
+MAX_BACKOFF = 10.0
 
 _PR_SET_PDEATHSIG = 1
 
@@ -82,3 +86,42 @@ class Child:
             log.warning("child_kill", child=self.spec.name, pid=self.process.pid, after_seconds=timeout)
             self.process.kill()
             return await self.process.wait()
+
+
+async def keep_restarting(
+    children: Sequence[Child], stop: asyncio.Event, on_exit: Callable[[Child], None] | None = None
+) -> None:
+    """Until `stop` is set: restart any child that exits, with back-off (0.5 s doubling to
+    MAX_BACKOFF, reset after STABLE_SECONDS of running). `on_exit` sees each exit first."""
+    stopping = asyncio.create_task(stop.wait())
+    exits = {asyncio.create_task(_exited(c)): c for c in children}
+    try:
+        while True:
+            done, _ = await asyncio.wait({stopping, *exits}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping in done:
+                return
+            for task in done:
+                child = exits.pop(task)
+                if on_exit is not None:
+                    on_exit(child)
+                exits[asyncio.create_task(_restart(child))] = child
+    finally:
+        for task in (stopping, *exits):
+            task.cancel()
+
+
+async def _exited(child: Child) -> None:
+    assert child.process is not None
+    await child.process.wait()
+
+
+async def _restart(child: Child) -> None:
+    code = child.process.returncode if child.process else None
+    if asyncio.get_running_loop().time() - child.started_at > STABLE_SECONDS:
+        child.restarts = 0  # a crash after a long healthy run is not a crash loop: restart at once
+    delay = min(0.5 * 2**child.restarts, MAX_BACKOFF)
+    child.restarts += 1
+    log.warning("child_exited", child=child.spec.name, code=code, restart_in_seconds=delay)
+    await asyncio.sleep(delay)  # back-off before restarting, so a crash loop does not spin
+    await child.start()
+    await _exited(child)

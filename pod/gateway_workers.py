@@ -23,11 +23,9 @@ import aiohttp
 import structlog
 from prometheus_client import multiprocess
 
-from pod.child import Child, ChildSpec
+from pod.child import Child, ChildSpec, keep_restarting
 
 log = structlog.get_logger("pod.gateway_workers")
-
-MAX_BACKOFF = 10.0
 
 
 def worker_argv(host: str, port: int) -> list[str]:
@@ -62,44 +60,12 @@ async def run_workers(count: int, host: str, port: int, stop_timeout: float) -> 
             for worker in workers:
                 await worker.wait_healthy(timeout=120)
             log.info("gateway_workers_ready", workers=count, port=port)
-            await _watch(workers, stop, metrics_dir)
+            # A dead worker's live gauges no longer count, then it is restarted.
+            await keep_restarting(workers, stop, lambda w: multiprocess.mark_process_dead(w.pid, metrics_dir))
             return 0
         finally:
             await asyncio.gather(*(w.stop(stop_timeout) for w in workers))
             shutil.rmtree(metrics_dir, ignore_errors=True)
-
-
-async def _watch(workers: list[Child], stop: asyncio.Event, metrics_dir: str) -> None:
-    """Until a stop signal: restart a worker that exits."""
-    stopping = asyncio.create_task(stop.wait())
-    exits = {asyncio.create_task(_exited(w)): w for w in workers}
-    try:
-        while True:
-            done, _ = await asyncio.wait({stopping, *exits}, return_when=asyncio.FIRST_COMPLETED)
-            if stopping in done:
-                return
-            for task in done:
-                worker = exits.pop(task)
-                assert worker.pid is not None
-                multiprocess.mark_process_dead(worker.pid, metrics_dir)  # its live gauges no longer count
-                delay = min(0.5 * 2**worker.restarts, MAX_BACKOFF)
-                worker.restarts += 1
-                log.warning("gateway_worker_exited", worker=worker.spec.name, restart_in_seconds=delay)
-                exits[asyncio.create_task(_restart(worker, delay))] = worker
-    finally:
-        for task in (stopping, *exits):
-            task.cancel()
-
-
-async def _exited(worker: Child) -> None:
-    assert worker.process is not None
-    await worker.process.wait()
-
-
-async def _restart(worker: Child, delay: float) -> None:
-    await asyncio.sleep(delay)  # back-off, so a crash loop does not spin
-    await worker.start()
-    await _exited(worker)
 
 
 def default_workers() -> int:

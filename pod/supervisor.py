@@ -22,13 +22,11 @@ import structlog
 
 from bus.subjects import SERVICE_NAMES
 from gateway.auth import mint
-from pod.child import Child, ChildSpec, HealthCheck
+from pod.child import Child, ChildSpec, HealthCheck, keep_restarting
 from pod.nats_server import nats_server_argv
 from pod.ports import free_port, port_is_free
 
 log = structlog.get_logger("pod.supervisor")
-
-STABLE_SECONDS = 60.0  # a child that ran this long gets its restart back-off reset
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,30 +148,7 @@ class Supervisor:
 
     async def _watch(self) -> None:
         """Until a stop signal: restart any child that exits, with back-off."""
-        stop = asyncio.create_task(self._stop.wait())
-        exits = {asyncio.create_task(_wait_exit(c)): c for c in self._children()}
-        try:
-            while True:
-                done, _ = await asyncio.wait({stop, *exits}, return_when=asyncio.FIRST_COMPLETED)
-                if stop in done:
-                    return
-                for task in done:
-                    child = exits.pop(task)
-                    exits[asyncio.create_task(self._restart(child))] = child
-        finally:
-            for task in (stop, *exits):
-                task.cancel()
-
-    async def _restart(self, child: Child) -> None:
-        code = child.process.returncode if child.process else None
-        if asyncio.get_running_loop().time() - child.started_at > STABLE_SECONDS:
-            child.restarts = 0  # a crash after a long healthy run is not a crash loop: restart at once
-        delay = min(0.5 * 2**child.restarts, 10.0)
-        child.restarts += 1
-        log.warning("child_exited", child=child.spec.name, code=code, restart_in_seconds=delay)
-        await asyncio.sleep(delay)  # back-off before restarting, so a crash loop does not spin
-        await child.start()
-        await _wait_exit(child)
+        await keep_restarting(self._children(), self._stop)
 
     # --- stop -----------------------------------------------------------------
 
@@ -194,11 +169,6 @@ def load_or_create_secret(state_dir: Path) -> bytes:
         path.touch(mode=0o600)
         path.write_text(secrets.token_hex(32))
     return path.read_text().strip().encode()
-
-
-async def _wait_exit(child: Child) -> None:
-    assert child.process is not None
-    await child.process.wait()
 
 
 def _voicepod() -> list[str]:
