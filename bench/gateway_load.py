@@ -47,7 +47,7 @@ def process_tree(pid: int) -> list[int]:
 
 def proc_figures(pid: int) -> dict[str, float]:
     """CPU-seconds, RSS and threads of a server: summed over its process tree (workers included)."""
-    total = {"cpu_seconds": 0.0, "rss_mb": 0.0, "threads": 0.0}
+    total = {"cpu_seconds": 0.0, "rss_mb": 0.0, "threads": 0}
     for p in process_tree(pid):
         try:
             stat = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
