@@ -26,8 +26,6 @@ from typing import Any
 
 import pytest
 from nats.aio.client import Client as NATS
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus import subjects
 from bus.client import BusClient
@@ -39,7 +37,6 @@ from caller.script import ScriptLine, scripted_call
 from services.audit.store import EntryRow
 from services.calendar.store import BookingRow
 from services.sms.store import OutboxRow
-from services.storage import StoreSettings, open_database
 from services.transcript.store import EventRow
 from tests.integration.agent.test_dialog import rows
 from tests.integration.pod_helpers import Pod, child_pid, running_pod
@@ -128,20 +125,11 @@ async def until_stored(model: type, call_id: str, done: Any, timeout: float = 60
     loop = asyncio.get_running_loop()
     give_up_at = loop.time() + timeout
     while True:
-        found = [r for r in await rows_of(model) if r.call_id == call_id]
+        service = "audit" if model is EntryRow else "transcript"
+        found = [r for r in await rows(service, model) if r.call_id == call_id]
         if done(found) or loop.time() > give_up_at:
             return found
         await asyncio.sleep(0.25)  # polling the service's database
-
-
-async def rows_of(model: type) -> list[Any]:
-    service = "audit" if model is EntryRow else "transcript"
-    engine = await open_database(service, StoreSettings.from_env())
-    try:
-        async with AsyncSession(engine) as session:
-            return list((await session.execute(select(model))).scalars())
-    finally:
-        await engine.dispose()
 
 
 @pytest.mark.timeout(600)
