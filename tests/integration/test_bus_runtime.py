@@ -162,15 +162,41 @@ async def test_replicas_share_requests_through_the_queue_group(nc: NATS, bus_set
 
     other = await connect(bus_settings, name="replica-2")
     a, b = Recorder(), Recorder()
+    sent = 0
     try:
         async with serving(nc, "crm_writer", [route(UPSERT, a)]), serving(other, "crm_writer", [route(UPSERT, b)]):
+            # Both replicas answer discovery before any request goes out: the server knows both.
+            assert len(await _discovered(nc, "crm_writer", expected=2)) == 2
             client = BusClient(nc)
-            await asyncio.gather(*(client.call(UPSERT, crm_pb2.UpsertLeadRequest(), timeout=3) for _ in range(60)))
+            # The server picks a member at random per message; rounds until both have served
+            # (one round of 20 nearly always suffices; 10 rounds all to one replica is ~2^-199).
+            while sent < 200 and not (a.calls and b.calls):
+                await asyncio.gather(*(client.call(UPSERT, crm_pb2.UpsertLeadRequest(), timeout=3) for _ in range(20)))
+                sent += 20
     finally:
         await other.close()
     # Each request went to exactly one replica, and both replicas served.
-    assert len(a.calls) + len(b.calls) == 60
-    assert a.calls and b.calls
+    assert len(a.calls) + len(b.calls) == sent
+    assert a.calls and b.calls, f"all {sent} requests went to one replica"
+
+
+async def _discovered(nc: NATS, service: str, expected: int, timeout: float = 5.0) -> set[str]:
+    """Instance ids answering $SRV.PING for `service`, waiting until `expected` of them answer."""
+    ids: set[str] = set()
+    inbox = nc.new_inbox()
+    sub = await nc.subscribe(inbox)
+    try:
+        give_up_at = time.monotonic() + timeout
+        while len(ids) < expected and time.monotonic() < give_up_at:
+            await nc.publish(f"$SRV.PING.{service}", b"", reply=inbox)
+            try:
+                while len(ids) < expected:
+                    ids.add(json.loads((await sub.next_msg(timeout=0.5)).data)["id"])
+            except TimeoutError:
+                continue  # ask again: a replica may not have subscribed yet
+    finally:
+        await sub.unsubscribe()
+    return ids
 
 
 async def test_stop_drains_in_flight_requests_then_refuses_new_ones(nc: NATS) -> None:
