@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
 from gateway.media.inbound import caller_frames
 from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.pcm import FRAME_SECONDS, IN_FRAME, Pcm
+from gateway.media.quiet_line import QuietLineWatch
 from gateway.media.vad import VadStream
 from gateway.providers.stt import SpeechToText
 from gateway.recorder import CallRecorder
@@ -203,7 +204,8 @@ class Call:
     async def _listen(self, track: MediaStreamTrack) -> None:
         vad = VadStream()
         detector = TurnDetector(self.turn_settings)
-        async for frame, heard in self._frames(track, detector):
+
+        def hear(frame: Pcm, heard: bool) -> None:
             if self.stt_session is not None:
                 self.stt_session.feed(frame)
             agent_busy = self.playout.speaking or self._replying
@@ -219,31 +221,20 @@ class Call:
                 self.events.send("turn.ended", turn=self.turns, speech_seconds=round(event.speech_seconds, 3))
                 self._start_reply(CallerTurn(index=self.turns, audio=event.audio), clock)
 
-    async def _frames(self, track: MediaStreamTrack, detector: TurnDetector) -> AsyncIterator[tuple[Pcm, bool]]:
-        """The caller's frames as (frame, True); and when none has come for stop_ms in a turn, that
-        much silence as (frame, False). A caller's side may stop sending when it is quiet (a paused
-        or replaced microphone track, Opus DTX, a lost link): the turn in progress must still end."""
-        gap = self.turn_settings.stop_ms / 1000
-        frames = caller_frames(track)
-        pending = asyncio.ensure_future(anext(frames))
+        def line_went_quiet() -> None:
+            # The caller's side stopped sending mid-turn: feed the silence the VAD would have heard.
+            log.info("caller_audio_stopped", call_id=self.call_id, turn=self.turns + 1, seconds=watch.gap)
+            for _ in range(round(watch.gap / FRAME_SECONDS)):
+                hear(SILENT_FRAME, False)
+
+        watch = QuietLineWatch(self.turn_settings.stop_ms / 1000, lambda: detector.in_turn, line_went_quiet)
+        watching = self._spawn(watch.run())
         try:
-            while True:
-                done, _ = await asyncio.wait({pending}, timeout=gap if detector.in_turn else None)
-                if not done:  # an event loop that stalled also times out: let frames it queued through first
-                    done, _ = await asyncio.wait({pending}, timeout=0.1)
-                if not done:
-                    log.info("caller_audio_stopped", call_id=self.call_id, turn=self.turns + 1, seconds=gap)
-                    for _ in range(round(gap / FRAME_SECONDS)):
-                        yield SILENT_FRAME, False
-                    continue
-                try:
-                    frame = pending.result()
-                except StopAsyncIteration:
-                    return
-                pending = asyncio.ensure_future(anext(frames))
-                yield frame, True
+            async for frame in caller_frames(track):
+                watch.heard()
+                hear(frame, True)
         finally:
-            pending.cancel()
+            watching.cancel()
 
     @property
     def _replying(self) -> bool:

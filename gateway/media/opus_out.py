@@ -4,7 +4,9 @@ Why: handed a decoded frame, aiortc's RTCRtpSender computes the RFC 6465 audio l
 pure Python (~0.1 ms a frame) and encodes in the default thread pool (a hop per frame, and
 stereo). Handed an `av.Packet`, it only packs it into RTP (its public pre-encoded path).
 So we encode mono 20 ms frames inline, and most of a call, when the agent is silent, costs
-nothing: silence is one cached packet.
+nothing: silence is one cached packet. The encoder itself is let go once the stream has
+settled into silence (PyAV's encoder path holds an FFmpeg filter graph with a thread per core)
+and a fresh one starts the next utterance: an idle call holds neither state nor threads.
 """
 
 from __future__ import annotations
@@ -53,15 +55,23 @@ class OpusOut:
     """One call's outgoing Opus: `packet(pcm)` for each 20 ms, `None` meaning silence."""
 
     def __init__(self) -> None:
-        self._codec = _encoder()
+        self._codec: av.AudioCodecContext | None = None  # only while speaking or fading out
         self._quiet_frames = HANGOVER_FRAMES  # start settled: the first silence is cached
         self._pts = 0
         self.encoded = 0  # frames that went through the encoder (for tests and benchmarks)
 
+    @property
+    def encoding(self) -> bool:
+        """An encoder is held: the agent is speaking or its last words are fading out."""
+        return self._codec is not None
+
     def packet(self, pcm: Pcm | None) -> av.Packet:
         if pcm is None and self._quiet_frames >= HANGOVER_FRAMES:
             data = silence_packet()
+            self._codec = None
         else:
+            if self._codec is None:
+                self._codec = _encoder()
             self._quiet_frames = 0 if pcm is not None else self._quiet_frames + 1
             samples = _ZEROS if pcm is None else pcm.reshape(1, -1)
             encoded = self._codec.encode(_frame(samples, self._pts))

@@ -38,3 +38,18 @@ def test_silence_is_one_cached_packet_after_a_short_hangover() -> None:
     assert opus.encoded == 1 + HANGOVER_FRAMES  # the fade-out frames, then the cached packet again
     assert bytes(after[-1]) == silence_packet()
     assert np.max(np.abs(decode([*idle, *after])[-OUT_FRAME * 5 :])) < 50
+
+
+def test_an_idle_stream_holds_no_encoder_and_speech_after_silence_still_decodes() -> None:
+    opus = OpusOut()
+    assert not opus.encoding
+    tone = (np.sin(2 * np.pi * 300 * np.arange(OUT_FRAME * 10) / OUT_RATE) * 8_000).astype(np.int16)
+    packets = []
+    for _ in range(2):  # two utterances, each with a fresh encoder
+        packets += [opus.packet(tone[i : i + OUT_FRAME]) for i in range(0, len(tone), OUT_FRAME)]
+        assert opus.encoding
+        packets += [opus.packet(None) for _ in range(HANGOVER_FRAMES + 3)]
+        assert not opus.encoding  # let go once settled into silence
+    heard = decode(packets)
+    second = heard[len(heard) // 2 + OUT_FRAME * 3 : len(heard) // 2 + OUT_FRAME * 9]
+    assert 4_000 < np.sqrt(np.mean(second**2)) < 7_000  # the second utterance is heard (RMS of 8,000-peak sine ~5,657)
