@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.bus_rpc
 	$(BIN)/python -m bench.mls_search
 	$(BIN)/python -m bench.turn_latency
+	$(BIN)/python -m bench.media_stages
 	$(BIN)/python -m bench.capacity
 
 clean:

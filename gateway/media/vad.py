@@ -4,6 +4,10 @@ The model is the ONNX file faster-whisper ships in its package (no torch, no hub
 download); it is checked against a pinned SHA-256 before use. One inference
 session is shared by every call in the process (onnxruntime sessions are
 thread-safe and the model is stateless apart from the h/c state we carry).
+
+Windows quieter than QUIET_DBFS (digital silence, a muted or echo-cancelled microphone,
+a phone line's comfort noise) are not run through the model: a caller listening to the
+agent costs no inference. Speech is tens of dB louder; its softest onsets still pass.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from gateway.media.pcm import Pcm
 MODEL_SHA256 = "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
 WINDOW = 512  # samples at 16 kHz: 32 ms
 CONTEXT = 64  # samples of the previous window the model also sees
+QUIET_DBFS = -60.0
+_QUIET_POWER = (10 ** (QUIET_DBFS / 20)) ** 2  # mean square of a window at that level (full scale 1.0)
+# After this many quiet windows (~0.25 s) the model starts afresh at the next sound, as at the
+# start of a call, rather than from the state it had before the quiet.
+RESET_AFTER_QUIET = 8
 
 
 def model_path() -> Path:
@@ -49,6 +58,8 @@ class VadStream:
         self._window = np.zeros(CONTEXT + WINDOW, dtype=np.float32)
         self._filled = 0
         self.probability = 0.0  # of the last complete window
+        self.inferences = 0  # windows run through the model (for tests and benchmarks)
+        self._quiet_windows = 0
 
     def push(self, pcm: Pcm) -> float:
         """Feed audio; returns the speech probability of the latest complete window."""
@@ -59,10 +70,22 @@ class VadStream:
             self._filled += take
             samples = samples[take:]
             if self._filled == WINDOW:
-                out, self._h, self._c = self._session.run(
-                    None, {"input": self._window[np.newaxis, :], "h": self._h, "c": self._c}
-                )
-                self.probability = float(np.asarray(out).reshape(-1)[0])
+                self._judge_window()
                 self._window[:CONTEXT] = self._window[-CONTEXT:]
                 self._filled = 0
         return self.probability
+
+    def _judge_window(self) -> None:
+        window = self._window[CONTEXT:]
+        if float(np.dot(window, window)) / WINDOW < _QUIET_POWER:
+            self.probability = 0.0
+            self._quiet_windows += 1
+            if self._quiet_windows == RESET_AFTER_QUIET:
+                self._h, self._c = np.zeros_like(self._h), np.zeros_like(self._c)
+            return
+        self._quiet_windows = 0
+        out, self._h, self._c = self._session.run(
+            None, {"input": self._window[np.newaxis, :], "h": self._h, "c": self._c}
+        )
+        self.inferences += 1
+        self.probability = float(np.asarray(out).reshape(-1)[0])
