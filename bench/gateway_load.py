@@ -27,6 +27,7 @@ SECONDS, WARMUP = 12.0, 4.0
 TEXT = ("I am looking for a three bedroom house in Austin with a pool and a big yard. "
         "Can you show me something under six hundred thousand dollars?")  # fmt: skip
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+ECHO_SERVERS = {"stock_aiortc_echo": "bench.load.stock_echo", "lean_passthrough_echo": "bench.load.lean_echo"}
 
 
 def process_tree(pid: int) -> list[int]:
@@ -74,10 +75,10 @@ def wait_ready(url: str, timeout: float = 60) -> None:
 
 
 def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]:
-    """kind: stock_aiortc_echo, voicepod_gateway (one process) or voicepod_gateway_<N>_workers."""
+    """kind: one of ECHO_SERVERS, voicepod_gateway (one process) or voicepod_gateway_<N>_workers."""
     workers = kind.split("_")[2] if kind.endswith("_workers") else "1"
-    if kind == "stock_aiortc_echo":
-        argv, env, health = [sys.executable, "-m", "bench.load.stock_echo", "--port", str(port)], {}, "healthz"
+    if kind in ECHO_SERVERS:
+        argv, env, health = [sys.executable, "-m", ECHO_SERVERS[kind], "--port", str(port)], {}, "healthz"
     else:
         argv = [
             sys.executable,

@@ -1,0 +1,117 @@
+"""DTLS-SRTP (RFC 5764) over the ICE connection: the handshake, the peer check by fingerprint,
+and the SRTP sessions keyed from it.
+
+pyOpenSSL runs DTLS on memory buffers: records from the network are written in, what
+OpenSSL wants sent is read out and handed to `send`. Timers are OpenSSL's own
+(DTLSv1_get_timeout), so lost handshake flights are retransmitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pylibsrtp
+from OpenSSL import SSL
+
+from gateway.rtc.certificate import Certificate
+from gateway.rtc.sdp import Setup
+
+SRTP_PROFILE = b"SRTP_AES128_CM_SHA1_80"
+KEY, SALT = 16, 14  # AES-128 key and salt lengths of that profile
+MTU = 1500
+
+
+class DtlsError(ConnectionError):
+    pass
+
+
+class DtlsSrtp:
+    def __init__(
+        self, certificate: Certificate, setup: Setup, remote_fingerprint: str, send: Callable[[bytes], Awaitable[None]]
+    ) -> None:
+        ctx = SSL.Context(SSL.DTLS_METHOD)
+        ctx.use_certificate(certificate.cert)
+        ctx.use_privatekey(certificate.key)
+        # Any certificate is accepted during the handshake; the fingerprint check after it decides.
+        ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, lambda *_: True)
+        ctx.set_tlsext_use_srtp(SRTP_PROFILE)
+        self._ssl = SSL.Connection(ctx, None)
+        if setup is Setup.ACTIVE:
+            self._ssl.set_connect_state()
+        else:
+            self._ssl.set_accept_state()
+        self._setup = setup
+        self._remote_fingerprint = remote_fingerprint
+        self._send = send
+        self._incoming = asyncio.Event()
+        self.established = False
+        self.srtp_in: pylibsrtp.Session | None = None
+        self.srtp_out: pylibsrtp.Session | None = None
+
+    def feed(self, record: bytes) -> None:
+        """A DTLS datagram from the peer."""
+        self._ssl.bio_write(record)
+        self._incoming.set()
+
+    async def handshake(self) -> None:
+        while True:
+            try:
+                self._ssl.do_handshake()
+                break
+            except SSL.WantReadError:
+                pass
+            except SSL.Error as e:
+                raise DtlsError(f"DTLS handshake failed: {e}") from e
+            await self._flush()
+            timeout = self._ssl.DTLSv1_get_timeout()
+            try:
+                await asyncio.wait_for(self._incoming.wait(), timeout)
+            except TimeoutError:
+                self._ssl.DTLSv1_handle_timeout()  # retransmits our last flight
+            self._incoming.clear()
+        await self._flush()
+        self._check_peer()
+        self._key_srtp()
+        self.established = True
+
+    async def after_handshake(self) -> None:
+        """Let OpenSSL answer records that come after the handshake (a peer repeating its last
+        flight because ours was lost); application data never comes on a WebRTC audio path."""
+        while True:
+            await self._incoming.wait()
+            self._incoming.clear()
+            try:
+                self._ssl.recv(MTU)
+            except (SSL.WantReadError, SSL.ZeroReturnError):
+                pass
+            except SSL.Error:
+                return  # an alert: the peer is going away; ICE and RTCP tell the rest
+            await self._flush()
+
+    async def _flush(self) -> None:
+        while True:
+            try:
+                data = self._ssl.bio_read(MTU)
+            except SSL.WantReadError:
+                return
+            await self._send(data)
+
+    def _check_peer(self) -> None:
+        cert = self._ssl.get_peer_certificate()
+        if cert is None:
+            raise DtlsError("the peer sent no certificate")
+        got = cert.digest("sha256").decode().upper()
+        if got != self._remote_fingerprint:
+            raise DtlsError(f"the peer's certificate {got} is not the one its offer named")
+        if self._ssl.get_selected_srtp_profile() != SRTP_PROFILE:
+            raise DtlsError("the peer did not agree to SRTP_AES128_CM_SHA1_80")
+
+    def _key_srtp(self) -> None:
+        material = self._ssl.export_keying_material(b"EXTRACTOR-dtls_srtp", 2 * (KEY + SALT))
+        client_key, server_key = material[:KEY], material[KEY : 2 * KEY]
+        client_salt, server_salt = material[2 * KEY : 2 * KEY + SALT], material[2 * KEY + SALT :]
+        client, server = client_key + client_salt, server_key + server_salt
+        ours, theirs = (client, server) if self._setup is Setup.ACTIVE else (server, client)
+        self.srtp_out = pylibsrtp.Session(pylibsrtp.Policy(key=ours, ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND))
+        self.srtp_in = pylibsrtp.Session(pylibsrtp.Policy(key=theirs, ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND))

@@ -1,0 +1,96 @@
+"""Our own WebRTC audio endpoint against a stock aiortc peer (the offerer, as a browser would be):
+ICE, DTLS-SRTP and RTP both ways, with the Opus packets passing through untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import av
+import numpy as np
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from bench.load.opus_mic import OpusLoop, encode_opus
+from gateway.rtc.certificate import certificate
+from gateway.rtc.dtls import DtlsError
+from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _tone_packets(seconds: float = 2.0) -> list[bytes]:
+    t = np.arange(int(48_000 * seconds)) / 48_000
+    return encode_opus((np.sin(2 * np.pi * 300 * t) * 8_000).astype(np.int16))
+
+
+@asynccontextmanager
+async def _peer(packets: list[bytes]) -> AsyncIterator[tuple[RTCPeerConnection, list[av.AudioFrame]]]:
+    """An aiortc caller sending `packets` (pre-encoded, looping) and collecting what it hears."""
+    pc = RTCPeerConnection()
+    pc.addTrack(OpusLoop(packets))
+    heard: list[av.AudioFrame] = []
+    readers: list[asyncio.Task[None]] = []
+
+    async def listen(track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                heard.append(await track.recv())
+        except MediaStreamError:
+            return
+
+    pc.on("track", lambda track: readers.append(asyncio.create_task(listen(track))))
+    await pc.setLocalDescription(await pc.createOffer())
+    try:
+        yield pc, heard
+    finally:
+        await pc.close()
+        for r in readers:
+            r.cancel()
+
+
+async def test_opus_packets_pass_through_both_ways_untouched() -> None:
+    packets = _tone_packets()
+    async with _peer(packets) as (pc, heard):
+        endpoint = AudioEndpoint()
+        answer = await endpoint.answer(pc.localDescription.sdp)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.wait_for(endpoint.start(), 10)
+        received = []
+        for _ in range(60):
+            packet = await asyncio.wait_for(endpoint.recv(), 5)
+            received.append(packet)
+            await endpoint.send(packet.payload)  # straight back, never decoded
+        # What the caller's encoder produced arrives byte for byte, in order.
+        first = packets.index(received[0].payload)
+        assert [p.payload for p in received] == [packets[(first + i) % len(packets)] for i in range(60)]
+        assert [(b.sequence - a.sequence) & 0xFFFF for a, b in itertools.pairwise(received)] == [1] * 59
+        assert len({p.ssrc for p in received}) == 1
+        async with asyncio.timeout(5):
+            while len(heard) < 40:  # aiortc's jitter buffer holds a few back
+                await asyncio.sleep(0.05)
+        # The caller decodes our packets into the tone it sent (48 kHz audio, not silence).
+        pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in heard[10:40]]).astype(np.float64)
+        assert np.sqrt(np.mean(pcm**2)) > 2_000
+        assert endpoint.packets_in == 60 and endpoint.packets_out == 60
+        assert sum(endpoint.dropped.values()) == 0
+        await endpoint.close()
+        with pytest.raises(EndpointClosed):
+            await endpoint.recv()
+
+
+async def test_a_peer_whose_certificate_is_not_the_offered_one_is_refused() -> None:
+    async with _peer(_tone_packets(0.5)) as (pc, _):
+        offer = pc.localDescription.sdp
+        wrong = certificate().fingerprint  # ours, not the caller's
+        lines = [f"a=fingerprint:sha-256 {wrong}" if ln.startswith("a=fingerprint:sha-256") else ln
+                 for ln in offer.splitlines()]  # fmt: skip
+        endpoint = AudioEndpoint()
+        answer = await endpoint.answer("\r\n".join(lines) + "\r\n")
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        with pytest.raises(DtlsError, match="not the one its offer named"):
+            await asyncio.wait_for(endpoint.start(), 10)
+        await endpoint.close()
