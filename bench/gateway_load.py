@@ -27,7 +27,12 @@ SECONDS, WARMUP = 12.0, 4.0
 TEXT = ("I am looking for a three bedroom house in Austin with a pool and a big yard. "
         "Can you show me something under six hundred thousand dollars?")  # fmt: skip
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-ECHO_SERVERS = {"stock_aiortc_echo": "bench.load.stock_echo", "lean_passthrough_echo": "bench.load.lean_echo"}
+# Servers that are not the gateway: module and arguments.
+ECHO_SERVERS = {
+    "stock_aiortc_echo": ["bench.load.stock_echo"],
+    "lean_passthrough_echo": ["bench.load.lean_echo"],
+    "lean_transcode": ["bench.load.lean_echo", "--transcode"],
+}
 
 
 def process_tree(pid: int) -> list[int]:
@@ -78,7 +83,7 @@ def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]
     """kind: one of ECHO_SERVERS, voicepod_gateway (one process) or voicepod_gateway_<N>_workers."""
     workers = kind.split("_")[2] if kind.endswith("_workers") else "1"
     if kind in ECHO_SERVERS:
-        argv, env, health = [sys.executable, "-m", ECHO_SERVERS[kind], "--port", str(port)], {}, "healthz"
+        argv, env, health = [sys.executable, "-m", *ECHO_SERVERS[kind], "--port", str(port)], {}, "healthz"
     else:
         argv = [
             sys.executable,

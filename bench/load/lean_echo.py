@@ -1,10 +1,15 @@
-"""Opus passthrough on our own endpoint (gateway/rtc), speaking the same /ws protocol.
+"""Our own endpoint (gateway/rtc) in the capacity harness, speaking the same /ws protocol.
 
-Each caller's Opus packets come in over ICE + DTLS-SRTP and go straight back out, never
-decoded or re-encoded: per 20 ms one packet in and one out, the packet work a passthrough
-call does (inbound to an STT provider that takes Opus, TTS Opus out).
+Passthrough (default): each caller's Opus packets come in over ICE + DTLS-SRTP and go
+straight back out, never decoded or re-encoded: per 20 ms one packet in and one out, the
+packet work of a passthrough call (inbound to an STT provider that takes Opus, TTS Opus out).
 
-    python -m bench.load.lean_echo --port 8091
+--transcode: what a listening call of the offline stack does per packet, on this endpoint:
+Opus decoded inline (mono), downsampled to 16 kHz, Silero VAD, endpointing, and a packet of
+our Opus stream back (the agent silent: the cached silence packet). The gateway's own media
+stages, without aiortc's transport.
+
+    python -m bench.load.lean_echo --port 8091 [--transcode]
 """
 
 from __future__ import annotations
@@ -12,14 +17,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+import av
 from aiohttp import web
 
+from gateway.media.inbound import Downsampler
+from gateway.media.opus_out import OpusOut
+from gateway.media.vad import VadStream
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
+from gateway.turns import TurnDetector, TurnSettings
+
+TRANSCODE = web.AppKey("transcode", bool)
 
 
-async def echo(endpoint: AudioEndpoint) -> None:
+async def echo(endpoint: AudioEndpoint, transcode: bool) -> None:
     await endpoint.start()
     try:
+        if transcode:
+            await listen(endpoint)
         while True:
             packet = await endpoint.recv()
             await endpoint.send(packet.payload)
@@ -27,7 +41,20 @@ async def echo(endpoint: AudioEndpoint) -> None:
         pass
 
 
+async def listen(endpoint: AudioEndpoint) -> None:
+    decoder = av.CodecContext.create("libopus", "r")
+    decoder.layout, decoder.format = "mono", "s16"  # type: ignore[attr-defined]
+    downsample, vad, turns, opus = Downsampler(), VadStream(), TurnDetector(TurnSettings()), OpusOut()
+    while True:
+        packet = await endpoint.recv()
+        for frame in decoder.decode(av.Packet(packet.payload)):  # type: ignore[attr-defined]
+            for pcm in downsample(frame):
+                turns.feed(pcm, vad.push(pcm), agent_speaking=False)
+        await endpoint.send(bytes(opus.packet(None)))
+
+
 async def ws_handler(request: web.Request) -> web.WebSocketResponse:
+    transcode: bool = request.app[TRANSCODE]
     ws = web.WebSocketResponse()
     await ws.prepare(request)
     endpoint = AudioEndpoint()
@@ -37,7 +64,7 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
             data = msg.json()
             if data["type"] == "offer":
                 await ws.send_json({"type": "answer", "sdp": await endpoint.answer(data["sdp"])})
-                task = asyncio.create_task(echo(endpoint))
+                task = asyncio.create_task(echo(endpoint, transcode))
             elif data["type"] == "bye":
                 break
     finally:
@@ -50,10 +77,13 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--transcode", action="store_true")
+    args = p.parse_args()
     app = web.Application()
+    app[TRANSCODE] = args.transcode
     app.router.add_get("/ws", ws_handler)
     app.router.add_get("/healthz", lambda _: web.Response(text="ok"))
-    web.run_app(app, host="127.0.0.1", port=p.parse_args().port, print=None)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ download: executable_path is the system Chromium)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -42,15 +43,16 @@ async def test_the_demo_page_places_a_call_and_hears_the_agent(nc: NATS, tmp_pat
             await page.click("#talk")
             await page.wait_for_function("window.voicepod.events.some(e => e.type === 'agent.text')", timeout=30_000)
             heard = await page.text_content("#transcript li.caller")
-            # The agent's reply reached the browser as audio (inbound RTP with energy).
-            await page.wait_for_function(
-                """async () => {
-                    const stats = await window.voicepod.pc.getStats();
-                    return [...stats.values()].some(s => s.type === 'inbound-rtp' && s.kind === 'audio'
-                                                       && (s.totalAudioEnergy || 0) > 0.01);
-                }""",
-                timeout=30_000,
-            )
+            # The agent's reply reached the browser as audio (inbound RTP with energy). Polled from here:
+            # the stats are behind a promise, which wait_for_function would take as truthy at once.
+            energy = """async () => {
+                const stats = await window.voicepod.pc.getStats();
+                return [...stats.values()].some(s => s.type === 'inbound-rtp' && s.kind === 'audio'
+                                                   && (s.totalAudioEnergy || 0) > 0.01);
+            }"""
+            async with asyncio.timeout(30):
+                while not await page.evaluate(energy):
+                    await asyncio.sleep(0.2)
             kinds = await page.evaluate("window.voicepod.events.map(e => e.type)")
             status = await page.text_content("#status")
             lines = await page.locator("#transcript li.agent").count()
