@@ -14,13 +14,17 @@ provider that takes Opus, decode them, or both) is its choice.
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import aioice
 import pylibsrtp
 import structlog
 
+from gateway.rtc import rtcp
 from gateway.rtc.certificate import Certificate, certificate
 from gateway.rtc.dtls import DtlsSrtp
 from gateway.rtc.rtp import Kind, MalformedRtp, RtpPacket, kind_of
@@ -31,8 +35,24 @@ OPUS_CLOCK_PER_FRAME = 960  # 20 ms at 48 kHz
 INBOUND_QUEUE = 50  # 1 s of packets; past that the oldest are dropped (a stalled consumer must not grow memory)
 
 
+OPUS_CLOCK_RATE = 48_000
+
+
 class EndpointClosed(ConnectionError):
     pass
+
+
+@dataclass(frozen=True)
+class EndpointStats:
+    """The call's media health, both directions (what the gateway exports per call)."""
+
+    packets_received: int
+    packets_lost: int  # of the peer's stream, as we count it
+    jitter_seconds: float  # of the peer's stream, as we measure it
+    packets_sent: int
+    round_trip_seconds: float | None  # from the peer's reports on our stream
+    remote_packets_lost: int | None  # of our stream, as the peer reports it
+    remote_jitter_seconds: float | None
 
 
 class AudioEndpoint:
@@ -49,6 +69,11 @@ class AudioEndpoint:
         self.closed = False
         # Counters the gateway reports (packets, and what was dropped and why).
         self.packets_in = self.packets_out = 0
+        self._octets_out = 0
+        self._reception: rtcp.ReceptionStats | None = None
+        self._last_sr: tuple[int, float] | None = None  # (LSR, monotonic arrival) of the peer's last SR
+        self._remote: rtcp.ReportBlock | None = None
+        self._rtt: float | None = None
         self.dropped = {"srtp": 0, "malformed": 0, "other_payload": 0, "overflow": 0}
 
     async def answer(self, offer_sdp: str) -> str:
@@ -92,6 +117,7 @@ class AudioEndpoint:
         self._tasks.append(asyncio.create_task(self._receive()))
         await self._dtls.handshake()
         self._tasks.append(asyncio.create_task(self._dtls.after_handshake()))
+        self._tasks.append(asyncio.create_task(self._report()))
 
     async def recv(self) -> RtpPacket:
         packet = await self._inbound.get()
@@ -109,6 +135,19 @@ class AudioEndpoint:
         self._timestamp = (self._timestamp + OPUS_CLOCK_PER_FRAME) & 0xFFFFFFFF
         await self._ice.send(self._dtls.srtp_out.protect(packet.serialize()))
         self.packets_out += 1
+        self._octets_out += len(payload)
+
+    def stats(self) -> EndpointStats:
+        reception, remote = self._reception, self._remote
+        return EndpointStats(
+            packets_received=self.packets_in,
+            packets_lost=max(0, reception.lost) if reception else 0,
+            jitter_seconds=reception.jitter_seconds if reception else 0.0,
+            packets_sent=self.packets_out,
+            round_trip_seconds=self._rtt,
+            remote_packets_lost=remote.packets_lost if remote else None,
+            remote_jitter_seconds=remote.jitter / OPUS_CLOCK_RATE if remote else None,
+        )
 
     async def close(self) -> None:
         if self.closed:
@@ -142,12 +181,57 @@ class AudioEndpoint:
                         self.dropped["other_payload"] += 1
                         continue
                     self.packets_in += 1
+                    self._received(packet)
                     self._put(packet)
-                # RTCP (reports, feedback) is not read yet: the statistics come in a later step.
+                elif kind is Kind.RTCP and dtls.srtp_in is not None:
+                    try:
+                        self._reports(rtcp.parse(dtls.srtp_in.unprotect_rtcp(data)))
+                    except pylibsrtp.Error:
+                        self.dropped["srtp"] += 1
+                    except rtcp.MalformedRtcp:
+                        self.dropped["malformed"] += 1
         except ConnectionError:
             pass  # ICE closed
         finally:
             self._put(None)
+
+    def _received(self, packet: RtpPacket) -> None:
+        if self._reception is None or self._reception.ssrc != packet.ssrc:
+            self._reception = rtcp.ReceptionStats(packet.ssrc, OPUS_CLOCK_RATE)
+        self._reception.add(packet.sequence, packet.timestamp, time.monotonic())
+
+    def _reports(self, reports: list[rtcp.Report]) -> None:
+        arrival = rtcp.ntp_now()
+        for report in reports:
+            if report.sender is not None:
+                self._last_sr = (rtcp.middle_32(report.sender.ntp), time.monotonic())
+            for block in report.blocks:
+                if block.ssrc == self._ssrc:
+                    self._remote = block
+                    rtt = rtcp.round_trip_seconds(block, arrival)
+                    if rtt is not None:
+                        self._rtt = rtt
+
+    async def _report(self) -> None:
+        """An SR (or RR) about every second, randomised as RFC 3550 6.2 asks."""
+        assert self._dtls is not None and self._dtls.srtp_out is not None
+        while True:
+            await asyncio.sleep(0.5 + random.random())
+            blocks = []
+            if self._reception is not None:
+                lsr, dlsr = 0, 0
+                if self._last_sr is not None:
+                    lsr, dlsr = self._last_sr[0], int((time.monotonic() - self._last_sr[1]) * 65536)
+                blocks.append(self._reception.block(lsr, dlsr))
+            sender = None
+            if self.packets_out:
+                sender = rtcp.SenderInfo(rtcp.ntp_now(), self._timestamp, self.packets_out, self._octets_out)
+            if sender is None and not blocks:
+                continue
+            try:
+                await self._ice.send(self._dtls.srtp_out.protect_rtcp(rtcp.build(self._ssrc, sender, blocks)))
+            except ConnectionError:
+                return
 
     def _put(self, packet: RtpPacket | None) -> None:
         if self._inbound.full():

@@ -60,14 +60,14 @@ async def test_opus_packets_pass_through_both_ways_untouched() -> None:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         await asyncio.wait_for(endpoint.start(), 10)
         received = []
-        for _ in range(60):
+        for _ in range(150):  # 3 s: long enough for RTCP reports (about one a second) both ways
             packet = await asyncio.wait_for(endpoint.recv(), 5)
             received.append(packet)
             await endpoint.send(packet.payload)  # straight back, never decoded
         # What the caller's encoder produced arrives byte for byte, in order.
         first = packets.index(received[0].payload)
-        assert [p.payload for p in received] == [packets[(first + i) % len(packets)] for i in range(60)]
-        assert [(b.sequence - a.sequence) & 0xFFFF for a, b in itertools.pairwise(received)] == [1] * 59
+        assert [p.payload for p in received] == [packets[(first + i) % len(packets)] for i in range(150)]
+        assert [(b.sequence - a.sequence) & 0xFFFF for a, b in itertools.pairwise(received)] == [1] * 149
         assert len({p.ssrc for p in received}) == 1
         async with asyncio.timeout(5):
             while len(heard) < 40:  # aiortc's jitter buffer holds a few back
@@ -75,8 +75,17 @@ async def test_opus_packets_pass_through_both_ways_untouched() -> None:
         # The caller decodes our packets into the tone it sent (48 kHz audio, not silence).
         pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in heard[10:40]]).astype(np.float64)
         assert np.sqrt(np.mean(pcm**2)) > 2_000
-        assert endpoint.packets_in == 60 and endpoint.packets_out == 60
+        assert endpoint.packets_in == 150 and endpoint.packets_out == 150
         assert sum(endpoint.dropped.values()) == 0
+        # RTCP both ways: our view of the peer's stream, and the peer's reports on ours (with the RTT
+        # from its echo of our sender reports); aiortc, in turn, has our receiver reports.
+        stats = endpoint.stats()
+        assert stats.packets_received == 150 and stats.packets_lost == 0 and stats.jitter_seconds < 0.02
+        assert stats.round_trip_seconds is not None and 0 <= stats.round_trip_seconds < 0.1
+        assert stats.remote_packets_lost == 0 and stats.remote_jitter_seconds is not None
+        theirs = await pc.getSenders()[0].getStats()
+        remote = [s for s in theirs.values() if s.type == "remote-inbound-rtp"]
+        assert remote and remote[0].packetsLost == 0
         await endpoint.close()
         with pytest.raises(EndpointClosed):
             await endpoint.recv()
