@@ -36,7 +36,8 @@ async def echo(endpoint: AudioEndpoint, transcode: bool) -> None:
             await listen(endpoint)
         while True:
             packet = await endpoint.recv()
-            await endpoint.send(packet.payload)
+            if packet is not None:  # a lost packet leaves a gap the caller's decoder conceals
+                await endpoint.send(packet.payload)
     except (EndpointClosed, ConnectionError):
         pass
 
@@ -47,6 +48,8 @@ async def listen(endpoint: AudioEndpoint) -> None:
     downsample, vad, turns, opus = Downsampler(), VadStream(), TurnDetector(TurnSettings()), OpusOut()
     while True:
         packet = await endpoint.recv()
+        if packet is None:
+            continue  # lost: nothing to decode (the gateway will conceal it)
         for frame in decoder.decode(av.Packet(packet.payload)):  # type: ignore[attr-defined]
             for pcm in downsample(frame):
                 turns.feed(pcm, vad.push(pcm), agent_speaking=False)

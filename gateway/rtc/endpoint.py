@@ -3,7 +3,7 @@
     endpoint = AudioEndpoint()
     answer = await endpoint.answer(offer_sdp)      # send it back over signalling
     await endpoint.start()                         # ICE, then DTLS-SRTP
-    packet = await endpoint.recv()                 # the caller's next Opus packet (RtpPacket)
+    packet = await endpoint.recv()                 # the caller's next Opus packet, in order (None: lost)
     await endpoint.send(opus_payload)              # 20 ms of Opus to the caller
     await endpoint.close()
 
@@ -27,12 +27,14 @@ import structlog
 from gateway.rtc import rtcp
 from gateway.rtc.certificate import Certificate, certificate
 from gateway.rtc.dtls import DtlsSrtp
+from gateway.rtc.reorder import ReorderBuffer
 from gateway.rtc.rtp import Kind, MalformedRtp, RtpPacket, kind_of
 from gateway.rtc.sdp import Offer, build_answer, parse_offer
 
 log = structlog.get_logger("gateway.rtc")
 OPUS_CLOCK_PER_FRAME = 960  # 20 ms at 48 kHz
 INBOUND_QUEUE = 50  # 1 s of packets; past that the oldest are dropped (a stalled consumer must not grow memory)
+_CLOSED = object()  # queued when the media ends
 
 
 OPUS_CLOCK_RATE = 48_000
@@ -49,6 +51,7 @@ class EndpointStats:
     packets_received: int
     packets_lost: int  # of the peer's stream, as we count it
     jitter_seconds: float  # of the peer's stream, as we measure it
+    packets_concealed: int  # lost packets handed on as None (gaps not refilled in time)
     packets_sent: int
     round_trip_seconds: float | None  # from the peer's reports on our stream
     remote_packets_lost: int | None  # of our stream, as the peer reports it
@@ -61,7 +64,8 @@ class AudioEndpoint:
         self._ice = aioice.Connection(ice_controlling=False, components=1, use_ipv6=False)
         self._offer: Offer | None = None
         self._dtls: DtlsSrtp | None = None
-        self._inbound: asyncio.Queue[RtpPacket | None] = asyncio.Queue(INBOUND_QUEUE)
+        self._inbound: asyncio.Queue[RtpPacket | object | None] = asyncio.Queue(INBOUND_QUEUE)
+        self._reorder: ReorderBuffer[RtpPacket] = ReorderBuffer()
         self._tasks: list[asyncio.Task[Any]] = []
         self._ssrc = secrets.randbits(32)
         self._sequence = secrets.randbits(16)
@@ -119,11 +123,14 @@ class AudioEndpoint:
         self._tasks.append(asyncio.create_task(self._dtls.after_handshake()))
         self._tasks.append(asyncio.create_task(self._report()))
 
-    async def recv(self) -> RtpPacket:
-        packet = await self._inbound.get()
-        if packet is None:
+    async def recv(self) -> RtpPacket | None:
+        """The caller's next packet in sequence order; None stands for one lost packet (20 ms to
+        conceal). Raises EndpointClosed when the media has ended."""
+        item = await self._inbound.get()
+        if item is _CLOSED:
             raise EndpointClosed("the call's media ended")
-        return packet
+        assert item is None or isinstance(item, RtpPacket)
+        return item
 
     async def send(self, payload: bytes, marker: bool = False) -> None:
         """One 20 ms Opus packet to the peer; sequence and timestamp advance by themselves."""
@@ -143,6 +150,7 @@ class AudioEndpoint:
             packets_received=self.packets_in,
             packets_lost=max(0, reception.lost) if reception else 0,
             jitter_seconds=reception.jitter_seconds if reception else 0.0,
+            packets_concealed=self._reorder.lost,
             packets_sent=self.packets_out,
             round_trip_seconds=self._rtt,
             remote_packets_lost=remote.packets_lost if remote else None,
@@ -157,7 +165,7 @@ class AudioEndpoint:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._ice.close()
-        self._put(None)
+        self._put(_CLOSED)
 
     async def _receive(self) -> None:
         assert self._dtls is not None and self._offer is not None
@@ -182,7 +190,8 @@ class AudioEndpoint:
                         continue
                     self.packets_in += 1
                     self._received(packet)
-                    self._put(packet)
+                    for item in self._reorder.push(packet.sequence, packet):
+                        self._put(item)
                 elif kind is Kind.RTCP and dtls.srtp_in is not None:
                     try:
                         self._reports(rtcp.parse(dtls.srtp_in.unprotect_rtcp(data)))
@@ -193,7 +202,7 @@ class AudioEndpoint:
         except ConnectionError:
             pass  # ICE closed
         finally:
-            self._put(None)
+            self._put(_CLOSED)
 
     def _received(self, packet: RtpPacket) -> None:
         if self._reception is None or self._reception.ssrc != packet.ssrc:
@@ -233,8 +242,8 @@ class AudioEndpoint:
             except ConnectionError:
                 return
 
-    def _put(self, packet: RtpPacket | None) -> None:
+    def _put(self, item: RtpPacket | object | None) -> None:
         if self._inbound.full():
             self._inbound.get_nowait()
             self.dropped["overflow"] += 1
-        self._inbound.put_nowait(packet)
+        self._inbound.put_nowait(item)

@@ -50,7 +50,9 @@ async def test_chromium_talks_to_our_endpoint_and_hears_its_own_packets_back(tmp
         await endpoint.start()
         try:
             while True:
-                await endpoint.send((await endpoint.recv()).payload)
+                packet = await endpoint.recv()
+                if packet is not None:
+                    await endpoint.send(packet.payload)
         except EndpointClosed:
             return
 

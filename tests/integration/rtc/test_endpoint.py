@@ -15,6 +15,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from bench.load.opus_mic import OpusLoop, encode_opus
+from caller.impair import ImpairedPath, Impairment
 from gateway.rtc.certificate import certificate
 from gateway.rtc.dtls import DtlsError
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
@@ -62,6 +63,7 @@ async def test_opus_packets_pass_through_both_ways_untouched() -> None:
         received = []
         for _ in range(150):  # 3 s: long enough for RTCP reports (about one a second) both ways
             packet = await asyncio.wait_for(endpoint.recv(), 5)
+            assert packet is not None  # nothing is lost on loopback
             received.append(packet)
             await endpoint.send(packet.payload)  # straight back, never decoded
         # What the caller's encoder produced arrives byte for byte, in order.
@@ -80,7 +82,8 @@ async def test_opus_packets_pass_through_both_ways_untouched() -> None:
         # RTCP both ways: our view of the peer's stream, and the peer's reports on ours (with the RTT
         # from its echo of our sender reports); aiortc, in turn, has our receiver reports.
         stats = endpoint.stats()
-        assert stats.packets_received == 150 and stats.packets_lost == 0 and stats.jitter_seconds < 0.02
+        assert stats.packets_received == 150 and stats.packets_lost == 0 and stats.packets_concealed == 0
+        assert stats.jitter_seconds < 0.02
         assert stats.round_trip_seconds is not None and 0 <= stats.round_trip_seconds < 0.1
         assert stats.remote_packets_lost == 0 and stats.remote_jitter_seconds is not None
         theirs = await pc.getSenders()[0].getStats()
@@ -103,3 +106,32 @@ async def test_a_peer_whose_certificate_is_not_the_offered_one_is_refused() -> N
         with pytest.raises(DtlsError, match="not the one its offer named"):
             await asyncio.wait_for(endpoint.start(), 10)
         await endpoint.close()
+
+
+async def test_network_loss_reaches_the_consumer_as_that_loss_and_no_more() -> None:
+    """The impairment finding's counterpart: through a relay that drops 5 % of the caller's media and
+    delays the rest by 0-40 ms (reordering it), every packet that arrives is delivered in order, and
+    each lost one is handed on as one None (aiortc's receive path turned 5 % into ~26 %)."""
+    path = ImpairedPath(Impairment(loss=0.05, jitter_seconds=0.020, seed=11))
+    async with _peer(_tone_packets()) as (pc, _):
+        endpoint = AudioEndpoint()
+        offer = await path.rewrite_offer(pc.localDescription.sdp)
+        answer = path.rewrite_answer(await endpoint.answer(offer))
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.wait_for(endpoint.start(), 10)
+        slots: list[int | None] = []
+        while len(slots) < 500:  # 10 s of 20 ms slots
+            packet = await asyncio.wait_for(endpoint.recv(), 5)
+            slots.append(None if packet is None else packet.sequence)
+        stats = endpoint.stats()
+        await endpoint.close()
+    path.close()
+    delivered = [s for s in slots if s is not None]
+    assert delivered == sorted(delivered, key=lambda s: (s - delivered[0]) & 0xFFFF)  # in order
+    concealed = slots.count(None)
+    span = ((delivered[-1] - delivered[0]) & 0xFFFF) + 1
+    assert len(delivered) + concealed == span  # one slot per 20 ms: the timeline is whole
+    # RTP and RTCP were dropped alike; the lost share of the stream is the network's, not amplified.
+    assert path.dropped >= 10
+    assert abs(concealed / span - path.dropped / path.media_packets) < 0.03, (concealed, span, path.describe())
+    assert stats.packets_concealed == concealed and stats.jitter_seconds > 0.002
