@@ -29,11 +29,12 @@ from gateway.rtc.certificate import Certificate, certificate
 from gateway.rtc.dtls import DtlsSrtp
 from gateway.rtc.reorder import ReorderBuffer
 from gateway.rtc.rtp import Kind, MalformedRtp, RtpPacket, kind_of
-from gateway.rtc.sdp import Offer, build_answer, parse_offer
+from gateway.rtc.sdp import Offer, SdpError, build_answer, parse_offer
 
 log = structlog.get_logger("gateway.rtc")
 OPUS_CLOCK_PER_FRAME = 960  # 20 ms at 48 kHz
 INBOUND_QUEUE = 50  # 1 s of packets; past that the oldest are dropped (a stalled consumer must not grow memory)
+CONNECT_TIMEOUT = 20.0  # ICE and DTLS together; a browser on a working network needs well under 1 s
 _CLOSED = object()  # queued when the media ends
 
 
@@ -81,7 +82,8 @@ class AudioEndpoint:
         self.dropped = {"srtp": 0, "malformed": 0, "other_payload": 0, "overflow": 0}
 
     async def answer(self, offer_sdp: str) -> str:
-        """Read the offer (SdpError if it cannot be answered), gather our candidates, answer."""
+        """Read the offer (SdpError if it cannot be answered, candidates included), gather our
+        candidates, answer."""
         offer = parse_offer(offer_sdp)
         audio = offer.audio
         self._offer = offer
@@ -111,15 +113,25 @@ class AudioEndpoint:
             await self._ice.add_remote_candidate(None)
             return
         value = candidate.removeprefix("candidate:")
-        await self._ice.add_remote_candidate(aioice.Candidate.from_sdp(value))
+        try:
+            parsed = aioice.Candidate.from_sdp(value)
+        except (ValueError, IndexError) as e:
+            raise SdpError(f"malformed ICE candidate {value[:80]!r}: {e}") from None
+        await self._ice.add_remote_candidate(parsed)
 
-    async def start(self) -> None:
-        """Connect ICE, then DTLS; afterwards packets flow. Raises ConnectionError on failure."""
+    async def start(self, timeout: float = CONNECT_TIMEOUT) -> None:
+        """Connect ICE, then DTLS; afterwards packets flow. Raises ConnectionError on failure,
+        also when the peer has not completed both within `timeout` seconds."""
         assert self._offer is not None, "answer() first"
-        await self._ice.connect()
-        self._dtls = DtlsSrtp(self._cert, self._offer.setup, self._offer.fingerprint, self._ice.send)
-        self._tasks.append(asyncio.create_task(self._receive()))
-        await self._dtls.handshake()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._ice.connect()
+                self._dtls = DtlsSrtp(self._cert, self._offer.setup, self._offer.fingerprint, self._ice.send)
+                self._tasks.append(asyncio.create_task(self._receive()))
+                await self._dtls.handshake()
+        except TimeoutError:
+            stage = "DTLS" if self._dtls is not None else "ICE"
+            raise ConnectionError(f"{stage} did not connect within {timeout:g} s") from None
         self._tasks.append(asyncio.create_task(self._dtls.after_handshake()))
         self._tasks.append(asyncio.create_task(self._report()))
 

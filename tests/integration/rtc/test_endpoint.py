@@ -19,6 +19,7 @@ from caller.impair import ImpairedPath, Impairment
 from gateway.rtc.certificate import certificate
 from gateway.rtc.dtls import DtlsError
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
+from gateway.rtc.sdp import SdpError
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -135,3 +136,37 @@ async def test_network_loss_reaches_the_consumer_as_that_loss_and_no_more() -> N
     assert path.dropped >= 10
     assert abs(concealed / span - path.dropped / path.media_packets) < 0.03, (concealed, span, path.describe())
     assert stats.packets_concealed == concealed and stats.jitter_seconds > 0.002
+
+
+async def test_we_take_the_dtls_server_role_when_the_offer_asks_us_to_accept() -> None:
+    packets = _tone_packets(1.0)
+    async with _peer(packets) as (pc, _):
+        # An offerer that insists on connecting (a=setup:active): we answer passive and accept.
+        offer = pc.localDescription.sdp.replace("a=setup:actpass", "a=setup:active")
+        endpoint = AudioEndpoint()
+        answer = await endpoint.answer(offer)
+        assert "a=setup:passive" in answer
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.wait_for(endpoint.start(), 10)
+        packet = await asyncio.wait_for(endpoint.recv(), 5)
+        assert packet is not None and packet.payload in packets
+        await endpoint.close()
+
+
+async def test_a_peer_that_never_connects_is_a_clear_error_not_a_hang() -> None:
+    async with _peer(_tone_packets(0.5)) as (pc, _):
+        endpoint = AudioEndpoint()
+        await endpoint.answer(pc.localDescription.sdp)  # the answer never reaches the peer
+        with pytest.raises(ConnectionError, match="ICE did not connect within 2 s"):
+            await endpoint.start(timeout=2)
+        await endpoint.close()
+
+
+@pytest.mark.parametrize("candidate", ["garbage", "1 1 udp notanumber 10.0.0.1 5000 typ host", ""])
+async def test_a_malformed_candidate_is_an_sdp_error(candidate: str) -> None:
+    async with _peer(_tone_packets(0.5)) as (pc, _):
+        endpoint = AudioEndpoint()
+        await endpoint.answer(pc.localDescription.sdp)
+        with pytest.raises(SdpError, match="malformed ICE candidate"):
+            await endpoint.add_candidate(candidate)
+        await endpoint.close()
