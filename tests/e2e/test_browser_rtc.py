@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
-from pod.ports import free_port
 from tests.e2e.test_browser import chromium
+from tests.local_http import serve_app
 from tests.speech import say
 
 pytestmark = pytest.mark.slow
@@ -69,21 +69,17 @@ async def test_chromium_talks_to_our_endpoint_and_hears_its_own_packets_back(tmp
     app = web.Application()
     app.router.add_get("/", page)
     app.router.add_post("/offer", offer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     args = [
         "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required",
     ]  # fmt: skip
     try:
-        async with async_playwright() as pw:
+        async with serve_app(app) as url, async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium(), args=args)
             try:
                 page = await browser.new_page()
-                await page.goto(f"http://127.0.0.1:{port}/")
+                await page.goto(f"{url}/")
                 await page.evaluate("window.run()")
                 # Chrome decodes what came back (its own speech) and measures its energy. Polled from
                 # here: the stats are behind a promise, which wait_for_function would take as truthy.
@@ -99,7 +95,6 @@ async def test_chromium_talks_to_our_endpoint_and_hears_its_own_packets_back(tmp
         for endpoint in endpoints:
             await endpoint.close()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await runner.cleanup()
     (endpoint,) = endpoints
     assert endpoint.packets_in >= 150 and endpoint.packets_out >= 150
     assert sum(endpoint.dropped.values()) == 0, endpoint.dropped

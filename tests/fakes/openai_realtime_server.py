@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from pod.ports import free_port
+from tests.local_http import serve_app
 
 API_KEY = "sk-test-realtime"
 RATE = 24_000
@@ -363,14 +363,10 @@ async def serving(script: Sequence[Step] = ()) -> AsyncIterator[FakeRealtime]:
 
     app = web.Application()
     app.router.add_get("/v1/realtime", realtime)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    state.base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        yield state
-    finally:
-        for ws in list(state._sockets):  # a client the test left connected (a failing test) must not stall cleanup
-            await ws.close()
-        await runner.cleanup()
+    async with serve_app(app) as url:
+        state.base_url = f"{url}/v1"
+        try:
+            yield state
+        finally:
+            for ws in list(state._sockets):  # a client the test left connected (a failing test) must not stall cleanup
+                await ws.close()

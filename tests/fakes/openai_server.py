@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
-from pod.ports import free_port
+from tests.local_http import serve_app
 
 API_KEY = "sk-test-local"
 
@@ -142,12 +142,6 @@ def _chunks(body: Mapping[str, Any], reply: Reply) -> list[dict[str, Any]]:
 @asynccontextmanager
 async def serving(policy: Policy) -> AsyncIterator[FakeOpenAI]:
     fake = FakeOpenAI(policy)
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    fake.base_url = f"http://127.0.0.1:{port}/v1"
-    try:
+    async with serve_app(fake.app()) as url:
+        fake.base_url = f"{url}/v1"
         yield fake
-    finally:
-        await runner.cleanup()

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
 from nats.aio.client import Client as NATS
 
 from bus import events
@@ -17,7 +16,7 @@ from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
 from gateway.providers.stt.whisper_local import WhisperLocal
 from gateway.settings import GatewaySettings
-from pod.ports import free_port
+from tests.local_http import serve_app
 
 SECRET = b"test-secret-0123456789"
 
@@ -40,12 +39,8 @@ async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
                          stt=WhisperLocal() if stt == "whisper" else None)  # fmt: skip
     for stream in (events.AUDIT, events.TRANSCRIPT):
         await events.ensure_stream(nc.jetstream(), stream)
-    runner = web.AppRunner(build_app(state))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield RunningGateway(state, f"http://127.0.0.1:{port}")
-    finally:
-        await state.calls.end_all("shutdown")
-        await runner.cleanup()
+    async with serve_app(build_app(state)) as url:
+        try:
+            yield RunningGateway(state, url)
+        finally:
+            await state.calls.end_all("shutdown")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from pod.ports import free_port
+from tests.local_http import serve_app
 
 SID, TOKEN = "AC" + "0" * 32, "secret-token"
 
@@ -57,12 +57,5 @@ async def fake_twilio() -> AsyncIterator[FakeTwilio]:
     app = web.Application()
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", create)
     app.router.add_get("/2010-04-01/Accounts/{sid}/Messages/{msg}.json", fetch)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    state.url = f"http://127.0.0.1:{port}"
-    try:
+    async with serve_app(app) as state.url:
         yield state
-    finally:
-        await runner.cleanup()
