@@ -29,7 +29,7 @@ from gateway.rtc.certificate import Certificate, certificate
 from gateway.rtc.dtls import DtlsSrtp
 from gateway.rtc.reorder import ReorderBuffer
 from gateway.rtc.rtp import Kind, MalformedRtp, RtpPacket, kind_of
-from gateway.rtc.sdp import Offer, SdpError, build_answer, parse_offer
+from gateway.rtc.sdp import Description, LocalTransport, SdpError, build_answer, build_offer, parse_description
 
 log = structlog.get_logger("gateway.rtc")
 OPUS_CLOCK_PER_FRAME = 960  # 20 ms at 48 kHz
@@ -60,10 +60,13 @@ class EndpointStats:
 
 
 class AudioEndpoint:
-    def __init__(self, cert: Certificate | None = None) -> None:
+    """Answers a caller's offer (the gateway), or with `offering=True` makes the offer (load callers)."""
+
+    def __init__(self, cert: Certificate | None = None, *, offering: bool = False) -> None:
         self._cert = cert or certificate()
-        self._ice = aioice.Connection(ice_controlling=False, components=1, use_ipv6=False)
-        self._offer: Offer | None = None
+        # RFC 8445: the offerer's agent is the controlling one.
+        self._ice = aioice.Connection(ice_controlling=offering, components=1, use_ipv6=False)
+        self._peer: Description | None = None
         self._dtls: DtlsSrtp | None = None
         self._inbound: asyncio.Queue[RtpPacket | object | None] = asyncio.Queue(INBOUND_QUEUE)
         self._reorder: ReorderBuffer[RtpPacket] = ReorderBuffer()
@@ -84,20 +87,34 @@ class AudioEndpoint:
     async def answer(self, offer_sdp: str) -> str:
         """Read the offer (SdpError if it cannot be answered, candidates included), gather our
         candidates, answer."""
-        offer = parse_offer(offer_sdp)
-        audio = offer.audio
-        self._offer = offer
-        self._ice.remote_username, self._ice.remote_password = offer.ice_ufrag, offer.ice_pwd
-        for c in offer.candidates:
+        offer = await self._take_remote(offer_sdp)
+        return build_answer(offer, await self._local_transport())
+
+    async def offer(self) -> str:
+        """Gather our candidates and make an audio-only Opus offer; `accept` takes the answer."""
+        return build_offer(await self._local_transport())
+
+    async def accept(self, answer_sdp: str) -> None:
+        """The peer's answer to our offer (SdpError if it cannot be used)."""
+        await self._take_remote(answer_sdp)
+
+    async def _take_remote(self, sdp: str) -> Description:
+        remote = parse_description(sdp)
+        _ = remote.audio  # refuses a description without Opus audio
+        self._peer = remote
+        self._ice.remote_username, self._ice.remote_password = remote.ice_ufrag, remote.ice_pwd
+        for c in remote.candidates:
             await self.add_candidate(c)
-        if offer.end_of_candidates:
+        if remote.end_of_candidates:
             await self.add_candidate(None)
-        await self._ice.gather_candidates()
+        return remote
+
+    async def _local_transport(self) -> LocalTransport:
+        if not self._ice.local_candidates:
+            await self._ice.gather_candidates()
         default = self._ice.get_default_candidate(1)
         assert default is not None  # gather_candidates found at least one address or raised
-        log.debug("rtc_answer", mid=audio.mid, opus=audio.opus, candidates=len(self._ice.local_candidates))
-        return build_answer(
-            offer,
+        return LocalTransport(
             ice_ufrag=self._ice.local_username,
             ice_pwd=self._ice.local_password,
             fingerprint=self._cert.fingerprint,
@@ -122,11 +139,11 @@ class AudioEndpoint:
     async def start(self, timeout: float = CONNECT_TIMEOUT) -> None:
         """Connect ICE, then DTLS; afterwards packets flow. Raises ConnectionError on failure,
         also when the peer has not completed both within `timeout` seconds."""
-        assert self._offer is not None, "answer() first"
+        assert self._peer is not None, "answer() or accept() first"
         try:
             async with asyncio.timeout(timeout):
                 await self._ice.connect()
-                self._dtls = DtlsSrtp(self._cert, self._offer.setup, self._offer.fingerprint, self._ice.send)
+                self._dtls = DtlsSrtp(self._cert, self._peer.setup, self._peer.fingerprint, self._ice.send)
                 self._tasks.append(asyncio.create_task(self._receive()))
                 await self._dtls.handshake()
         except TimeoutError:
@@ -146,8 +163,8 @@ class AudioEndpoint:
 
     async def send(self, payload: bytes, marker: bool = False) -> None:
         """One 20 ms Opus packet to the peer; sequence and timestamp advance by themselves."""
-        assert self._dtls is not None and self._dtls.srtp_out is not None and self._offer is not None
-        opus = self._offer.audio.opus
+        assert self._dtls is not None and self._dtls.srtp_out is not None and self._peer is not None
+        opus = self._peer.audio.opus
         assert opus is not None
         packet = RtpPacket(opus, self._sequence, self._timestamp, self._ssrc, payload, marker)
         self._sequence = (self._sequence + 1) & 0xFFFF
@@ -180,8 +197,8 @@ class AudioEndpoint:
         self._put(_CLOSED)
 
     async def _receive(self) -> None:
-        assert self._dtls is not None and self._offer is not None
-        dtls, opus = self._dtls, self._offer.audio.opus
+        assert self._dtls is not None and self._peer is not None
+        dtls, opus = self._dtls, self._peer.audio.opus
         try:
             while True:
                 data = await self._ice.recv()

@@ -1,8 +1,9 @@
-"""The parts of a WebRTC offer an audio endpoint needs, and the answer it gives (RFC 8829 / 8866).
+"""The parts of a WebRTC description an audio endpoint needs, and the ones it writes (RFC 8829/8866).
 
-Only what we use is read: ICE credentials and candidates, the DTLS fingerprint and role,
-and each m-section's kind, mid and Opus payload type. The answer accepts the first audio
-section that offers Opus (with Opus alone) and rejects every other section (port 0).
+Only what we use is read from the peer's offer or answer: ICE credentials and candidates, the
+DTLS fingerprint and role, and each m-section's kind, mid and Opus payload type. Our answer
+accepts the first audio section that offers Opus (with Opus alone) and rejects every other
+section (port 0); our offer (for load callers) is audio with Opus only.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ OPUS = re.compile(r"^(\d+) opus/48000(/2)?$", re.IGNORECASE)
 
 
 class SdpError(ValueError):
-    """The offer cannot be answered; the message says why."""
+    """The description cannot be used; the message says why."""
 
 
 class Setup(Enum):
-    """Our DTLS role, chosen from the offer's a=setup (RFC 5763): we connect unless told to accept."""
+    """Our DTLS role, from the peer's a=setup (RFC 5763): we connect unless the peer connects."""
 
     ACTIVE = "active"  # we are the DTLS client
     PASSIVE = "passive"  # we are the DTLS server
@@ -39,7 +40,9 @@ class MediaSection:
 
 
 @dataclass
-class Offer:
+class Description:
+    """The peer's offer or answer."""
+
     ice_ufrag: str
     ice_pwd: str
     fingerprint: str  # sha-256, upper-case hex pairs joined by ':'
@@ -53,12 +56,12 @@ class Offer:
         for s in self.sections:
             if s.kind == "audio" and s.port != 0 and s.opus is not None:
                 return s
-        raise SdpError("the offer has no audio section with Opus (opus/48000/2)")
+        raise SdpError("the description has no audio section with Opus (opus/48000/2)")
 
 
-def parse_offer(sdp: str) -> Offer:
+def parse_description(sdp: str) -> Description:
     if not sdp.startswith("v=0"):
-        raise SdpError("not an SDP offer (it must start with v=0)")
+        raise SdpError("not an SDP description (it must start with v=0)")
     session: dict[str, str] = {}
     sections: list[MediaSection] = []
     attrs: list[dict[str, str]] = []  # per section, the ICE/DTLS attributes it carries
@@ -88,15 +91,15 @@ def parse_offer(sdp: str) -> Offer:
         elif sections:
             _section_attribute(sections[-1], name, value)
     if not sections:
-        raise SdpError("the offer has no media sections")
+        raise SdpError("the description has no media sections")
     first = {**session, **attrs[0]}
     missing = [k for k in ("ice-ufrag", "ice-pwd", "fingerprint") if k not in first]
     if missing:
-        raise SdpError(f"the offer lacks {', '.join('a=' + m for m in missing)} (sha-256 fingerprint needed)")
+        raise SdpError(f"the description lacks {', '.join('a=' + m for m in missing)} (sha-256 fingerprint needed)")
     setup = Setup.PASSIVE if first.get("setup", "actpass") == "active" else Setup.ACTIVE
-    offer = Offer(first["ice-ufrag"], first["ice-pwd"], first["fingerprint"], setup, sections, candidates)
-    offer.end_of_candidates = end_of_candidates
-    return offer
+    description = Description(first["ice-ufrag"], first["ice-pwd"], first["fingerprint"], setup, sections, candidates)
+    description.end_of_candidates = end_of_candidates
+    return description
 
 
 def _section_attribute(section: MediaSection, name: str, value: str) -> None:
@@ -115,48 +118,61 @@ def _section_attribute(section: MediaSection, name: str, value: str) -> None:
 ANSWER_DIRECTION = {"sendrecv": "sendrecv", "sendonly": "recvonly", "recvonly": "sendonly", "inactive": "inactive"}
 
 
-def build_answer(
-    offer: Offer,
-    *,
-    ice_ufrag: str,
-    ice_pwd: str,
-    fingerprint: str,
-    candidates: list[str],
-    address: str,
-    port: int,
-    ssrc: int,
-) -> str:
+@dataclass(frozen=True)
+class LocalTransport:
+    """What our side puts in its description: ICE credentials and candidates, DTLS identity, SSRC."""
+
+    ice_ufrag: str
+    ice_pwd: str
+    fingerprint: str
+    candidates: list[str]
+    address: str  # of the default candidate
+    port: int
+    ssrc: int
+
+
+def build_answer(offer: Description, local: LocalTransport) -> str:
     audio = offer.audio
-    lines = [
-        "v=0",
-        f"o=- {secrets.randbits(62)} 1 IN IP4 0.0.0.0",
-        "s=-",
-        "t=0 0",
-        f"a=group:BUNDLE {audio.mid}",
-        "a=msid-semantic:WMS *",
-    ]
+    assert audio.opus is not None
+    lines = _session_lines(audio.mid)
     for section in offer.sections:
         if section is not audio:
             lines += [f"m={section.kind} 0 {section.proto} {' '.join(section.formats)}", "c=IN IP4 0.0.0.0",
                       f"a=mid:{section.mid}", "a=inactive"]  # fmt: skip
             continue
-        pt = audio.opus
-        lines += [
-            f"m=audio {port} {audio.proto} {pt}",
-            f"c=IN IP4 {address}",
-            f"a={ANSWER_DIRECTION[audio.direction]}",
-            f"a=mid:{audio.mid}",
-            "a=msid:voicepod voicepod-audio",
-            "a=rtcp:9 IN IP4 0.0.0.0",
-            "a=rtcp-mux",
-            f"a=ssrc:{ssrc} cname:voicepod",
-            f"a=rtpmap:{pt} opus/48000/2",
-            f"a=fmtp:{pt} minptime=10;useinbandfec=1",
-            *(f"a=candidate:{c}" for c in candidates),
-            "a=end-of-candidates",
-            f"a=ice-ufrag:{ice_ufrag}",
-            f"a=ice-pwd:{ice_pwd}",
-            f"a=fingerprint:sha-256 {fingerprint}",
-            f"a=setup:{offer.setup.value}",
-        ]
+        lines += _audio_lines(local, audio.mid, audio.proto, audio.opus, ANSWER_DIRECTION[audio.direction])
+        lines.append(f"a=setup:{offer.setup.value}")
     return "\r\n".join(lines) + "\r\n"
+
+
+def build_offer(local: LocalTransport, opus: int = 111) -> str:
+    """An audio-only offer (our load callers use it); the answerer picks the DTLS roles."""
+    lines = _session_lines("0")
+    lines += _audio_lines(local, "0", "UDP/TLS/RTP/SAVPF", opus, "sendrecv")
+    lines.append("a=setup:actpass")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _session_lines(mid: str) -> list[str]:
+    return ["v=0", f"o=- {secrets.randbits(62)} 1 IN IP4 0.0.0.0", "s=-", "t=0 0", f"a=group:BUNDLE {mid}",
+            "a=msid-semantic:WMS *"]  # fmt: skip
+
+
+def _audio_lines(local: LocalTransport, mid: str, proto: str, pt: int, direction: str) -> list[str]:
+    return [
+        f"m=audio {local.port} {proto} {pt}",
+        f"c=IN IP4 {local.address}",
+        f"a={direction}",
+        f"a=mid:{mid}",
+        "a=msid:voicepod voicepod-audio",
+        "a=rtcp:9 IN IP4 0.0.0.0",
+        "a=rtcp-mux",
+        f"a=ssrc:{local.ssrc} cname:voicepod",
+        f"a=rtpmap:{pt} opus/48000/2",
+        f"a=fmtp:{pt} minptime=10;useinbandfec=1",
+        *(f"a=candidate:{c}" for c in local.candidates),
+        "a=end-of-candidates",
+        f"a=ice-ufrag:{local.ice_ufrag}",
+        f"a=ice-pwd:{local.ice_pwd}",
+        f"a=fingerprint:sha-256 {local.fingerprint}",
+    ]

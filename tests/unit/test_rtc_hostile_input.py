@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from gateway.rtc import rtcp
 from gateway.rtc.rtp import Kind, MalformedRtp, RtpPacket, kind_of
-from gateway.rtc.sdp import SdpError, parse_offer
+from gateway.rtc.sdp import SdpError, parse_description
 from tests.unit.test_rtc_wire import CHROME_OFFER
 
 RTP_HEADERS = st.binary(min_size=12, max_size=12).map(lambda b: bytes([0x80 | (b[0] & 0x3F)]) + b[1:])
@@ -41,7 +41,7 @@ def test_any_rtcp_parses_or_is_refused(data: bytes) -> None:
 def test_any_mangled_offer_is_answered_or_refused_with_a_reason(lines: list[str], noise: str) -> None:
     sdp = "v=0\r\n" + "\r\n".join([*lines, noise])
     try:
-        offer = parse_offer(sdp)
+        offer = parse_description(sdp)
         _ = offer.audio
     except SdpError as e:
         assert str(e)

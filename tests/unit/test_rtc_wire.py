@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from gateway.rtc.rtp import Kind, MalformedRtp, RtpPacket, kind_of
-from gateway.rtc.sdp import SdpError, Setup, build_answer, parse_offer
+from gateway.rtc.sdp import LocalTransport, SdpError, Setup, build_answer, build_offer, parse_description
 
 # The shape of a Chrome offer: audio with Opus and others, a data channel, bundled.
 CHROME_OFFER = """v=0
@@ -48,7 +48,7 @@ a=sctp-port:5000
 
 
 def test_a_chrome_offer_is_read() -> None:
-    offer = parse_offer(CHROME_OFFER)
+    offer = parse_description(CHROME_OFFER)
     assert (offer.ice_ufrag, offer.ice_pwd) == ("EsAw", "bP+XJMM09aR8AiX1jdukzR6Y")
     assert offer.fingerprint.startswith("D4:38:E2") and offer.setup is Setup.ACTIVE
     assert offer.audio.mid == "0" and offer.audio.opus == 111 and "useinbandfec=1" in offer.audio.opus_fmtp
@@ -57,10 +57,11 @@ def test_a_chrome_offer_is_read() -> None:
 
 
 def test_the_answer_takes_opus_alone_and_rejects_the_rest() -> None:
-    offer = parse_offer(CHROME_OFFER)
+    offer = parse_description(CHROME_OFFER)
     host = "c 1 udp 1 10.0.0.1 5000 typ host"
-    answer = build_answer(offer, ice_ufrag="u", ice_pwd="p" * 22, fingerprint="AB:CD", candidates=[host],
-                          address="10.0.0.1", port=5000, ssrc=42)  # fmt: skip
+    local = LocalTransport(ice_ufrag="u", ice_pwd="p" * 22, fingerprint="AB:CD", candidates=[host],
+                           address="10.0.0.1", port=5000, ssrc=42)  # fmt: skip
+    answer = build_answer(offer, local)
     lines = answer.split("\r\n")
     assert "m=audio 5000 UDP/TLS/RTP/SAVPF 111" in lines and "a=rtpmap:111 opus/48000/2" in lines
     assert "a=group:BUNDLE 0" in lines and "a=setup:active" in lines and "a=fingerprint:sha-256 AB:CD" in lines
@@ -80,11 +81,11 @@ def test_the_answer_takes_opus_alone_and_rejects_the_rest() -> None:
 )
 def test_an_offer_that_cannot_be_answered_says_why(sdp: str, message: str) -> None:
     with pytest.raises(SdpError, match=message):
-        _ = parse_offer(sdp).audio
+        _ = parse_description(sdp).audio
 
 
 def test_an_offer_that_asks_us_to_accept_makes_us_the_dtls_server() -> None:
-    assert parse_offer(CHROME_OFFER.replace("a=setup:actpass", "a=setup:active")).setup is Setup.PASSIVE
+    assert parse_description(CHROME_OFFER.replace("a=setup:actpass", "a=setup:active")).setup is Setup.PASSIVE
 
 
 def test_rtp_round_trips_and_skips_csrcs_extensions_and_padding() -> None:
@@ -115,3 +116,12 @@ def test_first_byte_tells_dtls_rtp_and_rtcp_apart() -> None:
     assert kind_of(b"\x80\x6f\x00") is Kind.RTP
     assert kind_of(b"\x81\xc9\x00") is Kind.RTCP  # receiver report, PT 201
     assert kind_of(b"") is Kind.OTHER and kind_of(b"\x00\x01") is Kind.OTHER
+
+
+def test_our_offer_is_audio_with_opus_alone_and_reads_back() -> None:
+    host = "c 1 udp 1 10.0.0.1 9 typ host"
+    local = LocalTransport(ice_ufrag="u", ice_pwd="p" * 22, fingerprint="AB:CD", candidates=[host],
+                           address="10.0.0.1", port=9, ssrc=7)  # fmt: skip
+    ours = parse_description(build_offer(local))
+    assert ours.audio.opus == 111 and [s.kind for s in ours.sections] == ["audio"]
+    assert (ours.ice_ufrag, ours.fingerprint, ours.candidates) == ("u", "AB:CD", [host])

@@ -4,6 +4,7 @@ ICE, DTLS-SRTP and RTP both ways, with the Opus packets passing through untouche
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -170,3 +171,52 @@ async def test_a_malformed_candidate_is_an_sdp_error(candidate: str) -> None:
         with pytest.raises(SdpError, match="malformed ICE candidate"):
             await endpoint.add_candidate(candidate)
         await endpoint.close()
+
+
+async def test_our_offer_is_answered_by_aiortc_and_media_flows_both_ways() -> None:
+    """The load callers' side: our endpoint offers, a stock aiortc peer (as the gateway is) answers."""
+    packets = _tone_packets(1.0)
+    pc = RTCPeerConnection()
+    heard: list[av.AudioFrame] = []
+
+    async def listen(track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                heard.append(await track.recv())
+
+    readers: list[asyncio.Task[None]] = []
+    pc.on("track", lambda track: readers.append(asyncio.create_task(listen(track))))
+    caller = AudioEndpoint(offering=True)
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=await caller.offer(), type="offer"))
+        pc.addTrack(OpusLoop(packets))
+        await pc.setLocalDescription(await pc.createAnswer())
+        await caller.accept(pc.localDescription.sdp)
+        await asyncio.wait_for(caller.start(), 10)
+        for _ in range(50):
+            packet = await asyncio.wait_for(caller.recv(), 5)
+            assert packet is not None and packet.payload in packets
+            await caller.send(packet.payload)
+        async with asyncio.timeout(5):
+            while len(heard) < 40:
+                await asyncio.sleep(0.05)
+    finally:
+        await caller.close()
+        await pc.close()
+        for r in readers:
+            r.cancel()
+
+
+async def test_two_of_our_endpoints_talk_to_each_other() -> None:
+    caller, gateway = AudioEndpoint(offering=True), AudioEndpoint()
+    await caller.accept(await gateway.answer(await caller.offer()))
+    await asyncio.wait_for(asyncio.gather(caller.start(), gateway.start()), 10)
+    for i in range(20):
+        await caller.send(b"caller %d" % i)
+        await gateway.send(b"gateway %d" % i)
+    to_gateway = [await asyncio.wait_for(gateway.recv(), 5) for _ in range(20)]
+    to_caller = [await asyncio.wait_for(caller.recv(), 5) for _ in range(20)]
+    assert [p.payload for p in to_gateway if p] == [b"caller %d" % i for i in range(20)]
+    assert [p.payload for p in to_caller if p] == [b"gateway %d" % i for i in range(20)]
+    await caller.close()
+    await gateway.close()
