@@ -3,7 +3,7 @@ offline transcoding media path in one process (decode, 16 kHz resample, Silero V
 endpointing, echo, our Opus encoding, paced playout), the same with 2 worker processes, and
 our own WebRTC endpoint (gateway/rtc) with Opus passthrough and with the listening stages.
 
-Each server is ramped with bench.load.swarm (its own process, pre-encoded Opus) until a step
+Each server is ramped with bench.load.lean_swarm (its own process, pre-encoded Opus, no decoding) until a step
 fails (< 99 % of frames back or > 1 % late). Writes bench/results/capacity.json, a table in
 docs/performance.md and docs/capacity.png. STT/TTS inference is excluded (echo agent, STT off).
 
@@ -25,12 +25,12 @@ from tests.nats_fixture import start_nats_server
 
 SERVERS = {
     "stock_aiortc_echo": (2, 4, 6, 8, 10, 12, 16, 20),
-    "voicepod_gateway": (8, 16, 24, 28, 32, 36, 40, 48, 56, 64),
-    "voicepod_gateway_2_workers": (16, 24, 32, 40, 48, 56, 64, 72, 80, 96),
+    "voicepod_gateway": (16, 24, 32, 36, 40, 44, 48, 56, 64),
+    "voicepod_gateway_2_workers": (32, 48, 56, 64, 72, 80, 88, 96),
     # Our own endpoint (gateway/rtc), not yet the gateway's: Opus passthrough, and the offline
     # stack's listening stages on it (bench/load/lean_echo.py).
-    "lean_passthrough_echo": (16, 32, 48, 64, 80, 96, 128, 160),
-    "lean_transcode": (16, 32, 48, 64, 80, 96, 128),
+    "lean_passthrough_echo": (64, 128, 192, 256, 320, 384),
+    "lean_transcode": (32, 48, 64, 80, 96, 112, 128),
 }
 PLOT = ROOT / "docs" / "capacity.png"
 SPIN = (
@@ -52,7 +52,7 @@ def cpu_scaling_ceiling(processes: int = 2) -> float:
 
 def projected_per_vcpu(result: dict[str, Any]) -> int | None:
     """Calls one vCPU would carry at the server CPU per call-second measured at the top sustained
-    step: for servers whose callers (on the same 2 vCPUs) saturate the box before the server does."""
+    step: for when the callers (on the same 2 vCPUs) run out before the server does."""
     at = result["at_max"]
     return int(1 / at["cpu_seconds_per_call_second"]) if at and at["cpu_seconds_per_call_second"] > 0 else None
 
@@ -75,12 +75,13 @@ def summary(results: dict[str, dict[str, Any]], ceiling: float) -> dict[str, Any
         "threads_per_call": one_best.get("threads_per_call"),
         "cpu_seconds_per_call_second": one_best.get("cpu_seconds_per_call_second"),
         # Our own endpoint (gateway/rtc), measured in the same harness; the gateway does not use it yet.
-        "passthrough_calls_sustained": passthrough["max_calls_per_core"],
-        "passthrough_calls_per_vcpu": projected_per_vcpu(passthrough),
-        "lean_transcode_calls_sustained": lean["max_calls_per_core"],
-        "lean_transcode_calls_per_core": projected_per_vcpu(lean),
-        "per_vcpu_basis": "1 / server CPU-seconds per call-second at the top sustained step; the callers "
-        "share the 2 vCPUs and run out first",
+        # Sustained by one process (at most one vCPU): a measured lower bound; and what its CPU per
+        # call-second at that step projects for a whole vCPU.
+        "passthrough_calls_per_vcpu": passthrough["max_calls_per_core"],
+        "passthrough_calls_per_vcpu_projected": projected_per_vcpu(passthrough),
+        "lean_transcode_calls_per_core": lean["max_calls_per_core"],
+        "lean_transcode_calls_per_core_projected": projected_per_vcpu(lean),
+        "projected_basis": "1 / server CPU-seconds per call-second at the top sustained step",
     }  # fmt: skip
 
 
@@ -124,11 +125,11 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
         f"Transcoding path vs stock aiortc: **{ratio:.2f}×** calls per core; 2 workers vs 1: **{speedup:.2f}×** "
         f"(this machine's ceiling for any 2-process speed-up, busy Python loops: "
         f"{figures['cpu_scaling_ceiling_2_processes']:.2f}×, callers included on the same cores); "
-        f"Our own endpoint (`gateway/rtc`, not yet wired into the gateway): Opus passthrough sustained "
-        f"{figures['passthrough_calls_sustained']} calls (the callers' limit here), "
-        f"**{figures['passthrough_calls_per_vcpu']} per vCPU** at its CPU per call-second; the offline stack's "
-        f"listening stages on it sustained {figures['lean_transcode_calls_sustained']}, "
-        f"**{figures['lean_transcode_calls_per_core']} per core** at its CPU per call-second.",
+        f"Our own endpoint (`gateway/rtc`, not yet wired into the gateway) in one process: Opus passthrough "
+        f"**{figures['passthrough_calls_per_vcpu']} calls** sustained "
+        f"(~{figures['passthrough_calls_per_vcpu_projected']} per vCPU at its CPU per call-second); the offline "
+        f"stack's listening stages on it **{figures['lean_transcode_calls_per_core']}** "
+        f"(~{figures['lean_transcode_calls_per_core_projected']} per core).",
         "",
         "![calls per server](capacity.png)",
     ]

@@ -2,7 +2,7 @@
 
 For each server (stock aiortc echo, then the voicepod gateway with the media path on:
 decode, 16 kHz resample, Silero VAD, endpointing, echo responder, paced playout), ramp
-the number of concurrent callers (bench.load.swarm, its own process, pre-encoded Opus)
+the number of concurrent callers (bench.load.lean_swarm, its own process, pre-encoded Opus)
 until a step fails: fewer than 99 % of the expected frames came back, or more than 1 %
 arrived late (> 40 ms). Per step: server CPU-seconds per call-second, RSS and threads
 per call (from /proc). One server process uses at most one core, so "calls per
@@ -28,6 +28,9 @@ TEXT = ("I am looking for a three bedroom house in Austin with a pool and a big 
         "Can you show me something under six hundred thousand dollars?")  # fmt: skip
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # Servers that are not the gateway: module and arguments.
+# The load callers: our own endpoint, never decoding (a tenth of aiortc callers' CPU, which left the
+# server less of this 2-vCPU machine); bench.load.swarm is the aiortc version.
+CALLERS = "bench.load.lean_swarm"
 ECHO_SERVERS = {
     "stock_aiortc_echo": ["bench.load.stock_echo"],
     "lean_passthrough_echo": ["bench.load.lean_echo"],
@@ -112,7 +115,7 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
     try:
         idle = proc_figures(server.pid)
         swarm = subprocess.Popen(
-            [sys.executable, "-m", "bench.load.swarm", "--url", f"ws://127.0.0.1:{port}/ws", "--calls", str(calls),
+            [sys.executable, "-m", CALLERS, "--url", f"ws://127.0.0.1:{port}/ws", "--calls", str(calls),
              "--seconds", str(SECONDS), "--warmup", str(WARMUP), "--wav", str(wav)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip

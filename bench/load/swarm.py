@@ -83,6 +83,11 @@ async def run(url: str, calls: int, seconds: float, warmup: float, wav: Path) ->
     results = await asyncio.gather(
         *(one_call(url, packets, i * 37, seconds, warmup) for i in range(calls)), return_exceptions=True
     )
+    return summary(calls, seconds, results)
+
+
+def summary(calls: int, seconds: float, results: list[Tally | BaseException]) -> dict[str, object]:
+    """The swarm's one line: calls connected, frames received against expected, late ones."""
     tallies = [r for r in results if isinstance(r, Tally)]
     failures = [repr(r) for r in results if not isinstance(r, Tally)]
     frames = sum(t.frames for t in tallies)
