@@ -124,7 +124,7 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
         "",
         f"Transcoding path vs stock aiortc: **{ratio:.2f}×** calls per core; 2 workers vs 1: **{speedup:.2f}×** "
         f"(this machine's ceiling for any 2-process speed-up, busy Python loops: "
-        f"{figures['cpu_scaling_ceiling_2_processes']:.2f}×, callers included on the same cores); "
+        f"{figures['cpu_scaling_ceiling_2_processes']:.2f}×, callers included on the same cores). "
         f"Our own endpoint (`gateway/rtc`, not yet wired into the gateway) in one process: Opus passthrough "
         f"**{figures['passthrough_calls_per_vcpu']} calls** sustained "
         f"(~{figures['passthrough_calls_per_vcpu_projected']} per vCPU at its CPU per call-second); the offline "
