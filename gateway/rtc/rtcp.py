@@ -82,6 +82,8 @@ def parse(data: bytes) -> list[Report]:
             raise MalformedRtcp(f"bad RTCP header at byte {offset}")
         count = first & 0x1F
         if kind in (SR, RR):
+            if end < offset + (28 if kind == SR else 8):
+                raise MalformedRtcp(f"{'SR' if kind == SR else 'RR'} shorter than its fixed part")
             (ssrc,) = struct.unpack_from("!I", data, offset + 4)
             body, sender = offset + 8, None
             if kind == SR:

@@ -51,7 +51,16 @@ def test_round_trip_time_comes_from_the_echoed_sender_report() -> None:
     assert rtcp.round_trip_seconds(rtcp.ReportBlock(1, 0.0, 0, 0, 0, lsr=0, dlsr=0), arrival) is None
 
 
-@pytest.mark.parametrize("data", [b"\x40\xc8\x00\x00", b"\x81\xc9\x00\x07" + b"\0" * 8, b"\x80\xc8\x00\x09"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x40\xc8\x00\x00",  # version 1
+        b"\x81\xc9\x00\x07" + b"\0" * 8,  # longer than the datagram
+        b"\x80\xc8\x00\x09",
+        b"\x80\xc9\x00\x00" + b"\0" * 40,  # an RR with no room for its SSRC (more data follows)
+        b"\x80\xc8\x00\x01" + b"\0" * 40,  # an SR with no room for its sender info
+    ],
+)
 def test_malformed_rtcp_is_refused(data: bytes) -> None:
     with pytest.raises(rtcp.MalformedRtcp):
         rtcp.parse(data)
