@@ -11,17 +11,15 @@ cores to the server being measured.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import time
 from pathlib import Path
 
 import aiohttp
 
-from bench.load.opus_mic import FRAME, RATE, encode_opus
-from bench.load.swarm import LATE_SECONDS, Tally, summary
-from caller.wav import read_wav
+from bench.load import swarm
+from bench.load.opus_mic import FRAME, RATE
+from bench.load.swarm import LATE_SECONDS, Tally
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
 
 
@@ -78,23 +76,8 @@ async def one_call(url: str, packets: list[bytes], offset: int, seconds: float, 
 
 
 async def run(url: str, calls: int, seconds: float, warmup: float, wav: Path) -> dict[str, object]:
-    packets = encode_opus(read_wav(wav))
-    results = await asyncio.gather(
-        *(one_call(url, packets, i * 37, seconds, warmup) for i in range(calls)), return_exceptions=True
-    )
-    return summary(calls, seconds, results)
-
-
-def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--url", required=True)
-    p.add_argument("--calls", type=int, required=True)
-    p.add_argument("--seconds", type=float, default=20)
-    p.add_argument("--warmup", type=float, default=4)
-    p.add_argument("--wav", required=True)
-    a = p.parse_args()
-    print(json.dumps(asyncio.run(run(a.url, a.calls, a.seconds, a.warmup, Path(a.wav)))), flush=True)
+    return await swarm.run(url, calls, seconds, warmup, wav, one_call)
 
 
 if __name__ == "__main__":
-    main()
+    swarm.main(one_call)

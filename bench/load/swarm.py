@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from bench.load.opus_mic import OpusLoop, encode_opus
 from caller.wav import read_wav
 
 LATE_SECONDS = 0.040
+# One caller: (url, pre-encoded packets, where in them to start, seconds measured, warm-up) -> its tally.
+OneCall = Callable[[str, list[bytes], int, float, float], Awaitable["Tally"]]
 
 
 @dataclass
@@ -78,10 +81,13 @@ async def one_call(url: str, packets: list[bytes], offset: int, seconds: float, 
     return tally
 
 
-async def run(url: str, calls: int, seconds: float, warmup: float, wav: Path) -> dict[str, object]:
+async def run(
+    url: str, calls: int, seconds: float, warmup: float, wav: Path, call: OneCall | None = None
+) -> dict[str, object]:
+    """`calls` concurrent callers (`call`, aiortc ones by default), then the swarm's one line."""
     packets = encode_opus(read_wav(wav))
     results = await asyncio.gather(
-        *(one_call(url, packets, i * 37, seconds, warmup) for i in range(calls)), return_exceptions=True
+        *((call or one_call)(url, packets, i * 37, seconds, warmup) for i in range(calls)), return_exceptions=True
     )
     return summary(calls, seconds, results)
 
@@ -100,7 +106,8 @@ def summary(calls: int, seconds: float, results: list[Tally | BaseException]) ->
     }  # fmt: skip
 
 
-def main() -> None:
+def main(call: OneCall | None = None) -> None:
+    """The command line of a swarm (this one's, and bench.load.lean_swarm's with its own callers)."""
     p = argparse.ArgumentParser()
     p.add_argument("--url", required=True)
     p.add_argument("--calls", type=int, required=True)
@@ -108,7 +115,7 @@ def main() -> None:
     p.add_argument("--warmup", type=float, default=4)
     p.add_argument("--wav", required=True)
     a = p.parse_args()
-    print(json.dumps(asyncio.run(run(a.url, a.calls, a.seconds, a.warmup, Path(a.wav)))), flush=True)
+    print(json.dumps(asyncio.run(run(a.url, a.calls, a.seconds, a.warmup, Path(a.wav), call))), flush=True)
 
 
 if __name__ == "__main__":
