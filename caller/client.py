@@ -1,5 +1,8 @@
 """Place one call: offer over /ws, connect a microphone track, collect events and the agent's
-audio (`dial`). `place_call` plays a WAV; caller/script.py takes turns from a script."""
+audio (`dial`). `place_call` plays a WAV; caller/script.py takes turns from a script.
+
+Events come on the `events` data channel or, when the gateway's media stack has none (it
+refuses that section), on the socket; either way they land in `CallResult.events`."""
 
 from __future__ import annotations
 
@@ -66,23 +69,18 @@ async def dial(
     channel = pc.createDataChannel(EVENTS_LABEL, negotiated=True, id=EVENTS_ID)
     tasks: list[asyncio.Task[Any]] = []
 
-    @channel.on("message")
-    def _event(raw: str) -> None:
-        event = json.loads(raw)
+    def _event(event: dict[str, Any]) -> None:
         result.events.append(event)
         if on_event:
             on_event(event)
+
+    channel.on("message", lambda raw: _event(json.loads(raw)))
 
     @pc.on("track")
     def _track(track: MediaStreamTrack) -> None:
         tasks.append(asyncio.create_task(result.recorder.consume(track)))
 
     connected = asyncio.Event()
-
-    @pc.on("connectionstatechange")
-    def _state() -> None:
-        if pc.connectionState == "connected":
-            connected.set()
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     started = time.monotonic()
@@ -99,9 +97,13 @@ async def dial(
             result.call_id = reply.get("call_id", "")
             answer = result.relay.rewrite_answer(reply["sdp"]) if result.relay else reply["sdp"]
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+            # The audio's transport (known once the answer is in), not the whole connection: a
+            # data channel the gateway refused never connects.
+            audio_transport = pc.getTransceivers()[0].sender.transport
+            audio_transport.on("statechange", lambda: audio_transport.state == "connected" and connected.set())
             await asyncio.wait_for(connected.wait(), timeout)
             result.connected_after = time.monotonic() - started
-            bye = asyncio.create_task(_until_bye(ws, result))
+            bye = asyncio.create_task(_until_bye(ws, result, _event))
             try:
                 yield LiveCall(result, bye)
             finally:
@@ -141,11 +143,15 @@ async def place_call(
     return call.result
 
 
-async def _until_bye(ws: aiohttp.ClientWebSocketResponse, result: CallResult) -> None:
+async def _until_bye(
+    ws: aiohttp.ClientWebSocketResponse, result: CallResult, on_event: Callable[[dict[str, Any]], None]
+) -> None:
     async for msg in ws:
         if msg.type != aiohttp.WSMsgType.TEXT:
             break
         data = json.loads(msg.data)
-        if data.get("type") == "bye":
+        if data.get("type") == "event":
+            on_event(data["event"])
+        elif data.get("type") == "bye":
             result.ended_by = f"gateway:{data.get('reason', '')}"
             return

@@ -44,9 +44,9 @@ class GatewayState:
     def readiness(self) -> dict[str, bool]:
         return {"nats": self.nc.is_connected, "accepting_calls": not self.draining}
 
-    def new_call(self, on_end: Callable[[Call, str], None]) -> Call:
+    def new_call(self, on_end: Callable[[Call, str], None], post: Callable[[dict[str, Any]], None]) -> Call:
         return Call(self.settings, self.turn_settings, self.responder_factory, on_end, stt=self.stt,
-                    js=self.nc.jetstream(), agent_name=self.agent_name)  # fmt: skip
+                    js=self.nc.jetstream(), agent_name=self.agent_name, post=post)  # fmt: skip
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)

@@ -1,4 +1,4 @@
-"""One call: its peer connection, its tracks, its turn loop and its lifetime."""
+"""One call: its media link, its playout, its turn loop and its lifetime."""
 
 from __future__ import annotations
 
@@ -13,16 +13,15 @@ from typing import Any
 
 import numpy as np
 import structlog
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamTrack
-from aiortc.sdp import candidate_from_sdp
 from nats.js import JetStreamContext
 
 from bus.contracts import events_pb2
 from gateway import metrics
 from gateway.agent.usage import UsageMeter
-from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
-from gateway.media.inbound import caller_frames
+from gateway.call_events import SocketEvents
+from gateway.link.aiortc_link import AiortcLink
+from gateway.link.base import MediaLink
+from gateway.link.lean_link import LeanLink
 from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.pcm import FRAME_SECONDS, IN_FRAME, Pcm
 from gateway.media.quiet_line import QuietLineWatch
@@ -31,7 +30,7 @@ from gateway.providers.stt import SpeechToText
 from gateway.recorder import CallRecorder
 from gateway.responder import CallerTurn, Responder
 from gateway.settings import GatewaySettings
-from gateway.stats import StatsPoller
+from gateway.stats import MediaSummary, export
 from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnSettings
 
 log = structlog.get_logger("gateway.call")
@@ -70,7 +69,10 @@ class Call:
         stt: SpeechToText | None = None,
         js: JetStreamContext | None = None,
         agent_name: str = "echo",
+        post: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
+        """`post` queues a message on the caller's signalling socket (events, when the link has no
+        data channel)."""
         self.call_id = uuid.uuid4().hex
         self.started_at = time.time()
         self.settings = settings
@@ -78,20 +80,22 @@ class Call:
         self.stt = stt
         self.agent_name = agent_name
         self._on_end = on_end
-        ice = [RTCIceServer(urls=url) for url in settings.ice_servers]
-        # An empty list, not None: with None aiortc asks Google's public STUN server on every call
-        # (a DNS lookup in a thread, and a dependency the offline default must not have).
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=ice))
-        metrics.PEER_CONNECTIONS.inc()
         self.playout = PlayoutTrack()
         self.playout.on_stopped = self._stopped_speaking
-        self.pc.addTrack(self.playout)
-        self.events = EventChannel(self.pc.createDataChannel(LABEL, negotiated=True, id=CHANNEL_ID))
+        self.link: MediaLink
+        if settings.media_stack == "lean":
+            events = SocketEvents(post or (lambda message: None))
+            self.link = LeanLink(settings.ice_servers, settings.connect_timeout, self.playout, events,
+                                 self._on_ice_state, self._on_connection_state)  # fmt: skip
+        else:
+            self.link = AiortcLink(settings.ice_servers, self.playout, self._on_ice_state, self._on_connection_state)
+        metrics.PEER_CONNECTIONS.inc()
+        self.events = self.link.events
         self.recorder = CallRecorder(js, self.call_id)
         self.usage = UsageMeter(agent_name)
         self.stt_session = stt.open(self._interim) if stt is not None else None
         self.responder = responder_factory(self)
-        self.stats = StatsPoller(self.pc)
+        self.media = MediaSummary()
         self.ice_state = "new"
         self.connection_state = "new"
         self.turns = 0
@@ -104,26 +108,21 @@ class Call:
         self._last_line: Utterance | None = None
         metrics.ICE_STATE.labels(self.ice_state).inc()
         metrics.CONNECTION_STATE.labels(self.connection_state).inc()
-        self.pc.on("track", self._on_track)
-        self.pc.on("iceconnectionstatechange", self._on_ice_state)
-        self.pc.on("connectionstatechange", self._on_connection_state)
 
     # --- signaling ------------------------------------------------------------
 
     async def answer(self, offer_sdp: str) -> str:
-        """Apply the caller's offer; return our answer (with all our candidates: aiortc gathers first)."""
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        """Apply the caller's offer; return our answer (with all our candidates: both links gather first)."""
+        answer = await self.link.answer(offer_sdp)
+        self._spawn(self._listen())
         self._spawn(self._poll_stats())
         self._spawn(self._time_limit())
         metrics.CALLS_STARTED.inc()
         log.info("call_answered", call_id=self.call_id)
-        return self.pc.localDescription.sdp
+        return answer
 
     async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
-        parsed = candidate_from_sdp(candidate.removeprefix("candidate:"))
-        parsed.sdpMid, parsed.sdpMLineIndex = sdp_mid, sdp_mline_index
-        await self.pc.addIceCandidate(parsed)
+        await self.link.add_candidate(candidate, sdp_mid, sdp_mline_index)
 
     async def hang_up(self, reason: str) -> None:
         """End the call (idempotent): stop the media, close the connection, account for it."""
@@ -138,8 +137,8 @@ class Call:
                 task.cancel()
         self.playout.stop()
         with contextlib.suppress(Exception):
-            await self.stats.poll()  # final figures for the summary
-        await self.pc.close()
+            await self._measure()  # final figures for the summary
+        await self.link.close()
         metrics.PEER_CONNECTIONS.dec()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
         for closing in (self.responder.close(), self.stt_session.close() if self.stt_session else None):
@@ -165,26 +164,22 @@ class Call:
             "frames_sent": self.playout.frames_sent,
             "late_frames": self.playout.late_frames,
             "ended": self.ended,
-            "media": self.stats.summary.as_dict(),
+            "media": self.media.as_dict(),
             "usage": self.usage.as_dict(),
         }
 
     # --- connection events ----------------------------------------------------
 
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        if track.kind == "audio":
-            self._spawn(self._listen(track))
-
-    async def _on_ice_state(self) -> None:
+    async def _on_ice_state(self, state: str) -> None:
         metrics.ICE_STATE.labels(self.ice_state).dec()
-        self.ice_state = self.pc.iceConnectionState
+        self.ice_state = state
         metrics.ICE_STATE.labels(self.ice_state).inc()
         if self.ice_state == "failed":
             self._spawn(self.hang_up("ice_failed"))
 
-    async def _on_connection_state(self) -> None:
+    async def _on_connection_state(self, state: str) -> None:
         metrics.CONNECTION_STATE.labels(self.connection_state).dec()
-        self.connection_state = self.pc.connectionState
+        self.connection_state = state
         metrics.CONNECTION_STATE.labels(self.connection_state).inc()
         if self.connection_state == "connected":
             self.events.send("call.started", call_id=self.call_id)
@@ -201,7 +196,7 @@ class Call:
 
     # --- the turn loop --------------------------------------------------------
 
-    async def _listen(self, track: MediaStreamTrack) -> None:
+    async def _listen(self) -> None:
         vad = VadStream()
         detector = TurnDetector(self.turn_settings)
 
@@ -234,7 +229,7 @@ class Call:
         watch = QuietLineWatch(gap, lambda: detector.in_turn, line_went_quiet)
         watching = self._spawn(watch.run())
         try:
-            async for frame in caller_frames(track):
+            async for frame in self.link.caller_audio():
                 watch.heard()
                 hear(frame, True)
         finally:
@@ -319,10 +314,16 @@ class Call:
         late_reported = 0
         while True:
             await asyncio.sleep(self.settings.stats_interval)  # the polling period
-            summary = await self.stats.poll()
+            summary = await self._measure()
             metrics.LATE_FRAMES.inc(self.playout.late_frames - late_reported)
             late_reported = self.playout.late_frames
             self.events.send("stats", **summary.as_dict())
+
+    async def _measure(self) -> MediaSummary:
+        now = await self.link.stats()
+        export(self.media, now)
+        self.media = now
+        return now
 
     async def _time_limit(self) -> None:
         await asyncio.sleep(self.settings.max_call_seconds)  # the call's time limit

@@ -1,8 +1,12 @@
-"""The `events` data channel: JSON events the page (or a test) follows during a call.
+"""The events a call's page (or a test) follows: JSON objects, each {"type": ..., "at": ...}.
 
 Types: call.started, speech.started, turn.ended, transcript.interim, transcript.final,
 agent.text, agent.done (a whole reply has played), agent.fallback, tool.started, tool.finished,
 barge_in, turn.latency, stats, call.ended.
+
+They travel on the call's `events` data channel when aiortc carries the call, and on the
+signalling socket (as {"type": "event", "event": {...}}) when our own endpoint does: it
+has no SCTP, so no data channel.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from aiortc import RTCDataChannel
 
@@ -19,7 +24,20 @@ CHANNEL_ID = 0  # negotiated out of band: both sides create it with this id
 BACKLOG = 64  # events kept while the channel is still opening (it opens after DTLS)
 
 
+class EventSink(Protocol):
+    sent: int
+
+    def send(self, kind: str, **fields: Any) -> None:
+        """Best effort: an event never blocks or fails the call."""
+
+
+def _event(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "at": round(time.time(), 3), **fields}
+
+
 class EventChannel:
+    """Events on the negotiated data channel."""
+
     def __init__(self, channel: RTCDataChannel) -> None:
         self._channel = channel
         self._backlog: deque[str] = deque(maxlen=BACKLOG)
@@ -27,8 +45,8 @@ class EventChannel:
         channel.on("open", self._flush)
 
     def send(self, kind: str, **fields: Any) -> None:
-        """Best effort: held until the channel opens, dropped once it has closed."""
-        text = json.dumps({"type": kind, "at": round(time.time(), 3), **fields})
+        """Held until the channel opens, dropped once it has closed."""
+        text = json.dumps(_event(kind, fields))
         state = self._channel.readyState
         if state == "open":
             self._channel.send(text)
@@ -39,4 +57,19 @@ class EventChannel:
     def _flush(self) -> None:
         while self._backlog:
             self._channel.send(self._backlog.popleft())
+            self.sent += 1
+
+
+class SocketEvents:
+    """Events on the signalling socket: `post` queues a message for the socket's writer.
+    Dropped until `opened` (the caller has our answer: a refused offer has no call to follow)."""
+
+    def __init__(self, post: Callable[[dict[str, Any]], None]) -> None:
+        self._post = post
+        self.opened = False
+        self.sent = 0
+
+    def send(self, kind: str, **fields: Any) -> None:
+        if self.opened:
+            self._post({"type": "event", "event": _event(kind, fields)})
             self.sent += 1

@@ -14,6 +14,16 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+MEDIA_STACKS = ("lean", "aiortc")
+
+
+def media_stack(value: str) -> str:
+    value = value.strip().lower()
+    if value not in MEDIA_STACKS:
+        raise ValueError(f"VOICEPOD_MEDIA_STACK must be one of {', '.join(MEDIA_STACKS)}, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)  # no slots: from_env reads the class defaults
 class GatewaySettings:
     host: str = "0.0.0.0"
@@ -33,10 +43,20 @@ class GatewaySettings:
     stats_interval: float = 2.0
     # STUN/TURN servers offered to the peer connection (comma-separated URLs).
     ice_servers: tuple[str, ...] = field(default=())
+    # What carries a call's media: "lean" (gateway/rtc: audio only, events on /ws, ~2x the calls
+    # per core) or "aiortc" (its full peer connection: TURN relays, the events data channel).
+    media_stack: str = "lean"
+    # A caller whose ICE and DTLS have not completed within this long is hung up on (lean stack).
+    connect_timeout: float = 20.0
     # STT, TTS and the agent's engine (offline by default; cloud ones when their keys are set).
     providers: ProviderSettings = field(default_factory=ProviderSettings)
     # Which agents/<name>.yaml answers calls; "echo" plays each turn back (media tests, load).
     agent: str = "real_estate"
+
+    def __post_init__(self) -> None:
+        if self.media_stack == "lean" and any(url.startswith(("turn:", "turns:")) for url in self.ice_servers):
+            raise ValueError("TURN relays (VOICEPOD_ICE_SERVERS=turn:...) need VOICEPOD_MEDIA_STACK=aiortc: "
+                             "the lean stack gathers host and STUN candidates only")  # fmt: skip
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -56,6 +76,8 @@ class GatewaySettings:
             max_call_seconds=env_float(env, "VOICEPOD_MAX_CALL_SECONDS", cls.max_call_seconds),
             stats_interval=env_float(env, "VOICEPOD_STATS_INTERVAL", cls.stats_interval),
             ice_servers=ice,
+            media_stack=media_stack(env.get("VOICEPOD_MEDIA_STACK", cls.media_stack)),
+            connect_timeout=env_float(env, "VOICEPOD_CONNECT_TIMEOUT", cls.connect_timeout),
             providers=ProviderSettings.from_env(env),
             agent=env.get("VOICEPOD_AGENT", cls.agent).strip(),
         )  # fmt: skip

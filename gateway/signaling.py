@@ -6,8 +6,10 @@ Client -> gateway:
   {"type": "candidate", "candidate": null}              end of candidates (ignored)
   {"type": "bye"}
 Gateway -> client:
-  {"type": "answer", "sdp": "...", "call_id": "..."}    our candidates are in the SDP (aiortc gathers first)
-  {"type": "bye", "reason": "..."}                      the call ended on our side
+  {"type": "answer", "sdp": "...", "call_id": "..."}    our candidates are in the SDP (we gather first)
+  {"type": "event", "event": {"type": "...", ...}}      a call event (gateway/call_events.py), when the
+                                                        call's media has no data channel (lean stack)
+  {"type": "bye", "reason": "..."}                      the call ended on our side (after its events)
   {"type": "error", "code": "...", "message": "..."}
 
 Codes: unauthorized, forbidden_origin (then the socket closes), bad_json, bad_message,
@@ -17,6 +19,8 @@ internal.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("gateway.signaling")
 
 CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_ABUSE = 4401, 4403, 4429
+OUTBOX = 256  # queued events per socket; past that (a caller not reading) the newest are dropped
 
 
 class SignalingError(Exception):
@@ -83,6 +88,32 @@ class Session:
         self.call: Call | None = None
         self.bucket = TokenBucket(state.settings.messages_per_second, state.settings.messages_per_second * 2)
         self.strikes = 0
+        # Events leave in order through one writer, and before the bye that follows them.
+        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOX)
+        self._writer: asyncio.Task[None] | None = None
+        self.events_dropped = 0
+
+    def post(self, message: dict[str, Any]) -> None:
+        """Queue a message without waiting (call events); dropped if the caller stopped reading."""
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        try:
+            self._outbox.put_nowait(message)
+        except asyncio.QueueFull:
+            self.events_dropped += 1
+
+    async def _write(self) -> None:
+        while True:
+            message = await self._outbox.get()
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await self.send(message)
+            self._outbox.task_done()
+
+    async def _flush(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox.join(), 5.0)  # a caller that stopped reading
+            self._writer.cancel()
 
     async def send(self, message: dict[str, Any]) -> None:
         if not self.ws.closed:
@@ -105,6 +136,8 @@ class Session:
         finally:
             if self.call is not None and self.call.ended is None:
                 await self.call.hang_up("caller_gone")
+            if self._writer is not None:
+                self._writer.cancel()
 
     async def _text(self, data: str) -> None:
         if len(data) > self.state.settings.max_message_bytes:
@@ -152,7 +185,7 @@ class Session:
         if self.state.calls.full():
             metrics.CALLS_REFUSED.labels("busy").inc()
             raise SignalingError("busy", f"all {self.state.calls.max_calls} lines are busy; try again shortly")
-        call = self.state.new_call(on_end=self._call_ended)
+        call = self.state.new_call(on_end=self._call_ended, post=self.post)
         self.call = call
         self.state.calls.add(call)
         try:
@@ -184,6 +217,7 @@ class Session:
             self.state.spawn(self._say_bye(reason))
 
     async def _say_bye(self, reason: str) -> None:
+        await self._flush()  # the call's last events (call.ended) before the bye
         await self.send({"type": "bye", "reason": reason})
         await self.ws.close()
 

@@ -50,22 +50,27 @@ class EndpointStats:
     """The call's media health, both directions (what the gateway exports per call)."""
 
     packets_received: int
+    bytes_received: int  # Opus payload
     packets_lost: int  # of the peer's stream, as we count it
     jitter_seconds: float  # of the peer's stream, as we measure it
     packets_concealed: int  # lost packets handed on as None (gaps not refilled in time)
     packets_sent: int
+    bytes_sent: int  # Opus payload
     round_trip_seconds: float | None  # from the peer's reports on our stream
     remote_packets_lost: int | None  # of our stream, as the peer reports it
+    remote_fraction_lost: float | None  # of our stream since the peer's previous report
     remote_jitter_seconds: float | None
 
 
 class AudioEndpoint:
     """Answers a caller's offer (the gateway), or with `offering=True` makes the offer (load callers)."""
 
-    def __init__(self, cert: Certificate | None = None, *, offering: bool = False) -> None:
+    def __init__(
+        self, cert: Certificate | None = None, *, offering: bool = False, stun_server: tuple[str, int] | None = None
+    ) -> None:
         self._cert = cert or certificate()
         # RFC 8445: the offerer's agent is the controlling one.
-        self._ice = aioice.Connection(ice_controlling=offering, components=1, use_ipv6=False)
+        self._ice = aioice.Connection(ice_controlling=offering, components=1, use_ipv6=False, stun_server=stun_server)
         self._peer: Description | None = None
         self._dtls: DtlsSrtp | None = None
         self._inbound: asyncio.Queue[RtpPacket | object | None] = asyncio.Queue(INBOUND_QUEUE)
@@ -77,7 +82,7 @@ class AudioEndpoint:
         self.closed = False
         # Counters the gateway reports (packets, and what was dropped and why).
         self.packets_in = self.packets_out = 0
-        self._octets_out = 0
+        self._octets_in = self._octets_out = 0
         self._reception: rtcp.ReceptionStats | None = None
         self._last_sr: tuple[int, float] | None = None  # (LSR, monotonic arrival) of the peer's last SR
         self._remote: rtcp.ReportBlock | None = None
@@ -97,6 +102,17 @@ class AudioEndpoint:
     async def accept(self, answer_sdp: str) -> None:
         """The peer's answer to our offer (SdpError if it cannot be used)."""
         await self._take_remote(answer_sdp)
+
+    def carries(self, sdp_mid: str | None, sdp_mline_index: int | None) -> bool:
+        """Whether a trickled candidate tagged with this section is for our audio transport: a browser
+        also gathers for sections we refused (its data channel), with other ICE credentials."""
+        if self._peer is None:
+            return False
+        audio = self._peer.audio
+        if sdp_mid is not None:
+            return sdp_mid == audio.mid
+        sections = self._peer.sections
+        return sdp_mline_index is None or (0 <= sdp_mline_index < len(sections) and sections[sdp_mline_index] is audio)
 
     async def _take_remote(self, sdp: str) -> Description:
         remote = parse_description(sdp)
@@ -152,6 +168,11 @@ class AudioEndpoint:
         self._tasks.append(asyncio.create_task(self._dtls.after_handshake()))
         self._tasks.append(asyncio.create_task(self._report()))
 
+    @property
+    def ice_connected(self) -> bool:
+        """ICE found a working path (so a failing `start` failed at DTLS)."""
+        return self._dtls is not None
+
     async def recv(self) -> RtpPacket | None:
         """The caller's next packet in sequence order; None stands for one lost packet (20 ms to
         conceal). Raises EndpointClosed when the media has ended."""
@@ -177,12 +198,15 @@ class AudioEndpoint:
         reception, remote = self._reception, self._remote
         return EndpointStats(
             packets_received=self.packets_in,
+            bytes_received=self._octets_in,
             packets_lost=max(0, reception.lost) if reception else 0,
             jitter_seconds=reception.jitter_seconds if reception else 0.0,
             packets_concealed=self._reorder.lost,
             packets_sent=self.packets_out,
+            bytes_sent=self._octets_out,
             round_trip_seconds=self._rtt,
             remote_packets_lost=remote.packets_lost if remote else None,
+            remote_fraction_lost=remote.fraction_lost if remote else None,
             remote_jitter_seconds=remote.jitter / OPUS_CLOCK_RATE if remote else None,
         )
 
@@ -218,6 +242,7 @@ class AudioEndpoint:
                         self.dropped["other_payload"] += 1
                         continue
                     self.packets_in += 1
+                    self._octets_in += len(packet.payload)
                     self._received(packet)
                     for item in self._reorder.push(packet.sequence, packet):
                         self._put(item)

@@ -137,8 +137,10 @@ def build_answer(offer: Description, local: LocalTransport) -> str:
     lines = _session_lines(audio.mid)
     for section in offer.sections:
         if section is not audio:
+            # Refused (port 0). The transport lines too: aiortc checks every section for them.
             lines += [f"m={section.kind} 0 {section.proto} {' '.join(section.formats)}", "c=IN IP4 0.0.0.0",
-                      f"a=mid:{section.mid}", "a=inactive"]  # fmt: skip
+                      f"a=mid:{section.mid}", "a=inactive", *_transport_lines(local),
+                      f"a=setup:{offer.setup.value}"]  # fmt: skip
             continue
         lines += _audio_lines(local, audio.mid, audio.proto, audio.opus, ANSWER_DIRECTION[audio.direction])
         lines.append(f"a=setup:{offer.setup.value}")
@@ -172,6 +174,12 @@ def _audio_lines(local: LocalTransport, mid: str, proto: str, pt: int, direction
         f"a=fmtp:{pt} minptime=10;useinbandfec=1",
         *(f"a=candidate:{c}" for c in local.candidates),
         "a=end-of-candidates",
+        *_transport_lines(local),
+    ]
+
+
+def _transport_lines(local: LocalTransport) -> list[str]:
+    return [
         f"a=ice-ufrag:{local.ice_ufrag}",
         f"a=ice-pwd:{local.ice_pwd}",
         f"a=fingerprint:sha-256 {local.fingerprint}",

@@ -1,4 +1,5 @@
-// The demo page: one call to the gateway over /ws + WebRTC, events on the "events" data channel.
+// The demo page: one call to the gateway over /ws + WebRTC. Events arrive on the "events" data
+// channel (aiortc media stack) or on the socket as {type: "event"} (lean stack: no data channel).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -68,11 +69,8 @@ async function start() {
   pc = new RTCPeerConnection();
   mic.getTracks().forEach((t) => pc.addTrack(t, mic));
   const events = pc.createDataChannel("events", { negotiated: true, id: 0 });
-  events.onmessage = (m) => {
-    const event = JSON.parse(m.data);
-    window.voicepod.events.push(event);
-    onEvent(event);
-  };
+  const received = (event) => { window.voicepod.events.push(event); onEvent(event); };
+  events.onmessage = (m) => received(JSON.parse(m.data));
   pc.ontrack = (e) => { $("agent-audio").srcObject = e.streams[0] || new MediaStream([e.track]); };
   pc.onconnectionstatechange = () => {
     if (pc && pc.connectionState === "failed") { setStatus("failed", "failed"); showError("the connection failed"); }
@@ -83,7 +81,9 @@ async function start() {
   ws = new WebSocket(url);
   ws.onmessage = async (m) => {
     const msg = JSON.parse(m.data);
-    if (msg.type === "answer") {
+    if (msg.type === "event") {
+      received(msg.event);
+    } else if (msg.type === "answer") {
       await pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
       $("hangup").disabled = false;
     } else if (msg.type === "error") {

@@ -11,6 +11,7 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from gateway import auth
+from gateway.settings import MEDIA_STACKS
 from tests.integration.gateway_helpers import SECRET, gateway
 from tests.speech import say
 from tests.system_tools import require_tool
@@ -25,7 +26,8 @@ def chromium() -> str:
     return CHROMIUM
 
 
-async def test_the_demo_page_places_a_call_and_hears_the_agent(nc: NATS, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stack", MEDIA_STACKS)
+async def test_the_demo_page_places_a_call_and_hears_the_agent(stack: str, nc: NATS, tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
     wav = say("Hello, I would like to see a house in Denver.", tmp_path / "mic.wav", pad_seconds=4.0)
@@ -35,7 +37,7 @@ async def test_the_demo_page_places_a_call_and_hears_the_agent(nc: NATS, tmp_pat
         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={wav}%noloop", "--autoplay-policy=no-user-gesture-required",
     ]  # fmt: skip
-    async with gateway(nc, stt="whisper") as gw, async_playwright() as pw:
+    async with gateway(nc, stt="whisper", media_stack=stack) as gw, async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium(), args=args)
         try:
             page = await browser.new_page()
@@ -57,7 +59,7 @@ async def test_the_demo_page_places_a_call_and_hears_the_agent(nc: NATS, tmp_pat
             status = await page.text_content("#status")
             lines = await page.locator("#transcript li.agent").count()
             ARTIFACTS.mkdir(exist_ok=True)
-            await page.screenshot(path=str(ARTIFACTS / "demo-page-call.png"), full_page=True)
+            await page.screenshot(path=str(ARTIFACTS / f"demo-page-call-{stack}.png"), full_page=True)
             await page.click("#hangup")
             ended = await gw.state.calls.wait_empty(10)
         finally:

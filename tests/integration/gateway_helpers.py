@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from nats.aio.client import Client as NATS
 
 from bus import events
@@ -44,3 +46,16 @@ async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
             yield RunningGateway(state, url)
         finally:
             await state.calls.end_all("shutdown")
+
+
+async def next_signal(ws: Any, timeout: float = 10) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The next signalling message on a /ws client socket, and the call events that came before it
+    (the lean media stack sends them on the socket)."""
+    events = []
+    while True:
+        msg = await ws.receive(timeout=timeout)
+        assert msg.type == aiohttp.WSMsgType.TEXT, msg
+        message = json.loads(msg.data)
+        if message.get("type") != "event":
+            return events, message
+        events.append(message["event"])

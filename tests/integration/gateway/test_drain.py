@@ -4,7 +4,6 @@ refused, the live call keeps going until the drain timeout, then gets a polite b
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -14,6 +13,7 @@ import pytest
 
 from pod.ports import free_port
 from tests.integration.gateway.test_signaling import offer_sdp
+from tests.integration.gateway_helpers import next_signal
 from tests.nats_fixture import NatsServer
 
 pytestmark = pytest.mark.slow
@@ -50,7 +50,7 @@ async def test_sigterm_drains_live_calls_then_exits(nats_server: NatsServer) -> 
                 await late.send_json({"type": "offer", "sdp": await offer_sdp()})
                 refused = await late.receive_json(timeout=10)
                 started = asyncio.get_running_loop().time()
-                bye = json.loads((await live.receive(timeout=15)).data)
+                _, bye = await next_signal(live, timeout=15)
                 waited = asyncio.get_running_loop().time() - started
         code = await asyncio.wait_for(proc.wait(), 20)
     finally:

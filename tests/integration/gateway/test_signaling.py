@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,8 @@ from aiortc import RTCPeerConnection
 from nats.aio.client import Client as NATS
 
 from gateway import auth
-from tests.integration.gateway_helpers import SECRET, RunningGateway, gateway
+from gateway.settings import MEDIA_STACKS
+from tests.integration.gateway_helpers import SECRET, RunningGateway, gateway, next_signal
 
 
 async def offer_sdp() -> str:
@@ -138,10 +140,28 @@ async def test_a_message_flood_is_rate_limited_then_closed(nc: NATS) -> None:
     assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4429
 
 
-async def test_the_gateway_ends_a_call_with_bye_on_its_socket(nc: NATS) -> None:
-    async with gateway(nc) as gw, socket(gw) as ws:
+@pytest.mark.parametrize("stack", MEDIA_STACKS)
+async def test_the_gateway_ends_a_call_with_bye_on_its_socket(nc: NATS, stack: str) -> None:
+    async with gateway(nc, media_stack=stack) as gw, socket(gw) as ws:
         await ws.send_json({"type": "offer", "sdp": await offer_sdp()})
         assert (await next_json(ws))["type"] == "answer"
         await gw.state.calls.end_all("drain")
-        bye = await next_json(ws)
+        events, bye = await next_signal(ws)
     assert bye == {"type": "bye", "reason": "drain"}
+    # The lean stack's events travel on the socket: the call's last one comes before the bye. (On
+    # aiortc's data channel, which this never-connected call did not open, nothing is sent.)
+    expected = [("call.ended", "drain")] if stack == "lean" else []
+    assert [(e["type"], e.get("reason")) for e in events if e["type"] != "stats"] == expected
+
+
+async def test_a_caller_that_never_connects_is_hung_up_on_after_the_connect_timeout(nc: NATS) -> None:
+    # The offer is real, but its peer never sees our answer: no ICE check ever arrives.
+    async with gateway(nc, media_stack="lean", connect_timeout=1.0) as gw, socket(gw) as ws:
+        await ws.send_json({"type": "offer", "sdp": await offer_sdp()})
+        assert (await next_json(ws))["type"] == "answer"
+        started = asyncio.get_running_loop().time()
+        events, bye = await next_signal(ws)
+        waited = asyncio.get_running_loop().time() - started
+        assert not gw.state.calls.all()
+    assert bye == {"type": "bye", "reason": "ice_failed"} and 0.9 < waited < 5
+    assert [(e["type"], e.get("reason")) for e in events if e["type"] != "stats"] == [("call.ended", "ice_failed")]

@@ -88,12 +88,37 @@ async def test_opus_packets_pass_through_both_ways_untouched() -> None:
         assert stats.jitter_seconds < 0.02
         assert stats.round_trip_seconds is not None and 0 <= stats.round_trip_seconds < 0.1
         assert stats.remote_packets_lost == 0 and stats.remote_jitter_seconds is not None
+        assert stats.remote_fraction_lost == 0.0
+        assert stats.bytes_received == sum(len(p.payload) for p in received) == stats.bytes_sent
         theirs = await pc.getSenders()[0].getStats()
         remote = [s for s in theirs.values() if s.type == "remote-inbound-rtp"]
         assert remote and remote[0].packetsLost == 0
         await endpoint.close()
         with pytest.raises(EndpointClosed):
             await endpoint.recv()
+
+
+async def test_a_callers_data_channel_is_refused_and_its_audio_still_flows() -> None:
+    # What the demo page and caller/ offer: audio plus the events data channel (mid 1), which our
+    # endpoint refuses; the caller's audio transport connects regardless.
+    pc = RTCPeerConnection()
+    pc.addTrack(OpusLoop(_tone_packets(0.5)))
+    pc.createDataChannel("events", negotiated=True, id=0)
+    await pc.setLocalDescription(await pc.createOffer())
+    endpoint = AudioEndpoint()
+    try:
+        answer = await endpoint.answer(pc.localDescription.sdp)
+        assert "m=application 0 " in answer
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.wait_for(endpoint.start(), 10)
+        assert all([await asyncio.wait_for(endpoint.recv(), 5) for _ in range(10)])
+        assert pc.getTransceivers()[0].sender.transport.state == "connected"
+        # Trickled candidates are ours only if they are for the audio section.
+        assert endpoint.carries("0", 0) and endpoint.carries(None, 0) and endpoint.carries(None, None)
+        assert not endpoint.carries("1", 1) and not endpoint.carries(None, 1) and not endpoint.carries(None, 7)
+    finally:
+        await endpoint.close()
+        await pc.close()
 
 
 async def test_a_peer_whose_certificate_is_not_the_offered_one_is_refused() -> None:

@@ -1,0 +1,91 @@
+"""A call carried by aiortc: its peer connection, our playout track, the events data channel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+from aiortc.stats import (
+    RTCInboundRtpStreamStats,
+    RTCOutboundRtpStreamStats,
+    RTCRemoteInboundRtpStreamStats,
+    RTCTransportStats,
+)
+
+from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
+from gateway.link.base import StateChanged
+from gateway.media.inbound import caller_frames
+from gateway.media.outbound import PlayoutTrack
+from gateway.media.pcm import Pcm
+from gateway.stats import MediaSummary
+
+OPUS_CLOCK = 48_000  # RTP timestamp units per second: jitter comes in these
+
+
+class AiortcLink:
+    def __init__(
+        self,
+        ice_servers: tuple[str, ...],
+        playout: PlayoutTrack,
+        on_ice_state: StateChanged,
+        on_connection_state: StateChanged,
+    ) -> None:
+        # An empty list, not None: with None aiortc asks Google's public STUN server on every call
+        # (a DNS lookup in a thread, and a dependency the offline default must not have).
+        ice = [RTCIceServer(urls=url) for url in ice_servers]
+        self._pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=ice))
+        pc.addTrack(playout)
+        self.events = EventChannel(pc.createDataChannel(LABEL, negotiated=True, id=CHANNEL_ID))
+        self._track: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
+        self._summary = MediaSummary()
+
+        @pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio" and not self._track.done():
+                self._track.set_result(track)
+
+        @pc.on("iceconnectionstatechange")
+        async def _ice() -> None:
+            await on_ice_state(pc.iceConnectionState)
+
+        @pc.on("connectionstatechange")
+        async def _connection() -> None:
+            await on_connection_state(pc.connectionState)
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Our answer, with all our candidates (aiortc gathers before it answers)."""
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await self._pc.setLocalDescription(await self._pc.createAnswer())
+        return self._pc.localDescription.sdp
+
+    async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        parsed = candidate_from_sdp(candidate.removeprefix("candidate:"))
+        parsed.sdpMid, parsed.sdpMLineIndex = sdp_mid, sdp_mline_index
+        await self._pc.addIceCandidate(parsed)
+
+    async def caller_audio(self) -> AsyncIterator[Pcm]:
+        async for frame in caller_frames(await self._track):
+            yield frame
+
+    async def stats(self) -> MediaSummary:
+        report = await self._pc.getStats()
+        s = self._summary = MediaSummary(**self._summary.as_dict())
+        for stat in report.values():
+            if isinstance(stat, RTCInboundRtpStreamStats):
+                s.packets_received, s.packets_lost_inbound = stat.packetsReceived, max(0, stat.packetsLost)
+                s.jitter_seconds = stat.jitter / OPUS_CLOCK
+            elif isinstance(stat, RTCRemoteInboundRtpStreamStats):
+                s.rtt_seconds, s.fraction_lost = stat.roundTripTime, stat.fractionLost
+                s.packets_lost_outbound = max(0, stat.packetsLost)
+            elif isinstance(stat, RTCOutboundRtpStreamStats):
+                s.packets_sent, s.bytes_sent = stat.packetsSent, stat.bytesSent
+            elif isinstance(stat, RTCTransportStats):
+                # aiortc counts received bytes per transport only (RTP, RTCP and the data channel).
+                s.bytes_received = stat.bytesReceived
+        return s
+
+    async def close(self) -> None:
+        await self._pc.close()

@@ -1,0 +1,40 @@
+"""What a call needs from the WebRTC stack that carries it, and nothing more.
+
+The call (gateway/call.py) owns the turn loop and the playout; a link answers the offer,
+takes trickled candidates, connects, hands over the caller's audio as 16 kHz frames, plays
+the call's `PlayoutTrack` to the caller, reports its state changes and media figures, and
+carries the call's events. Two links: `AiortcLink` (aiortc's peer connection, with the
+events data channel) and `LeanLink` (gateway/rtc: audio only, packets decoded inline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
+
+from gateway.call_events import EventSink
+from gateway.media.pcm import Pcm
+from gateway.stats import MediaSummary
+
+# Called with the new state: ICE ("checking", "connected", "failed", "closed", ...) and the
+# connection as a whole ("connecting", "connected", "failed", "closed").
+StateChanged = Callable[[str], Awaitable[None]]
+
+
+class MediaLink(Protocol):
+    events: EventSink
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Apply the caller's offer and return our answer; raises ValueError if it cannot be used."""
+
+    async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        """A trickled candidate of the caller's; raises ValueError if malformed."""
+
+    def caller_audio(self) -> AsyncIterator[Pcm]:
+        """The caller's audio, 20 ms frames of 16 kHz mono, until the media ends."""
+
+    async def stats(self) -> MediaSummary:
+        """The media figures so far, both directions."""
+
+    async def close(self) -> None:
+        """Stop the media and release the connection (idempotent)."""

@@ -1,0 +1,144 @@
+"""A call carried by our own endpoint (gateway/rtc): audio only, no aiortc media stack.
+
+The caller's Opus packets are decoded inline (gateway/media/opus_in.py) into the 16 kHz
+frames the VAD and STT take; the call's playout packets go out as they are made. No thread,
+no per-frame pure-Python audio work. Events travel on the signalling socket (the endpoint
+has no SCTP, so no data channel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+import structlog
+from aiortc.mediastreams import MediaStreamError
+
+from gateway.call_events import SocketEvents
+from gateway.link.base import StateChanged
+from gateway.media.opus_in import OpusIn
+from gateway.media.outbound import PlayoutTrack
+from gateway.media.pcm import IN_FRAME, Pcm
+from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
+from gateway.rtc.sdp import SdpError
+from gateway.stats import MediaSummary
+
+log = structlog.get_logger("gateway.link")
+
+
+def stun_server(ice_servers: tuple[str, ...]) -> tuple[str, int] | None:
+    """The first stun: URL as (host, port); TURN relays need the aiortc stack (VOICEPOD_MEDIA_STACK=aiortc)."""
+    for url in ice_servers:
+        if url.startswith("stun:"):
+            host, _, port = url.removeprefix("stun:").partition(":")
+            return host, int(port or 3478)
+    return None
+
+
+class LeanLink:
+    def __init__(
+        self,
+        ice_servers: tuple[str, ...],
+        connect_timeout: float,
+        playout: PlayoutTrack,
+        events: SocketEvents,
+        on_ice_state: StateChanged,
+        on_connection_state: StateChanged,
+    ) -> None:
+        self._endpoint = AudioEndpoint(stun_server=stun_server(ice_servers))
+        self._playout = playout
+        self._connect_timeout = connect_timeout
+        self.events = events
+        self._on_ice_state, self._on_connection_state = on_ice_state, on_connection_state
+        self._connected = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
+        self.opus_in = OpusIn()
+
+    async def answer(self, offer_sdp: str) -> str:
+        try:
+            answer = await self._endpoint.answer(offer_sdp)
+        except SdpError as e:
+            raise ValueError(str(e)) from None
+        self.events.opened = True
+        self._spawn(self._connect())
+        return answer
+
+    async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        if self._endpoint.carries(sdp_mid, sdp_mline_index):
+            try:
+                await self._endpoint.add_candidate(candidate)
+            except SdpError as e:
+                raise ValueError(str(e)) from None
+
+    async def _connect(self) -> None:
+        await self._on_ice_state("checking")
+        try:
+            await self._endpoint.start(self._connect_timeout)
+        except ConnectionError as e:
+            log.info("link_failed", reason=str(e))
+            if self._endpoint.ice_connected:  # DTLS failed: a wrong fingerprint, or no handshake
+                await self._on_ice_state("connected")
+                await self._on_connection_state("failed")
+            else:
+                await self._on_ice_state("failed")
+            return
+        await self._on_ice_state("connected")
+        self._spawn(self._play())
+        self._connected.set()
+        await self._on_connection_state("connected")
+
+    async def _play(self) -> None:
+        try:
+            while True:
+                packet = await self._playout.recv()
+                await self._endpoint.send(bytes(packet))
+        except (MediaStreamError, ConnectionError):
+            pass  # the call stopped its playout, or the connection is gone
+
+    async def caller_audio(self) -> AsyncIterator[Pcm]:
+        await self._connected.wait()
+        pending = np.zeros(0, dtype=np.int16)
+        while True:
+            try:
+                packet = await self._endpoint.recv()
+            except EndpointClosed:
+                if not self._closing:  # the caller's side went away (ICE consent lost)
+                    await self._on_connection_state("failed")
+                return
+            for samples in self.opus_in.samples(packet.payload if packet is not None else None):
+                pending = np.concatenate((pending, samples)) if len(pending) else samples
+            while len(pending) >= IN_FRAME:
+                yield pending[:IN_FRAME]
+                pending = pending[IN_FRAME:]
+
+    async def stats(self) -> MediaSummary:
+        s = self._endpoint.stats()
+        return MediaSummary(
+            rtt_seconds=s.round_trip_seconds,
+            jitter_seconds=s.jitter_seconds,
+            fraction_lost=s.remote_fraction_lost,
+            packets_received=s.packets_received,
+            packets_lost_inbound=s.packets_lost,
+            bytes_received=s.bytes_received,
+            packets_sent=s.packets_sent,
+            packets_lost_outbound=max(0, s.remote_packets_lost or 0),
+            bytes_sent=s.bytes_sent,
+        )
+
+    async def close(self) -> None:
+        self._closing = True
+        others = [t for t in self._tasks if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await self._endpoint.close()
+        await asyncio.gather(*others, return_exceptions=True)
+        await self._on_ice_state("closed")
+        await self._on_connection_state("closed")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
