@@ -1,7 +1,8 @@
 """Calls per core, in one harness: stock aiortc echo (the baseline), the voicepod gateway's
 offline transcoding media path in one process (decode, 16 kHz resample, Silero VAD,
-endpointing, echo, our Opus encoding, paced playout), the same with 2 worker processes, and
-our own WebRTC endpoint (gateway/rtc) with Opus passthrough and with the listening stages.
+endpointing, echo, our Opus encoding, paced playout) on its default lean media stack and on
+the aiortc stack, the lean gateway with 2 worker processes, and our own WebRTC endpoint
+(gateway/rtc) alone with Opus passthrough and with the listening stages.
 
 Each server is ramped with bench.load.lean_swarm (its own process, pre-encoded Opus, no decoding) until a step
 fails (< 99 % of frames back or > 1 % late). Writes bench/results/capacity.json, a table in
@@ -25,10 +26,11 @@ from tests.nats_fixture import start_nats_server
 
 SERVERS = {
     "stock_aiortc_echo": (2, 4, 6, 8, 10, 12, 16, 20),
-    "voicepod_gateway": (16, 24, 32, 36, 40, 44, 48, 56, 64),
-    "voicepod_gateway_2_workers": (32, 48, 56, 64, 72, 80, 88, 96),
-    # Our own endpoint (gateway/rtc), not yet the gateway's: Opus passthrough, and the offline
-    # stack's listening stages on it (bench/load/lean_echo.py).
+    "voicepod_gateway_aiortc": (16, 24, 32, 36, 40, 44, 48, 56, 64),
+    "voicepod_gateway": (32, 48, 64, 72, 80, 88, 96, 112, 128),
+    "voicepod_gateway_2_workers": (64, 96, 112, 128, 144, 160, 176, 192),
+    # Our own endpoint (gateway/rtc) without the gateway: Opus passthrough (what a call costs when
+    # STT and TTS both speak Opus), and the offline stack's listening stages (bench/load/lean_echo.py).
     "lean_passthrough_echo": (64, 128, 192, 256, 320, 384),
     "lean_transcode": (32, 48, 64, 80, 96, 112, 128),
 }
@@ -60,12 +62,15 @@ def projected_per_vcpu(result: dict[str, Any]) -> int | None:
 def summary(results: dict[str, dict[str, Any]], ceiling: float) -> dict[str, Any]:
     stock, one, two = results["stock_aiortc_echo"], results["voicepod_gateway"], results["voicepod_gateway_2_workers"]
     passthrough, lean = results["lean_passthrough_echo"], results["lean_transcode"]
+    aiortc = results["voicepod_gateway_aiortc"]
     one_best = one["at_max"] or {}
     return {
         "baseline_calls_per_core": stock["max_calls_per_core"],
         "transcode_calls_per_core": one["max_calls_per_core"],
         "transcode_vs_baseline": (one["max_calls_per_core"] / stock["max_calls_per_core"])
         if stock["max_calls_per_core"] else None,
+        "media_stack": "lean",  # the gateway's default (VOICEPOD_MEDIA_STACK)
+        "aiortc_stack_calls_per_core": aiortc["max_calls_per_core"],
         "workers": 2,
         "workers_calls": two["max_calls_per_core"],  # calls sustained by the 2-worker pod on this box
         "workers_speedup": (two["max_calls_per_core"] / one["max_calls_per_core"])
@@ -74,9 +79,9 @@ def summary(results: dict[str, dict[str, Any]], ceiling: float) -> dict[str, Any
         "rss_mb_per_call": one_best.get("rss_mb_per_call"),
         "threads_per_call": one_best.get("threads_per_call"),
         "cpu_seconds_per_call_second": one_best.get("cpu_seconds_per_call_second"),
-        # Our own endpoint (gateway/rtc), measured in the same harness; the gateway does not use it yet.
-        # Sustained by one process (at most one vCPU): a measured lower bound; and what its CPU per
-        # call-second at that step projects for a whole vCPU.
+        # Our own endpoint (gateway/rtc) alone, in the same harness. Sustained by one process (at most
+        # one vCPU): a measured lower bound; and what its CPU per call-second at that step projects
+        # for a whole vCPU.
         "passthrough_calls_per_vcpu": passthrough["max_calls_per_core"],
         "passthrough_calls_per_vcpu_projected": projected_per_vcpu(passthrough),
         "lean_transcode_calls_per_core": lean["max_calls_per_core"],
@@ -122,10 +127,11 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
     ratio, speedup = figures["transcode_vs_baseline"] or 0, figures["workers_speedup"] or 0
     rows += [
         "",
-        f"Transcoding path vs stock aiortc: **{ratio:.2f}×** calls per core; 2 workers vs 1: **{speedup:.2f}×** "
+        f"Gateway (lean media stack, the default) vs stock aiortc: **{ratio:.2f}×** calls per core "
+        f"(on the aiortc stack: {figures['aiortc_stack_calls_per_core']}); 2 workers vs 1: **{speedup:.2f}×** "
         f"(this machine's ceiling for any 2-process speed-up, busy Python loops: "
         f"{figures['cpu_scaling_ceiling_2_processes']:.2f}×, callers included on the same cores). "
-        f"Our own endpoint (`gateway/rtc`, not yet wired into the gateway) in one process: Opus passthrough "
+        f"Our own endpoint (`gateway/rtc`) alone in one process: Opus passthrough "
         f"**{figures['passthrough_calls_per_vcpu']} calls** sustained "
         f"(~{figures['passthrough_calls_per_vcpu_projected']} per vCPU at its CPU per call-second); the offline "
         f"stack's listening stages on it **{figures['lean_transcode_calls_per_core']}** "

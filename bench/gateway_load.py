@@ -83,8 +83,10 @@ def wait_ready(url: str, timeout: float = 60) -> None:
 
 
 def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]:
-    """kind: one of ECHO_SERVERS, voicepod_gateway (one process) or voicepod_gateway_<N>_workers."""
+    """kind: one of ECHO_SERVERS, voicepod_gateway (one process) or voicepod_gateway_<N>_workers, on the
+    default (lean) media stack; voicepod_gateway_aiortc: one process on the aiortc stack."""
     workers = kind.split("_")[2] if kind.endswith("_workers") else "1"
+    stack = "aiortc" if kind.endswith("_aiortc") else "lean"
     if kind in ECHO_SERVERS:
         argv, env, health = [sys.executable, "-m", *ECHO_SERVERS[kind], "--port", str(port)], {}, "healthz"
     else:
@@ -101,7 +103,7 @@ def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]
             str(port),
         ]
         env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_AGENT": "echo",
-               "VOICEPOD_MAX_CALLS": "1000", "MALLOC_ARENA_MAX": "2",
+               "VOICEPOD_MAX_CALLS": "1000", "MALLOC_ARENA_MAX": "2", "VOICEPOD_MEDIA_STACK": stack,
                "VOICEPOD_LOG_LEVEL": "warning"}  # fmt: skip
         health = "readyz"
     proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -22,7 +22,7 @@ def test_the_media_stack_comes_from_the_environment_and_a_typo_is_refused() -> N
 def test_turn_relays_need_the_aiortc_stack() -> None:
     turn = {"VOICEPOD_ICE_SERVERS": "stun:stun.example,turn:turn.example:3478?transport=udp"}
     assert GatewaySettings.from_env({**turn, "VOICEPOD_MEDIA_STACK": "aiortc"}).ice_servers[1].startswith("turn:")
-    with pytest.raises(ValueError, match="TURN relays .* need VOICEPOD_MEDIA_STACK=aiortc"):
+    with pytest.raises(ValueError, match=r"TURN relays .* need VOICEPOD_MEDIA_STACK=aiortc"):
         GatewaySettings.from_env({**turn, "VOICEPOD_MEDIA_STACK": "lean"})
 
 

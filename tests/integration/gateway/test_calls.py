@@ -12,6 +12,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from prometheus_client import REGISTRY
 
+from bench.load import lean_swarm
 from caller.client import place_call
 from caller.wav import RATE, read_wav, write_wav
 from gateway import auth
@@ -104,3 +105,13 @@ async def test_barge_in_stops_the_agent_within_150_ms(stack: str, nc: NATS, tmp_
     after = REGISTRY.get_sample_value("voicepod_gateway_barge_in_stop_seconds_count") or 0.0
     under = REGISTRY.get_sample_value("voicepod_gateway_barge_in_stop_seconds_bucket", {"le": "0.15"}) or 0.0
     assert after - before >= 1 and under - stops_under_150ms_before == after - before
+
+
+async def test_concurrent_calls_on_the_lean_stack_get_every_frame_on_time(nc: NATS, speech: Path) -> None:
+    # The capacity harness's callers (our endpoint, never decoding) against the gateway itself.
+    async with gateway(nc, media_stack="lean", max_calls=8, dev_mode=True) as gw:
+        result = await lean_swarm.run(gw.ws_url, calls=6, seconds=4, warmup=1, wav=speech)
+        all_ended = await gw.state.calls.wait_empty(5)
+    assert result["connected"] == 6 and result["failures"] == [], result
+    assert result["received_ratio"] >= 0.97 and result["late_ratio"] <= 0.01, result
+    assert all_ended
