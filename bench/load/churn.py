@@ -39,6 +39,11 @@ BYE_TIMEOUT = 10.0  # the gateway must have closed the socket this long after ou
 SHORTEST_CALL = 2.0  # a slot does not dial again with less than this left of the run
 
 
+def is_event(msg: aiohttp.WSMessage) -> bool:
+    """A call event on the socket (the lean media stack sends them there)."""
+    return msg.type == aiohttp.WSMsgType.TEXT and json.loads(msg.data).get("type") == "event"
+
+
 @dataclass
 class CallRecord:
     slot: int
@@ -103,12 +108,14 @@ class Churn:
                 record.setup_seconds = answered - dialled
                 window.update({"from": answered + self.warmup, "until": answered + record.talk_seconds})
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
-                # Talk; anything the gateway sends meanwhile (bye, error, a closed socket) ends the call early.
+                # Talk; anything the gateway sends meanwhile but the call's events (bye, error, a closed
+                # socket) ends the call early.
                 reader = asyncio.create_task(ws.receive())
-                done, _ = await asyncio.wait({reader}, timeout=max(0.0, window["until"] - time.monotonic()))
-                if done:
+                while (await asyncio.wait({reader}, timeout=max(0.0, window["until"] - time.monotonic())))[0]:
                     msg = reader.result()
-                    raise RuntimeError(f"ended by the gateway: {msg.type.name} {str(msg.data)[:200]}")
+                    if not is_event(msg):
+                        raise RuntimeError(f"ended by the gateway: {msg.type.name} {str(msg.data)[:200]}")
+                    reader = asyncio.create_task(ws.receive())
                 bye_at = time.monotonic()
                 await ws.send_json({"type": "bye"})
                 try:
