@@ -4,7 +4,10 @@ For each server (stock aiortc echo, then the voicepod gateway with the media pat
 decode, 16 kHz resample, Silero VAD, endpointing, echo responder, paced playout), ramp
 the number of concurrent callers (bench.load.lean_swarm, its own process, pre-encoded Opus)
 until a step fails: fewer than 99 % of the expected frames came back, or more than 1 %
-arrived late (> 40 ms). Per step: server CPU-seconds per call-second, RSS and threads
+arrived late (> 40 ms); for the gateway also when its turn loops took in less than 99 % of
+the callers' audio, or (lean stack) took more than 1 % of it > 40 ms after it arrived: its
+playout is paced by a clock, so on time outbound frames alone do not show a process that has
+fallen behind on what it hears. Per step: server CPU-seconds per call-second, RSS and threads
 per call (from /proc). One server process uses at most one core, so "calls per
 process" is "calls per core".
 """
@@ -19,6 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from pod.ports import free_port
 
@@ -68,6 +73,21 @@ def proc_figures(pid: int) -> dict[str, float]:
         total["rss_mb"] += int(status["VmRSS"].split()[0]) / 1024
         total["threads"] += int(status["Threads"])
     return total
+
+
+HEARD = ("voicepod_gateway_caller_audio_seconds_total", "voicepod_gateway_caller_packets_late_total")
+
+
+def heard_figures(port: int) -> dict[str, float]:
+    """The gateway's caller-audio counters from its /metrics (all workers)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    totals = dict.fromkeys(HEARD, 0.0)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in totals:
+                totals[sample.name] += sample.value
+    return totals
 
 
 def wait_ready(url: str, timeout: float = 60) -> None:
@@ -122,15 +142,24 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(WARMUP + 1)  # the measured window starts after the callers' warm-up
+        gateway = kind not in ECHO_SERVERS
         begin, swarm_begin = proc_figures(server.pid), proc_figures(swarm.pid)
+        heard_begin = heard_figures(port) if gateway else None
         time.sleep(SECONDS - 2)
         end, swarm_end = proc_figures(server.pid), proc_figures(swarm.pid)
+        heard_end = heard_figures(port) if gateway else None
         out, _ = swarm.communicate(timeout=120)
         result = json.loads(out.decode().strip().splitlines()[-1])
     finally:
         server.terminate()
         server.wait(timeout=30)
     window = SECONDS - 2
+    heard_ok = True
+    if heard_begin is not None and heard_end is not None:
+        audio, late = (heard_end[name] - heard_begin[name] for name in HEARD)
+        result["heard_ratio"] = audio / (window * calls)
+        result["heard_late_ratio"] = late / (audio * 50) if audio else 1.0
+        heard_ok = result["heard_ratio"] >= 0.99 and result["heard_late_ratio"] <= 0.01
     result.update({
         "server": kind,
         "cpu_seconds_per_call_second": (end["cpu_seconds"] - begin["cpu_seconds"]) / (window * calls),
@@ -139,7 +168,8 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
         "callers_core_utilisation": (swarm_end["cpu_seconds"] - swarm_begin["cpu_seconds"]) / window,
         "rss_mb_per_call": (end["rss_mb"] - idle["rss_mb"]) / calls,
         "threads_per_call": (end["threads"] - idle["threads"]) / calls,
-        "ok": result["connected"] == calls and result["late_ratio"] <= 0.01 and result["received_ratio"] >= 0.99,
+        "ok": result["connected"] == calls and result["late_ratio"] <= 0.01 and result["received_ratio"] >= 0.99
+        and heard_ok,
     })  # fmt: skip
     return result
 
@@ -149,7 +179,8 @@ def ramp(kind: str, wav: Path, nats_url: str, steps_to_try: tuple[int, ...] = ST
     for calls in steps_to_try:
         r = step(kind, calls, wav, nats_url)
         steps.append(r)
-        print(f"{kind:>20} {calls:3d} calls: late {r['late_ratio']:.2%} received {r['received_ratio']:.1%} "
+        heard = f" heard {r['heard_ratio']:.1%} (late {r['heard_late_ratio']:.2%})" if "heard_ratio" in r else ""
+        print(f"{kind:>20} {calls:3d} calls: late {r['late_ratio']:.2%} received {r['received_ratio']:.1%}{heard} "
               f"core {r['server_core_utilisation']:.0%} {'ok' if r['ok'] else 'FAIL'}", flush=True)  # fmt: skip
         if not r["ok"]:
             break

@@ -35,6 +35,7 @@ from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnSettings
 
 log = structlog.get_logger("gateway.call")
 SILENT_FRAME = np.zeros(IN_FRAME, dtype=np.int16)
+HEARD_BATCH = 10  # frames (200 ms) of caller audio per update of the caller-audio counter
 
 
 @dataclasses.dataclass
@@ -193,6 +194,8 @@ class Call:
                 self.events.send("agent.done", turn=0)
         elif self.connection_state == "failed":
             self._spawn(self.hang_up("connection_failed"))
+        elif self.connection_state == "closed" and self.ended is None:
+            self._spawn(self.hang_up("media_closed"))  # the caller closed its connection, not the socket
 
     # --- the turn loop --------------------------------------------------------
 
@@ -228,12 +231,18 @@ class Call:
 
         watch = QuietLineWatch(gap, lambda: detector.in_turn, line_went_quiet)
         watching = self._spawn(watch.run())
+        frames = 0
         try:
             async for frame in self.link.caller_audio():
                 watch.heard()
                 hear(frame, True)
+                frames += 1
+                if frames == HEARD_BATCH:  # counted in batches: a metric update per frame costs more
+                    metrics.CALLER_AUDIO.inc(frames * FRAME_SECONDS)
+                    frames = 0
         finally:
             watching.cancel()
+            metrics.CALLER_AUDIO.inc(frames * FRAME_SECONDS)
 
     @property
     def _replying(self) -> bool:

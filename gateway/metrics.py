@@ -45,6 +45,17 @@ BYTES = Counter(
     ["direction"],
 )  # fmt: skip
 LATE_FRAMES = Counter("voicepod_gateway_late_frames_total", "Outgoing 20 ms frames produced more than a frame late.")
+CALLER_AUDIO = Counter(
+    "voicepod_gateway_caller_audio_seconds_total", "Caller audio the calls' turn loops took in (VAD, STT)."
+)
+CALLER_PACKETS_LATE = Counter(
+    "voicepod_gateway_caller_packets_late_total",
+    "Caller packets the turn loop took > 40 ms after they arrived: the process is behind (lean media stack).",
+)
+CALLER_PACKETS_DROPPED = Counter(
+    "voicepod_gateway_caller_packets_dropped_total",
+    "Caller packets dropped before the turn loop: not authentic, malformed, or a backlog overflow (lean stack).",
+)
 
 TURNS = Counter("voicepod_gateway_turns_total", "Caller turns detected.")
 BARGE_INS = Counter("voicepod_gateway_barge_ins_total", "Times the caller interrupted the agent.")

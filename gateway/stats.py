@@ -24,6 +24,10 @@ class MediaSummary:
     packets_sent: int = 0
     packets_lost_outbound: int = 0
     bytes_sent: int = 0
+    # Lean stack only (aiortc does not tell): the caller's packets the turn loop took > 40 ms after
+    # they arrived (the process is behind), and those dropped before it (bad, or a backlog overflow).
+    packets_taken_late: int = 0
+    packets_dropped_inbound: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +53,10 @@ def export(before: MediaSummary, now: MediaSummary) -> None:
     ):
         if new > old:
             metrics.PACKETS.labels(direction).inc(new - old)
+    if now.packets_taken_late > before.packets_taken_late:
+        metrics.CALLER_PACKETS_LATE.inc(now.packets_taken_late - before.packets_taken_late)
+    if now.packets_dropped_inbound > before.packets_dropped_inbound:
+        metrics.CALLER_PACKETS_DROPPED.inc(now.packets_dropped_inbound - before.packets_dropped_inbound)
     for direction, new, old in (
         ("inbound", now.bytes_received, before.bytes_received),
         ("outbound", now.bytes_sent, before.bytes_sent),

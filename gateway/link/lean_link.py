@@ -105,8 +105,8 @@ class LeanLink:
             try:
                 packet = await self._endpoint.recv()
             except EndpointClosed:
-                if not self._closing:  # the caller's side went away (ICE consent lost)
-                    await self._on_connection_state("failed")
+                if not self._closing:  # the caller hung up its side ("closed") or vanished (ICE consent lost)
+                    await self._on_connection_state("closed" if self._endpoint.peer_closed else "failed")
                 return
             for samples in self.opus_in.samples(packet.payload if packet is not None else None):
                 pending = np.concatenate((pending, samples)) if len(pending) else samples
@@ -126,6 +126,8 @@ class LeanLink:
             packets_sent=s.packets_sent,
             packets_lost_outbound=max(0, s.remote_packets_lost or 0),
             bytes_sent=s.bytes_sent,
+            packets_taken_late=s.packets_taken_late,
+            packets_dropped_inbound=s.packets_dropped,
         )
 
     async def close(self) -> None:

@@ -77,16 +77,17 @@ class DtlsSrtp:
 
     async def after_handshake(self) -> None:
         """Let OpenSSL answer records that come after the handshake (a peer repeating its last
-        flight because ours was lost); application data never comes on a WebRTC audio path."""
+        flight because ours was lost); application data never comes on a WebRTC audio path.
+        Returns when the peer closes DTLS (close_notify, or a fatal alert): its media has ended."""
         while True:
             await self._incoming.wait()
             self._incoming.clear()
             try:
                 self._ssl.recv(MTU)
-            except (SSL.WantReadError, SSL.ZeroReturnError):
+            except SSL.WantReadError:
                 pass
-            except SSL.Error:
-                return  # an alert: the peer is going away; ICE and RTCP tell the rest
+            except (SSL.ZeroReturnError, SSL.Error):
+                return
             await self._flush()
 
     async def _flush(self) -> None:

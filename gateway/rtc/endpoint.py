@@ -34,6 +34,7 @@ from gateway.rtc.sdp import Description, LocalTransport, SdpError, build_answer,
 log = structlog.get_logger("gateway.rtc")
 OPUS_CLOCK_PER_FRAME = 960  # 20 ms at 48 kHz
 INBOUND_QUEUE = 50  # 1 s of packets; past that the oldest are dropped (a stalled consumer must not grow memory)
+TAKEN_LATE = 0.040  # a packet the consumer takes this long after it arrived: the consumer is behind
 CONNECT_TIMEOUT = 20.0  # ICE and DTLS together; a browser on a working network needs well under 1 s
 _CLOSED = object()  # queued when the media ends
 
@@ -54,6 +55,8 @@ class EndpointStats:
     packets_lost: int  # of the peer's stream, as we count it
     jitter_seconds: float  # of the peer's stream, as we measure it
     packets_concealed: int  # lost packets handed on as None (gaps not refilled in time)
+    packets_taken_late: int  # taken by the consumer > 40 ms after arrival (its event loop is behind)
+    packets_dropped: int  # arrived but never handed on: not authentic, malformed, another payload, overflow
     packets_sent: int
     bytes_sent: int  # Opus payload
     round_trip_seconds: float | None  # from the peer's reports on our stream
@@ -73,13 +76,16 @@ class AudioEndpoint:
         self._ice = aioice.Connection(ice_controlling=offering, components=1, use_ipv6=False, stun_server=stun_server)
         self._peer: Description | None = None
         self._dtls: DtlsSrtp | None = None
-        self._inbound: asyncio.Queue[RtpPacket | object | None] = asyncio.Queue(INBOUND_QUEUE)
+        # Each item with its arrival time (monotonic), to see how far behind the consumer is.
+        self._inbound: asyncio.Queue[tuple[RtpPacket | object | None, float]] = asyncio.Queue(INBOUND_QUEUE)
+        self.taken_late = 0
         self._reorder: ReorderBuffer[RtpPacket] = ReorderBuffer()
         self._tasks: list[asyncio.Task[Any]] = []
         self._ssrc = secrets.randbits(32)
         self._sequence = secrets.randbits(16)
         self._timestamp = secrets.randbits(32)
         self.closed = False
+        self.peer_closed = False  # the peer ended the media itself (closed DTLS), rather than vanishing
         # Counters the gateway reports (packets, and what was dropped and why).
         self.packets_in = self.packets_out = 0
         self._octets_in = self._octets_out = 0
@@ -165,7 +171,7 @@ class AudioEndpoint:
         except TimeoutError:
             stage = "DTLS" if self._dtls is not None else "ICE"
             raise ConnectionError(f"{stage} did not connect within {timeout:g} s") from None
-        self._tasks.append(asyncio.create_task(self._dtls.after_handshake()))
+        self._tasks.append(asyncio.create_task(self._until_peer_closes()))
         self._tasks.append(asyncio.create_task(self._report()))
 
     @property
@@ -176,7 +182,9 @@ class AudioEndpoint:
     async def recv(self) -> RtpPacket | None:
         """The caller's next packet in sequence order; None stands for one lost packet (20 ms to
         conceal). Raises EndpointClosed when the media has ended."""
-        item = await self._inbound.get()
+        item, arrived = await self._inbound.get()
+        if time.monotonic() - arrived > TAKEN_LATE:
+            self.taken_late += 1
         if item is _CLOSED:
             raise EndpointClosed("the call's media ended")
         assert item is None or isinstance(item, RtpPacket)
@@ -202,6 +210,8 @@ class AudioEndpoint:
             packets_lost=max(0, reception.lost) if reception else 0,
             jitter_seconds=reception.jitter_seconds if reception else 0.0,
             packets_concealed=self._reorder.lost,
+            packets_taken_late=self.taken_late,
+            packets_dropped=sum(self.dropped.values()),
             packets_sent=self.packets_out,
             bytes_sent=self._octets_out,
             round_trip_seconds=self._rtt,
@@ -218,6 +228,12 @@ class AudioEndpoint:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._ice.close()
+        self._put(_CLOSED)
+
+    async def _until_peer_closes(self) -> None:
+        assert self._dtls is not None
+        await self._dtls.after_handshake()
+        self.peer_closed = True
         self._put(_CLOSED)
 
     async def _receive(self) -> None:
@@ -300,4 +316,4 @@ class AudioEndpoint:
         if self._inbound.full():
             self._inbound.get_nowait()
             self.dropped["overflow"] += 1
-        self._inbound.put_nowait(item)
+        self._inbound.put_nowait((item, time.monotonic()))

@@ -10,7 +10,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack
 from nats.aio.client import Client as NATS
 
 from gateway import auth
@@ -165,3 +166,20 @@ async def test_a_caller_that_never_connects_is_hung_up_on_after_the_connect_time
         assert not gw.state.calls.all()
     assert bye == {"type": "bye", "reason": "ice_failed"} and 0.9 < waited < 5
     assert [(e["type"], e.get("reason")) for e in events if e["type"] != "stats"] == [("call.ended", "ice_failed")]
+
+
+async def test_a_caller_closing_its_connection_but_not_the_socket_ends_the_call(nc: NATS) -> None:
+    async with gateway(nc, media_stack="lean") as gw, socket(gw) as ws:
+        pc = RTCPeerConnection()
+        pc.addTrack(AudioStreamTrack())
+        await pc.setLocalDescription(await pc.createOffer())
+        await ws.send_json({"type": "offer", "sdp": pc.localDescription.sdp})
+        answer = await next_json(ws)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+        async with asyncio.timeout(10):  # connected: the call has started
+            while (await next_json(ws)).get("event", {}).get("type") != "call.started":
+                pass
+        await pc.close()  # DTLS close_notify; the socket stays open
+        rest, bye = await next_signal(ws, timeout=5)
+    assert bye == {"type": "bye", "reason": "media_closed"}
+    assert ("call.ended", "media_closed") in [(e["type"], e.get("reason")) for e in rest]

@@ -121,6 +121,22 @@ async def test_a_callers_data_channel_is_refused_and_its_audio_still_flows() -> 
         await pc.close()
 
 
+async def test_a_peer_closing_its_connection_ends_our_media_at_once() -> None:
+    async with _peer(_tone_packets(0.5)) as (pc, _):
+        endpoint = AudioEndpoint()
+        answer = await endpoint.answer(pc.localDescription.sdp)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.wait_for(endpoint.start(), 10)
+        assert await asyncio.wait_for(endpoint.recv(), 5) is not None
+        await pc.close()  # aiortc sends DTLS close_notify
+        with pytest.raises(EndpointClosed):
+            async with asyncio.timeout(2):  # not ICE consent's ~30 s
+                while True:
+                    await endpoint.recv()
+        assert endpoint.peer_closed
+        await endpoint.close()
+
+
 async def test_a_peer_whose_certificate_is_not_the_offered_one_is_refused() -> None:
     async with _peer(_tone_packets(0.5)) as (pc, _):
         offer = pc.localDescription.sdp
