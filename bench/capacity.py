@@ -25,13 +25,13 @@ from bench.report import ROOT, machine, replace_section, write_json
 from tests.nats_fixture import start_nats_server
 
 SERVERS = {
-    "stock_aiortc_echo": (2, 4, 6, 8, 10, 12, 16, 20),
-    "voicepod_gateway_aiortc": (16, 24, 32, 36, 40, 44, 48, 56, 64),
-    "voicepod_gateway": (32, 48, 64, 72, 80, 88, 96, 112, 128),
-    "voicepod_gateway_2_workers": (64, 96, 112, 128, 144, 160, 176, 192),
+    "stock_aiortc_echo": (2, 4, 6, 8, 10, 12, 14, 16, 20),
+    "voicepod_gateway_aiortc": (16, 20, 24, 28, 32, 36, 40, 44, 48, 56, 64),
+    "voicepod_gateway": (32, 48, 56, 64, 72, 80, 88, 96, 104, 112, 128),
+    "voicepod_gateway_2_workers": (64, 80, 88, 96, 104, 112, 120, 128, 144, 160, 176, 192),
     # Our own endpoint (gateway/rtc) without the gateway: Opus passthrough (what a call costs when
     # STT and TTS both speak Opus), and the offline stack's listening stages (bench/load/lean_echo.py).
-    "lean_passthrough_echo": (64, 128, 192, 256, 320, 384),
+    "lean_passthrough_echo": (64, 128, 160, 192, 224, 256, 320, 384),
     "lean_transcode": (32, 48, 64, 80, 96, 112, 128),
 }
 PLOT = ROOT / "docs" / "capacity.png"

@@ -38,6 +38,10 @@ SILENT_FRAME = np.zeros(IN_FRAME, dtype=np.int16)
 HEARD_BATCH = 10  # frames (200 ms) of caller audio per update of the caller-audio counter
 
 
+def _ended(_call: Call, _reason: str) -> None:
+    pass  # what `on_end` becomes once called: the signalling session it came from refers to the call
+
+
 @dataclasses.dataclass
 class TurnClock:
     """Where one turn's reply spent its time (monotonic seconds): the turn.latency split."""
@@ -151,7 +155,14 @@ class Call:
         metrics.CALLS_ENDED.labels(reason).inc()
         await self.recorder.flush()
         log.info("call_ended", **self.summary())
-        self._on_end(self, reason)
+        # Let go of the callbacks that refer back to this call (the links drop theirs on close):
+        # an ended call is then freed by reference counting, not at the next full GC pass.
+        self.playout.release()
+        self.events.close()
+        # Utterances carry callbacks into the call; a cancelled task's error holds its frame, and so the call.
+        self._reply_task = self._last_line = self._hang_up_after = None
+        on_end, self._on_end = self._on_end, _ended
+        on_end(self, reason)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -30,6 +30,9 @@ class EventSink(Protocol):
     def send(self, kind: str, **fields: Any) -> None:
         """Best effort: an event never blocks or fails the call."""
 
+    def close(self) -> None:
+        """The call has ended: later events are dropped."""
+
 
 def _event(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, "at": round(time.time(), 3), **fields}
@@ -54,6 +57,9 @@ class EventChannel:
         elif state == "connecting":
             self._backlog.append(text)
 
+    def close(self) -> None:
+        self._backlog.clear()
+
     def _flush(self) -> None:
         while self._backlog:
             self._channel.send(self._backlog.popleft())
@@ -65,11 +71,14 @@ class SocketEvents:
     Dropped until `opened` (the caller has our answer: a refused offer has no call to follow)."""
 
     def __init__(self, post: Callable[[dict[str, Any]], None]) -> None:
-        self._post = post
+        self._post: Callable[[dict[str, Any]], None] | None = post
         self.opened = False
         self.sent = 0
 
     def send(self, kind: str, **fields: Any) -> None:
-        if self.opened:
+        if self.opened and self._post is not None:
             self._post({"type": "event", "event": _event(kind, fields)})
             self.sent += 1
+
+    def close(self) -> None:
+        self._post = None  # the socket's session refers to the call: no cycle back through here

@@ -109,11 +109,17 @@ class Session:
                 await self.send(message)
             self._outbox.task_done()
 
+    def _stop_writer(self) -> None:
+        # Not kept once cancelled: the task's CancelledError holds its frame, which holds this session.
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
+
     async def _flush(self) -> None:
         if self._writer is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox.join(), 5.0)  # a caller that stopped reading
-            self._writer.cancel()
+            self._stop_writer()
 
     async def send(self, message: dict[str, Any]) -> None:
         if not self.ws.closed:
@@ -136,8 +142,7 @@ class Session:
         finally:
             if self.call is not None and self.call.ended is None:
                 await self.call.hang_up("caller_gone")
-            if self._writer is not None:
-                self._writer.cancel()
+            self._stop_writer()
 
     async def _text(self, data: str) -> None:
         if len(data) > self.state.settings.max_message_bytes:

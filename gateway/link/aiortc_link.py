@@ -89,3 +89,5 @@ class AiortcLink:
 
     async def close(self) -> None:
         await self._pc.close()
+        # Its handlers call the call's methods: let go of them (see LeanLink.close).
+        self._pc.remove_all_listeners()

@@ -37,6 +37,10 @@ def stun_server(ice_servers: tuple[str, ...]) -> tuple[str, int] | None:
     return None
 
 
+async def _ignore_state(_state: str) -> None:
+    pass
+
+
 class LeanLink:
     def __init__(
         self,
@@ -139,6 +143,9 @@ class LeanLink:
         await asyncio.gather(*others, return_exceptions=True)
         await self._on_ice_state("closed")
         await self._on_connection_state("closed")
+        # The callbacks are the call's methods: let go of them so an ended call is freed by
+        # reference counting, not at the next full GC pass (~100 MB of ended calls under churn).
+        self._on_ice_state = self._on_connection_state = _ignore_state
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)

@@ -76,6 +76,11 @@ class PlayoutTrack(MediaStreamTrack):
                 u.on_done(u, False)
         return cut
 
+    def release(self) -> None:
+        """The call has ended: forget what is queued, unreported, and the callbacks into the call."""
+        self._queue.clear()
+        self.on_stopped = None
+
     async def recv(self) -> av.Packet:
         if self.readyState != "live":
             raise MediaStreamError

@@ -227,6 +227,7 @@ class AudioEndpoint:
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()  # each one's CancelledError holds its frame, which holds this endpoint
         await self._ice.close()
         self._put(_CLOSED)
 
