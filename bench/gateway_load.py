@@ -123,7 +123,8 @@ def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]
             str(port),
         ]
         env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_AGENT": "echo",
-               "VOICEPOD_MAX_CALLS": "1000", "MALLOC_ARENA_MAX": "2", "VOICEPOD_MEDIA_STACK": stack,
+               "VOICEPOD_MAX_CALLS": "1000", "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072",
+               "VOICEPOD_MEDIA_STACK": stack,
                "VOICEPOD_LOG_LEVEL": "warning"}  # fmt: skip
         health = "readyz"
     proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -135,7 +135,7 @@ def start_gateway(port: int, nats_url: str, log_path: Path) -> subprocess.Popen[
     env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_AGENT": "echo",
            "VOICEPOD_MAX_CALLS": "1000", "VOICEPOD_LOG_LEVEL": "warning",
            # As deployed (Dockerfile, `voicepod up`): glibc keeps fewer per-thread arenas of freed memory.
-           "MALLOC_ARENA_MAX": "2"}  # fmt: skip
+           "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072"}  # fmt: skip
     with log_path.open("wb") as out:
         proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     try:

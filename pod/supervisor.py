@@ -112,6 +112,9 @@ class Supervisor:
             "VOICEPOD_DEV_MODE": "1" if opts.dev_mode else "",
             # aiortc's threads each get a glibc arena that keeps freed memory; two keep RSS flat over days.
             "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
+            # A fixed mmap threshold: glibc otherwise raises it as large blocks are freed, and each
+            # call's buffers then fragment the heap (RSS rose ~0.1 MB/s under churn, flat with it).
+            "MALLOC_MMAP_THRESHOLD_": os.environ.get("MALLOC_MMAP_THRESHOLD_", "131072"),
         }
         self.gateway = Child(ChildSpec("gateway", argv, gateway_env, self._http_ok(f"{gateway_url}readyz")))
         await self._launch(self.gateway)
