@@ -18,10 +18,7 @@ from nats.js import JetStreamContext
 from bus.contracts import events_pb2
 from gateway import metrics
 from gateway.agent.usage import UsageMeter
-from gateway.call_events import SocketEvents
-from gateway.link.aiortc_link import AiortcLink
-from gateway.link.base import MediaLink
-from gateway.link.lean_link import LeanLink
+from gateway.link import open_link
 from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.pcm import FRAME_SECONDS, IN_FRAME, Pcm
 from gateway.media.quiet_line import QuietLineWatch
@@ -87,13 +84,8 @@ class Call:
         self._on_end = on_end
         self.playout = PlayoutTrack()
         self.playout.on_stopped = self._stopped_speaking
-        self.link: MediaLink
-        if settings.media_stack == "lean":
-            events = SocketEvents(post or (lambda message: None))
-            self.link = LeanLink(settings.ice_servers, settings.connect_timeout, self.playout, events,
-                                 self._on_ice_state, self._on_connection_state)  # fmt: skip
-        else:
-            self.link = AiortcLink(settings.ice_servers, self.playout, self._on_ice_state, self._on_connection_state)
+        self.link = open_link(settings, self.playout, post or (lambda message: None), self._on_ice_state,
+                              self._on_connection_state)  # fmt: skip
         metrics.PEER_CONNECTIONS.inc()
         self.events = self.link.events
         self.recorder = CallRecorder(js, self.call_id)

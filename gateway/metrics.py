@@ -45,6 +45,9 @@ BYTES = Counter(
     ["direction"],
 )  # fmt: skip
 LATE_FRAMES = Counter("voicepod_gateway_late_frames_total", "Outgoing 20 ms frames produced more than a frame late.")
+EVENTS_DROPPED = Counter(
+    "voicepod_gateway_events_dropped_total", "Call events not sent on /ws: the caller stopped reading its socket."
+)
 CALLER_AUDIO = Counter(
     "voicepod_gateway_caller_audio_seconds_total", "Caller audio the calls' turn loops took in (VAD, STT)."
 )

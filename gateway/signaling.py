@@ -91,7 +91,6 @@ class Session:
         # Events leave in order through one writer, and before the bye that follows them.
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOX)
         self._writer: asyncio.Task[None] | None = None
-        self.events_dropped = 0
 
     def post(self, message: dict[str, Any]) -> None:
         """Queue a message without waiting (call events); dropped if the caller stopped reading."""
@@ -100,7 +99,7 @@ class Session:
         try:
             self._outbox.put_nowait(message)
         except asyncio.QueueFull:
-            self.events_dropped += 1
+            metrics.EVENTS_DROPPED.inc()
 
     async def _write(self) -> None:
         while True:
