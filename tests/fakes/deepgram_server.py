@@ -2,7 +2,9 @@
 through the real deepgram-sdk without Deepgram's cloud (unreachable from tests, and billed).
 
 - `/v1/listen` (WebSocket): `Authorization: Token <key>` or 401; query parameters checked
-  like Deepgram does (400 otherwise); binary audio counted; `KeepAlive`, `Finalize` and
+  like Deepgram does (400 otherwise); binary audio counted: raw linear16, or, without an
+  `encoding` (containerised audio), an Ogg Opus stream, demuxed here page by page (CRC checked
+  with its own table, not the gateway's code) and decoded with libopus; `KeepAlive`, `Finalize` and
   `CloseStream` handled; `Results`, `SpeechStarted`, `UtteranceEnd` and `Metadata` sent back;
   the socket is closed with 1011 (NET-0001) when neither audio nor a message arrives in time.
 - `/v1/speak` (POST): query and `{"text": ...}` body checked; raw linear16 (or WAV) of the
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import av
 import numpy as np
 from aiohttp import WSMsgType, web
 from deepgram.listen.v1.types import (
@@ -63,6 +66,7 @@ class Listener:
     audio: bytearray = field(default_factory=bytearray)
     controls: list[str] = field(default_factory=list)  # types of the text messages received, in order
     close_code: int | None = None  # how the server ended it (1000 after CloseStream, 1011 idle/dropped)
+    ogg: OggOpusReader | None = None  # containerised audio: what the Ogg stream held
 
     @property
     def audio_seconds(self) -> float:
@@ -139,6 +143,8 @@ class FakeDeepgram:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         listener = Listener(params=dict(request.query))
+        if "encoding" not in request.query:
+            listener.ogg = OggOpusReader()
         self.listeners.append(listener)
         self._sockets[ws] = listener
         try:
@@ -228,6 +234,17 @@ class _Stream:
                 return
 
     async def _audio(self, data: bytes) -> None:
+        if self.listener.ogg is not None:
+            try:
+                data = self.listener.ogg.feed(data)
+            except ValueError as exc:  # Deepgram cannot tell what the audio is: it gives up on the stream
+                await self._send(ListenV1Error, {"type": "Error", "variant": "DataError", "description": str(exc),
+                                                 "message": "DATA-0000"})  # fmt: skip
+                await self.ws.close(code=1011, message=b"DATA-0000")
+                self.listener.close_code = 1011
+                return
+            if not data:
+                return
         if len(self.listener.audio) == self.turn_from and self.listener.params.get("vad_events") == "true":
             await self._send(ListenV1SpeechStarted, {"type": "SpeechStarted", "channel": [0, 1],
                                                      "timestamp": self._seconds(self.turn_from)})  # fmt: skip
@@ -364,6 +381,91 @@ def _listen_problem(q: Mapping[str, str]) -> str:
         if q.get("interim_results") != "true":
             return "utterance_end_ms needs interim_results=true"
     return ""
+
+
+def _crc_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
+        table.append(crc & 0xFFFFFFFF)
+    return table
+
+
+_CRC = _crc_table()
+
+
+def ogg_page_crc(page: bytes) -> int:
+    crc = 0
+    for byte in page:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _CRC[(crc >> 24) ^ byte]
+    return crc
+
+
+class OggOpusReader:
+    """An Ogg Opus byte stream, fed in any pieces -> 16 kHz linear16 (every third 48 kHz sample).
+
+    Raises ValueError on what a decoder could not read: no capture pattern, a bad CRC, no
+    OpusHead first. What it saw is kept for tests: headers, pages, packets, granule positions."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._decoder = av.CodecContext.create("libopus", "r")
+        self._decoder.layout, self._decoder.format = "mono", "s16"  # type: ignore[attr-defined]
+        self.head: bytes = b""
+        self.tags: bytes = b""
+        self.pages = 0
+        self.packets = 0
+        self.samples_48k = 0
+        self.granules: list[int] = []
+        self.serials: set[int] = set()
+
+    def feed(self, data: bytes) -> bytes:
+        self._buffer += data
+        out = bytearray()
+        while len(self._buffer) >= 27:
+            if self._buffer[:4] != b"OggS":
+                raise ValueError("not an Ogg stream (no OggS capture pattern)")
+            segments = self._buffer[26]
+            lacing = self._buffer[27 : 27 + segments]
+            size = 27 + segments + sum(lacing)
+            if len(lacing) < segments or len(self._buffer) < size:
+                break
+            page, self._buffer = bytes(self._buffer[:size]), self._buffer[size:]
+            out += self._page(page, lacing)
+        return bytes(out)
+
+    def _page(self, page: bytes, lacing: bytes) -> bytes:
+        crc = int.from_bytes(page[22:26], "little")
+        if ogg_page_crc(page[:22] + b"\0\0\0\0" + page[26:]) != crc:
+            raise ValueError(f"Ogg page {self.pages} fails its CRC")
+        self.pages += 1
+        self.serials.add(int.from_bytes(page[14:18], "little"))
+        packets, body, start = [], page[27 + len(lacing) :], 0
+        size = 0
+        for value in lacing:
+            size += value
+            if value < 255:
+                packets.append(body[start : start + size])
+                start, size = start + size, 0
+        if not self.head:
+            if not packets or not packets[0].startswith(b"OpusHead"):
+                raise ValueError("the first Ogg page must hold OpusHead")
+            self.head = packets[0]
+            return b""
+        if not self.tags:
+            self.tags = packets[0] if packets else b""
+            return b""
+        self.granules.append(int.from_bytes(page[6:14], "little", signed=True))
+        pcm = bytearray()
+        for packet in packets:
+            self.packets += 1
+            for frame in self._decoder.decode(av.Packet(packet)):
+                samples = frame.to_ndarray().reshape(-1)
+                self.samples_48k += len(samples)
+                pcm += samples[::3].astype("<i2").tobytes()
+        return bytes(pcm)
 
 
 def tone(samples: int, rate: int, hz: float = 220.0) -> np.ndarray[Any, np.dtype[np.int16]]:

@@ -5,6 +5,10 @@ it hears and asks for the transcript when our VAD ends a turn. Per-turn provider
 (offline whisper) ignore the frames and transcribe the turn's audio; streaming ones
 (Deepgram live) send the frames as they come, report interim text, and finalize at
 the turn's end, so the final text is ready almost as soon as the caller stops.
+
+A provider that `takes_opus` can be opened with `opus=True` when the call's media link has
+the caller's Opus packets (our own endpoint): the session is then fed those packets
+(`feed_opus`) instead of frames, so nothing is decoded or resampled for it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ class SttSession(Protocol):
         """One 20 ms frame of the caller's audio (16 kHz mono int16); must not block."""
         ...
 
+    def feed_opus(self, packet: bytes | None) -> None:
+        """One of the caller's Opus packets, as received (None: lost), for a session opened with opus=True."""
+        ...
+
     async def turn_ended(self, audio: Pcm) -> Transcript:
         """Our VAD ended a turn (`audio` is that turn, preroll included): its final text."""
         ...
@@ -44,8 +52,9 @@ class SttSession(Protocol):
 
 class SpeechToText(Protocol):
     name: str
+    takes_opus: bool
 
-    def open(self, on_interim: Interim | None = None) -> SttSession: ...
+    def open(self, on_interim: Interim | None = None, *, opus: bool = False) -> SttSession: ...
 
 
 class PerTurnTranscriber(Protocol):
@@ -59,6 +68,9 @@ class PerTurnSession:
         self._provider = provider
 
     def feed(self, frame: Pcm) -> None:
+        return None
+
+    def feed_opus(self, packet: bytes | None) -> None:
         return None
 
     async def turn_ended(self, audio: Pcm) -> Transcript:

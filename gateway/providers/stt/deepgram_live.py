@@ -12,6 +12,9 @@ How the session is built:
   are matched to turns by Deepgram's audio timeline (start + duration, in seconds of audio sent
   on this socket), and a turn is done once Deepgram has answered for all audio up to its marker
   (from_finalize, a final reaching that point, or an UtteranceEnd past it), or after a timeout.
+- Opus passthrough (`open(opus=True)`, our own WebRTC endpoint): the caller's Opus packets are
+  sent as they came, grouped into Ogg pages (gateway/media/ogg_opus.py; a new Ogg stream per
+  socket), never decoded; the timeline is then counted in the packets' own durations.
 - A dropped socket is reopened on the next frame. A turn that cannot be finished returns what
   was heard (possibly nothing: the agent asks the caller to repeat) instead of raising.
 """
@@ -32,14 +35,15 @@ from deepgram.listen.v1.socket_client import AsyncV1SocketClient
 from deepgram.listen.v1.types import ListenV1Error, ListenV1Results, ListenV1UtteranceEnd
 from websockets.exceptions import WebSocketException
 
-from gateway.media.pcm import IN_RATE, Pcm
+from gateway.media.ogg_opus import SAMPLE_RATE, OggOpusWriter, lost_packet, packet_samples
+from gateway.media.pcm import FRAME_SECONDS, IN_RATE, Pcm
 from gateway.providers.deepgram_env import environment
 from gateway.providers.stt import Interim, Transcript
 
 log = structlog.get_logger("gateway.stt.deepgram")
 
-BYTES_PER_SECOND = IN_RATE * 2  # linear16 mono
 SETTLED = 0.05  # s of slack when comparing Deepgram's timeline with where a Finalize was sent
+FRAME_SAMPLES = round(FRAME_SECONDS * SAMPLE_RATE)  # a 20 ms linear16 frame on the 48 kHz timeline
 STEADY = 1.0  # s: a socket that lived less was closed at once (bad parameters?): back off before the next
 
 
@@ -52,17 +56,19 @@ class LiveSettings:
     max_queued_seconds: float = 5.0  # outbox bound while the socket is slow or reconnecting
     endpointing_ms: int = 300
     utterance_end_ms: int = 1000  # Deepgram's minimum
+    opus_page_seconds: float = 0.1  # Opus passthrough: packets per Ogg page (one WebSocket message)
 
 
 class DeepgramLive:
     def __init__(self, api_key: str, model: str = "nova-3", base_url: str = "",
                  settings: LiveSettings | None = None) -> None:  # fmt: skip
         self.name = f"deepgram:{model}"
+        self.takes_opus = True  # containerised Ogg Opus, https://developers.deepgram.com/docs/encoding
         self.settings = dataclasses.replace(settings or LiveSettings(), model=model)
         self._client = AsyncDeepgramClient(api_key=api_key, environment=environment(base_url))
 
-    def open(self, on_interim: Interim | None = None) -> DeepgramSession:
-        return DeepgramSession(self._client, self.settings, on_interim)
+    def open(self, on_interim: Interim | None = None, *, opus: bool = False) -> DeepgramSession:
+        return DeepgramSession(self._client, self.settings, on_interim, opus)
 
 
 @dataclass(eq=False)
@@ -72,7 +78,7 @@ class _Turn:
     interim: str = ""  # the latest words not yet final
     interim_confidence: float = 0.0
     finalize_at: float | None = None  # seconds of audio on this socket when its Finalize went out
-    billed: int | None = None  # bytes of audio billed to this turn
+    billed: float | None = None  # seconds of audio billed to this turn
     done: asyncio.Event = field(default_factory=asyncio.Event)
     answered: bool = False  # Deepgram finalized it (not given up on after a timeout or a lost socket)
 
@@ -82,6 +88,12 @@ class _Turn:
     def confidence(self) -> float:
         values = self.confidences + ([self.interim_confidence] if self.interim else [])
         return round(sum(values) / len(values), 3) if values else 0.0
+
+
+@dataclass(eq=False, slots=True)
+class _Audio:
+    data: bytes | tuple[bytes, ...]  # linear16, or Opus packets for one Ogg page
+    samples: int  # its length in 48 kHz samples: whole numbers keep the timeline exact
 
 
 @dataclass(eq=False)
@@ -98,13 +110,19 @@ class _Refused(Exception):
 
 
 class DeepgramSession:
-    def __init__(self, client: AsyncDeepgramClient, settings: LiveSettings, on_interim: Interim | None) -> None:
+    def __init__(self, client: AsyncDeepgramClient, settings: LiveSettings, on_interim: Interim | None,
+                 opus: bool = False) -> None:  # fmt: skip
         self._client = client
         self._s = settings
         self._on_interim = on_interim
-        self._max_frames = max(1, round(settings.max_queued_seconds / 0.02))
-        self._outbox: deque[bytes | _Finalize | _CloseStream] = deque()
-        self._queued_frames = 0
+        self.opus = opus
+        self._outbox: deque[_Audio | _Finalize | _CloseStream] = deque()
+        self._queued_samples = 0
+        self._max_queued = round(settings.max_queued_seconds * SAMPLE_RATE)
+        self._page: list[bytes] = []  # Opus packets for the next Ogg page
+        self._page_samples = 0
+        self._last_packet = b""
+        self._ogg = OggOpusWriter()  # replaced on each socket: a new stream starts with its headers
         self._wakeup = asyncio.Event()
         self._collecting = _Turn()  # the turn the caller is in
         self._pending: deque[_Turn] = deque()  # ended turns waiting for their final text, oldest first
@@ -112,9 +130,11 @@ class DeepgramSession:
         self._connected = False
         self._closing = False
         self.failed = ""  # why the session gave up for good (a refused key); turns then come back empty
-        self._sent_bytes = 0  # audio Deepgram accepted, all sockets
-        self._billed_bytes = 0  # of which already billed to a turn
-        self._stream_bytes = 0  # audio sent on the current socket: Deepgram's timeline
+        # Audio in 48 kHz samples: what Deepgram accepted on all sockets, of which already billed to a
+        # turn, and what went on the current socket (Deepgram's timeline).
+        self._sent_samples = 0
+        self._billed_samples = 0
+        self._stream_samples = 0
         self._settled_until = 0.0  # timeline point up to which every turn is done
         self._dropping = False
         self.connections = 0
@@ -124,18 +144,42 @@ class DeepgramSession:
     # --- the SttSession interface ---------------------------------------------------
 
     def feed(self, frame: Pcm) -> None:
+        if not self.opus:
+            self._queue(_Audio(frame.astype("<i2", copy=False).tobytes(), FRAME_SAMPLES))
+
+    def feed_opus(self, packet: bytes | None) -> None:
+        """One of the caller's Opus packets as it came (None: lost; a stand-in keeps the timeline)."""
+        if packet is None:
+            if not self._last_packet:
+                return
+            packet = lost_packet(self._last_packet)
+        else:
+            self._last_packet = packet
+        self._page.append(packet)
+        self._page_samples += packet_samples(packet)
+        if self._page_samples >= self._s.opus_page_seconds * SAMPLE_RATE or len(self._page) >= 50:
+            self._flush_page()
+
+    def _flush_page(self) -> None:
+        if self._page:
+            page, samples = tuple(self._page), self._page_samples
+            self._page, self._page_samples = [], 0
+            self._queue(_Audio(page, samples))
+
+    def _queue(self, audio: _Audio) -> None:
         if self._closing or self.failed:
             return
-        self._outbox.append(frame.astype("<i2", copy=False).tobytes())
-        self._queued_frames += 1
-        if self._queued_frames > self._max_frames:
-            self._drop_oldest_frame()
+        self._outbox.append(audio)
+        self._queued_samples += audio.samples
+        if self._queued_samples > self._max_queued:
+            self._drop_oldest_audio()
         self._wakeup.set()
         self._ensure_running()
 
     async def turn_ended(self, audio: Pcm) -> Transcript:
         started = time.perf_counter()
         turn, self._collecting = self._collecting, _Turn()
+        self._flush_page()  # the turn's last packets go before its Finalize
         if not self.failed and not self._closing:
             self._pending.append(turn)
             self._outbox.append(_Finalize(turn))
@@ -151,11 +195,12 @@ class DeepgramSession:
         self._bill(turn)
         assert turn.billed is not None
         return Transcript(text=turn.text(), confidence=turn.confidence(), seconds=time.perf_counter() - started,
-                          audio_seconds=turn.billed / BYTES_PER_SECOND, complete=turn.answered)  # fmt: skip
+                          audio_seconds=turn.billed, complete=turn.answered)  # fmt: skip
 
     async def close(self) -> None:
         if self._closing:
             return
+        self._flush_page()
         self._closing = True
         task = self._task
         if task is None or task.done():
@@ -175,18 +220,18 @@ class DeepgramSession:
         if (self._task is None or self._task.done()) and not self.failed and not self._closing:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="deepgram-live")
 
-    def _drop_oldest_frame(self) -> None:
+    def _drop_oldest_audio(self) -> None:
         for i, item in enumerate(self._outbox):
-            if isinstance(item, bytes):
+            if isinstance(item, _Audio):
                 del self._outbox[i]
+                self._queued_samples -= item.samples
+                self.dropped_frames += round(item.samples / FRAME_SAMPLES)
                 break
-        self._queued_frames -= 1
-        self.dropped_frames += 1
         if not self._dropping:
             self._dropping = True
             log.warning("deepgram_audio_dropped", connected=self._connected, queued_seconds=self._s.max_queued_seconds)
 
-    async def _next_item(self) -> bytes | _Finalize | _CloseStream | None:
+    async def _next_item(self) -> _Audio | _Finalize | _CloseStream | None:
         """The next thing to send, or None after keepalive_seconds of nothing."""
         if not self._outbox:
             self._wakeup.clear()
@@ -196,8 +241,8 @@ class DeepgramSession:
             if not self._outbox:
                 return None
         item = self._outbox.popleft()
-        if isinstance(item, bytes):
-            self._queued_frames -= 1
+        if isinstance(item, _Audio):
+            self._queued_samples -= item.samples
         return item
 
     # --- turns ------------------------------------------------------------------------
@@ -214,8 +259,8 @@ class DeepgramSession:
 
     def _bill(self, turn: _Turn) -> None:
         if turn.billed is None:
-            turn.billed = self._sent_bytes - self._billed_bytes
-            self._billed_bytes = self._sent_bytes
+            turn.billed = (self._sent_samples - self._billed_samples) / SAMPLE_RATE
+            self._billed_samples = self._sent_samples
 
     def _turn_at(self, end: float) -> _Turn | None:
         """The turn a result ending at `end` (Deepgram's timeline) belongs to; None: one given up on."""
@@ -289,7 +334,7 @@ class DeepgramSession:
         except _Refused as exc:
             self.failed = str(exc)
             self._outbox.clear()
-            self._queued_frames = 0
+            self._queued_samples = 0
         finally:
             self._connected = False
             for turn in list(self._pending):
@@ -312,7 +357,10 @@ class DeepgramSession:
                 log.warning("deepgram_connect_failed", error=f"{type(exc).__name__}: {exc}")
                 return None
             self.connections += 1
-            self._connected, self._stream_bytes, self._settled_until = True, 0, 0.0
+            self._connected, self._stream_samples, self._settled_until = True, 0, 0.0
+            if self.opus:
+                self._ogg = OggOpusWriter()
+                await socket.send_media(self._ogg.headers())
             log.info("deepgram_connected", model=self._s.model, connection=self.connections)
             opened = time.monotonic()
             try:
@@ -325,10 +373,11 @@ class DeepgramSession:
 
     def _connect(self) -> contextlib.AbstractAsyncContextManager[AsyncV1SocketClient]:
         s = self._s
+        # Ogg is a container: Deepgram reads encoding, rate and channels from its headers.
+        raw = {} if self.opus else {"encoding": "linear16", "sample_rate": IN_RATE, "channels": 1}
         return self._client.listen.v1.connect(
-            model=s.model, encoding="linear16", sample_rate=IN_RATE, channels=1, interim_results="true",
-            endpointing=s.endpointing_ms, utterance_end_ms=s.utterance_end_ms, vad_events="true",
-            smart_format="true", punctuate="true",
+            model=s.model, interim_results="true", endpointing=s.endpointing_ms,
+            utterance_end_ms=s.utterance_end_ms, vad_events="true", smart_format="true", punctuate="true", **raw,
         )  # fmt: skip
 
     def _lost(self) -> None:
@@ -336,7 +385,7 @@ class DeepgramSession:
         for turn in list(self._pending):
             if turn.finalize_at is not None:  # its Finalize went down with the socket
                 self._finish(turn)
-        self._stream_bytes, self._settled_until = 0, 0.0
+        self._stream_samples, self._settled_until = 0, 0.0
 
     async def _serve(self, socket: AsyncV1SocketClient) -> str:
         """Send and receive until either side ends; why it ended."""
@@ -366,14 +415,15 @@ class DeepgramSession:
             elif isinstance(item, _Finalize):
                 await self._send_finalize(socket, item.turn)
             else:
+                data = item.data if isinstance(item.data, bytes) else self._ogg.page(item.data)
                 try:
-                    await socket.send_media(item)
-                except BaseException:  # the frame goes out on the next socket
+                    await socket.send_media(data)
+                except BaseException:  # the audio goes out on the next socket
                     self._outbox.appendleft(item)
-                    self._queued_frames += 1
+                    self._queued_samples += item.samples
                     raise
-                self._stream_bytes += len(item)
-                self._sent_bytes += len(item)
+                self._stream_samples += item.samples
+                self._sent_samples += item.samples
                 if self._dropping:
                     self._dropping = False
                     log.info("deepgram_audio_flowing", dropped_frames=self.dropped_frames)
@@ -381,7 +431,7 @@ class DeepgramSession:
     async def _send_finalize(self, socket: AsyncV1SocketClient, turn: _Turn) -> None:
         if turn.done.is_set():  # given up on already: its audio counts toward the next turn
             return
-        if self._stream_bytes == 0:  # a fresh socket has nothing of this turn to flush
+        if self._stream_samples == 0:  # a fresh socket has nothing of this turn to flush
             self._finish(turn)
             return
         try:
@@ -389,7 +439,7 @@ class DeepgramSession:
         except BaseException:
             self._outbox.appendleft(_Finalize(turn))
             raise
-        turn.finalize_at = self._stream_bytes / BYTES_PER_SECOND
+        turn.finalize_at = self._stream_samples / SAMPLE_RATE
         self._bill(turn)
 
     async def _receive(self, socket: AsyncV1SocketClient) -> str:

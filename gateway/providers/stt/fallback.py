@@ -21,14 +21,15 @@ class FallbackSTT:
         self.primary = primary
         self.backup = backup
         self.name = primary.name
+        self.takes_opus = primary.takes_opus  # the backup transcribes the turn's audio, decoded for the VAD
 
     def warm_up(self) -> None:
         warm = getattr(self.backup, "warm_up", None)
         if warm is not None:
             warm()
 
-    def open(self, on_interim: Interim | None = None) -> SttSession:
-        return _Session(self, self.primary.open(on_interim))
+    def open(self, on_interim: Interim | None = None, *, opus: bool = False) -> SttSession:
+        return _Session(self, self.primary.open(on_interim, opus=opus))
 
 
 class _Session:
@@ -38,6 +39,9 @@ class _Session:
 
     def feed(self, frame: Pcm) -> None:
         self._primary.feed(frame)
+
+    def feed_opus(self, packet: bytes | None) -> None:
+        self._primary.feed_opus(packet)
 
     async def turn_ended(self, audio: Pcm) -> Transcript:
         try:

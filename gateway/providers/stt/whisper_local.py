@@ -43,6 +43,7 @@ def _model(path: Path, threads: int) -> Any:
 
 class WhisperLocal:
     name = "whisper-tiny.en"
+    takes_opus = False  # it transcribes the 16 kHz audio of each whole turn
 
     def __init__(self, path: Path | None = None, threads: int = 2) -> None:
         self._path = path or model_dir()
@@ -53,7 +54,9 @@ class WhisperLocal:
         """Load (and hash-check) the model now rather than on the first turn."""
         _model(self._path, self._threads)
 
-    def open(self, on_interim: Interim | None = None) -> SttSession:
+    def open(self, on_interim: Interim | None = None, *, opus: bool = False) -> SttSession:
+        if opus:
+            raise ValueError("whisper transcribes decoded turns; it cannot be fed Opus")
         return PerTurnSession(self)
 
     async def transcribe(self, audio: Pcm) -> Transcript:

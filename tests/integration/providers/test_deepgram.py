@@ -22,6 +22,7 @@ from gateway.providers.tts.deepgram_aura import DeepgramAura, SpeechFailed
 from pod.ports import free_port
 from tests.eventually import eventually
 from tests.fakes.deepgram_server import KEY, FakeDeepgram, tone
+from tests.unit.test_opus_in import tone_packets
 
 FIRST = "Hello, I am looking for a house."
 SECOND = "In Austin, please."
@@ -228,6 +229,77 @@ async def test_feed_never_waits_and_drops_the_oldest_audio_when_the_socket_lags(
     await session.close()
     assert transcript.text == FIRST and transcript.audio_seconds == 1.0
     assert bytes(fake.listeners[0].audio) == np.concatenate(audio[30:]).astype("<i2").tobytes()
+
+
+# --- Opus passthrough ------------------------------------------------------------------
+
+
+async def test_opus_packets_go_out_as_ogg_opus_and_turns_are_timed_by_the_packets(fake: FakeDeepgram) -> None:
+    stt = DeepgramLive(api_key=KEY, base_url=fake.url)
+    assert stt.takes_opus
+    session = stt.open(opus=True)
+    packets = tone_packets(65)
+    for packet in packets[:40]:
+        session.feed_opus(packet)
+    session.feed(np.ones(IN_FRAME, np.int16))  # frames are not sent when the packets are
+    first = await session.turn_ended(np.zeros(0, np.int16))
+    for packet in packets[40:]:
+        session.feed_opus(packet)
+    second = await session.turn_ended(np.zeros(0, np.int16))
+    await session.close()
+
+    assert (first.text, second.text) == (FIRST, SECOND)
+    assert (first.audio_seconds, second.audio_seconds) == (0.8, 0.5)  # each turn's own packets
+    (listener,) = fake.listeners
+    # Containerised audio: Deepgram reads the format from the Ogg headers, so none is named.
+    assert not {"encoding", "sample_rate", "channels"} & set(listener.params)
+    assert listener.ogg is not None and listener.ogg.head.startswith(b"OpusHead")
+    assert listener.ogg.packets == 65 and listener.ogg.samples_48k == 65 * 960  # all decoded by libopus
+    assert listener.audio_seconds == 1.3
+    level = np.sqrt(np.mean(np.frombuffer(bytes(listener.audio), "<i2")[3200:].astype(np.float64) ** 2))
+    assert level > 5_000  # the tone, not silence
+    # Pages of 100 ms (5 packets), the turn's rest flushed before its Finalize; granules count 48 kHz.
+    assert listener.ogg.granules == [4800 * (i + 1) for i in range(13)]
+    assert listener.controls == ["Finalize", "Finalize", "CloseStream"] and listener.close_code == 1000
+
+
+async def test_a_lost_packet_keeps_the_opus_timeline(fake: FakeDeepgram) -> None:
+    session = DeepgramLive(api_key=KEY, base_url=fake.url).open(opus=True)
+    session.feed_opus(None)  # nothing heard yet: nothing to stand in for
+    for i, packet in enumerate(tone_packets(25)):
+        session.feed_opus(None if i in (10, 11) else packet)
+    turn = await session.turn_ended(np.zeros(0, np.int16))
+    await session.close()
+    assert turn.audio_seconds == 0.5
+    assert fake.listeners[0].ogg is not None and fake.listeners[0].ogg.samples_48k == 25 * 960
+
+
+async def test_a_reopened_socket_starts_a_new_ogg_stream(fake: FakeDeepgram) -> None:
+    session = DeepgramLive(api_key=KEY, base_url=fake.url).open(opus=True)
+    packets = tone_packets(50)
+    for packet in packets[:25]:
+        session.feed_opus(packet)
+    first = await session.turn_ended(np.zeros(0, np.int16))
+    await fake.drop()
+    for packet in packets[25:]:
+        session.feed_opus(packet)
+    second = await session.turn_ended(np.zeros(0, np.int16))
+    await session.close()
+    assert (first.text, second.text) == (FIRST, SECOND)
+    assert len(fake.listeners) == 2
+    old, new = (listener.ogg for listener in fake.listeners)
+    assert old is not None and new is not None
+    assert new.head.startswith(b"OpusHead") and new.serials.isdisjoint(old.serials)
+    assert (old.packets, new.packets) == (25, 25) and new.granules[0] == 4800
+
+
+def test_whisper_cannot_be_fed_opus() -> None:
+    from gateway.providers.stt.whisper_local import WhisperLocal
+
+    whisper = WhisperLocal()
+    assert not whisper.takes_opus and not FallbackSTT(whisper, whisper).takes_opus  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Opus"):
+        whisper.open(opus=True)
 
 
 def test_a_compatible_servers_root_gives_both_the_rest_and_the_live_endpoints() -> None:
