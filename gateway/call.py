@@ -90,7 +90,10 @@ class Call:
         self.events = self.link.events
         self.recorder = CallRecorder(js, self.call_id)
         self.usage = UsageMeter(agent_name)
-        self.stt_session = stt.open(self._interim) if stt is not None else None
+        # When the STT takes Opus and the link has the caller's packets, it is fed those as they came
+        # (no decode or resample for it); the turn loop still decodes for the VAD.
+        self.stt_opus = stt is not None and stt.takes_opus and self.link.passes_opus
+        self.stt_session = stt.open(self._interim, opus=self.stt_opus) if stt is not None else None
         self.responder = responder_factory(self)
         self.media = MediaSummary()
         self.ice_state = "new"
@@ -115,7 +118,7 @@ class Call:
         self._spawn(self._poll_stats())
         self._spawn(self._time_limit())
         metrics.CALLS_STARTED.inc()
-        log.info("call_answered", call_id=self.call_id)
+        log.info("call_answered", call_id=self.call_id, stt_audio="opus" if self.stt_opus else "pcm")
         return answer
 
     async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
@@ -236,7 +239,8 @@ class Call:
         watching = self._spawn(watch.run())
         frames = 0
         try:
-            async for frame in self.link.caller_audio():
+            packets = self.stt_session.feed_opus if self.stt_opus and self.stt_session is not None else None
+            async for frame in self.link.caller_audio(packets):
                 watch.heard()
                 hear(frame, True)
                 frames += 1

@@ -16,7 +16,7 @@ from aiortc.stats import (
 )
 
 from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
-from gateway.link.base import StateChanged
+from gateway.link.base import PacketTap, StateChanged
 from gateway.media.inbound import caller_frames
 from gateway.media.outbound import PlayoutTrack
 from gateway.media.pcm import Pcm
@@ -39,6 +39,7 @@ class AiortcLink:
         self._pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=ice))
         pc.addTrack(playout)
         self.events = EventChannel(pc.createDataChannel(LABEL, negotiated=True, id=CHANNEL_ID))
+        self.passes_opus = False
         self._track: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
         self._summary = MediaSummary()
 
@@ -66,7 +67,8 @@ class AiortcLink:
         parsed.sdpMid, parsed.sdpMLineIndex = sdp_mid, sdp_mline_index
         await self._pc.addIceCandidate(parsed)
 
-    async def caller_audio(self) -> AsyncIterator[Pcm]:
+    async def caller_audio(self, packets: PacketTap | None = None) -> AsyncIterator[Pcm]:
+        # aiortc decodes in its track; the packets never reach us (passes_opus is False).
         async for frame in caller_frames(await self._track):
             yield frame
 

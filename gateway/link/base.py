@@ -19,10 +19,13 @@ from gateway.stats import MediaSummary
 # Called with the new state: ICE ("checking", "connected", "failed", "closed", ...) and the
 # connection as a whole ("connecting", "connected", "failed", "closed").
 StateChanged = Callable[[str], Awaitable[None]]
+# Handed each of the caller's Opus packets as received (None: lost), before any decoding.
+PacketTap = Callable[[bytes | None], None]
 
 
 class MediaLink(Protocol):
     events: EventSink
+    passes_opus: bool  # caller_audio() can hand over the caller's Opus packets too
 
     async def answer(self, offer_sdp: str) -> str:
         """Apply the caller's offer and return our answer; raises ValueError if it cannot be used."""
@@ -30,8 +33,9 @@ class MediaLink(Protocol):
     async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
         """A trickled candidate of the caller's; raises ValueError if malformed."""
 
-    def caller_audio(self) -> AsyncIterator[Pcm]:
-        """The caller's audio, 20 ms frames of 16 kHz mono, until the media ends."""
+    def caller_audio(self, packets: PacketTap | None = None) -> AsyncIterator[Pcm]:
+        """The caller's audio, 20 ms frames of 16 kHz mono, until the media ends; with
+        `packets` (links that pass Opus), each packet is also handed over as it came."""
 
     async def stats(self) -> MediaSummary:
         """The media figures so far, both directions."""

@@ -17,7 +17,7 @@ import structlog
 from aiortc.mediastreams import MediaStreamError
 
 from gateway.call_events import SocketEvents
-from gateway.link.base import StateChanged
+from gateway.link.base import PacketTap, StateChanged
 from gateway.media.opus_in import OpusIn
 from gateway.media.outbound import PlayoutTrack
 from gateway.media.pcm import IN_FRAME, Pcm
@@ -60,6 +60,7 @@ class LeanLink:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
         self.opus_in = OpusIn()
+        self.passes_opus = True
 
     async def answer(self, offer_sdp: str) -> str:
         try:
@@ -102,7 +103,7 @@ class LeanLink:
         except (MediaStreamError, ConnectionError):
             pass  # the call stopped its playout, or the connection is gone
 
-    async def caller_audio(self) -> AsyncIterator[Pcm]:
+    async def caller_audio(self, packets: PacketTap | None = None) -> AsyncIterator[Pcm]:
         await self._connected.wait()
         pending = np.zeros(0, dtype=np.int16)
         while True:
@@ -112,7 +113,10 @@ class LeanLink:
                 if not self._closing:  # the caller hung up its side ("closed") or vanished (ICE consent lost)
                     await self._on_connection_state("closed" if self._endpoint.peer_closed else "failed")
                 return
-            for samples in self.opus_in.samples(packet.payload if packet is not None else None):
+            payload = packet.payload if packet is not None else None
+            if packets is not None:
+                packets(payload)
+            for samples in self.opus_in.samples(payload):
                 pending = np.concatenate((pending, samples)) if len(pending) else samples
             while len(pending) >= IN_FRAME:
                 yield pending[:IN_FRAME]

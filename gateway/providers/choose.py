@@ -15,7 +15,8 @@ def choose_stt(p: ProviderSettings) -> SpeechToText | None:
         from gateway.providers.stt.fallback import FallbackSTT
         from gateway.providers.stt.whisper_local import WhisperLocal
 
-        live = DeepgramLive(api_key=p.deepgram_api_key, model=p.deepgram_stt_model, base_url=p.deepgram_url)
+        live = DeepgramLive(api_key=p.deepgram_api_key, model=p.deepgram_stt_model, base_url=p.deepgram_url,
+                            takes_opus=p.stt_audio == "opus")  # fmt: skip
         return FallbackSTT(live, WhisperLocal())  # a turn Deepgram cannot finish is transcribed offline
     from gateway.providers.stt.whisper_local import WhisperLocal
 

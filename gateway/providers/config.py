@@ -25,6 +25,9 @@ class ProviderSettings:
     # Deepgram's API root; a local server speaking its protocol in tests, e.g. http://127.0.0.1:9000.
     deepgram_url: str = ""
     deepgram_stt_model: str = "nova-3"
+    # "opus": an STT that takes Opus is sent the caller's own packets when the media stack has them
+    # (lean); "pcm": always 16 kHz linear16.
+    stt_audio: str = "opus"
     deepgram_tts_voice: str = "aura-2-thalia-en"
     openai_api_key: str = field(default="", repr=False)
     # Any OpenAI-compatible server (vLLM, Ollama, llama.cpp); empty: api.openai.com.
@@ -64,6 +67,7 @@ class ProviderSettings:
             deepgram_api_key=deepgram,
             deepgram_url=env.get("DEEPGRAM_URL", "").strip(),
             deepgram_stt_model=env.get("VOICEPOD_DEEPGRAM_STT_MODEL", "").strip() or cls.deepgram_stt_model,
+            stt_audio=pick("VOICEPOD_STT_AUDIO", cls.stt_audio, ("opus", "pcm")),
             deepgram_tts_voice=env.get("VOICEPOD_DEEPGRAM_TTS_VOICE", "").strip() or cls.deepgram_tts_voice,
             openai_api_key=openai,
             openai_base_url=base_url,

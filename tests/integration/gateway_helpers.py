@@ -38,7 +38,7 @@ async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
     stt = overrides.pop("stt", "none")
     settings = dataclasses.replace(GatewaySettings(auth_secret=SECRET, stats_interval=0.5), **overrides)
     state = GatewayState(settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
-                         stt=WhisperLocal() if stt == "whisper" else None)  # fmt: skip
+                         stt=WhisperLocal() if stt == "whisper" else None if stt == "none" else stt)  # fmt: skip
     for stream in (events.AUDIT, events.TRANSCRIPT):
         await events.ensure_stream(nc.jetstream(), stream)
     async with serve_app(build_app(state)) as url:

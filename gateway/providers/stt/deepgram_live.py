@@ -61,9 +61,9 @@ class LiveSettings:
 
 class DeepgramLive:
     def __init__(self, api_key: str, model: str = "nova-3", base_url: str = "",
-                 settings: LiveSettings | None = None) -> None:  # fmt: skip
+                 settings: LiveSettings | None = None, takes_opus: bool = True) -> None:  # fmt: skip
         self.name = f"deepgram:{model}"
-        self.takes_opus = True  # containerised Ogg Opus, https://developers.deepgram.com/docs/encoding
+        self.takes_opus = takes_opus  # containerised Ogg Opus, https://developers.deepgram.com/docs/encoding
         self.settings = dataclasses.replace(settings or LiveSettings(), model=model)
         self._client = AsyncDeepgramClient(api_key=api_key, environment=environment(base_url))
 

@@ -1,0 +1,61 @@
+"""A call's audio reaches Deepgram (the real SDK, a local server speaking its protocol) as the
+caller's own Opus packets on the lean stack, and as 16 kHz linear16 otherwise."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from nats.aio.client import Client as NATS
+
+from caller.client import place_call
+from gateway import auth
+from gateway.providers.stt.deepgram_live import DeepgramLive
+from tests.fakes.deepgram_server import KEY, FakeDeepgram
+from tests.integration.gateway_helpers import SECRET, gateway
+from tests.speech import say
+
+pytestmark = pytest.mark.slow
+SAID = "I am looking for a house in Austin."
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return say("Hello, I am looking for a three bedroom house in Austin.", tmp_path_factory.mktemp("wav") / "a.wav",
+               pad_seconds=2.0)  # fmt: skip
+
+
+def wav_seconds(path: Path) -> float:
+    with wave.open(str(path)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+@pytest.mark.parametrize(
+    ("stack", "takes_opus", "sent"),
+    [("lean", True, "ogg-opus"), ("lean", False, "linear16"), ("aiortc", True, "linear16")],
+)
+async def test_deepgram_is_sent_the_callers_opus_when_the_media_stack_has_it(
+    stack: str, takes_opus: bool, sent: str, nc: NATS, speech: Path
+) -> None:
+    async with FakeDeepgram(transcripts=[SAID]).running() as fake:
+        stt = DeepgramLive(KEY, base_url=fake.url, takes_opus=takes_opus)
+        async with gateway(nc, media_stack=stack, stt=stt) as gw:
+            result = await place_call(gw.ws_url, speech, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2)
+            await gw.state.calls.wait_empty(5)
+
+    (final,) = result.of_type("transcript.final")
+    assert final["text"] == SAID and final["confidence"] == 0.93
+    (listener,) = fake.listeners
+    assert listener.controls[0] == "Finalize" and listener.controls[-1] == "CloseStream"
+    if sent == "ogg-opus":  # containerised: no encoding named, the stream's OpusHead says it
+        assert "encoding" not in listener.params and listener.ogg is not None
+        assert listener.ogg.head.startswith(b"OpusHead") and listener.ogg.packets >= 100
+    else:
+        assert listener.params["encoding"] == "linear16" and listener.ogg is None
+    # Deepgram heard the whole call, speech included: the sentence and its padding at least.
+    assert wav_seconds(speech) - 0.5 <= listener.audio_seconds <= wav_seconds(speech) + 4.0
+    pcm = np.frombuffer(bytes(listener.audio), "<i2").astype(np.float64)
+    loudest = max(np.sqrt(np.mean(pcm[i : i + 3200] ** 2)) for i in range(0, len(pcm) - 3200, 3200))
+    assert loudest > 1_000  # espeak's speech, decoded by the server, not silence
