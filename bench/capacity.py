@@ -4,6 +4,9 @@ endpointing, echo, our Opus encoding, paced playout) on its default lean media s
 the aiortc stack, the lean gateway with 2 worker processes, and our own WebRTC endpoint
 (gateway/rtc) alone with Opus passthrough and with the listening stages.
 
+`--only a,b` re-runs those servers and keeps the others' results from the last JSON (each
+server's result carries its own date).
+
 Each server is ramped with bench.load.lean_swarm (its own process, pre-encoded Opus, no decoding) until a step
 fails (< 99 % of frames back or > 1 % late). Writes bench/results/capacity.json, a table in
 docs/performance.md and docs/capacity.png. STT/TTS inference is excluded (echo agent, STT off).
@@ -14,14 +17,17 @@ workers' speed-up here is bounded by what the callers leave free; see docs/perfo
 
 from __future__ import annotations
 
+import argparse
+import json
 import subprocess
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bench.gateway_load import TEXT, ramp
-from bench.report import ROOT, machine, replace_section, write_json
+from bench.report import RESULTS, ROOT, machine, replace_section, write_json
 from tests.nats_fixture import start_nats_server
 
 SERVERS = {
@@ -29,6 +35,10 @@ SERVERS = {
     "voicepod_gateway_aiortc": (16, 20, 24, 28, 32, 36, 40, 44, 48, 56, 64),
     "voicepod_gateway": (32, 48, 56, 64, 72, 80, 88, 96, 104, 112, 128),
     "voicepod_gateway_2_workers": (64, 80, 88, 96, 104, 112, 120, 128, 144, 160, 176, 192),
+    # The lean gateway streaming each call to a Deepgram-live stand-in (bench/load/stt_sink.py): the
+    # caller's own Opus packets in Ogg pages, or 16 kHz linear16 frames.
+    "voicepod_gateway_stt_opus": (32, 48, 56, 64, 72, 80, 88, 96, 112),
+    "voicepod_gateway_stt_pcm": (32, 48, 56, 64, 72, 80, 88, 96, 112),
     # Our own endpoint (gateway/rtc) without the gateway: Opus passthrough (what a call costs when
     # STT and TTS both speak Opus), and the offline stack's listening stages (bench/load/lean_echo.py).
     "lean_passthrough_echo": (64, 128, 160, 192, 224, 256, 320, 384),
@@ -86,6 +96,9 @@ def summary(results: dict[str, dict[str, Any]], ceiling: float) -> dict[str, Any
         "passthrough_calls_per_vcpu_projected": projected_per_vcpu(passthrough),
         "lean_transcode_calls_per_core": lean["max_calls_per_core"],
         "lean_transcode_calls_per_core_projected": projected_per_vcpu(lean),
+        # The gateway with a streaming STT: the caller's Opus passed through, or decoded to linear16.
+        "stt_opus_calls_per_core": results["voicepod_gateway_stt_opus"]["max_calls_per_core"],
+        "stt_pcm_calls_per_core": results["voicepod_gateway_stt_pcm"]["max_calls_per_core"],
         "projected_basis": "1 / server CPU-seconds per call-second at the top sustained step",
     }  # fmt: skip
 
@@ -135,7 +148,9 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
         f"**{figures['passthrough_calls_per_vcpu']} calls** sustained "
         f"(~{figures['passthrough_calls_per_vcpu_projected']} per vCPU at its CPU per call-second); the offline "
         f"stack's listening stages on it **{figures['lean_transcode_calls_per_core']}** "
-        f"(~{figures['lean_transcode_calls_per_core_projected']} per core).",
+        f"(~{figures['lean_transcode_calls_per_core_projected']} per core). "
+        f"The gateway streaming to an STT: the caller's Opus passed through **{figures['stt_opus_calls_per_core']}**, "
+        f"decoded to linear16 **{figures['stt_pcm_calls_per_core']}**.",
         "",
         "![calls per server](capacity.png)",
     ]
@@ -143,12 +158,24 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--only", default="", help="comma-separated servers to re-run; the rest come from the last JSON")
+    only = [k for k in p.parse_args().only.split(",") if k]
+    unknown = set(only) - set(SERVERS)
+    if unknown:
+        raise SystemExit(f"unknown servers {sorted(unknown)}; choose from {', '.join(SERVERS)}")
+    previous = json.loads((RESULTS / "capacity.json").read_text())["results"] if only else {}
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         subprocess.run(["espeak-ng", "-w", str(wav), TEXT], check=True)
         server = start_nats_server(Path(tmp))
         try:
-            results = {kind: ramp(kind, wav, server.url, steps) for kind, steps in SERVERS.items()}
+            results = {}
+            for kind, steps in SERVERS.items():
+                if only and kind not in only and kind in previous:
+                    results[kind] = previous[kind]
+                else:
+                    results[kind] = {**ramp(kind, wav, server.url, steps), "date": date.today().isoformat()}
         finally:
             server.stop()
     figures = summary(results, cpu_scaling_ceiling())

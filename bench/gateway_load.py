@@ -7,7 +7,10 @@ until a step fails: fewer than 99 % of the expected frames came back, or more th
 arrived late (> 40 ms); for the gateway also when its turn loops took in less than 99 % of
 the callers' audio, or (lean stack) took more than 1 % of it > 40 ms after it arrived: its
 playout is paced by a clock, so on time outbound frames alone do not show a process that has
-fallen behind on what it hears. Per step: server CPU-seconds per call-second, RSS and threads
+fallen behind on what it hears. voicepod_gateway_stt_opus / _stt_pcm: the lean gateway streaming
+every call to a Deepgram-live stand-in (bench.load.stt_sink, its own process) as Ogg Opus (the
+caller's packets) or 16 kHz linear16; the step also needs ≥ 99 % of the callers' audio to reach it.
+Per step: server CPU-seconds per call-second, RSS and threads
 per call (from /proc). One server process uses at most one core, so "calls per
 process" is "calls per core".
 """
@@ -102,9 +105,10 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     raise TimeoutError(url)
 
 
-def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]:
+def start_server(kind: str, port: int, nats_url: str, stt_url: str = "") -> subprocess.Popen[bytes]:
     """kind: one of ECHO_SERVERS, voicepod_gateway (one process) or voicepod_gateway_<N>_workers, on the
-    default (lean) media stack; voicepod_gateway_aiortc: one process on the aiortc stack."""
+    default (lean) media stack; voicepod_gateway_aiortc: one process on the aiortc stack;
+    voicepod_gateway_stt_opus / _stt_pcm: Deepgram live STT at `stt_url` (bench.load.stt_sink)."""
     workers = kind.split("_")[2] if kind.endswith("_workers") else "1"
     stack = "aiortc" if kind.endswith("_aiortc") else "lean"
     if kind in ECHO_SERVERS:
@@ -126,15 +130,33 @@ def start_server(kind: str, port: int, nats_url: str) -> subprocess.Popen[bytes]
                "VOICEPOD_MAX_CALLS": "1000", "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072",
                "VOICEPOD_MEDIA_STACK": stack,
                "VOICEPOD_LOG_LEVEL": "warning"}  # fmt: skip
+        if stt_url:
+            env.update({"VOICEPOD_STT": "deepgram", "DEEPGRAM_API_KEY": "bench", "DEEPGRAM_URL": stt_url,
+                        "VOICEPOD_STT_AUDIO": kind.rsplit("_", 1)[1]})  # fmt: skip
         health = "readyz"
     proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_ready(f"http://127.0.0.1:{port}/{health}")
     return proc
 
 
+def start_stt_sink() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.load.stt_sink", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(f"{url}/healthz")
+    return proc, url
+
+
+def stt_seconds(url: str) -> float:
+    with urllib.request.urlopen(f"{url}/seconds", timeout=5) as resp:
+        return float(json.loads(resp.read())["seconds"])
+
+
 def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
     port = free_port()
-    server = start_server(kind, port, nats_url)
+    sink, stt_url = start_stt_sink() if "_stt_" in kind else (None, "")
+    server = start_server(kind, port, nats_url, stt_url)
     try:
         idle = proc_figures(server.pid)
         swarm = subprocess.Popen(
@@ -146,14 +168,19 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
         gateway = kind not in ECHO_SERVERS
         begin, swarm_begin = proc_figures(server.pid), proc_figures(swarm.pid)
         heard_begin = heard_figures(port) if gateway else None
+        sink_begin = (proc_figures(sink.pid), stt_seconds(stt_url)) if sink else None
         time.sleep(SECONDS - 2)
         end, swarm_end = proc_figures(server.pid), proc_figures(swarm.pid)
         heard_end = heard_figures(port) if gateway else None
+        sink_end = (proc_figures(sink.pid), stt_seconds(stt_url)) if sink else None
         out, _ = swarm.communicate(timeout=120)
         result = json.loads(out.decode().strip().splitlines()[-1])
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if sink is not None:
+            sink.terminate()
+            sink.wait(timeout=30)
     window = SECONDS - 2
     heard_ok = True
     if heard_begin is not None and heard_end is not None:
@@ -161,6 +188,10 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
         result["heard_ratio"] = audio / (window * calls)
         result["heard_late_ratio"] = late / (audio * 50) if audio else 1.0
         heard_ok = result["heard_ratio"] >= 0.99 and result["heard_late_ratio"] <= 0.01
+    if sink_begin is not None and sink_end is not None:
+        result["stt_ratio"] = (sink_end[1] - sink_begin[1]) / (window * calls)
+        result["stt_sink_core_utilisation"] = (sink_end[0]["cpu_seconds"] - sink_begin[0]["cpu_seconds"]) / window
+        heard_ok = heard_ok and result["stt_ratio"] >= 0.99
     result.update({
         "server": kind,
         "cpu_seconds_per_call_second": (end["cpu_seconds"] - begin["cpu_seconds"]) / (window * calls),
@@ -181,6 +212,7 @@ def ramp(kind: str, wav: Path, nats_url: str, steps_to_try: tuple[int, ...] = ST
         r = step(kind, calls, wav, nats_url)
         steps.append(r)
         heard = f" heard {r['heard_ratio']:.1%} (late {r['heard_late_ratio']:.2%})" if "heard_ratio" in r else ""
+        heard += f" stt {r['stt_ratio']:.1%}" if "stt_ratio" in r else ""
         print(f"{kind:>20} {calls:3d} calls: late {r['late_ratio']:.2%} received {r['received_ratio']:.1%}{heard} "
               f"core {r['server_core_utilisation']:.0%} {'ok' if r['ok'] else 'FAIL'}", flush=True)  # fmt: skip
         if not r["ok"]:
