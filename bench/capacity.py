@@ -36,9 +36,11 @@ SERVERS = {
     "voicepod_gateway": (32, 48, 56, 64, 72, 80, 88, 96, 104, 112, 128),
     "voicepod_gateway_2_workers": (64, 80, 88, 96, 104, 112, 120, 128, 144, 160, 176, 192),
     # The lean gateway streaming each call to a Deepgram-live stand-in (bench/load/stt_sink.py): the
-    # caller's own Opus packets in Ogg pages, or 16 kHz linear16 frames.
-    "voicepod_gateway_stt_opus": (32, 48, 56, 64, 72, 80, 88, 96, 112),
-    "voicepod_gateway_stt_pcm": (32, 48, 56, 64, 72, 80, 88, 96, 112),
+    # caller's own Opus packets in Ogg pages, or 16 kHz linear16 frames; with our VAD, or the
+    # provider ending the turns (nothing decoded).
+    "voicepod_gateway_stt_opus": (32, 40, 48, 56, 64, 72, 80, 88, 96, 112),
+    "voicepod_gateway_stt_pcm": (32, 40, 48, 56, 64, 72, 80, 88, 96, 112),
+    "voicepod_gateway_stt_turns": (32, 48, 64, 80, 96, 112, 128, 144, 160, 192),
     # Our own endpoint (gateway/rtc) without the gateway: Opus passthrough (what a call costs when
     # STT and TTS both speak Opus), and the offline stack's listening stages (bench/load/lean_echo.py).
     "lean_passthrough_echo": (64, 128, 160, 192, 224, 256, 320, 384),
@@ -99,6 +101,9 @@ def summary(results: dict[str, dict[str, Any]], ceiling: float) -> dict[str, Any
         # The gateway with a streaming STT: the caller's Opus passed through, or decoded to linear16.
         "stt_opus_calls_per_core": results["voicepod_gateway_stt_opus"]["max_calls_per_core"],
         "stt_pcm_calls_per_core": results["voicepod_gateway_stt_pcm"]["max_calls_per_core"],
+        # Opus passthrough through the whole gateway: packets to the STT, its turns, nothing decoded.
+        "gateway_passthrough_calls_per_core": results["voicepod_gateway_stt_turns"]["max_calls_per_core"],
+        "gateway_passthrough_calls_per_core_projected": projected_per_vcpu(results["voicepod_gateway_stt_turns"]),
         "projected_basis": "1 / server CPU-seconds per call-second at the top sustained step",
     }  # fmt: skip
 
@@ -150,7 +155,9 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
         f"stack's listening stages on it **{figures['lean_transcode_calls_per_core']}** "
         f"(~{figures['lean_transcode_calls_per_core_projected']} per core). "
         f"The gateway streaming to an STT: the caller's Opus passed through **{figures['stt_opus_calls_per_core']}**, "
-        f"decoded to linear16 **{figures['stt_pcm_calls_per_core']}**.",
+        f"decoded to linear16 **{figures['stt_pcm_calls_per_core']}**; the caller's Opus passed through and the "
+        f"provider ending the turns (nothing decoded): **{figures['gateway_passthrough_calls_per_core']}** "
+        f"(~{figures['gateway_passthrough_calls_per_core_projected']} per core).",
         "",
         "![calls per server](capacity.png)",
     ]

@@ -7,9 +7,10 @@ until a step fails: fewer than 99 % of the expected frames came back, or more th
 arrived late (> 40 ms); for the gateway also when its turn loops took in less than 99 % of
 the callers' audio, or (lean stack) took more than 1 % of it > 40 ms after it arrived: its
 playout is paced by a clock, so on time outbound frames alone do not show a process that has
-fallen behind on what it hears. voicepod_gateway_stt_opus / _stt_pcm: the lean gateway streaming
-every call to a Deepgram-live stand-in (bench.load.stt_sink, its own process) as Ogg Opus (the
-caller's packets) or 16 kHz linear16; the step also needs ≥ 99 % of the callers' audio to reach it.
+fallen behind on what it hears. STT_GATEWAYS: the lean gateway streaming every call to a
+Deepgram-live stand-in (bench.load.stt_sink, its own process) as Ogg Opus (the caller's packets)
+or 16 kHz linear16, with our VAD or the provider's turns; the step also needs ≥ 99 % of the
+callers' audio to reach it.
 Per step: server CPU-seconds per call-second, RSS and threads
 per call (from /proc). One server process uses at most one core, so "calls per
 process" is "calls per core".
@@ -43,6 +44,13 @@ ECHO_SERVERS = {
     "stock_aiortc_echo": ["bench.load.stock_echo"],
     "lean_passthrough_echo": ["bench.load.lean_echo"],
     "lean_transcode": ["bench.load.lean_echo", "--transcode"],
+}
+# The lean gateway streaming to a Deepgram-live stand-in (bench.load.stt_sink): how.
+STT_GATEWAYS = {
+    "voicepod_gateway_stt_pcm": {"VOICEPOD_STT_AUDIO": "pcm"},  # decoded, 16 kHz linear16; our VAD
+    "voicepod_gateway_stt_opus": {"VOICEPOD_STT_AUDIO": "opus"},  # the caller's packets; decoded for our VAD
+    # The caller's packets, and the provider ends the turns: nothing decoded, no VAD of ours.
+    "voicepod_gateway_stt_turns": {"VOICEPOD_STT_AUDIO": "opus", "VOICEPOD_TURNS": "provider"},
 }
 
 
@@ -108,7 +116,7 @@ def wait_ready(url: str, timeout: float = 60) -> None:
 def start_server(kind: str, port: int, nats_url: str, stt_url: str = "") -> subprocess.Popen[bytes]:
     """kind: one of ECHO_SERVERS, voicepod_gateway (one process) or voicepod_gateway_<N>_workers, on the
     default (lean) media stack; voicepod_gateway_aiortc: one process on the aiortc stack;
-    voicepod_gateway_stt_opus / _stt_pcm: Deepgram live STT at `stt_url` (bench.load.stt_sink)."""
+    STT_GATEWAYS: Deepgram live STT at `stt_url` (bench.load.stt_sink)."""
     workers = kind.split("_")[2] if kind.endswith("_workers") else "1"
     stack = "aiortc" if kind.endswith("_aiortc") else "lean"
     if kind in ECHO_SERVERS:
@@ -132,7 +140,7 @@ def start_server(kind: str, port: int, nats_url: str, stt_url: str = "") -> subp
                "VOICEPOD_LOG_LEVEL": "warning"}  # fmt: skip
         if stt_url:
             env.update({"VOICEPOD_STT": "deepgram", "DEEPGRAM_API_KEY": "bench", "DEEPGRAM_URL": stt_url,
-                        "VOICEPOD_STT_AUDIO": kind.rsplit("_", 1)[1]})  # fmt: skip
+                        **STT_GATEWAYS[kind]})  # fmt: skip
         health = "readyz"
     proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_ready(f"http://127.0.0.1:{port}/{health}")
@@ -155,7 +163,7 @@ def stt_seconds(url: str) -> float:
 
 def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
     port = free_port()
-    sink, stt_url = start_stt_sink() if "_stt_" in kind else (None, "")
+    sink, stt_url = start_stt_sink() if kind in STT_GATEWAYS else (None, "")
     server = start_server(kind, port, nats_url, stt_url)
     try:
         idle = proc_figures(server.pid)

@@ -9,7 +9,7 @@ import functools
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import structlog
@@ -23,7 +23,7 @@ from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.pcm import FRAME_SECONDS, IN_FRAME, Pcm
 from gateway.media.quiet_line import QuietLineWatch
 from gateway.media.vad import VadStream
-from gateway.providers.stt import SpeechToText
+from gateway.providers.stt import SpeechToText, Transcript, TurnDetectingSession
 from gateway.recorder import CallRecorder
 from gateway.responder import CallerTurn, Responder
 from gateway.settings import GatewaySettings
@@ -32,6 +32,7 @@ from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnSettings
 
 log = structlog.get_logger("gateway.call")
 SILENT_FRAME = np.zeros(IN_FRAME, dtype=np.int16)
+NO_AUDIO = np.zeros(0, dtype=np.int16)  # a turn the provider ended: its audio stayed with the provider
 HEARD_BATCH = 10  # frames (200 ms) of caller audio per update of the caller-audio counter
 
 
@@ -93,6 +94,8 @@ class Call:
         # When the STT takes Opus and the link has the caller's packets, it is fed those as they came
         # (no decode or resample for it); the turn loop still decodes for the VAD.
         self.stt_opus = stt is not None and stt.takes_opus and self.link.passes_opus
+        # VOICEPOD_TURNS=provider: the STT ends the turns and reports onsets; no VAD runs here.
+        self.provider_turns = settings.providers.turns == "provider" and stt is not None and stt.detects_turns
         self.stt_session = stt.open(self._interim, opus=self.stt_opus) if stt is not None else None
         self.responder = responder_factory(self)
         self.media = MediaSummary()
@@ -114,11 +117,12 @@ class Call:
     async def answer(self, offer_sdp: str) -> str:
         """Apply the caller's offer; return our answer (with all our candidates: both links gather first)."""
         answer = await self.link.answer(offer_sdp)
-        self._spawn(self._listen())
+        self._spawn(self._listen_to_provider_turns() if self.provider_turns else self._listen())
         self._spawn(self._poll_stats())
         self._spawn(self._time_limit())
         metrics.CALLS_STARTED.inc()
-        log.info("call_answered", call_id=self.call_id, stt_audio="opus" if self.stt_opus else "pcm")
+        log.info("call_answered", call_id=self.call_id, stt_audio="opus" if self.stt_opus else "pcm",
+                 turns="provider" if self.provider_turns else "local")  # fmt: skip
         return answer
 
     async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
@@ -251,19 +255,50 @@ class Call:
             watching.cancel()
             metrics.CALLER_AUDIO.inc(frames * FRAME_SECONDS)
 
+    async def _listen_to_provider_turns(self) -> None:
+        """The STT ends the caller's turns: every packet (or frame, where the link decodes) goes to it
+        and nothing else; on the lean stack nothing is decoded at all."""
+        session = cast(TurnDetectingSession, self.stt_session)
+        session.detect_turns(self._provider_heard_speech, self._provider_ended_turn)
+        feed: Callable[[Any], None] = session.feed_opus if self.stt_opus else session.feed
+        frames = 0
+        try:
+            async for heard in self.link.caller_packets() if self.stt_opus else self.link.caller_audio():
+                feed(heard)
+                frames += 1
+                if frames == HEARD_BATCH:
+                    metrics.CALLER_AUDIO.inc(frames * FRAME_SECONDS)
+                    frames = 0
+        finally:
+            metrics.CALLER_AUDIO.inc(frames * FRAME_SECONDS)
+
+    def _provider_heard_speech(self) -> None:
+        barge_in = self.playout.speaking or self._replying
+        self.events.send("speech.started", barge_in=barge_in)
+        if barge_in:
+            self._barge_in()
+
+    def _provider_ended_turn(self, transcript: Transcript) -> None:
+        self.turns += 1
+        metrics.TURNS.inc()
+        self.events.send("turn.ended", turn=self.turns, speech_seconds=round(transcript.audio_seconds, 3))
+        clock = TurnClock(ended=time.monotonic(), vad_wait=transcript.waited)
+        self._start_reply(CallerTurn(index=self.turns, audio=NO_AUDIO, text=transcript.text), clock, transcript)
+
     @property
     def _replying(self) -> bool:
         return self._reply_task is not None and not self._reply_task.done()
 
-    def _start_reply(self, turn: CallerTurn, clock: TurnClock) -> None:
+    def _start_reply(self, turn: CallerTurn, clock: TurnClock, heard: Transcript | None = None) -> None:
         if self._replying:
             assert self._reply_task is not None
             self._reply_task.cancel()
-        self._reply_task = self._spawn(self._reply(turn, clock))
+        self._reply_task = self._spawn(self._reply(turn, clock, heard))
 
-    async def _reply(self, turn: CallerTurn, clock: TurnClock) -> None:
+    async def _reply(self, turn: CallerTurn, clock: TurnClock, heard: Transcript | None) -> None:
+        """`heard`: the provider ended the turn with this text; otherwise our STT session is asked."""
         if self.stt_session is not None:
-            transcript = await self.stt_session.turn_ended(turn.audio)
+            transcript = heard if heard is not None else await self.stt_session.turn_ended(turn.audio)
             metrics.TURN_LATENCY.labels("stt").observe(transcript.seconds)
             assert self.stt is not None
             self.usage.add(self.stt.name, "audio_seconds", transcript.audio_seconds)

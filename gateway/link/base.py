@@ -37,6 +37,9 @@ class MediaLink(Protocol):
         """The caller's audio, 20 ms frames of 16 kHz mono, until the media ends; with
         `packets` (links that pass Opus), each packet is also handed over as it came."""
 
+    def caller_packets(self) -> AsyncIterator[bytes | None]:
+        """The caller's Opus packets as received (None: lost), never decoded; only when passes_opus."""
+
     async def stats(self) -> MediaSummary:
         """The media figures so far, both directions."""
 

@@ -103,9 +103,8 @@ class LeanLink:
         except (MediaStreamError, ConnectionError):
             pass  # the call stopped its playout, or the connection is gone
 
-    async def caller_audio(self, packets: PacketTap | None = None) -> AsyncIterator[Pcm]:
+    async def caller_packets(self) -> AsyncIterator[bytes | None]:
         await self._connected.wait()
-        pending = np.zeros(0, dtype=np.int16)
         while True:
             try:
                 packet = await self._endpoint.recv()
@@ -113,7 +112,11 @@ class LeanLink:
                 if not self._closing:  # the caller hung up its side ("closed") or vanished (ICE consent lost)
                     await self._on_connection_state("closed" if self._endpoint.peer_closed else "failed")
                 return
-            payload = packet.payload if packet is not None else None
+            yield packet.payload if packet is not None else None
+
+    async def caller_audio(self, packets: PacketTap | None = None) -> AsyncIterator[Pcm]:
+        pending = np.zeros(0, dtype=np.int16)
+        async for payload in self.caller_packets():
             if packets is not None:
                 packets(payload)
             for samples in self.opus_in.samples(payload):

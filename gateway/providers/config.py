@@ -28,6 +28,9 @@ class ProviderSettings:
     # "opus": an STT that takes Opus is sent the caller's own packets when the media stack has them
     # (lean); "pcm": always 16 kHz linear16.
     stt_audio: str = "opus"
+    # Who ends the caller's turns: "local" (Silero VAD and our endpointing) or "provider" (the
+    # streaming STT's endpointing and speech events; the call then decodes nothing on the lean stack).
+    turns: str = "local"
     deepgram_tts_voice: str = "aura-2-thalia-en"
     openai_api_key: str = field(default="", repr=False)
     # Any OpenAI-compatible server (vLLM, Ollama, llama.cpp); empty: api.openai.com.
@@ -68,6 +71,7 @@ class ProviderSettings:
             deepgram_url=env.get("DEEPGRAM_URL", "").strip(),
             deepgram_stt_model=env.get("VOICEPOD_DEEPGRAM_STT_MODEL", "").strip() or cls.deepgram_stt_model,
             stt_audio=pick("VOICEPOD_STT_AUDIO", cls.stt_audio, ("opus", "pcm")),
+            turns=pick("VOICEPOD_TURNS", cls.turns, ("local", "provider")),
             deepgram_tts_voice=env.get("VOICEPOD_DEEPGRAM_TTS_VOICE", "").strip() or cls.deepgram_tts_voice,
             openai_api_key=openai,
             openai_base_url=base_url,
@@ -85,6 +89,9 @@ class ProviderSettings:
             "deepgram": self.deepgram_api_key,
             "openai": self.openai_api_key,
         }
+        if self.turns == "provider" and self.stt != "deepgram":
+            raise SystemExit(f"VOICEPOD_TURNS=provider needs a streaming STT that ends turns (VOICEPOD_STT=deepgram), "
+                             f"not {self.stt!r}")  # fmt: skip
         wanted = {"stt": self.stt, "tts": self.tts, "engine": "openai" if self.engine != "dialog" else ""}
         for role, provider in wanted.items():
             if provider in needs and not needs[provider]:

@@ -11,8 +11,11 @@ through the real deepgram-sdk without Deepgram's cloud (unreachable from tests, 
   requested rate, as long as the text asks for.
 
 What it "recognises" is scripted: each turn (the audio up to a `Finalize`) is given the next
-transcript of `transcripts`; an interim with the first half of its words is sent once the turn
-has `interim_after` seconds of audio, the final (`from_finalize`) upon `Finalize`.
+transcript of `transcripts`; with `endpointing=True` it also ends turns itself like Deepgram's
+endpointing (a final with `speech_final` once `endpointing` ms of silence follow speech, judged
+by the level of each 20 ms; `SpeechStarted` at each onset, with `vad_events`); an interim with
+the first half of its words is sent once the turn has `interim_after` seconds of audio (not with
+`endpointing`), the final (`from_finalize`) upon `Finalize`.
 
 Every JSON message it sends is first checked against the SDK's own pydantic type, including
 that it carries no field the type lacks: the SDK keeps a misspelt flag as an "extra" field
@@ -91,6 +94,7 @@ class FakeDeepgram:
         answer_finalize: bool = True,
         finalize_gate: asyncio.Event | None = None,
         seconds_per_char: float = 0.05,
+        endpointing: bool = False,
     ) -> None:
         self.api_key = api_key
         self.transcripts: deque[str] = deque(transcripts)
@@ -100,6 +104,7 @@ class FakeDeepgram:
         self.answer_finalize = answer_finalize  # False: Finalize is ignored (Deepgram does not promise a reply)
         self.finalize_gate = finalize_gate  # a slow Deepgram: Finalize is answered once the test sets it
         self.seconds_per_char = seconds_per_char
+        self.endpointing = endpointing
         self.listeners: list[Listener] = []
         self.rejected: list[int] = []  # status of every refused handshake or request
         self.speak_requests: list[SpeakRequest] = []
@@ -216,6 +221,9 @@ class _Stream:
         self.request_id = str(uuid.uuid4())
         self.turn_from = 0  # byte offset where the current turn's audio starts
         self.interim_sent = False
+        self.speaking = False  # endpointing: speech heard and not yet ended by silence
+        self.quiet_ms = 0.0
+        self.judged = 0  # byte offset up to which 20 ms frames were judged voiced or not
 
     async def serve(self) -> None:
         while not self.ws.closed:
@@ -245,6 +253,10 @@ class _Stream:
                 return
             if not data:
                 return
+        if self.fake.endpointing:
+            self.listener.audio += data
+            await self._endpoint()
+            return
         if len(self.listener.audio) == self.turn_from and self.listener.params.get("vad_events") == "true":
             await self._send(ListenV1SpeechStarted, {"type": "SpeechStarted", "channel": [0, 1],
                                                      "timestamp": self._seconds(self.turn_from)})  # fmt: skip
@@ -255,6 +267,26 @@ class _Stream:
             words = self.fake.transcripts[0].split()
             await self._results(" ".join(words[: max(1, len(words) // 2)]), is_final=False)
             self.interim_sent = True
+
+    async def _endpoint(self) -> None:
+        """Deepgram's endpointing, roughly: onsets and ends of speech by the level of each 20 ms."""
+        audio, frame = self.listener.audio, 640
+        limit = float(self.listener.params.get("endpointing", "10"))
+        while self.judged + frame <= len(audio):
+            pcm = np.frombuffer(bytes(audio[self.judged : self.judged + frame]), "<i2").astype(np.float64)
+            self.judged += frame
+            voiced = float(np.sqrt(np.mean(pcm**2))) > 500
+            if voiced and not self.speaking:
+                self.speaking, self.quiet_ms = True, 0.0
+                if self.listener.params.get("vad_events") == "true":
+                    at = self._seconds(self.judged - frame)
+                    onset = {"type": "SpeechStarted", "channel": [0, 1], "timestamp": at}
+                    await self._send(ListenV1SpeechStarted, onset)
+            elif self.speaking:
+                self.quiet_ms = 0.0 if voiced else self.quiet_ms + 20
+                if self.quiet_ms >= limit:
+                    self.speaking = False
+                    await self._finalize(from_finalize=False, speech_final=True, upto=self.judged)
 
     async def _control(self, raw: str) -> bool:
         """Handle one text message; False once the connection is over."""
@@ -286,25 +318,29 @@ class _Stream:
                                          "description": "Unknown message type.", "message": raw})  # fmt: skip
         return True
 
-    async def _finalize(self, from_finalize: bool) -> None:
-        """The current turn's final result (nothing when the turn has no audio, as Deepgram may do)."""
-        end = len(self.listener.audio)
+    async def _finalize(self, from_finalize: bool, speech_final: bool = False, upto: int | None = None) -> None:
+        """The current turn's final result, up to byte `upto` of the audio (default: all of it);
+        nothing when the turn has no audio, as Deepgram may do."""
+        end = len(self.listener.audio) if upto is None else upto
         if end == self.turn_from:
             return
         text = self.fake.transcripts.popleft() if self.fake.transcripts else ""
-        words = await self._results(text, is_final=True, from_finalize=from_finalize)
+        words = await self._results(text, is_final=True, from_finalize=from_finalize, speech_final=speech_final,
+                                    upto=end)  # fmt: skip
         if words and self.listener.params.get("utterance_end_ms"):
             await self._send(ListenV1UtteranceEnd, {"type": "UtteranceEnd", "channel": [0, 1],
                                                     "last_word_end": words[-1]["end"]})  # fmt: skip
         self.turn_from = end
         self.interim_sent = False
 
-    async def _results(self, text: str, is_final: bool, from_finalize: bool = False) -> list[dict[str, Any]]:
-        start, end = self._seconds(self.turn_from), self._seconds(len(self.listener.audio))
+    async def _results(self, text: str, is_final: bool, from_finalize: bool = False,
+                       speech_final: bool = False, upto: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        start = self._seconds(self.turn_from)
+        end = self._seconds(len(self.listener.audio) if upto is None else upto)
         words = _words(text, start, end, self.fake.confidence)
         await self._send(ListenV1Results, {
             "type": "Results", "channel_index": [0, 1], "duration": round(end - start, 6), "start": start,
-            "is_final": is_final, "speech_final": False, "from_finalize": from_finalize,
+            "is_final": is_final, "speech_final": speech_final, "from_finalize": from_finalize,
             "channel": {"alternatives": [{"transcript": text, "confidence": self.fake.confidence if text else 0.0,
                                           "words": words}]},
             "metadata": {"request_id": self.request_id, "model_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "fake")),

@@ -6,6 +6,10 @@ it hears and asks for the transcript when our VAD ends a turn. Per-turn provider
 (Deepgram live) send the frames as they come, report interim text, and finalize at
 the turn's end, so the final text is ready almost as soon as the caller stops.
 
+A provider that `detects_turns` can also end the caller's turns itself (its endpointing, its
+speech-start events): `session.detect_turns(on_speech, on_turn)`; the call then runs no VAD
+of its own (VOICEPOD_TURNS=provider).
+
 A provider that `takes_opus` can be opened with `opus=True` when the call's media link has
 the caller's Opus packets (our own endpoint): the session is then fed those packets
 (`feed_opus`) instead of frames, so nothing is decoded or resampled for it.
@@ -29,9 +33,13 @@ class Transcript:
     # False: the provider could not finish this turn (refused, connection lost, no answer in time);
     # the text is what it had, and a fallback may transcribe the turn's audio instead.
     complete: bool = True
+    # Provider turns: the silence the provider waited for before it ended the turn (its endpointing).
+    waited: float = 0.0
 
 
 Interim = Callable[[str], None]  # partial text of the turn in progress
+SpeechHeard = Callable[[], None]  # the provider heard speech start
+TurnHeard = Callable[[Transcript], None]  # the provider ended a turn: its final text
 
 
 class SttSession(Protocol):
@@ -50,9 +58,16 @@ class SttSession(Protocol):
     async def close(self) -> None: ...
 
 
+class TurnDetectingSession(SttSession, Protocol):
+    def detect_turns(self, on_speech: SpeechHeard, on_turn: TurnHeard) -> None:
+        """From now on the provider ends turns (turn_ended is not called) and reports speech onsets."""
+        ...
+
+
 class SpeechToText(Protocol):
     name: str
     takes_opus: bool
+    detects_turns: bool  # its sessions are TurnDetectingSession
 
     def open(self, on_interim: Interim | None = None, *, opus: bool = False) -> SttSession: ...
 

@@ -15,6 +15,9 @@ How the session is built:
 - Opus passthrough (`open(opus=True)`, our own WebRTC endpoint): the caller's Opus packets are
   sent as they came, grouped into Ogg pages (gateway/media/ogg_opus.py; a new Ogg stream per
   socket), never decoded; the timeline is then counted in the packets' own durations.
+- Turns ended by Deepgram (`detect_turns`, VOICEPOD_TURNS=provider): no Finalize from us; a turn
+  ends at a final result with speech_final (its endpointing heard endpointing_ms of silence) or
+  at an UtteranceEnd, once it has words; SpeechStarted is reported as the caller's onset.
 - A dropped socket is reopened on the next frame. A turn that cannot be finished returns what
   was heard (possibly nothing: the agent asks the caller to repeat) instead of raising.
 """
@@ -32,13 +35,13 @@ import structlog
 from deepgram import AsyncDeepgramClient
 from deepgram.core.api_error import ApiError
 from deepgram.listen.v1.socket_client import AsyncV1SocketClient
-from deepgram.listen.v1.types import ListenV1Error, ListenV1Results, ListenV1UtteranceEnd
+from deepgram.listen.v1.types import ListenV1Error, ListenV1Results, ListenV1SpeechStarted, ListenV1UtteranceEnd
 from websockets.exceptions import WebSocketException
 
 from gateway.media.ogg_opus import SAMPLE_RATE, OggOpusWriter, lost_packet, packet_samples
 from gateway.media.pcm import FRAME_SECONDS, IN_RATE, Pcm
 from gateway.providers.deepgram_env import environment
-from gateway.providers.stt import Interim, Transcript
+from gateway.providers.stt import Interim, SpeechHeard, Transcript, TurnHeard
 
 log = structlog.get_logger("gateway.stt.deepgram")
 
@@ -64,6 +67,7 @@ class DeepgramLive:
                  settings: LiveSettings | None = None, takes_opus: bool = True) -> None:  # fmt: skip
         self.name = f"deepgram:{model}"
         self.takes_opus = takes_opus  # containerised Ogg Opus, https://developers.deepgram.com/docs/encoding
+        self.detects_turns = True  # endpointing, UtteranceEnd and SpeechStarted (vad_events)
         self.settings = dataclasses.replace(settings or LiveSettings(), model=model)
         self._client = AsyncDeepgramClient(api_key=api_key, environment=environment(base_url))
 
@@ -135,11 +139,14 @@ class DeepgramSession:
         self._sent_samples = 0
         self._billed_samples = 0
         self._stream_samples = 0
+        self._socket_base = 0  # _sent_samples when the current socket opened
         self._settled_until = 0.0  # timeline point up to which every turn is done
         self._dropping = False
         self.connections = 0
         self.dropped_frames = 0
         self.keepalives = 0
+        self._on_speech: SpeechHeard | None = None  # set by detect_turns: Deepgram ends the turns
+        self._on_turn: TurnHeard | None = None
 
     # --- the SttSession interface ---------------------------------------------------
 
@@ -176,6 +183,21 @@ class DeepgramSession:
         self._wakeup.set()
         self._ensure_running()
 
+    def detect_turns(self, on_speech: SpeechHeard, on_turn: TurnHeard) -> None:
+        self._on_speech, self._on_turn = on_speech, on_turn
+
+    def _provider_turn_ended(self, at: float, waited: float) -> None:
+        """Deepgram ended the collecting turn at `at` (its timeline): hand over its text."""
+        turn, self._collecting = self._collecting, _Turn()
+        self._settled_until = max(self._settled_until, at)  # later results belong to the next turn
+        # Billed up to where Deepgram ended it: audio sent since belongs to the next turn.
+        upto = min(self._sent_samples, self._socket_base + round(at * SAMPLE_RATE))
+        turn.billed = max(0, upto - self._billed_samples) / SAMPLE_RATE
+        self._billed_samples = max(self._billed_samples, upto)
+        assert self._on_turn is not None
+        self._on_turn(Transcript(text=turn.text(), confidence=turn.confidence(), seconds=0.0,
+                                 audio_seconds=turn.billed, complete=True, waited=waited))  # fmt: skip
+
     async def turn_ended(self, audio: Pcm) -> Transcript:
         started = time.perf_counter()
         turn, self._collecting = self._collecting, _Turn()
@@ -202,6 +224,7 @@ class DeepgramSession:
             return
         self._flush_page()
         self._closing = True
+        self._on_speech = self._on_turn = None  # the call's methods: let the call go at hang-up
         task = self._task
         if task is None or task.done():
             return
@@ -294,12 +317,18 @@ class DeepgramSession:
         at = turn.finalize_at
         if at is not None and r.is_final and (r.from_finalize or end >= at - SETTLED):
             self._finish(turn, answered=True)
+        elif self._on_turn is not None and turn is self._collecting and r.is_final and r.speech_final and turn.finals:
+            self._provider_turn_ended(end, waited=self._s.endpointing_ms / 1000)
 
     def _on_utterance_end(self, u: ListenV1UtteranceEnd) -> None:
         # No words for utterance_end_ms after the last one: the turn it ended is final if that
         # silence reaches its Finalize. (A late one, for a turn given up on, finishes nothing.)
         turn = self._turn_at(u.last_word_end)
         heard_until = u.last_word_end + self._s.utterance_end_ms / 1000
+        if self._on_turn is not None:  # no speech_final came (noise kept endpointing off): the words end the turn
+            if turn is self._collecting and turn.text():
+                self._provider_turn_ended(heard_until, waited=self._s.utterance_end_ms / 1000)
+            return
         if turn is not None and turn.finalize_at is not None and heard_until >= turn.finalize_at - SETTLED:
             self._finish(turn, answered=True)
 
@@ -358,6 +387,7 @@ class DeepgramSession:
                 return None
             self.connections += 1
             self._connected, self._stream_samples, self._settled_until = True, 0, 0.0
+            self._socket_base = self._sent_samples
             if self.opus:
                 self._ogg = OggOpusWriter()
                 await socket.send_media(self._ogg.headers())
@@ -443,12 +473,14 @@ class DeepgramSession:
         self._bill(turn)
 
     async def _receive(self, socket: AsyncV1SocketClient) -> str:
-        async for message in socket:  # parsed by the SDK; SpeechStarted and Metadata need nothing from us
+        async for message in socket:  # parsed by the SDK; Metadata needs nothing from us
             try:
                 if isinstance(message, ListenV1Results):
                     self._on_results(message)
                 elif isinstance(message, ListenV1UtteranceEnd):
                     self._on_utterance_end(message)
+                elif isinstance(message, ListenV1SpeechStarted) and self._on_speech is not None:
+                    self._on_speech()
                 elif isinstance(message, ListenV1Error):
                     log.warning("deepgram_error", variant=message.variant, description=message.description)
             except Exception:  # a message we cannot read must not end the call's transcription

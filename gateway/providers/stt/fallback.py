@@ -10,7 +10,15 @@ import structlog
 from prometheus_client import Counter
 
 from gateway.media.pcm import Pcm
-from gateway.providers.stt import Interim, PerTurnTranscriber, SpeechToText, SttSession, Transcript
+from gateway.providers.stt import (
+    Interim,
+    PerTurnTranscriber,
+    SpeechHeard,
+    SpeechToText,
+    SttSession,
+    Transcript,
+    TurnHeard,
+)
 
 log = structlog.get_logger("gateway.stt")
 FALLBACKS = Counter("voicepod_gateway_stt_fallbacks_total", "Turns transcribed by the backup STT.", ["provider"])
@@ -22,6 +30,8 @@ class FallbackSTT:
         self.backup = backup
         self.name = primary.name
         self.takes_opus = primary.takes_opus  # the backup transcribes the turn's audio, decoded for the VAD
+        # With the provider ending turns there is no turn audio of ours: the backup cannot step in.
+        self.detects_turns = primary.detects_turns
 
     def warm_up(self) -> None:
         warm = getattr(self.backup, "warm_up", None)
@@ -42,6 +52,9 @@ class _Session:
 
     def feed_opus(self, packet: bytes | None) -> None:
         self._primary.feed_opus(packet)
+
+    def detect_turns(self, on_speech: SpeechHeard, on_turn: TurnHeard) -> None:
+        self._primary.detect_turns(on_speech, on_turn)  # type: ignore[attr-defined]
 
     async def turn_ended(self, audio: Pcm) -> Transcript:
         try:

@@ -44,6 +44,7 @@ def _model(path: Path, threads: int) -> Any:
 class WhisperLocal:
     name = "whisper-tiny.en"
     takes_opus = False  # it transcribes the 16 kHz audio of each whole turn
+    detects_turns = False  # our VAD ends them
 
     def __init__(self, path: Path | None = None, threads: int = 2) -> None:
         self._path = path or model_dir()

@@ -1,5 +1,6 @@
 """A call's audio reaches Deepgram (the real SDK, a local server speaking its protocol) as the
-caller's own Opus packets on the lean stack, and as 16 kHz linear16 otherwise."""
+caller's own Opus packets on the lean stack, and as 16 kHz linear16 otherwise; with provider
+turns, Deepgram's endpointing ends the caller's turn and the gateway decodes nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from nats.aio.client import Client as NATS
 
 from caller.client import place_call
 from gateway import auth
+from gateway.media.opus_in import OpusIn
+from gateway.providers.config import ProviderSettings
 from gateway.providers.stt.deepgram_live import DeepgramLive
 from tests.fakes.deepgram_server import KEY, FakeDeepgram
 from tests.integration.gateway_helpers import SECRET, gateway
@@ -59,3 +62,27 @@ async def test_deepgram_is_sent_the_callers_opus_when_the_media_stack_has_it(
     pcm = np.frombuffer(bytes(listener.audio), "<i2").astype(np.float64)
     loudest = max(np.sqrt(np.mean(pcm[i : i + 3200] ** 2)) for i in range(0, len(pcm) - 3200, 3200))
     assert loudest > 1_000  # espeak's speech, decoded by the server, not silence
+
+
+async def test_with_provider_turns_deepgram_ends_the_turn_and_nothing_is_decoded(
+    nc: NATS, speech: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded: list[int] = []
+    samples = OpusIn.samples
+    monkeypatch.setattr(OpusIn, "samples", lambda self, payload: decoded.append(1) or samples(self, payload))
+    providers = ProviderSettings(stt="deepgram", deepgram_api_key=KEY, turns="provider")
+    async with FakeDeepgram(transcripts=[SAID], endpointing=True).running() as fake:
+        stt = DeepgramLive(KEY, base_url=fake.url)
+        async with gateway(nc, stt=stt, providers=providers) as gw:
+            result = await place_call(gw.ws_url, speech, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2)
+            await gw.state.calls.wait_empty(5)
+
+    kinds = [e["type"] for e in result.events]
+    assert kinds.index("speech.started") < kinds.index("turn.ended") < kinds.index("transcript.final")
+    (final,) = result.of_type("transcript.final")
+    assert final["text"] == SAID
+    (turn,) = result.of_type("turn.ended")
+    assert 2.0 < turn["speech_seconds"] < wav_seconds(speech)  # the sentence, ended by Deepgram's endpointing
+    (listener,) = fake.listeners
+    assert "Finalize" not in listener.controls and listener.ogg is not None and listener.ogg.packets >= 100
+    assert decoded == []  # no packet was decoded in the gateway: no VAD of ours ran

@@ -13,7 +13,8 @@ import structlog
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
-from gateway.media.pcm import IN_FRAME, OUT_RATE, Pcm
+from gateway.media.opus_out import OpusOut
+from gateway.media.pcm import IN_FRAME, OUT_FRAME, OUT_RATE, Pcm
 from gateway.providers.deepgram_env import environment
 from gateway.providers.stt import Transcript, deepgram_live
 from gateway.providers.stt.deepgram_live import DeepgramLive, LiveSettings
@@ -291,6 +292,33 @@ async def test_a_reopened_socket_starts_a_new_ogg_stream(fake: FakeDeepgram) -> 
     assert old is not None and new is not None
     assert new.head.startswith(b"OpusHead") and new.serials.isdisjoint(old.serials)
     assert (old.packets, new.packets) == (25, 25) and new.granules[0] == 4800
+
+
+def silence_packets(count: int) -> list[bytes]:
+    opus = OpusOut()
+    return [bytes(opus.packet(np.zeros(OUT_FRAME, np.int16))) for _ in range(count)]
+
+
+async def test_deepgram_ends_the_turns_itself_when_asked_to() -> None:
+    async with FakeDeepgram(transcripts=[FIRST, SECOND], endpointing=True).running() as fake:
+        session = DeepgramLive(api_key=KEY, base_url=fake.url).open(opus=True)
+        onsets: list[float] = []
+        turns: list[Transcript] = []
+        session.detect_turns(lambda: onsets.append(len(turns)), turns.append)
+        # Two utterances (0.5 s of tone), each followed by 0.4 s of silence: more than endpointing's 300 ms.
+        for packet in (tone_packets(25) + silence_packets(20)) * 2:
+            session.feed_opus(packet)
+        await eventually(lambda: asyncio.sleep(0, len(turns)), lambda n: n == 2, timeout=10)
+        await session.close()
+        (listener,) = fake.listeners
+
+    assert [t.text for t in turns] == [FIRST, SECOND] and all(t.complete for t in turns)
+    assert onsets == [0, 1]  # one onset per utterance, each before its turn ended
+    assert [t.waited for t in turns] == [0.3, 0.3]  # endpointing_ms: the silence Deepgram waited for
+    # Each turn billed up to where Deepgram ended it (the rest of its silence went to the next one).
+    assert turns[0].audio_seconds == pytest.approx(0.8, abs=0.02)
+    assert sum(t.audio_seconds for t in turns) <= 1.8
+    assert "Finalize" not in listener.controls  # the turns were Deepgram's, not ours
 
 
 def test_whisper_cannot_be_fed_opus() -> None:
