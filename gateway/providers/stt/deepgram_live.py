@@ -5,9 +5,10 @@ only its last moments are left to recognise; a Finalize flushes them and the fin
 comes back in a few hundred milliseconds instead of after a whole-turn transcription.
 
 How the session is built:
-- feed() never waits: frames go into a bounded outbox that one sender task drains (when the
-  socket cannot keep up the oldest audio is dropped and counted); KeepAlive when idle, since
-  Deepgram closes a socket that hears nothing for about 10 s.
+- feed() never waits: audio is gathered into 100 ms messages (one send per message, not per
+  20 ms frame) in a bounded outbox that one sender task drains (when the socket cannot keep up
+  the oldest audio is dropped and counted); KeepAlive when idle, since Deepgram closes a socket
+  that hears nothing for about 10 s.
 - A turn's end is a Finalize marker in the same outbox, so it follows the turn's audio. Results
   are matched to turns by Deepgram's audio timeline (start + duration, in seconds of audio sent
   on this socket), and a turn is done once Deepgram has answered for all audio up to its marker
@@ -59,7 +60,9 @@ class LiveSettings:
     max_queued_seconds: float = 5.0  # outbox bound while the socket is slow or reconnecting
     endpointing_ms: int = 300
     utterance_end_ms: int = 1000  # Deepgram's minimum
-    opus_page_seconds: float = 0.1  # Opus passthrough: packets per Ogg page (one WebSocket message)
+    # Audio per WebSocket message (linear16 frames, or Opus packets in one Ogg page): each message
+    # costs a send and a wakeup, so 20 ms ones cost ~5x the CPU; the turn's end flushes what is held.
+    chunk_seconds: float = 0.1
 
 
 class DeepgramLive:
@@ -123,8 +126,9 @@ class DeepgramSession:
         self._outbox: deque[_Audio | _Finalize | _CloseStream] = deque()
         self._queued_samples = 0
         self._max_queued = round(settings.max_queued_seconds * SAMPLE_RATE)
-        self._page: list[bytes] = []  # Opus packets for the next Ogg page
-        self._page_samples = 0
+        self._chunk: list[bytes] = []  # audio for the next message: linear16 frames or Opus packets
+        self._chunk_samples = 0
+        self._chunk_limit = round(settings.chunk_seconds * SAMPLE_RATE)
         self._last_packet = b""
         self._ogg = OggOpusWriter()  # replaced on each socket: a new stream starts with its headers
         self._wakeup = asyncio.Event()
@@ -152,7 +156,7 @@ class DeepgramSession:
 
     def feed(self, frame: Pcm) -> None:
         if not self.opus:
-            self._queue(_Audio(frame.astype("<i2", copy=False).tobytes(), FRAME_SAMPLES))
+            self._hold(frame.astype("<i2", copy=False).tobytes(), FRAME_SAMPLES)
 
     def feed_opus(self, packet: bytes | None) -> None:
         """One of the caller's Opus packets as it came (None: lost; a stand-in keeps the timeline)."""
@@ -162,16 +166,20 @@ class DeepgramSession:
             packet = lost_packet(self._last_packet)
         else:
             self._last_packet = packet
-        self._page.append(packet)
-        self._page_samples += packet_samples(packet)
-        if self._page_samples >= self._s.opus_page_seconds * SAMPLE_RATE or len(self._page) >= 50:
-            self._flush_page()
+        self._hold(packet, packet_samples(packet))
 
-    def _flush_page(self) -> None:
-        if self._page:
-            page, samples = tuple(self._page), self._page_samples
-            self._page, self._page_samples = [], 0
-            self._queue(_Audio(page, samples))
+    def _hold(self, audio: bytes, samples: int) -> None:
+        self._chunk.append(audio)
+        self._chunk_samples += samples
+        if self._chunk_samples >= self._chunk_limit or len(self._chunk) >= 50:  # 50: well inside a page's 255 segments
+            self._flush_chunk()
+
+    def _flush_chunk(self) -> None:
+        if self._chunk:
+            data = tuple(self._chunk) if self.opus else b"".join(self._chunk)
+            audio = _Audio(data, self._chunk_samples)
+            self._chunk, self._chunk_samples = [], 0
+            self._queue(audio)
 
     def _queue(self, audio: _Audio) -> None:
         if self._closing or self.failed:
@@ -201,7 +209,7 @@ class DeepgramSession:
     async def turn_ended(self, audio: Pcm) -> Transcript:
         started = time.perf_counter()
         turn, self._collecting = self._collecting, _Turn()
-        self._flush_page()  # the turn's last packets go before its Finalize
+        self._flush_chunk()  # the turn's last audio goes before its Finalize
         if not self.failed and not self._closing:
             self._pending.append(turn)
             self._outbox.append(_Finalize(turn))
@@ -222,7 +230,7 @@ class DeepgramSession:
     async def close(self) -> None:
         if self._closing:
             return
-        self._flush_page()
+        self._flush_chunk()
         self._closing = True
         self._on_speech = self._on_turn = None  # the call's methods: let the call go at hang-up
         task = self._task
