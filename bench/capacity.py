@@ -91,19 +91,18 @@ def summary(results: dict[str, dict[str, Any]], ceiling: float) -> dict[str, Any
         "rss_mb_per_call": one_best.get("rss_mb_per_call"),
         "threads_per_call": one_best.get("threads_per_call"),
         "cpu_seconds_per_call_second": one_best.get("cpu_seconds_per_call_second"),
-        # Our own endpoint (gateway/rtc) alone, in the same harness. Sustained by one process (at most
-        # one vCPU): a measured lower bound; and what its CPU per call-second at that step projects
-        # for a whole vCPU.
-        "passthrough_calls_per_vcpu": passthrough["max_calls_per_core"],
-        "passthrough_calls_per_vcpu_projected": projected_per_vcpu(passthrough),
+        # Opus passthrough through the whole gateway (packets to the STT, its turns, nothing decoded),
+        # sustained by one process (at most one vCPU): a measured lower bound; and what its CPU per
+        # call-second at that step projects for a whole vCPU. Then our endpoint alone (gateway/rtc).
+        "passthrough_calls_per_vcpu": results["voicepod_gateway_stt_turns"]["max_calls_per_core"],
+        "passthrough_calls_per_vcpu_projected": projected_per_vcpu(results["voicepod_gateway_stt_turns"]),
+        "endpoint_passthrough_calls_per_vcpu": passthrough["max_calls_per_core"],
+        "endpoint_passthrough_calls_per_vcpu_projected": projected_per_vcpu(passthrough),
         "lean_transcode_calls_per_core": lean["max_calls_per_core"],
         "lean_transcode_calls_per_core_projected": projected_per_vcpu(lean),
         # The gateway with a streaming STT: the caller's Opus passed through, or decoded to linear16.
         "stt_opus_calls_per_core": results["voicepod_gateway_stt_opus"]["max_calls_per_core"],
         "stt_pcm_calls_per_core": results["voicepod_gateway_stt_pcm"]["max_calls_per_core"],
-        # Opus passthrough through the whole gateway: packets to the STT, its turns, nothing decoded.
-        "gateway_passthrough_calls_per_core": results["voicepod_gateway_stt_turns"]["max_calls_per_core"],
-        "gateway_passthrough_calls_per_core_projected": projected_per_vcpu(results["voicepod_gateway_stt_turns"]),
         "projected_basis": "1 / server CPU-seconds per call-second at the top sustained step",
     }  # fmt: skip
 
@@ -149,15 +148,15 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
         f"(on the aiortc stack: {figures['aiortc_stack_calls_per_core']}); 2 workers vs 1: **{speedup:.2f}×** "
         f"(this machine's ceiling for any 2-process speed-up, busy Python loops: "
         f"{figures['cpu_scaling_ceiling_2_processes']:.2f}×, callers included on the same cores). "
-        f"Our own endpoint (`gateway/rtc`) alone in one process: Opus passthrough "
-        f"**{figures['passthrough_calls_per_vcpu']} calls** sustained "
-        f"(~{figures['passthrough_calls_per_vcpu_projected']} per vCPU at its CPU per call-second); the offline "
-        f"stack's listening stages on it **{figures['lean_transcode_calls_per_core']}** "
-        f"(~{figures['lean_transcode_calls_per_core_projected']} per core). "
-        f"The gateway streaming to an STT: the caller's Opus passed through **{figures['stt_opus_calls_per_core']}**, "
-        f"decoded to linear16 **{figures['stt_pcm_calls_per_core']}**; the caller's Opus passed through and the "
-        f"provider ending the turns (nothing decoded): **{figures['gateway_passthrough_calls_per_core']}** "
-        f"(~{figures['gateway_passthrough_calls_per_core_projected']} per core).",
+        f"The gateway streaming every call to an STT: the caller's Opus passed through, our VAD "
+        f"**{figures['stt_opus_calls_per_core']}**; decoded to linear16 **{figures['stt_pcm_calls_per_core']}**; "
+        f"**Opus passthrough with the provider ending the turns (nothing decoded): "
+        f"{figures['passthrough_calls_per_vcpu']} calls** sustained by one process "
+        f"(~{figures['passthrough_calls_per_vcpu_projected']} per vCPU at its CPU per call-second). "
+        f"Our own endpoint (`gateway/rtc`) alone: passthrough **{figures['endpoint_passthrough_calls_per_vcpu']}** "
+        f"(~{figures['endpoint_passthrough_calls_per_vcpu_projected']} per vCPU); the offline stack's listening "
+        f"stages on it **{figures['lean_transcode_calls_per_core']}** "
+        f"(~{figures['lean_transcode_calls_per_core_projected']} per core).",
         "",
         "![calls per server](capacity.png)",
     ]
@@ -167,7 +166,13 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--only", default="", help="comma-separated servers to re-run; the rest come from the last JSON")
-    only = [k for k in p.parse_args().only.split(",") if k]
+    p.add_argument("--report", action="store_true", help="run nothing: the JSON, table and plot from the last results")
+    args = p.parse_args()
+    only = [k for k in args.only.split(",") if k]
+    if args.report:
+        last = json.loads((RESULTS / "capacity.json").read_text())
+        report(last["results"], last["cpu_scaling_ceiling_2_processes"])
+        return
     unknown = set(only) - set(SERVERS)
     if unknown:
         raise SystemExit(f"unknown servers {sorted(unknown)}; choose from {', '.join(SERVERS)}")
@@ -185,7 +190,11 @@ def main() -> None:
                     results[kind] = {**ramp(kind, wav, server.url, steps), "date": date.today().isoformat()}
         finally:
             server.stop()
-    figures = summary(results, cpu_scaling_ceiling())
+    report(results, cpu_scaling_ceiling())
+
+
+def report(results: dict[str, dict[str, Any]], ceiling: float) -> None:
+    figures = summary(results, ceiling)
     write_json("capacity", {"benchmark": "capacity", **figures, "results": results})
     plot(results)
     text = table(results, figures)

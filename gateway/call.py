@@ -197,7 +197,7 @@ class Call:
             self.recorder.call_started(self.agent_name)
             greeting = await self.responder.greeting()
             if greeting is not None:
-                self._last_line = Utterance(pcm=greeting.pcm, text=greeting.text, on_done=self._agent_said)
+                self._last_line = Utterance(audio=greeting.audio, text=greeting.text, on_done=self._agent_said)
                 self.playout.play(self._last_line)
                 self.events.send("agent.text", text=greeting.text, turn=0)
             else:
@@ -312,7 +312,7 @@ class Call:
             if first:
                 clock.first_line, clock.tts_first = time.monotonic(), speech.tts_seconds
             self.events.send("agent.text", text=speech.text, turn=turn.index)
-            last = Utterance(pcm=speech.pcm, text=speech.text, turn=turn.index, on_done=self._agent_said,
+            last = Utterance(audio=speech.audio, text=speech.text, turn=turn.index, on_done=self._agent_said,
                              on_start=functools.partial(self._first_audio, clock) if first else None)  # fmt: skip
             self.playout.play(last)
             first = False

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.media.outbound import Voice
 from gateway.media.pcm import IN_RATE, OUT_RATE, Pcm, resample
 
 
@@ -22,7 +23,7 @@ class Speech:
     """One piece of agent speech, e.g. a sentence."""
 
     text: str
-    pcm: Pcm  # 48 kHz mono
+    audio: Voice  # 48 kHz mono PCM, or Opus packets from the TTS
     tts_seconds: float = 0.0  # spent synthesising it (0: cached, or the engine brought its own audio)
 
 
@@ -47,7 +48,7 @@ class EchoResponder:
         return None
 
     async def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]:
-        yield Speech(text=turn.text, pcm=resample(turn.audio, IN_RATE, OUT_RATE))
+        yield Speech(text=turn.text, audio=resample(turn.audio, IN_RATE, OUT_RATE))
 
     def heard(self, turn: int, text: str) -> None:
         return None

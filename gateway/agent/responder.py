@@ -18,7 +18,7 @@ import structlog
 
 from gateway.agent.engine import Engine, Line
 from gateway.agent.usage import UsageMeter
-from gateway.media.pcm import Pcm
+from gateway.media.outbound import Voice
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import CallerTurn, Speech
 
@@ -44,7 +44,7 @@ class AgentResponder:
         self.usage = usage
         self.emit = emit
         self.filler_after = filler_after
-        self._voice_cache: dict[str, Pcm] = {}
+        self._voice_cache: dict[str, Voice] = {}
 
     @property
     def ended(self) -> bool:
@@ -55,7 +55,7 @@ class AgentResponder:
         if not lines:
             return None
         text = " ".join(line.text for line in lines)
-        return Speech(text=text, pcm=await self._voice(Line(text)))
+        return Speech(text=text, audio=await self._voice(Line(text)))
 
     async def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]:
         if self.engine.wants_text and not turn.text.strip():
@@ -98,15 +98,15 @@ class AgentResponder:
         finally:
             lines.put_nowait(_DONE)
 
-    async def _said(self, text: str, pcm: Awaitable[Pcm]) -> Speech:
+    async def _said(self, text: str, audio: Awaitable[Voice]) -> Speech:
         """`text` with its audio, and the time the audio took (for the turn.latency split)."""
         started = time.perf_counter()
-        return Speech(text=text, pcm=await pcm, tts_seconds=time.perf_counter() - started)
+        return Speech(text=text, audio=await audio, tts_seconds=time.perf_counter() - started)
 
-    async def _voice(self, line: Line) -> Pcm:
+    async def _voice(self, line: Line) -> Voice:
         return line.pcm if line.pcm is not None else await self._speak(line.text)
 
-    async def _speak(self, text: str) -> Pcm:
+    async def _speak(self, text: str) -> Voice:
         if text in self._voice_cache:
             return self._voice_cache[text]
         pcm = await self.tts.synthesize(text)

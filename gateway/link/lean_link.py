@@ -21,7 +21,7 @@ from gateway.link.base import PacketTap, StateChanged
 from gateway.media.opus_in import OpusIn
 from gateway.media.outbound import PlayoutTrack
 from gateway.media.pcm import IN_FRAME, Pcm
-from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
+from gateway.rtc.endpoint import OPUS_CLOCK_PER_FRAME, AudioEndpoint, EndpointClosed
 from gateway.rtc.sdp import SdpError
 from gateway.stats import MediaSummary
 
@@ -99,7 +99,7 @@ class LeanLink:
         try:
             while True:
                 packet = await self._playout.recv()
-                await self._endpoint.send(bytes(packet))
+                await self._endpoint.send(bytes(packet), samples=packet.duration or OPUS_CLOCK_PER_FRAME)
         except (MediaStreamError, ConnectionError):
             pass  # the call stopped its playout, or the connection is gone
 

@@ -1,8 +1,9 @@
-"""Opus packets -> an Ogg Opus stream (RFC 7845), without decoding them.
+"""Opus packets <-> Ogg Opus (RFC 7845), without decoding them.
 
 Why: an STT that takes Opus (Deepgram) is handed the caller's own packets instead of
 16 kHz PCM, so the gateway neither decodes nor resamples for it, and sends ~1/8 of the
-bytes. Raw Opus has no framing on a byte stream; Ogg is the container such services read.
+bytes; a TTS that returns Ogg Opus (OpenAI, Deepgram Aura) has its packets played to the
+caller as they are, never decoded and re-encoded. Ogg is the container those services speak.
 
 The page checksum is Ogg's CRC-32 (polynomial 0x04C11DB7, unreflected, no pre/post
 inversion), computed with zlib's (reflected) CRC-32 on bit-reversed bytes, so it runs in C.
@@ -14,6 +15,7 @@ import random
 import struct
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 SAMPLE_RATE = 48_000  # Ogg Opus granule positions always count 48 kHz samples
 _BOS, _EOS = 0x02, 0x04
@@ -86,3 +88,51 @@ class OggOpusWriter:
         struct.pack_into("<I", page, 22, ogg_crc(bytes(page)))
         self._sequence += 1
         return bytes(page)
+
+
+@dataclass(frozen=True)
+class OpusSpeech:
+    """Speech that is already Opus (from a TTS): played out packet by packet as it is."""
+
+    packets: tuple[bytes, ...]
+    samples: int  # 48 kHz samples the packets carry
+
+    @classmethod
+    def of(cls, packets: Sequence[bytes]) -> OpusSpeech:
+        return cls(tuple(packets), sum(packet_samples(p) for p in packets))
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+
+def read_ogg_opus(data: bytes) -> OpusSpeech:
+    """The audio packets of a whole Ogg Opus file (headers skipped); ValueError if it is not one.
+
+    The encoder's pre-skip (a few ms of priming at the start) is played, not trimmed: it is
+    near silence, and trimming would mean decoding."""
+    packets: list[bytes] = []
+    partial = b""  # a packet continued on the next page
+    at = 0
+    while at < len(data):
+        if data[at : at + 4] != b"OggS" or len(data) < at + 27:
+            raise ValueError(f"not an Ogg page at byte {at}")
+        segments = data[at + 26]
+        lacing = data[at + 27 : at + 27 + segments]
+        end = at + 27 + segments + sum(lacing)
+        if len(lacing) < segments or end > len(data):
+            raise ValueError(f"the Ogg page at byte {at} is cut short")
+        page = data[at:end]
+        if ogg_crc(page[:22] + bytes(4) + page[26:]) != struct.unpack_from("<I", page, 22)[0]:
+            raise ValueError(f"the Ogg page at byte {at} fails its CRC")
+        body, start, size = page[27 + segments :], 0, 0
+        for value in lacing:
+            size += value
+            if value < 255:
+                packets.append(partial + body[start : start + size])
+                partial, start, size = b"", start + size, 0
+        partial += body[start : start + size]
+        at = end
+    if len(packets) < 2 or not packets[0].startswith(b"OpusHead") or not packets[1].startswith(b"OpusTags"):
+        raise ValueError("not Ogg Opus: OpusHead and OpusTags must come first")
+    return OpusSpeech.of(packets[2:])

@@ -4,7 +4,8 @@ paced in real time, and silence in between.
 Utterances are queued whole and can be cut at any frame: `interrupt()` (barge-in)
 drops what is left and reports how much of each utterance was actually played,
 so the conversation history can keep only what the caller heard. Frames leave as Opus
-packets (gateway/media/opus_out.py): aiortc only packs them into RTP.
+packets (gateway/media/opus_out.py): aiortc only packs them into RTP. Speech that is already
+Opus (a TTS that returns it) goes out packet by packet as it came: not decoded, not re-encoded.
 """
 
 from __future__ import annotations
@@ -19,27 +20,34 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from gateway.media.opus_out import OpusOut
+from gateway.media.ogg_opus import OpusSpeech, packet_samples
+from gateway.media.opus_out import TIME_BASE, OpusOut
 from gateway.media.pcm import FRAME_SECONDS, OUT_FRAME, OUT_RATE, Pcm
 
 SILENCE = np.zeros(OUT_FRAME, dtype=np.int16)
+Voice = Pcm | OpusSpeech  # agent speech: 48 kHz mono int16, or Opus packets from the TTS
 
 
 @dataclass
 class Utterance:
     """One stretch of agent speech (e.g. a sentence), with the text it speaks."""
 
-    pcm: Pcm  # 48 kHz mono int16
+    audio: Voice
     text: str = ""
     turn: int = 0
-    played: int = 0  # samples sent so far
+    played: int = 0  # samples (PCM) or packets (Opus) sent so far
     # Called when its first samples go out, and when it ends (True: played to the end; False: cut).
     on_start: Callable[[Utterance], None] | None = field(default=None, repr=False)
     on_done: Callable[[Utterance, bool], None] | None = field(default=None, repr=False)
 
     @property
+    def length(self) -> int:
+        """In the unit of `played`."""
+        return len(self.audio.packets) if isinstance(self.audio, OpusSpeech) else len(self.audio)
+
+    @property
     def heard_fraction(self) -> float:
-        return 1.0 if len(self.pcm) == 0 else min(1.0, self.played / len(self.pcm))
+        return 1.0 if self.length == 0 else min(1.0, self.played / self.length)
 
 
 class PlayoutTrack(MediaStreamTrack):
@@ -63,6 +71,10 @@ class PlayoutTrack(MediaStreamTrack):
         return bool(self._queue)
 
     def play(self, utterance: Utterance) -> None:
+        if isinstance(utterance.audio, OpusSpeech) and not utterance.audio.packets:
+            if utterance.on_done:  # nothing to send: played, at once
+                utterance.on_done(utterance, True)
+            return
         self._queue.append(utterance)
 
     def interrupt(self) -> list[Utterance]:
@@ -92,31 +104,52 @@ class PlayoutTrack(MediaStreamTrack):
             await asyncio.sleep(due - now)  # real-time pacing of the outgoing stream
         elif now - due > FRAME_SECONDS:
             self.late_frames += 1
-        pcm = self._next_samples()
+        head = self._queue[0] if self._queue else None
+        if head is not None and isinstance(head.audio, OpusSpeech):
+            packet, samples = av.Packet(self._next_packet(head, head.audio)), 0
+            samples = packet_samples(bytes(packet)) or OUT_FRAME
+        else:
+            pcm = self._next_samples()
+            packet, samples = self._opus.packet(None if pcm is SILENCE else pcm), OUT_FRAME
         if self._interrupted_at is not None:
             if self.on_stopped:
                 self.on_stopped(time.monotonic() - self._interrupted_at)
             self._interrupted_at = None
-        packet = self._opus.packet(None if pcm is SILENCE else pcm)
-        self._pts += OUT_FRAME
+        # The track's own clock: a TTS's packets may be longer than 20 ms, and RTP timestamps follow pts.
+        packet.pts, packet.time_base, packet.duration = self._pts, TIME_BASE, samples
+        self._pts += samples
         self.frames_sent += 1
         return packet
+
+    def _next_packet(self, u: Utterance, speech: OpusSpeech) -> bytes:
+        if u.played == 0 and u.on_start:
+            u.on_start(u)
+        data = speech.packets[u.played]
+        u.played += 1
+        if u.played >= len(speech.packets):
+            self._queue.popleft()
+            if u.on_done:
+                u.on_done(u, True)
+        self.last_voice_at = time.monotonic()
+        return data
 
     def _next_samples(self) -> Pcm:
         out = SILENCE
         filled = 0
         while self._queue and filled < OUT_FRAME:
             u = self._queue[0]
-            take = min(OUT_FRAME - filled, len(u.pcm) - u.played)
+            if isinstance(u.audio, OpusSpeech):  # starts on a packet of its own: the rest of this frame is silence
+                break
+            take = min(OUT_FRAME - filled, len(u.audio) - u.played)
             if u.played == 0 and take > 0 and u.on_start:
                 u.on_start(u)
             if take > 0:
                 if out is SILENCE:
                     out = SILENCE.copy()
-                out[filled : filled + take] = u.pcm[u.played : u.played + take]
+                out[filled : filled + take] = u.audio[u.played : u.played + take]
                 u.played += take
                 filled += take
-            if u.played >= len(u.pcm):
+            if u.played >= len(u.audio):
                 self._queue.popleft()
                 if u.on_done:
                     u.on_done(u, True)

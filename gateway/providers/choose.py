@@ -28,11 +28,13 @@ def choose_tts(p: ProviderSettings) -> TextToSpeech:
     if p.tts == "deepgram":
         from gateway.providers.tts.deepgram_aura import DeepgramAura
 
-        cloud = DeepgramAura(api_key=p.deepgram_api_key, voice=p.deepgram_tts_voice, base_url=p.deepgram_url)
+        cloud = DeepgramAura(api_key=p.deepgram_api_key, voice=p.deepgram_tts_voice, base_url=p.deepgram_url,
+                             opus=p.tts_audio == "opus")  # fmt: skip
     elif p.tts == "openai":
         from gateway.providers.tts.openai_speech import OpenAISpeech
 
-        cloud = OpenAISpeech(api_key=p.openai_api_key, base_url=p.openai_base_url, model=p.tts_model, voice=p.tts_voice)
+        cloud = OpenAISpeech(api_key=p.openai_api_key, base_url=p.openai_base_url, model=p.tts_model, voice=p.tts_voice,
+                             opus=p.tts_audio == "opus")  # fmt: skip
     if cloud is not None:
         from gateway.providers.tts.fallback import FallbackTTS
         from gateway.providers.tts.piper_local import PiperLocal

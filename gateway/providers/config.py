@@ -31,6 +31,9 @@ class ProviderSettings:
     # Who ends the caller's turns: "local" (Silero VAD and our endpointing) or "provider" (the
     # streaming STT's endpointing and speech events; the call then decodes nothing on the lean stack).
     turns: str = "local"
+    # "opus": a cloud voice returns Ogg Opus, played to the caller as it is (no decode, no encode of
+    # ours); "pcm": it returns PCM that our encoder turns into Opus.
+    tts_audio: str = "opus"
     deepgram_tts_voice: str = "aura-2-thalia-en"
     openai_api_key: str = field(default="", repr=False)
     # Any OpenAI-compatible server (vLLM, Ollama, llama.cpp); empty: api.openai.com.
@@ -72,6 +75,7 @@ class ProviderSettings:
             deepgram_stt_model=env.get("VOICEPOD_DEEPGRAM_STT_MODEL", "").strip() or cls.deepgram_stt_model,
             stt_audio=pick("VOICEPOD_STT_AUDIO", cls.stt_audio, ("opus", "pcm")),
             turns=pick("VOICEPOD_TURNS", cls.turns, ("local", "provider")),
+            tts_audio=pick("VOICEPOD_TTS_AUDIO", cls.tts_audio, ("opus", "pcm")),
             deepgram_tts_voice=env.get("VOICEPOD_DEEPGRAM_TTS_VOICE", "").strip() or cls.deepgram_tts_voice,
             openai_api_key=openai,
             openai_base_url=base_url,

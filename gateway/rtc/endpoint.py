@@ -190,14 +190,15 @@ class AudioEndpoint:
         assert item is None or isinstance(item, RtpPacket)
         return item
 
-    async def send(self, payload: bytes, marker: bool = False) -> None:
-        """One 20 ms Opus packet to the peer; sequence and timestamp advance by themselves."""
+    async def send(self, payload: bytes, marker: bool = False, samples: int = OPUS_CLOCK_PER_FRAME) -> None:
+        """One Opus packet (`samples` at 48 kHz: 20 ms unless said) to the peer; sequence and
+        timestamp advance by themselves."""
         assert self._dtls is not None and self._dtls.srtp_out is not None and self._peer is not None
         opus = self._peer.audio.opus
         assert opus is not None
         packet = RtpPacket(opus, self._sequence, self._timestamp, self._ssrc, payload, marker)
         self._sequence = (self._sequence + 1) & 0xFFFF
-        self._timestamp = (self._timestamp + OPUS_CLOCK_PER_FRAME) & 0xFFFFFFFF
+        self._timestamp = (self._timestamp + samples) & 0xFFFFFFFF
         await self._ice.send(self._dtls.srtp_out.protect(packet.serialize()))
         self.packets_out += 1
         self._octets_out += len(payload)

@@ -52,6 +52,7 @@ from deepgram.listen.v1.types import (
 from pydantic import BaseModel
 
 from pod.ports import free_port
+from tests.fakes.ogg import ogg_opus
 
 KEY = "test-deepgram-key"
 BYTES_PER_SECOND = 16_000 * 2  # what the tests stream: 16 kHz mono linear16
@@ -177,19 +178,25 @@ class FakeDeepgram:
             return self._refuse(400, "INVALID_BODY", "Text is empty.")
         if not q.get("model", "aura-2-thalia-en").startswith("aura"):
             return self._refuse(400, "INVALID_QUERY_PARAMETER", f"Unknown model {q.get('model')!r}.")
-        if q.get("encoding", "linear16") != "linear16":
-            return self._refuse(400, "INVALID_QUERY_PARAMETER", "The fake only speaks linear16.")
-        container = q.get("container", "wav")
-        rate_text = q.get("sample_rate", "24000")
-        if container not in ("none", "wav") or not rate_text.isdigit() or int(rate_text) not in SPEAK_RATES:
+        encoding = q.get("encoding", "linear16")
+        if encoding not in ("linear16", "opus"):
+            return self._refuse(400, "INVALID_QUERY_PARAMETER", "The fake speaks linear16 and opus.")
+        container = q.get("container", "wav" if encoding == "linear16" else "ogg")
+        rate_text = q.get("sample_rate", "24000" if encoding == "linear16" else "48000")
+        formats = ("none", "wav") if encoding == "linear16" else ("ogg",)
+        rates = SPEAK_RATES if encoding == "linear16" else {48000}  # Aura's Opus is 48 kHz only
+        if container not in formats or not rate_text.isdigit() or int(rate_text) not in rates:
             return self._refuse(400, "UNSUPPORTED_AUDIO_FORMAT", f"container={container} sample_rate={rate_text}")
         self.speak_requests.append(SpeakRequest(dict(q), text, request.content_type))
         rate = int(rate_text)
-        audio = tone(round(len(text) * self.seconds_per_char * rate), rate).tobytes()
+        samples = tone(round(len(text) * self.seconds_per_char * rate), rate)
+        audio = samples.tobytes()
         if container == "wav":
             audio = _wav(audio, rate)
+        elif container == "ogg":
+            audio = ogg_opus(samples)
         response = web.StreamResponse(headers={
-            "Content-Type": "audio/wav" if container == "wav" else "application/octet-stream",
+            "Content-Type": {"wav": "audio/wav", "ogg": "audio/ogg"}.get(container, "application/octet-stream"),
             "dg-model-name": q.get("model", "aura-2-thalia-en"),
             "dg-char-count": str(len(text)),
             "dg-request-id": str(uuid.uuid4()),

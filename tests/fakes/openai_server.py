@@ -5,7 +5,8 @@ chat and speech adapters (tested with the real `openai` SDK; not against the liv
   objects (content deltas, tool calls whose id and name come first and whose arguments
   arrive in pieces, finish_reason, a final usage chunk when stream_options.include_usage),
   then `data: [DONE]`.
-- POST /v1/audio/speech with response_format=pcm: 24 kHz 16-bit mono PCM.
+- POST /v1/audio/speech with response_format=pcm: 24 kHz 16-bit mono PCM; =opus: Ogg Opus
+  (48 kHz, encoded and muxed by FFmpeg through PyAV).
 
 What the "model" answers is up to the test: a `policy` gets each request body and returns a
 Reply (text and/or tool calls) or a Failure. Every request body is kept in `requests`.
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
+from tests.fakes.ogg import ogg_opus
 from tests.local_http import serve_app
 
 API_KEY = "sk-test-local"
@@ -60,6 +62,7 @@ class FakeOpenAI:
     policy: Policy
     requests: list[dict[str, Any]] = field(default_factory=list)
     speech_requests: list[dict[str, Any]] = field(default_factory=list)
+    speech_body: bytes | None = None  # a misbehaving server: this body, whatever format was asked for
     streams_finished: int = 0
     base_url: str = ""
 
@@ -96,11 +99,17 @@ class FakeOpenAI:
             return refused
         body = await request.json()
         self.speech_requests.append(body)
-        if body.get("response_format") != "pcm" or not body.get("input") or not body.get("voice"):
-            return _error(400, "input, voice and response_format=pcm are required here", "invalid_request_error")
+        fmt = body.get("response_format")
+        if fmt not in ("pcm", "opus") or not body.get("input") or not body.get("voice"):
+            return _error(400, "input, voice and response_format=pcm|opus are required here", "invalid_request_error")
         # 60 ms of a 440 Hz tone per character: the length tells the test what was said.
-        t = np.arange(int(24_000 * 0.06 * len(body["input"]))) / 24_000
+        rate = 24_000 if fmt == "pcm" else 48_000
+        t = np.arange(int(rate * 0.06 * len(body["input"]))) / rate
         pcm = (8000 * np.sin(2 * np.pi * 440 * t)).astype("<i2")
+        if self.speech_body is not None:
+            return web.Response(body=self.speech_body, content_type="application/octet-stream")
+        if fmt == "opus":
+            return web.Response(body=ogg_opus(pcm), content_type="audio/ogg")
         return web.Response(body=pcm.tobytes(), content_type="application/octet-stream")
 
 

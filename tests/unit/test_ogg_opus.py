@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import struct
 
 import av
 import numpy as np
 import pytest
 
-from gateway.media.ogg_opus import OggOpusWriter, lost_packet, ogg_crc, packet_samples
+from gateway.media.ogg_opus import OggOpusWriter, lost_packet, ogg_crc, packet_samples, read_ogg_opus
 from gateway.media.opus_out import OpusOut
 from gateway.media.pcm import OUT_FRAME, OUT_RATE
+from tests.fakes.ogg import ogg_opus
 from tests.unit.test_opus_in import tone_packets
 
 
@@ -81,3 +83,49 @@ def test_a_page_with_too_many_segments_is_refused() -> None:
     big = bytes(OpusOut().packet(np.zeros(OUT_FRAME, dtype=np.int16)))
     with pytest.raises(ValueError, match="255"):
         OggOpusWriter().page([big] * 256)
+
+
+def test_an_ffmpeg_made_file_reads_back_as_its_packets() -> None:
+    pcm = (np.sin(np.arange(48_000) / 10) * 8000).astype(np.int16)  # 1 s
+    data = ogg_opus(pcm)
+    with av.open(io.BytesIO(data), format="ogg") as container:
+        expected = [bytes(p) for p in container.demux(container.streams.audio[0]) if p.size]
+    speech = read_ogg_opus(data)
+    assert list(speech.packets) == expected
+    assert speech.samples == sum(packet_samples(p) for p in expected) and 1.0 <= speech.seconds <= 1.1
+
+
+def test_our_own_stream_reads_back_and_a_packet_may_span_pages() -> None:
+    packets = tone_packets(12)
+    writer = OggOpusWriter()
+    data = writer.headers() + writer.page(packets[:5]) + writer.page(packets[5:])
+    assert read_ogg_opus(data).packets == tuple(packets)
+    # A 300-byte packet cut across two pages (lacing 255 ends the first: "continued").
+    big = bytes(range(256)) + bytes(44)
+
+    def page(body: bytes, lacing: bytes, sequence: int, flags: int) -> bytes:
+        header = struct.pack("<4sBBqIIIB", b"OggS", 0, flags, 0, 7, sequence, 0, len(lacing)) + lacing
+        raw = bytearray(header + body)
+        struct.pack_into("<I", raw, 22, ogg_crc(bytes(raw)))
+        return bytes(raw)
+
+    head = OggOpusWriter().headers()
+    spanning = head + page(big[:255], b"\xff", 2, 0) + page(big[255:], bytes([45]), 3, 1)
+    assert read_ogg_opus(spanning).packets == (big,)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [(b"RIFF....WAVE", "not an Ogg page"), (b"", "OpusHead"), (OggOpusWriter().headers()[:40], "cut short")],
+)
+def test_what_is_not_ogg_opus_is_refused(data: bytes, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        read_ogg_opus(data)
+
+
+def test_a_corrupted_file_is_refused() -> None:
+    writer = OggOpusWriter()
+    data = bytearray(writer.headers() + writer.page(tone_packets(5)))
+    data[-1] ^= 0x10
+    with pytest.raises(ValueError, match="CRC"):
+        read_ogg_opus(bytes(data))

@@ -40,3 +40,30 @@ def test_a_realtime_engine_that_hears_audio_needs_no_stt_of_ours() -> None:
     assert ProviderSettings.from_env(env).stt == "none"
     assert ProviderSettings.from_env({**env, "VOICEPOD_STT": "whisper"}).stt == "whisper"
     assert ProviderSettings.from_env({**env, "VOICEPOD_REALTIME_INPUT": "text"}).stt == "whisper"
+
+
+def test_what_deepgram_is_sent_and_who_ends_turns() -> None:
+    dg = {"DEEPGRAM_API_KEY": "dg"}
+    p = ProviderSettings.from_env(dg)
+    assert (p.stt_audio, p.turns) == ("opus", "local")
+    p = ProviderSettings.from_env({**dg, "VOICEPOD_STT_AUDIO": "PCM", "VOICEPOD_TURNS": "provider"})
+    assert (p.stt_audio, p.turns) == ("pcm", "provider")
+    p.check()
+    with pytest.raises(SystemExit, match="VOICEPOD_STT_AUDIO='mp3'"):
+        ProviderSettings.from_env({**dg, "VOICEPOD_STT_AUDIO": "mp3"})
+    # Whisper transcribes turns our VAD ended: it cannot end them itself.
+    with pytest.raises(SystemExit, match="VOICEPOD_TURNS=provider needs a streaming STT"):
+        ProviderSettings.from_env({"VOICEPOD_TURNS": "provider"}).check()
+
+
+def test_cloud_voices_send_opus_unless_told_pcm() -> None:
+    from gateway.providers.choose import choose_tts
+
+    for env, opus in (({}, True), ({"VOICEPOD_TTS_AUDIO": "pcm"}, False)):
+        for key, name in (("DEEPGRAM_API_KEY", "deepgram"), ("OPENAI_API_KEY", "openai")):
+            p = ProviderSettings.from_env({key: "k", "VOICEPOD_TTS": name, **env})
+            assert p.tts_audio == ("opus" if opus else "pcm")
+            voice = choose_tts(p)
+            assert voice.primary.opus is opus  # type: ignore[attr-defined]  # FallbackTTS(cloud, piper)
+    with pytest.raises(SystemExit, match="VOICEPOD_TTS_AUDIO='wav'"):
+        ProviderSettings.from_env({"VOICEPOD_TTS_AUDIO": "wav"})

@@ -8,7 +8,7 @@ import asyncio
 import structlog
 from prometheus_client import Counter
 
-from gateway.media.pcm import Pcm
+from gateway.media.outbound import Voice
 from gateway.providers.tts import TextToSpeech
 
 log = structlog.get_logger("gateway.tts")
@@ -27,7 +27,7 @@ class FallbackTTS:
         if warm is not None:
             warm()
 
-    async def synthesize(self, text: str) -> Pcm:
+    async def synthesize(self, text: str) -> Voice:
         try:
             return await asyncio.wait_for(self.primary.synthesize(text), self.timeout)
         except Exception as exc:  # any failure of the cloud voice: the caller still hears the sentence

@@ -16,6 +16,7 @@ from gateway.agent.dialog import RealEstateDialog
 from gateway.agent.responder import FAILED, FILLER, AgentResponder
 from gateway.agent.tools import ToolBox
 from gateway.agent.usage import UsageMeter
+from gateway.media.ogg_opus import OpusSpeech
 from gateway.media.pcm import Pcm
 from gateway.providers.llm.openai_chat import OpenAIChat
 from gateway.providers.tts.fallback import FallbackTTS
@@ -52,6 +53,27 @@ async def test_openai_speech_returns_48khz_audio_of_the_sentence() -> None:
     assert np.abs(pcm).max() > 4000
 
 
+async def test_openai_speech_in_opus_gives_its_packets_to_play_as_they_are() -> None:
+    async with serving(lambda body: Reply()) as fake:
+        tts = OpenAISpeech(api_key=API_KEY, base_url=fake.base_url, voice="coral", opus=True)
+        speech = await tts.synthesize("Hello there.")
+        await tts.close()
+    assert fake.speech_requests[0]["response_format"] == "opus"
+    # 60 ms per character, in 20 ms packets (FFmpeg's encoder pads the last one and adds its delay).
+    assert isinstance(speech, OpusSpeech)
+    assert 0.06 * len("Hello there.") <= speech.seconds <= 0.06 * len("Hello there.") + 0.04
+    assert len(speech.packets) == speech.samples // 960
+
+
+async def test_unreadable_opus_from_the_voice_is_a_clear_failure() -> None:
+    async with serving(lambda body: Reply()) as fake:
+        fake.speech_body = b"\x00\x01" * 500  # raw PCM where Ogg was asked for: a misbehaving proxy
+        tts = OpenAISpeech(api_key=API_KEY, base_url=fake.base_url, opus=True)
+        with pytest.raises(SpeechFailed, match="unreadable Ogg Opus"):
+            await tts.synthesize("Hi.")
+        await tts.close()
+
+
 async def test_a_failing_cloud_voice_falls_back_to_the_offline_one() -> None:
     async with serving(lambda body: Reply()) as fake:
         wrong = OpenAISpeech(api_key="sk-wrong", base_url=fake.base_url)
@@ -80,7 +102,7 @@ async def test_the_first_sentence_is_spoken_while_the_model_is_still_generating(
         first = await anext(replies)
         finished_when_first_spoken = fake.streams_finished
         rest = [s.text async for s in replies]
-    assert first.text == "Sure, I can help with that." and len(first.pcm) == 480 * len(first.text)
+    assert first.text == "Sure, I can help with that." and len(first.audio) == 480 * len(first.text)
     assert finished_when_first_spoken == 0  # the model was still streaming
     assert rest == ["Austin has lots of homes right now.", "What is your budget?"]
     assert usage.quantities[("silence", "characters")] == len(text) - 2  # spaces between sentences not spoken

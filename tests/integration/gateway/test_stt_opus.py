@@ -5,6 +5,7 @@ turns, Deepgram's endpointing ends the caller's turn and the gateway decodes not
 from __future__ import annotations
 
 import wave
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +13,14 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from caller.client import place_call
+from caller.wav import RATE, read_wav, write_wav
 from gateway import auth
 from gateway.media.opus_in import OpusIn
+from gateway.media.pcm import OUT_RATE
 from gateway.providers.config import ProviderSettings
 from gateway.providers.stt.deepgram_live import DeepgramLive
-from tests.fakes.deepgram_server import KEY, FakeDeepgram
+from gateway.responder import CallerTurn, EchoResponder, Speech
+from tests.fakes.deepgram_server import KEY, FakeDeepgram, tone
 from tests.integration.gateway_helpers import SECRET, gateway
 from tests.speech import say
 
@@ -86,3 +90,30 @@ async def test_with_provider_turns_deepgram_ends_the_turn_and_nothing_is_decoded
     (listener,) = fake.listeners
     assert "Finalize" not in listener.controls and listener.ogg is not None and listener.ogg.packets >= 100
     assert decoded == []  # no packet was decoded in the gateway: no VAD of ours ran
+
+
+class ToneResponder(EchoResponder):
+    """Answers every turn with 3 s of tone: something for the caller to talk over."""
+
+    async def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]:
+        yield Speech(text=f"A long answer to {turn.text}", audio=tone(OUT_RATE * 3, OUT_RATE))
+
+
+async def test_with_provider_turns_deepgrams_speech_onset_barges_in(nc: NATS, tmp_path: Path) -> None:
+    first = read_wav(say("Tell me about the house on Canyon Court.", tmp_path / "1.wav"))
+    second = read_wav(say("Wait, stop.", tmp_path / "2.wav"))
+    # The first sentence, 1.5 s of silence (Deepgram ends the turn; the answer starts), then talk over it.
+    gap = np.zeros(int(RATE * 1.5), dtype=np.int16)
+    write_wav(tmp_path / "barge.wav", np.concatenate((first, gap, second, np.zeros(RATE * 2, dtype=np.int16))))
+    providers = ProviderSettings(stt="deepgram", deepgram_api_key=KEY, turns="provider")
+    async with FakeDeepgram(transcripts=[SAID, "Wait, stop."], endpointing=True).running() as fake:
+        async with gateway(nc, stt=DeepgramLive(KEY, base_url=fake.url), providers=providers) as gw:
+            gw.state.responder_factory = lambda _call: ToneResponder()
+            result = await place_call(gw.ws_url, tmp_path / "barge.wav", token=auth.mint(SECRET, ttl_seconds=60),
+                                      tail_seconds=2)  # fmt: skip
+            await gw.state.calls.wait_empty(5)
+
+    assert [e["barge_in"] for e in result.of_type("speech.started")][:2] == [False, True]
+    (barge,) = result.of_type("barge_in")
+    assert barge["turn"] == 1 and 0 < barge["heard_fraction"] < 0.9  # cut off well before its 3 s end
+    assert [e["text"] for e in result.of_type("transcript.final")] == [SAID, "Wait, stop."]

@@ -7,12 +7,14 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import av
 import numpy as np
 import pytest
 import structlog
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
+from gateway.media.ogg_opus import OpusSpeech
 from gateway.media.opus_out import OpusOut
 from gateway.media.pcm import IN_FRAME, OUT_FRAME, OUT_RATE, Pcm
 from gateway.providers.deepgram_env import environment
@@ -354,6 +356,20 @@ async def test_aura_returns_48khz_pcm_as_long_as_the_speech_deepgram_sent(fake: 
     assert request.text == text and request.content_type == "application/json"
     assert request.params == {"model": "aura-2-thalia-en", "encoding": "linear16", "container": "none",
                               "sample_rate": "48000"}  # fmt: skip
+
+
+async def test_aura_in_opus_gives_the_packets_it_sent(fake: FakeDeepgram) -> None:
+    tts = DeepgramAura(api_key=KEY, voice="aura-2-thalia-en", base_url=fake.url, opus=True)
+    speech = await tts.synthesize("Three bedrooms, yes.")  # 1 s at the fake's 50 ms a character
+    await tts.close()
+
+    assert isinstance(speech, OpusSpeech) and 1.0 <= speech.seconds <= 1.1  # FFmpeg's encoder pads the end
+    decoder = av.CodecContext.create("libopus", "r")
+    decoder.layout, decoder.format = "mono", "s16"  # type: ignore[attr-defined]
+    pcm = np.concatenate([f.to_ndarray().reshape(-1) for p in speech.packets for f in decoder.decode(av.Packet(p))])
+    assert np.sqrt(np.mean(pcm[4800:43200].astype(np.float64) ** 2)) > 4000  # the tone, playable as it is
+    (request,) = fake.speak_requests
+    assert request.params == {"model": "aura-2-thalia-en", "encoding": "opus", "container": "ogg"}
 
 
 async def test_aura_at_24khz_is_resampled_to_48khz(fake: FakeDeepgram) -> None:
