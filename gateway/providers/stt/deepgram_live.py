@@ -5,10 +5,9 @@ only its last moments are left to recognise; a Finalize flushes them and the fin
 comes back in a few hundred milliseconds instead of after a whole-turn transcription.
 
 How the session is built:
-- feed() never waits: audio is gathered into 100 ms messages (one send per message, not per
-  20 ms frame) in a bounded outbox that one sender task drains (when the socket cannot keep up
-  the oldest audio is dropped and counted); KeepAlive when idle, since Deepgram closes a socket
-  that hears nothing for about 10 s.
+- feed() never waits: audio goes into a bounded outbox of 100 ms messages (live_outbox.py) that
+  one sender task drains; KeepAlive when idle, since Deepgram closes a socket that hears nothing
+  for about 10 s.
 - A turn's end is a Finalize marker in the same outbox, so it follows the turn's audio. Results
   are matched to turns by Deepgram's audio timeline (start + duration, in seconds of audio sent
   on this socket), and a turn is done once Deepgram has answered for all audio up to its marker
@@ -30,7 +29,7 @@ import contextlib
 import dataclasses
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 from deepgram import AsyncDeepgramClient
@@ -40,14 +39,15 @@ from deepgram.listen.v1.types import ListenV1Error, ListenV1Results, ListenV1Spe
 from websockets.exceptions import WebSocketException
 
 from gateway.media.ogg_opus import SAMPLE_RATE, OggOpusWriter, lost_packet, packet_samples
-from gateway.media.pcm import FRAME_SECONDS, IN_RATE, Pcm
+from gateway.media.pcm import IN_RATE, Pcm
 from gateway.providers.deepgram_env import environment
 from gateway.providers.stt import Interim, SpeechHeard, Transcript, TurnHeard
+from gateway.providers.stt.live_outbox import FRAME_SAMPLES, LiveOutbox
+from gateway.providers.stt.live_turn import Finalize, LiveTurn
 
 log = structlog.get_logger("gateway.stt.deepgram")
 
 SETTLED = 0.05  # s of slack when comparing Deepgram's timeline with where a Finalize was sent
-FRAME_SAMPLES = round(FRAME_SECONDS * SAMPLE_RATE)  # a 20 ms linear16 frame on the 48 kHz timeline
 STEADY = 1.0  # s: a socket that lived less was closed at once (bad parameters?): back off before the next
 
 
@@ -78,36 +78,6 @@ class DeepgramLive:
         return DeepgramSession(self._client, self.settings, on_interim, opus)
 
 
-@dataclass(eq=False)
-class _Turn:
-    finals: list[str] = field(default_factory=list)
-    confidences: list[float] = field(default_factory=list)
-    interim: str = ""  # the latest words not yet final
-    interim_confidence: float = 0.0
-    finalize_at: float | None = None  # seconds of audio on this socket when its Finalize went out
-    billed: float | None = None  # seconds of audio billed to this turn
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    answered: bool = False  # Deepgram finalized it (not given up on after a timeout or a lost socket)
-
-    def text(self) -> str:
-        return " ".join([*self.finals, self.interim] if self.interim else self.finals)
-
-    def confidence(self) -> float:
-        values = self.confidences + ([self.interim_confidence] if self.interim else [])
-        return round(sum(values) / len(values), 3) if values else 0.0
-
-
-@dataclass(eq=False, slots=True)
-class _Audio:
-    data: bytes | tuple[bytes, ...]  # linear16, or Opus packets for one Ogg page
-    samples: int  # its length in 48 kHz samples: whole numbers keep the timeline exact
-
-
-@dataclass(eq=False)
-class _Finalize:
-    turn: _Turn
-
-
 class _CloseStream:
     pass
 
@@ -123,17 +93,11 @@ class DeepgramSession:
         self._s = settings
         self._on_interim = on_interim
         self.opus = opus
-        self._outbox: deque[_Audio | _Finalize | _CloseStream] = deque()
-        self._queued_samples = 0
-        self._max_queued = round(settings.max_queued_seconds * SAMPLE_RATE)
-        self._chunk: list[bytes] = []  # audio for the next message: linear16 frames or Opus packets
-        self._chunk_samples = 0
-        self._chunk_limit = round(settings.chunk_seconds * SAMPLE_RATE)
+        self._outbox = LiveOutbox(settings.chunk_seconds, settings.max_queued_seconds, opus)
         self._last_packet = b""
         self._ogg = OggOpusWriter()  # replaced on each socket: a new stream starts with its headers
-        self._wakeup = asyncio.Event()
-        self._collecting = _Turn()  # the turn the caller is in
-        self._pending: deque[_Turn] = deque()  # ended turns waiting for their final text, oldest first
+        self._collecting = LiveTurn()  # the turn the caller is in
+        self._pending: deque[LiveTurn] = deque()  # ended turns waiting for their final text, oldest first
         self._task: asyncio.Task[None] | None = None
         self._connected = False
         self._closing = False
@@ -145,9 +109,8 @@ class DeepgramSession:
         self._stream_samples = 0
         self._socket_base = 0  # _sent_samples when the current socket opened
         self._settled_until = 0.0  # timeline point up to which every turn is done
-        self._dropping = False
+        self._drop_logged = False
         self.connections = 0
-        self.dropped_frames = 0
         self.keepalives = 0
         self._on_speech: SpeechHeard | None = None  # set by detect_turns: Deepgram ends the turns
         self._on_turn: TurnHeard | None = None
@@ -168,27 +131,20 @@ class DeepgramSession:
             self._last_packet = packet
         self._hold(packet, packet_samples(packet))
 
+    @property
+    def dropped_frames(self) -> int:
+        return self._outbox.dropped_frames
+
     def _hold(self, audio: bytes, samples: int) -> None:
-        self._chunk.append(audio)
-        self._chunk_samples += samples
-        if self._chunk_samples >= self._chunk_limit or len(self._chunk) >= 50:  # 50: well inside a page's 255 segments
-            self._flush_chunk()
-
-    def _flush_chunk(self) -> None:
-        if self._chunk:
-            data = tuple(self._chunk) if self.opus else b"".join(self._chunk)
-            audio = _Audio(data, self._chunk_samples)
-            self._chunk, self._chunk_samples = [], 0
-            self._queue(audio)
-
-    def _queue(self, audio: _Audio) -> None:
         if self._closing or self.failed:
             return
-        self._outbox.append(audio)
-        self._queued_samples += audio.samples
-        if self._queued_samples > self._max_queued:
-            self._drop_oldest_audio()
-        self._wakeup.set()
+        if self._outbox.hold(audio, samples):
+            self._queued()
+
+    def _queued(self) -> None:
+        if self._outbox.dropping and not self._drop_logged:
+            self._drop_logged = True
+            log.warning("deepgram_audio_dropped", connected=self._connected, queued_seconds=self._s.max_queued_seconds)
         self._ensure_running()
 
     def detect_turns(self, on_speech: SpeechHeard, on_turn: TurnHeard) -> None:
@@ -196,7 +152,7 @@ class DeepgramSession:
 
     def _provider_turn_ended(self, at: float, waited: float) -> None:
         """Deepgram ended the collecting turn at `at` (its timeline): hand over its text."""
-        turn, self._collecting = self._collecting, _Turn()
+        turn, self._collecting = self._collecting, LiveTurn()
         self._settled_until = max(self._settled_until, at)  # later results belong to the next turn
         # Billed up to where Deepgram ended it: audio sent since belongs to the next turn.
         upto = min(self._sent_samples, self._socket_base + round(at * SAMPLE_RATE))
@@ -208,13 +164,12 @@ class DeepgramSession:
 
     async def turn_ended(self, audio: Pcm) -> Transcript:
         started = time.perf_counter()
-        turn, self._collecting = self._collecting, _Turn()
-        self._flush_chunk()  # the turn's last audio goes before its Finalize
+        turn, self._collecting = self._collecting, LiveTurn()
         if not self.failed and not self._closing:
+            self._outbox.flush()  # the turn's last audio goes before its Finalize
             self._pending.append(turn)
-            self._outbox.append(_Finalize(turn))
-            self._wakeup.set()
-            self._ensure_running()
+            self._outbox.mark(Finalize(turn))
+            self._queued()
             try:
                 async with asyncio.timeout(self._s.finalize_timeout):
                     await turn.done.wait()
@@ -230,15 +185,14 @@ class DeepgramSession:
     async def close(self) -> None:
         if self._closing:
             return
-        self._flush_chunk()
+        self._outbox.flush()
         self._closing = True
         self._on_speech = self._on_turn = None  # the call's methods: let the call go at hang-up
         task = self._task
         if task is None or task.done():
             return
         if self._connected:  # CloseStream: Deepgram flushes, sends its Metadata and closes
-            self._outbox.append(_CloseStream())
-            self._wakeup.set()
+            self._outbox.mark(_CloseStream())
             done, _ = await asyncio.wait((task,), timeout=self._s.finalize_timeout + 1.0)
             if done:
                 return
@@ -251,34 +205,9 @@ class DeepgramSession:
         if (self._task is None or self._task.done()) and not self.failed and not self._closing:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="deepgram-live")
 
-    def _drop_oldest_audio(self) -> None:
-        for i, item in enumerate(self._outbox):
-            if isinstance(item, _Audio):
-                del self._outbox[i]
-                self._queued_samples -= item.samples
-                self.dropped_frames += round(item.samples / FRAME_SAMPLES)
-                break
-        if not self._dropping:
-            self._dropping = True
-            log.warning("deepgram_audio_dropped", connected=self._connected, queued_seconds=self._s.max_queued_seconds)
-
-    async def _next_item(self) -> _Audio | _Finalize | _CloseStream | None:
-        """The next thing to send, or None after keepalive_seconds of nothing."""
-        if not self._outbox:
-            self._wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._s.keepalive_seconds):
-                    await self._wakeup.wait()
-            if not self._outbox:
-                return None
-        item = self._outbox.popleft()
-        if isinstance(item, _Audio):
-            self._queued_samples -= item.samples
-        return item
-
     # --- turns ------------------------------------------------------------------------
 
-    def _finish(self, turn: _Turn, answered: bool = False) -> None:
+    def _finish(self, turn: LiveTurn, answered: bool = False) -> None:
         if turn.done.is_set():
             return
         turn.answered = answered
@@ -288,12 +217,12 @@ class DeepgramSession:
         if turn.finalize_at is not None:
             self._settled_until = max(self._settled_until, turn.finalize_at)
 
-    def _bill(self, turn: _Turn) -> None:
+    def _bill(self, turn: LiveTurn) -> None:
         if turn.billed is None:
             turn.billed = (self._sent_samples - self._billed_samples) / SAMPLE_RATE
             self._billed_samples = self._sent_samples
 
-    def _turn_at(self, end: float) -> _Turn | None:
+    def _turn_at(self, end: float) -> LiveTurn | None:
         """The turn a result ending at `end` (Deepgram's timeline) belongs to; None: one given up on."""
         if end <= self._settled_until + SETTLED:
             return None
@@ -347,8 +276,7 @@ class DeepgramSession:
         try:
             while not self._closing:
                 while not self._outbox and not self._closing:  # reconnect on the next frame, not before
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
+                    await self._outbox.wait()
                 if self._closing:
                     return
                 try:
@@ -371,7 +299,6 @@ class DeepgramSession:
         except _Refused as exc:
             self.failed = str(exc)
             self._outbox.clear()
-            self._queued_samples = 0
         finally:
             self._connected = False
             for turn in list(self._pending):
@@ -443,30 +370,30 @@ class DeepgramSession:
 
     async def _send(self, socket: AsyncV1SocketClient) -> str:
         while True:
-            item = await self._next_item()
+            item = await self._outbox.next(self._s.keepalive_seconds)
             if item is None:
                 await socket.send_keep_alive()
                 self.keepalives += 1
             elif isinstance(item, _CloseStream):
                 await socket.send_close_stream()
                 return "closed by us"
-            elif isinstance(item, _Finalize):
+            elif isinstance(item, Finalize):
                 await self._send_finalize(socket, item.turn)
             else:
                 data = item.data if isinstance(item.data, bytes) else self._ogg.page(item.data)
                 try:
                     await socket.send_media(data)
                 except BaseException:  # the audio goes out on the next socket
-                    self._outbox.appendleft(item)
-                    self._queued_samples += item.samples
+                    self._outbox.put_back(item)
                     raise
                 self._stream_samples += item.samples
                 self._sent_samples += item.samples
-                if self._dropping:
-                    self._dropping = False
+                if self._drop_logged and self._outbox.dropping:
+                    self._outbox.sent()
+                    self._drop_logged = False
                     log.info("deepgram_audio_flowing", dropped_frames=self.dropped_frames)
 
-    async def _send_finalize(self, socket: AsyncV1SocketClient, turn: _Turn) -> None:
+    async def _send_finalize(self, socket: AsyncV1SocketClient, turn: LiveTurn) -> None:
         if turn.done.is_set():  # given up on already: its audio counts toward the next turn
             return
         if self._stream_samples == 0:  # a fresh socket has nothing of this turn to flush
@@ -475,7 +402,7 @@ class DeepgramSession:
         try:
             await socket.send_finalize()
         except BaseException:
-            self._outbox.appendleft(_Finalize(turn))
+            self._outbox.put_back(Finalize(turn))
             raise
         turn.finalize_at = self._stream_samples / SAMPLE_RATE
         self._bill(turn)
