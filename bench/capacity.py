@@ -71,6 +71,13 @@ def projected_per_vcpu(result: dict[str, Any]) -> int | None:
     return int(1 / at["cpu_seconds_per_call_second"]) if at and at["cpu_seconds_per_call_second"] > 0 else None
 
 
+def _projected_speedup(one: dict[str, Any], two: dict[str, Any], workers: int = 2) -> float | None:
+    a, b = one["at_max"], two["at_max"]
+    if not a or not b or not b["cpu_seconds_per_call_second"]:
+        return None
+    return round(workers * a["cpu_seconds_per_call_second"] / b["cpu_seconds_per_call_second"], 2)
+
+
 def summary(results: dict[str, dict[str, Any]], ceiling: float) -> dict[str, Any]:
     stock, one, two = results["stock_aiortc_echo"], results["voicepod_gateway"], results["voicepod_gateway_2_workers"]
     passthrough, lean = results["lean_passthrough_echo"], results["lean_transcode"]
@@ -88,6 +95,9 @@ def summary(results: dict[str, dict[str, Any]], ceiling: float) -> dict[str, Any
         "workers_speedup": (two["max_calls_per_core"] / one["max_calls_per_core"])
         if one["max_calls_per_core"] else None,
         "cpu_scaling_ceiling_2_processes": ceiling,
+        # What 2 workers would carry on 2 cores of their own, from CPU per call-second at the top
+        # sustained steps (on this box the callers take part of those cores).
+        "workers_speedup_projected": _projected_speedup(one, two),
         "rss_mb_per_call": one_best.get("rss_mb_per_call"),
         "threads_per_call": one_best.get("threads_per_call"),
         "cpu_seconds_per_call_second": one_best.get("cpu_seconds_per_call_second"),
@@ -147,7 +157,8 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
         f"Gateway (lean media stack, the default) vs stock aiortc: **{ratio:.2f}×** calls per core "
         f"(on the aiortc stack: {figures['aiortc_stack_calls_per_core']}); 2 workers vs 1: **{speedup:.2f}×** "
         f"(this machine's ceiling for any 2-process speed-up, busy Python loops: "
-        f"{figures['cpu_scaling_ceiling_2_processes']:.2f}×, callers included on the same cores). "
+        f"{figures['cpu_scaling_ceiling_2_processes']:.2f}×, callers included on the same cores; projected "
+        f"from CPU per call-second, on 2 cores of their own: {figures['workers_speedup_projected']}×). "
         f"The gateway streaming every call to an STT: the caller's Opus passed through, our VAD "
         f"**{figures['stt_opus_calls_per_core']}**; decoded to linear16 **{figures['stt_pcm_calls_per_core']}**; "
         f"**Opus passthrough with the provider ending the turns (nothing decoded): "
