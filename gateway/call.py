@@ -19,6 +19,7 @@ from bus.contracts import events_pb2
 from gateway import metrics
 from gateway.agent.usage import UsageMeter
 from gateway.link import open_link
+from gateway.media.opus_out import silence_packet
 from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.pcm import FRAME_SECONDS, IN_FRAME, Pcm
 from gateway.media.quiet_line import QuietLineWatch
@@ -107,6 +108,7 @@ class Call:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reply_task: asyncio.Task[None] | None = None
         self._hang_up_after: Utterance | None = None
+        self._provider_in_turn = False  # provider turns: speech heard and its turn not yet ended
         # The last utterance of a complete reply (or the greeting): agent.done once it has played.
         self._last_line: Utterance | None = None
         metrics.ICE_STATE.labels(self.ice_state).inc()
@@ -261,24 +263,41 @@ class Call:
         session = cast(TurnDetectingSession, self.stt_session)
         session.detect_turns(self._provider_heard_speech, self._provider_ended_turn)
         feed: Callable[[Any], None] = session.feed_opus if self.stt_opus else session.feed
+        # No packets mid-turn (a muted track, DTX, a lost link): the provider hears nothing and cannot
+        # end the turn, so it is fed silence (encoded digital silence: a lost-packet stand-in would be
+        # concealed as a fading continuation of the last sound, which endpointing may not call quiet).
+        quiet = silence_packet() if self.stt_opus else SILENT_FRAME
+        gap = self.turn_settings.stop_ms / 1000
+
+        def line_went_quiet() -> None:
+            log.info("caller_audio_stopped", call_id=self.call_id, turn=self.turns + 1, seconds=gap)
+            for _ in range(round(gap / FRAME_SECONDS)):
+                feed(quiet)
+
+        watch = QuietLineWatch(gap, lambda: self._provider_in_turn, line_went_quiet)
+        watching = self._spawn(watch.run())
         frames = 0
         try:
             async for heard in self.link.caller_packets() if self.stt_opus else self.link.caller_audio():
+                watch.heard()
                 feed(heard)
                 frames += 1
                 if frames == HEARD_BATCH:
                     metrics.CALLER_AUDIO.inc(frames * FRAME_SECONDS)
                     frames = 0
         finally:
+            watching.cancel()
             metrics.CALLER_AUDIO.inc(frames * FRAME_SECONDS)
 
     def _provider_heard_speech(self) -> None:
+        self._provider_in_turn = True
         barge_in = self.playout.speaking or self._replying
         self.events.send("speech.started", barge_in=barge_in)
         if barge_in:
             self._barge_in()
 
     def _provider_ended_turn(self, transcript: Transcript) -> None:
+        self._provider_in_turn = False
         self.turns += 1
         metrics.TURNS.inc()
         self.events.send("turn.ended", turn=self.turns, speech_seconds=round(transcript.audio_seconds, 3))
