@@ -29,6 +29,7 @@ from gateway.recorder import CallRecorder
 from gateway.responder import CallerTurn, Responder
 from gateway.settings import GatewaySettings
 from gateway.stats import MediaSummary, export
+from gateway.turn_clock import TurnClock
 from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnSettings
 
 log = structlog.get_logger("gateway.call")
@@ -39,28 +40,6 @@ HEARD_BATCH = 10  # frames (200 ms) of caller audio per update of the caller-aud
 
 def _ended(_call: Call, _reason: str) -> None:
     pass  # what `on_end` becomes once called: the signalling session it came from refers to the call
-
-
-@dataclasses.dataclass
-class TurnClock:
-    """Where one turn's reply spent its time (monotonic seconds): the turn.latency split."""
-
-    ended: float  # the VAD ended the turn
-    vad_wait: float  # the silence it waited for first (stop_ms)
-    transcribed: float = 0.0  # STT done
-    first_line: float = 0.0  # the responder handed over its first line, with audio
-    tts_first: float = 0.0  # of which synthesising that line
-
-    def split(self, first_audio: float) -> dict[str, float]:
-        """Stages from the end of the caller's speech to the first reply audio; they add up to total."""
-        return {
-            "vad_wait": self.vad_wait,
-            "stt": self.transcribed - self.ended,
-            "agent": self.first_line - self.transcribed - self.tts_first,
-            "tts_first": self.tts_first,
-            "gateway": first_audio - self.first_line,
-            "total": first_audio - self.ended + self.vad_wait,
-        }
 
 
 class Call:
