@@ -67,9 +67,8 @@ class AiortcLink:
         parsed.sdpMid, parsed.sdpMLineIndex = sdp_mid, sdp_mline_index
         await self._pc.addIceCandidate(parsed)
 
-    async def caller_packets(self) -> AsyncIterator[bytes | None]:
+    def caller_packets(self) -> AsyncIterator[bytes | None]:
         raise RuntimeError("aiortc decodes the caller's audio in its track: no packets to hand over")
-        yield None  # an async generator, like the protocol's
 
     async def caller_audio(self, packets: PacketTap | None = None) -> AsyncIterator[Pcm]:
         # aiortc decodes in its track; the packets never reach us (passes_opus is False).

@@ -106,8 +106,8 @@ class PlayoutTrack(MediaStreamTrack):
             self.late_frames += 1
         head = self._queue[0] if self._queue else None
         if head is not None and isinstance(head.audio, OpusSpeech):
-            packet, samples = av.Packet(self._next_packet(head, head.audio)), 0
-            samples = packet_samples(bytes(packet)) or OUT_FRAME
+            data = self._next_packet(head, head.audio)
+            packet, samples = av.Packet(data), packet_samples(data) or OUT_FRAME
         else:
             pcm = self._next_samples()
             packet, samples = self._opus.packet(None if pcm is SILENCE else pcm), OUT_FRAME

@@ -25,6 +25,7 @@ from gateway.settings import MEDIA_STACKS
 from tests.fakes.deepgram_server import KEY, FakeDeepgram, tone
 from tests.integration.gateway_helpers import SECRET, gateway
 from tests.speech import say
+from tests.spy import spy
 
 pytestmark = pytest.mark.slow
 SAID = "I am looking for a house in Austin."
@@ -74,12 +75,8 @@ async def test_deepgram_is_sent_the_callers_opus_when_the_media_stack_has_it(
 async def test_with_provider_turns_deepgram_ends_the_turn_and_nothing_is_decoded(
     stack: str, nc: NATS, speech: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    decoded: list[int] = []
-    samples = OpusIn.samples
-    monkeypatch.setattr(OpusIn, "samples", lambda self, payload: decoded.append(1) or samples(self, payload))
-    vad_runs: list[int] = []
-    push = VadStream.push
-    monkeypatch.setattr(VadStream, "push", lambda self, frame: vad_runs.append(1) or push(self, frame))
+    decoded = spy(monkeypatch, OpusIn, "samples")
+    vad_runs = spy(monkeypatch, VadStream, "push")
     providers = ProviderSettings(stt="deepgram", deepgram_api_key=KEY, turns="provider")
     async with FakeDeepgram(transcripts=[SAID], endpointing=True).running() as fake:
         stt = DeepgramLive(KEY, base_url=fake.url)

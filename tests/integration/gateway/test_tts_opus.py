@@ -19,6 +19,7 @@ from tests.fakes.deepgram_server import tone
 from tests.fakes.ogg import ogg_opus
 from tests.integration.gateway_helpers import SECRET, gateway
 from tests.speech import say
+from tests.spy import spy
 
 pytestmark = pytest.mark.slow
 SPOKEN = read_ogg_opus(ogg_opus(tone(48_000 * 2, 48_000)))  # 2 s, as FFmpeg's encoder made it
@@ -33,9 +34,7 @@ class OpusVoiceResponder(EchoResponder):
 async def test_opus_speech_reaches_the_caller_without_our_encoder(
     stack: str, nc: NATS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    encoded: list[int] = []
-    packet = OpusOut.packet
-    monkeypatch.setattr(OpusOut, "packet", lambda self, pcm: encoded.append(pcm is not None) or packet(self, pcm))
+    encoded = spy(monkeypatch, OpusOut, "packet")
     wav = say("Read me the listing, please.", tmp_path / "a.wav", pad_seconds=4.0)
     async with gateway(nc, media_stack=stack) as gw:
         gw.state.responder_factory = lambda _call: OpusVoiceResponder()
@@ -46,4 +45,4 @@ async def test_opus_speech_reaches_the_caller_without_our_encoder(
     assert [e["text"] for e in result.of_type("agent.text")] == ["Two seconds of tone."]
     assert result.of_type("agent.done")  # played to the end
     assert 1.6 <= result.recorder.voiced_seconds() <= 2.4  # the caller heard the 2 s, decoded by its own stack
-    assert not any(encoded)  # our encoder only ever made silence: the speech went out as it came
+    assert all(pcm is None for (pcm,) in encoded)  # our encoder only ever made silence: the speech went out as it came
