@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +60,10 @@ async def wait_until_gone(pids: set[int], timeout: float) -> set[int]:
 
 
 @contextlib.asynccontextmanager
-async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None) -> AsyncIterator[Pod]:
-    """`voicepod up --http-port 0` until its banner is printed; killed (children too) on leaving."""
+async def running_pod(
+    state_dir: Path, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+) -> AsyncIterator[Pod]:
+    """`voicepod up --http-port 0 [args]` until its banner is printed; killed (children too) on leaving."""
     env = {**os.environ, "VOICEPOD_LOG_FORMAT": "json", **(env or {})}
     env.pop("NATS_URL", None)
     process = await asyncio.create_subprocess_exec(
@@ -73,6 +75,7 @@ async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None) -> 
         "0",
         "--state-dir",
         str(state_dir),
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
         env=env,
