@@ -15,7 +15,7 @@ from services.registry import DEFINITIONS
 from tests.k8s_policy import NODE_CIDR, POD_CIDR, Cluster, Endpoint, outsider, pod, workloads
 from tests.k8s_render import render
 
-OVERLAYS = ["example"]
+OVERLAYS = ["example", "example-tls"]
 NAMESPACE = "voicepod"
 PROMETHEUS = pod("prometheus", "monitoring", {"app.kubernetes.io/name": "prometheus"}, "10.244.200.2")
 STRANGERS = [
