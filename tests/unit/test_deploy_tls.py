@@ -4,12 +4,12 @@ ca.crt. Without the option nothing changes (plain TCP, as before)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 from pathlib import PurePosixPath
 from typing import Any
 
-import compose
 import pytest
 
 from tests.k8s_render import ROOT, render
@@ -18,7 +18,10 @@ SECRET = "voicepod-nats-tls"
 
 
 def compose_config(*files: str) -> dict[str, Any]:
-    binary = PurePosixPath(compose.__file__).parent / "docker-compose"
+    # The Compose v2 binary inside the `docker-compose` wheel (as `make deploy-check` calls it).
+    spec = importlib.util.find_spec("compose")
+    assert spec is not None and spec.origin is not None
+    binary = PurePosixPath(spec.origin).parent / "docker-compose"
     argv = [
         str(binary),
         *(a for f in files for a in ("-f", f)),
