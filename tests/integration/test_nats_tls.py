@@ -17,7 +17,7 @@ from bus.contracts import crm_pb2
 from bus.service import RequestContext, route
 from bus.settings import BusSettings
 from tests.integration.bus_helpers import serving
-from tests.integration.tls_nats import TlsNats, tls_nats_server
+from tests.integration.tls_nats import MUTUAL_CONF, TlsNats, tls_nats_server
 from tests.tls_ca import TestCA
 
 
@@ -86,3 +86,22 @@ async def test_a_plain_tcp_client_is_refused(tls_nats: TlsNats) -> None:
     with pytest.raises(ConnectionError):
         await connect(settings, name="voicepod-gateway", inbox="gateway")
     assert [c for c in tls_nats.connections() if c.get("name") == "voicepod-gateway"] == []
+
+
+async def test_a_client_certificate_is_presented_when_the_server_asks(tmp_path: Path) -> None:
+    conf = tmp_path / "mutual.conf"
+    conf.write_text(MUTUAL_CONF)
+    with tls_nats_server(tmp_path, conf) as server:
+        me = server.ca.issue("voicepod-gateway", client=True)
+        env = {**server.env("gateway"), "NATS_USER": "", "NATS_PASSWORD": "",
+               "NATS_TLS_CERT": str(me.cert), "NATS_TLS_KEY": str(me.key)}  # fmt: skip
+        nc = await connect(BusSettings.from_env(env), name="voicepod-gateway", inbox="gateway")
+        try:
+            await nc.publish("voicepod.events.x", b"x")
+            await nc.flush()
+        finally:
+            await nc.close()
+        # The same process without its certificate is refused.
+        anonymous = {**env, "NATS_TLS_CERT": "", "NATS_TLS_KEY": "", "VOICEPOD_NATS_CONNECT_TIMEOUT": "1.5"}
+        with pytest.raises(ConnectionError):
+            await connect(BusSettings.from_env(anonymous), name="voicepod-gateway", inbox="gateway")

@@ -57,6 +57,7 @@ def tls_nats_server(tmp: Path, conf: Path = SHIPPED_CONF) -> Iterator[TlsNats]:
     port, monitor = free_port(), free_port()
     env = {**os.environ, "VOICEPOD_NATS_STORE_DIR": str(tmp / "js"), "VOICEPOD_NATS_SERVER_NAME": "test",
            "VOICEPOD_NATS_TLS_CERT": str(server_cert.cert), "VOICEPOD_NATS_TLS_KEY": str(server_cert.key),
+           "VOICEPOD_NATS_TLS_CA": str(ca.ca_file),
            **{f"VOICEPOD_NATS_{u.upper()}_PASSWORD": password(u) for u in USERS}}  # fmt: skip
     argv = [str(nats_server_binary()), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor)]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -80,3 +81,13 @@ def _wait_healthy(proc: subprocess.Popen[bytes], monitor_port: int, timeout: flo
         assert proc.poll() is None, "nats-server exited: is its configuration valid?"
         assert time.monotonic() < give_up_at, "nats-server did not become healthy"
         time.sleep(0.02)  # polling the health probe; the server has no other ready signal
+
+
+# Client certificates required (the mutual-TLS variant deploy/README.md describes), without users.
+MUTUAL_CONF = """
+jetstream { store_dir: $VOICEPOD_NATS_STORE_DIR }
+tls {
+  cert_file: $VOICEPOD_NATS_TLS_CERT, key_file: $VOICEPOD_NATS_TLS_KEY, ca_file: $VOICEPOD_NATS_TLS_CA
+  verify: true, handshake_first: true
+}
+"""
