@@ -97,7 +97,7 @@ class Cluster:
     def __init__(
         self,
         docs: Iterable[Mapping[str, Any]],
-        namespace_labels: Mapping[str, Mapping[str, str]] = {},
+        namespace_labels: Mapping[str, Mapping[str, str]] | None = None,
         *,
         enforce_on_host_network: bool = False,
     ) -> None:
@@ -108,7 +108,7 @@ class Cluster:
         for doc in docs:
             if doc["kind"] == "Namespace":
                 self._ns_labels[doc["metadata"]["name"]] = dict(doc["metadata"].get("labels") or {})
-        for name, labels in namespace_labels.items():
+        for name, labels in (namespace_labels or {}).items():
             self._ns_labels.setdefault(name, {}).update(labels)
 
     def namespace_labels(self, namespace: str) -> dict[str, str]:
