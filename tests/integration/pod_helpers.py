@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,10 +60,8 @@ async def wait_until_gone(pids: set[int], timeout: float) -> set[int]:
 
 
 @contextlib.asynccontextmanager
-async def running_pod(
-    state_dir: Path, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
-) -> AsyncIterator[Pod]:
-    """`voicepod up --http-port 0 [args]` until its banner is printed; killed (children too) on leaving."""
+async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None, *args: str) -> AsyncIterator[Pod]:
+    """`voicepod up --http-port 0` until its banner is printed; killed (children too) on leaving."""
     env = {**os.environ, "VOICEPOD_LOG_FORMAT": "json", **(env or {})}
     env.pop("NATS_URL", None)
     process = await asyncio.create_subprocess_exec(
@@ -75,7 +73,7 @@ async def running_pod(
         "0",
         "--state-dir",
         str(state_dir),
-        *args,
+        *args,  # more `voicepod up` options
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
         env=env,

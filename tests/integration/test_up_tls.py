@@ -21,7 +21,7 @@ async def test_every_child_reaches_a_tls_nats_named_by_nats_url(tmp_path: Path) 
     with tls_nats_server(tmp_path, conf) as server:
         env = {"NATS_TLS_CA": str(server.ca.ca_file), "VOICEPOD_WORKERS": "2"}
         url = f"tls://127.0.0.1:{server.port}"
-        async with running_pod(tmp_path / "state", env, ["--nats-url", url]) as pod:
+        async with running_pod(tmp_path / "state", env, "--nats-url", url) as pod:
             assert pod.nats_url == url
 
             async def names() -> list[tuple[str, str]]:
