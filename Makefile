@@ -47,10 +47,13 @@ check: $(VENV)/.installed-dev
 # directly (its Python wrapper always exits 0).
 deploy-check: $(VENV)/.installed-dev
 	$(BIN)/hadolint deploy/Dockerfile
-	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml deploy/compose.tls.yaml
 	"$$($(BIN)/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")')" \
 		-f compose.yaml --env-file .env.example config --quiet
+	"$$($(BIN)/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")')" \
+		-f compose.yaml -f deploy/compose.tls.yaml --env-file .env.example config --quiet
 	$(BIN)/kubectl kustomize deploy/k8s/overlays/example | $(BIN)/kubernetes-validate --strict --quiet -
+	$(BIN)/kubectl kustomize deploy/k8s/overlays/example-tls | $(BIN)/kubernetes-validate --strict --quiet -
 
 test: check
 	$(BIN)/pytest -q -ra

@@ -9,6 +9,7 @@ from nats.aio.client import Client as NATS
 
 from bus import metrics
 from bus.settings import BusSettings
+from bus.tls import client_tls_context
 
 log = structlog.get_logger("bus.connection")
 
@@ -37,6 +38,7 @@ async def connect(settings: BusSettings, *, name: str, inbox: str = "") -> NATS:
     async def error(exc: Exception) -> None:
         log.warning("nats_error", error=str(exc) or type(exc).__name__)
 
+    tls = client_tls_context(settings)  # bad TLS settings fail here, before any retrying
     nc = NATS()
     try:
         # With max_reconnect_attempts=-1 nats-py also retries the first connection
@@ -55,6 +57,9 @@ async def connect(settings: BusSettings, *, name: str, inbox: str = "") -> NATS:
                 inbox_prefix=f"_INBOX.{inbox}" if inbox else "_INBOX",
                 user=settings.nats_user or None,
                 password=settings.nats_password or None,
+                # With TLS on, the handshake comes before any byte of the NATS protocol (bus/tls.py).
+                tls=tls,
+                tls_handshake_first=tls is not None,
             ),
             timeout=settings.connect_timeout,
         )
@@ -62,5 +67,5 @@ async def connect(settings: BusSettings, *, name: str, inbox: str = "") -> NATS:
         await nc.close()
         raise ConnectionError(f"cannot reach NATS at {settings.nats_url} within {settings.connect_timeout}s") from None
     metrics.NATS_CONNECTED.set(1)
-    log.info("nats_connected", url=settings.nats_url, name=name)
+    log.info("nats_connected", url=settings.nats_url, name=name, tls=tls is not None)
     return nc

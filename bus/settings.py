@@ -6,6 +6,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# The settings that make a process speak TLS to NATS; `voicepod up` blanks them for the children
+# it points at its own loopback nats-server (which has no certificate).
+NATS_TLS_ENV = ("NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY")
+
 
 def env_float(env: Mapping[str, str], name: str, default: float) -> float:
     value = env.get(name)
@@ -35,6 +39,21 @@ class BusSettings:
     # Per-process NATS user (deploy/k8s/base/nats.conf gives each one only its own subjects).
     nats_user: str = ""
     nats_password: str = ""
+    # TLS to NATS (bus/tls.py): the CA that signed the server's certificate (PEM file), and
+    # this process's own certificate and key when the server asks for client certificates.
+    # Any of them, or a tls:// URL, turns TLS on; none: plain TCP, as before.
+    nats_tls_ca: str = ""
+    nats_tls_cert: str = ""
+    nats_tls_key: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.nats_tls_cert) != bool(self.nats_tls_key):
+            raise ValueError("NATS_TLS_CERT and NATS_TLS_KEY go together: set both (a client certificate) or neither")
+
+    @property
+    def nats_tls(self) -> bool:
+        """True when this process must speak TLS to NATS."""
+        return self.nats_url.strip().lower().startswith("tls://") or bool(self.nats_tls_ca or self.nats_tls_cert)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BusSettings:
@@ -46,4 +65,7 @@ class BusSettings:
             max_in_flight=env_int(env, "VOICEPOD_MAX_IN_FLIGHT", cls.max_in_flight),
             nats_user=env.get("NATS_USER", ""),
             nats_password=env.get("NATS_PASSWORD", ""),
+            nats_tls_ca=env.get("NATS_TLS_CA", "").strip(),
+            nats_tls_cert=env.get("NATS_TLS_CERT", "").strip(),
+            nats_tls_key=env.get("NATS_TLS_KEY", "").strip(),
         )

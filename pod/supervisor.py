@@ -20,6 +20,7 @@ from pathlib import Path
 import aiohttp
 import structlog
 
+from bus.settings import NATS_TLS_ENV
 from bus.subjects import SERVICE_NAMES
 from gateway.auth import mint
 from pod.child import Child, ChildSpec, HealthCheck, keep_restarting
@@ -93,7 +94,8 @@ class Supervisor:
             ))  # fmt: skip
             await self._launch(self.nats)
 
-        env = {"NATS_URL": nats_url, "VOICEPOD_STATE_DIR": str(state), "VOICEPOD_LOG_FORMAT": opts.log_format}
+        env = {"NATS_URL": nats_url, "VOICEPOD_STATE_DIR": str(state), "VOICEPOD_LOG_FORMAT": opts.log_format,
+               **children_tls_env(own_server=self.nats is not None)}  # fmt: skip
         secret = load_or_create_secret(state)
         for name in SERVICE_NAMES:
             ops_port = free_port()
@@ -163,6 +165,12 @@ class Supervisor:
         if self.nats is not None:
             await self.nats.stop(t)
         log.info("pod_stopped")
+
+
+def children_tls_env(*, own_server: bool) -> dict[str, str]:
+    """The children inherit our environment, NATS_TLS_* included: right for a server named by
+    --nats-url, wrong for our own loopback nats-server, which has no certificate (plain TCP)."""
+    return {name: "" for name in NATS_TLS_ENV} if own_server else {}
 
 
 def load_or_create_secret(state_dir: Path) -> bytes:

@@ -60,7 +60,7 @@ async def wait_until_gone(pids: set[int], timeout: float) -> set[int]:
 
 
 @contextlib.asynccontextmanager
-async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None) -> AsyncIterator[Pod]:
+async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None, *args: str) -> AsyncIterator[Pod]:
     """`voicepod up --http-port 0` until its banner is printed; killed (children too) on leaving."""
     env = {**os.environ, "VOICEPOD_LOG_FORMAT": "json", **(env or {})}
     env.pop("NATS_URL", None)
@@ -73,6 +73,7 @@ async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None) -> 
         "0",
         "--state-dir",
         str(state_dir),
+        *args,  # more `voicepod up` options
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
         env=env,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import yaml
 from gateway.settings import GatewaySettings
 from pod.cli import build_parser
 from services.registry import DEFINITIONS
+from tests.k8s_render import render
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -20,10 +20,7 @@ NOT_OURS = {"nats", "postgres"}
 
 
 def k8s_documents() -> list[dict[str, Any]]:
-    kubectl = ROOT / ".venv" / "bin" / "kubectl"
-    out = subprocess.run([str(kubectl), "kustomize", str(ROOT / "deploy/k8s/overlays/example")],
-                         check=True, capture_output=True, text=True).stdout  # fmt: skip
-    return [d for d in yaml.safe_load_all(out) if d]
+    return list(render("example"))
 
 
 K8S = k8s_documents()
@@ -122,3 +119,16 @@ def test_every_process_is_restarted_when_it_dies() -> None:
         assert spec.get("restartPolicy", "Always") == "Always", doc["metadata"]["name"]
         for container in spec["containers"]:
             assert "livenessProbe" in container, (doc["metadata"]["name"], container["name"])
+
+
+def test_the_namespace_admits_every_pod_it_runs() -> None:
+    """Pod Security admission: host network or host ports are refused by the baseline and restricted
+    levels, so a namespace holding such a pod (the gateway) must enforce `privileged`."""
+    (namespace,) = [d for d in K8S if d["kind"] == "Namespace"]
+    level = namespace["metadata"]["labels"].get("pod-security.kubernetes.io/enforce", "privileged")
+    for doc in K8S:
+        if doc["kind"] in ("Deployment", "StatefulSet"):
+            spec = doc["spec"]["template"]["spec"]
+            host_ports = [p for c in spec["containers"] for p in c.get("ports", []) if p.get("hostPort")]
+            if spec.get("hostNetwork") or host_ports:
+                assert level == "privileged", (doc["metadata"]["name"], level)
