@@ -60,6 +60,16 @@ async def metric_sum(http: aiohttp.ClientSession, url: str, name: str) -> float:
     return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE))
 
 
+def worker_pids(parent: int) -> set[int]:
+    """The live gateway workers under `parent` (a process may exit between listing and reading it)."""
+    found = set()
+    for pid in descendants(parent):
+        with contextlib.suppress(OSError):
+            if b"--reuse-port" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+    return found
+
+
 def established_on(port: int, pid: int) -> int:
     """TCP connections to `port` that process `pid` holds open."""
     inodes = set()
@@ -84,7 +94,7 @@ async def test_two_workers_share_one_port_metrics_restart_and_drain(nats_server:
     async with workers(nats_server, port, ops_port) as parent, aiohttp.ClientSession(connector=no_keep_alive) as http:
 
         async def both_up() -> bool:
-            kids = [p for p in descendants(parent.pid) if b"--reuse-port" in Path(f"/proc/{p}/cmdline").read_bytes()]
+            kids = list(worker_pids(parent.pid))
             if len(kids) < 2:
                 return False
             try:
@@ -95,7 +105,7 @@ async def test_two_workers_share_one_port_metrics_restart_and_drain(nats_server:
         await until(both_up, 60, "two workers did not come up")
         async with http.get(base + "metrics") as resp:
             assert resp.status == 404  # callers' port: no /metrics
-        pids = {p for p in descendants(parent.pid) if b"--reuse-port" in Path(f"/proc/{p}/cmdline").read_bytes()}
+        pids = worker_pids(parent.pid)
         async with contextlib.AsyncExitStack() as stack:
             calls: list[LiveCall] = []
             for _ in range(CALLS):
@@ -111,7 +121,7 @@ async def test_two_workers_share_one_port_metrics_restart_and_drain(nats_server:
             os.kill(victim, signal.SIGKILL)
 
             async def replaced() -> bool:
-                now = {p for p in descendants(parent.pid) if b"--reuse-port" in Path(f"/proc/{p}/cmdline").read_bytes()}
+                now = worker_pids(parent.pid)
                 return len(now - {victim}) == 2
 
             await until(replaced, 60, "the killed worker was not restarted")
