@@ -19,6 +19,7 @@ from nats.aio.client import Client as NATS
 from prometheus_client import REGISTRY
 
 from gateway import auth
+from gateway.app import OPS_AUDIENCE
 from gateway.settings import MEDIA_STACKS
 from tests.integration.gateway_helpers import SECRET, RunningGateway, gateway, next_signal
 
@@ -87,6 +88,11 @@ async def test_token_lifetime_is_capped_by_the_setting(nc: NATS) -> None:
         async with socket(gw, token=auth.mint(SECRET, ttl_seconds=600)) as ws:
             await ws.send_str("{}")
             accepted = await next_json(ws)
+        async with aiohttp.ClientSession() as http:
+            ops_token = auth.mint(SECRET, ttl_seconds=3600, audience=OPS_AUDIENCE)
+            async with http.get(f"{gw.http_url}/calls", headers={"Authorization": f"Bearer {ops_token}"}) as resp:
+                listed = (resp.status, (await resp.json())["reason"])
+    assert listed == (401, "too_long_lived")
     assert refused["code"] == "unauthorized" and "too_long_lived" in refused["message"]
     assert "VOICEPOD_MAX_TOKEN_SECONDS" in refused["message"]
     assert accepted["code"] == "bad_message"  # past the token check
