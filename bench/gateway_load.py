@@ -89,9 +89,9 @@ def proc_figures(pid: int) -> dict[str, float]:
 HEARD = ("voicepod_gateway_caller_audio_seconds_total", "voicepod_gateway_caller_packets_late_total")
 
 
-def heard_figures(port: int) -> dict[str, float]:
-    """The gateway's caller-audio counters from its /metrics (all workers)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+def heard_figures(ops_port: int) -> dict[str, float]:
+    """The gateway's caller-audio counters from its /metrics (all workers; on its ops port)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{ops_port}/metrics", timeout=5) as resp:
         text = resp.read().decode()
     totals = dict.fromkeys(HEARD, 0.0)
     for family in text_string_to_metric_families(text):
@@ -113,10 +113,11 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     raise TimeoutError(url)
 
 
-def start_server(kind: str, port: int, nats_url: str, stt_url: str = "") -> subprocess.Popen[bytes]:
+def start_server(kind: str, port: int, nats_url: str, stt_url: str = "", ops_port: int = 0) -> subprocess.Popen[bytes]:
     """kind: one of ECHO_SERVERS, voicepod_gateway (one process) or voicepod_gateway_<N>_workers, on the
     default (lean) media stack; voicepod_gateway_aiortc: one process on the aiortc stack;
-    STT_GATEWAYS: Deepgram live STT at `stt_url` (bench.load.stt_sink)."""
+    STT_GATEWAYS: Deepgram live STT at `stt_url` (bench.load.stt_sink). A gateway's /metrics is on
+    `ops_port` (default: any free one)."""
     workers = kind.split("_")[2] if kind.endswith("_workers") else "1"
     stack = "aiortc" if kind.endswith("_aiortc") else "lean"
     if kind in ECHO_SERVERS:
@@ -133,6 +134,10 @@ def start_server(kind: str, port: int, nats_url: str, stt_url: str = "") -> subp
             "127.0.0.1",
             "--port",
             str(port),
+            "--ops-host",
+            "127.0.0.1",
+            "--ops-port",
+            str(ops_port or free_port()),
         ]
         env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_AGENT": "echo",
                "VOICEPOD_MAX_CALLS": "1000", "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072",
@@ -162,9 +167,9 @@ def stt_seconds(url: str) -> float:
 
 
 def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
-    port = free_port()
+    port, ops_port = free_port(), free_port()
     sink, stt_url = start_stt_sink() if kind in STT_GATEWAYS else (None, "")
-    server = start_server(kind, port, nats_url, stt_url)
+    server = start_server(kind, port, nats_url, stt_url, ops_port)
     try:
         idle = proc_figures(server.pid)
         swarm = subprocess.Popen(
@@ -175,11 +180,11 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
         time.sleep(WARMUP + 1)  # the measured window starts after the callers' warm-up
         gateway = kind not in ECHO_SERVERS
         begin, swarm_begin = proc_figures(server.pid), proc_figures(swarm.pid)
-        heard_begin = heard_figures(port) if gateway else None
+        heard_begin = heard_figures(ops_port) if gateway else None
         sink_begin = (proc_figures(sink.pid), stt_seconds(stt_url)) if sink else None
         time.sleep(SECONDS - 2)
         end, swarm_end = proc_figures(server.pid), proc_figures(swarm.pid)
-        heard_end = heard_figures(port) if gateway else None
+        heard_end = heard_figures(ops_port) if gateway else None
         sink_end = (proc_figures(sink.pid), stt_seconds(stt_url)) if sink else None
         out, _ = swarm.communicate(timeout=120)
         result = json.loads(out.decode().strip().splitlines()[-1])

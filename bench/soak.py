@@ -69,7 +69,7 @@ def log(message: str) -> None:
 
 
 def scrape(base: str) -> dict[str, float]:
-    """The leak gauges from the gateway's /metrics (unlabelled samples only)."""
+    """The leak gauges from the gateway's /metrics (unlabelled samples only); `base`: its ops port."""
     with urllib.request.urlopen(f"{base}/metrics", timeout=5) as resp:
         text = resp.read().decode()
     found: dict[str, float] = {}
@@ -130,8 +130,9 @@ def show(s: dict[str, Any]) -> str:
     return line
 
 
-def start_gateway(port: int, nats_url: str, log_path: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "pod.cli", "gateway", "--workers", "1", "--host", "127.0.0.1", "--port", str(port)]
+def start_gateway(port: int, ops_port: int, nats_url: str, log_path: Path) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "pod.cli", "gateway", "--workers", "1", "--host", "127.0.0.1", "--port", str(port),
+            "--ops-host", "127.0.0.1", "--ops-port", str(ops_port)]  # fmt: skip
     env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_AGENT": "echo",
            "VOICEPOD_MAX_CALLS": "1000", "VOICEPOD_LOG_LEVEL": "warning",
            # As deployed (Dockerfile, `voicepod up`): glibc keeps fewer per-thread arenas of freed memory.
@@ -275,14 +276,14 @@ def soak(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     wav = tmp / "speech.wav"
     subprocess.run(["espeak-ng", "-w", str(wav), TEXT], check=True)
     nats = start_nats_server(tmp)
-    port = free_port()
-    base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
+    port, ops_port = free_port(), free_port()
+    base, url = f"http://127.0.0.1:{ops_port}", f"ws://127.0.0.1:{port}/ws"  # base: /metrics (the ops port)
     gateway_log = tmp / "gateway.log"
     gateway: subprocess.Popen[bytes] | None = None
     proc: subprocess.Popen[bytes] | None = None
     ours = [nats.process.pid] if nats.process is not None else []
     try:
-        gateway = start_gateway(port, nats.url, gateway_log)
+        gateway = start_gateway(port, ops_port, nats.url, gateway_log)
         t0 = time.monotonic()
         idle = sample(gateway.pid, base, t0, "idle")
         log(f"gateway pid {gateway.pid} on {base}; before the first call: {show(idle)}")

@@ -1,13 +1,13 @@
 """The operations HTTP endpoints every process serves: /metrics, /healthz, /readyz.
 
-Services run these on their own small server; the gateway mounts the same
-handlers on its main app.
+Services run these on their own small server; the gateway serves the same handlers on its
+ops port (gateway/app.py build_ops_app), and /healthz and /readyz on its call port too.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -31,7 +31,7 @@ async def healthz_handler(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def readyz_handler(is_ready: Callable[[], dict[str, bool]]) -> Callable[[web.Request], object]:
+def readyz_handler(is_ready: Callable[[], dict[str, bool]]) -> Callable[[web.Request], Awaitable[web.Response]]:
     """/readyz: 200 when every named check passes, 503 (with the failing ones) otherwise."""
 
     async def handler(_: web.Request) -> web.Response:

@@ -1,4 +1,5 @@
-"""The gateway's aiohttp application: routes and the state they share."""
+"""The gateway's aiohttp applications: the public one callers reach (the page, /ws, /calls, health)
+and the ops one for the cluster (/metrics, health) on a port of its own; the state they share."""
 
 from __future__ import annotations
 
@@ -67,9 +68,10 @@ async def list_calls(request: web.Request) -> web.Response:
     if not state.settings.dev_mode:
         token = request_token(request)
         try:
-            auth.verify(state.settings.auth_secret, token or "", audience=OPS_AUDIENCE)
+            auth.verify(state.settings.auth_secret, token or "", audience=OPS_AUDIENCE,
+                        max_lifetime=state.settings.max_token_seconds)  # fmt: skip
         except auth.TokenError as exc:
-            return web.json_response({"error": "unauthorized", "reason": exc.reason}, status=401)
+            return web.json_response({"error": "unauthorized", "reason": exc.reason, "message": str(exc)}, status=401)
     return web.json_response({"calls": [c.summary() for c in state.calls.all()], "max_calls": state.calls.max_calls})
 
 
@@ -80,6 +82,15 @@ def build_app(state: GatewayState) -> web.Application:
     app.router.add_static("/static/", STATIC_DIR)
     app.router.add_get("/ws", websocket)
     app.router.add_get("/calls", list_calls)
+    # Load balancers probe the call port; /metrics is on the ops port only (build_ops_app).
+    app.router.add_get("/healthz", healthz_handler)
+    app.router.add_get("/readyz", readyz_handler(state.readiness))
+    return app
+
+
+def build_ops_app(state: GatewayState) -> web.Application:
+    """VOICEPOD_OPS_HOST:VOICEPOD_OPS_PORT, for Prometheus and the cluster's probes, not for callers."""
+    app = web.Application(client_max_size=1024)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", healthz_handler)
     app.router.add_get("/readyz", readyz_handler(state.readiness))

@@ -16,12 +16,22 @@ from dataclasses import dataclass
 
 WS_AUDIENCE = "voicepod-ws"
 LEEWAY_SECONDS = 5  # clock skew tolerated on `exp`
+# HMAC-SHA256's key is as strong as its bytes: 32 is the hash's own size (RFC 2104 section 3).
+MIN_SECRET_BYTES = 32
 
 
 class TokenError(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason  # malformed | bad_signature | expired | wrong_audience
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason  # missing | malformed | bad_signature | expired | wrong_audience | too_long_lived
+
+
+def secret_problem(secret: bytes) -> str | None:
+    """Why `secret` may not sign tokens (None: it may)."""
+    if len(secret) < MIN_SECRET_BYTES:
+        return (f"VOICEPOD_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes (it is {len(secret)}); "
+                "make one with `openssl rand -hex 32`")  # fmt: skip
+    return None
 
 
 @dataclass(frozen=True)
@@ -53,9 +63,13 @@ def mint(secret: bytes, *, subject: str = "caller", ttl_seconds: int = 3600, aud
     return f"{payload}.{_sign(secret, payload)}"
 
 
-def verify(secret: bytes, token: str, *, audience: str = WS_AUDIENCE, now: float | None = None) -> Claims:
+def verify(secret: bytes, token: str, *, audience: str = WS_AUDIENCE, now: float | None = None,
+           max_lifetime: float | None = None) -> Claims:  # fmt: skip
+    """The token's claims, or TokenError. `max_lifetime`: refuse a token that expires further out
+    than this many seconds from now (a leaked long-lived token is a standing key)."""
     payload, dot, signature = token.partition(".")
-    if not dot or not payload or not signature:
+    # Only ASCII is a token: compare_digest refuses other str (TypeError), and nothing we mint has it.
+    if not dot or not payload or not signature or not token.isascii():
         raise TokenError("malformed")
     if not hmac.compare_digest(_sign(secret, payload), signature):
         raise TokenError("bad_signature")
@@ -63,10 +77,14 @@ def verify(secret: bytes, token: str, *, audience: str = WS_AUDIENCE, now: float
         raw = json.loads(_unb64(payload))
         claims = Claims(sub=str(raw["sub"]), aud=str(raw["aud"]), iat=int(raw["iat"]), exp=int(raw["exp"]),
                         jti=str(raw["jti"]))  # fmt: skip
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         raise TokenError("malformed") from None
     if claims.aud != audience:
         raise TokenError("wrong_audience")
-    if claims.exp + LEEWAY_SECONDS < (time.time() if now is None else now):
+    moment = time.time() if now is None else now
+    if claims.exp + LEEWAY_SECONDS < moment:
         raise TokenError("expired")
+    if max_lifetime is not None and claims.exp - moment > max_lifetime + LEEWAY_SECONDS:
+        raise TokenError("too_long_lived", f"it expires in {claims.exp - moment:.0f} s; at most {max_lifetime:.0f} s "
+                         "is accepted (VOICEPOD_MAX_TOKEN_SECONDS)")  # fmt: skip
     return claims

@@ -1,4 +1,5 @@
-"""The calls this process holds: capacity, lookup, and ending them all on drain."""
+"""The calls this process holds: capacity (in all, and per token subject), lookup, and ending them
+all on drain."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ class CallRegistry:
     def __init__(self, max_calls: int) -> None:
         self.max_calls = max_calls
         self._calls: dict[str, Call] = {}
+        self._owners: dict[str, str] = {}  # call id -> the token subject that opened it
         self._empty = asyncio.Event()
         self._empty.set()
 
@@ -24,13 +26,20 @@ class CallRegistry:
     def full(self) -> bool:
         return len(self._calls) >= self.max_calls
 
-    def add(self, call: Call) -> None:
+    def held_by(self, owner: str) -> int:
+        """Live calls opened with tokens of this subject."""
+        return sum(1 for held in self._owners.values() if held == owner)
+
+    def add(self, call: Call, owner: str | None = None) -> None:
         self._calls[call.call_id] = call
+        if owner is not None:
+            self._owners[call.call_id] = owner
         self._empty.clear()
         metrics.CALLS_ACTIVE.set(len(self._calls))
 
     def remove(self, call: Call) -> None:
         self._calls.pop(call.call_id, None)
+        self._owners.pop(call.call_id, None)
         if not self._calls:
             self._empty.set()
         metrics.CALLS_ACTIVE.set(len(self._calls))

@@ -4,7 +4,13 @@ Never in the conversation's way: events are published in the background, and a p
 that fails (NATS restarting, JetStream slow to answer) is retried with back-off for up to
 RETRY_FOR_SECONDS, so a NATS restart during a call loses nothing. Each event's id doubles
 as Nats-Msg-Id, and the consumers store by event id, so a retried publish is stored once.
-Only an event still undelivered after that time (or at process exit) is logged and counted lost.
+Only an event still undelivered after that time is logged and counted lost.
+
+At process exit (`IN_FLIGHT.settle`, after the calls have ended and before the NATS connection
+drains) the events still retrying get a bounded time, VOICEPOD_EVENTS_EXIT_TIMEOUT, to publish;
+their back-off drops to the first step meanwhile. Those still undelivered then are cancelled,
+each logged (`event_not_published`) and counted in voicepod_gateway_events_lost_total, and one
+`events_lost_at_exit` line says how many.
 """
 
 from __future__ import annotations
@@ -29,6 +35,62 @@ RETRIED = Counter("voicepod_gateway_event_publish_retries_total", "Event publish
 
 RETRY_FOR_SECONDS = 300.0  # longer than a NATS restart or a JetStream leader election
 FIRST_BACKOFF, MAX_BACKOFF = 0.25, 5.0
+
+
+class InFlight:
+    """Every event publish of this process still under way, whatever call it belongs to."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.exiting = False  # retries use the first back-off step: the exit is waiting for them
+        self._sleepers: set[asyncio.Future[None]] = set()
+
+    def add(self, task: asyncio.Task[None]) -> None:
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def back_off(self, seconds: float) -> None:
+        """Sleep between two tries of a publish; cut short when the exit begins."""
+        loop = asyncio.get_running_loop()
+        wake: asyncio.Future[None] = loop.create_future()
+        timer = loop.call_later(FIRST_BACKOFF if self.exiting else seconds, _wake, wake)
+        self._sleepers.add(wake)
+        try:
+            await wake
+        finally:
+            timer.cancel()
+            self._sleepers.discard(wake)
+
+    async def settle(self, timeout: float) -> int:
+        """Wait up to `timeout` for the publishes under way on this loop; cancel the rest (each is
+        then counted lost by its task). Returns how many were lost."""
+        loop = asyncio.get_running_loop()
+        pending = {task for task in self.tasks if task.get_loop() is loop}
+        if not pending:
+            return 0
+        self.exiting = True
+        for wake in [w for w in self._sleepers if w.get_loop() is loop]:
+            _wake(wake)  # try again now
+        try:
+            _, left = await asyncio.wait(pending, timeout=timeout)
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
+        finally:
+            self.exiting = False
+        if left:
+            log.error("events_lost_at_exit", count=len(left), waited_seconds=timeout)
+        else:
+            log.info("events_published_at_exit", count=len(pending))
+        return len(left)
+
+
+def _wake(sleeper: asyncio.Future[None]) -> None:
+    if not sleeper.done():
+        sleeper.set_result(None)
+
+
+IN_FLIGHT = InFlight()
 
 
 def _ts(moment: datetime | None = None) -> Timestamp:
@@ -86,6 +148,7 @@ class CallRecorder:
         task = asyncio.create_task(self._send(stream, event))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+        IN_FLIGHT.add(task)
 
     async def _send(self, stream: events.EventStream, event: Message) -> None:  # type: ignore[type-arg]
         assert self._js is not None
@@ -103,7 +166,7 @@ class CallRecorder:
                     if attempts == 1:
                         log.warning("event_publish_retrying", stream=stream.name, call_id=self.call_id, error=str(exc))
                     RETRIED.labels(stream.name).inc()
-                    await asyncio.sleep(backoff)  # back-off while NATS reconnects
+                    await IN_FLIGHT.back_off(backoff)  # while NATS reconnects
                     backoff = min(backoff * 2, MAX_BACKOFF)
         except (Exception, asyncio.CancelledError) as exc:
             LOST.labels(stream.name).inc()

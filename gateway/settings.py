@@ -28,12 +28,20 @@ def media_stack(value: str) -> str:
 class GatewaySettings:
     host: str = "0.0.0.0"
     http_port: int = 8080
+    # /metrics, /healthz and /readyz for the cluster: a port of their own, never the public call port
+    # (which keeps /healthz and /readyz for load balancers, but not /metrics).
+    ops_host: str = "0.0.0.0"
+    ops_port: int = 9090
     # On SIGTERM live calls get this long to finish before they are ended.
     drain_timeout: float = 30.0
     # HMAC secret for /ws and /calls tokens. Required unless dev_mode.
     auth_secret: bytes = b""
     # Local development: no token needed.
     dev_mode: bool = False
+    # Calls one token subject (`sub`) may hold at once in this process; 0: no limit.
+    max_calls_per_token: int = 2
+    # A token that expires further out than this is refused (`voicepod up` mints 12 h ones).
+    max_token_seconds: float = 24 * 3600.0
     # Origins allowed to open /ws from a browser; empty: the gateway's own origin only.
     allowed_origins: tuple[str, ...] = ()
     max_calls: int = 50
@@ -48,6 +56,8 @@ class GatewaySettings:
     media_stack: str = "lean"
     # A caller whose ICE and DTLS have not completed within this long is hung up on (lean stack).
     connect_timeout: float = 20.0
+    # At exit, transcript/audit events still retrying get this long to publish; the rest are counted lost.
+    events_exit_timeout: float = 10.0
     # STT, TTS and the agent's engine (offline by default; cloud ones when their keys are set).
     providers: ProviderSettings = field(default_factory=ProviderSettings)
     # Which agents/<name>.yaml answers calls; "echo" plays each turn back (media tests, load).
@@ -57,6 +67,9 @@ class GatewaySettings:
         if self.media_stack == "lean" and any(url.startswith(("turn:", "turns:")) for url in self.ice_servers):
             raise ValueError("TURN relays (VOICEPOD_ICE_SERVERS=turn:...) need VOICEPOD_MEDIA_STACK=aiortc: "
                              "the lean stack gathers host and STUN candidates only")  # fmt: skip
+        if self.ops_port and self.ops_port == self.http_port:
+            raise ValueError(f"VOICEPOD_OPS_PORT ({self.ops_port}) must differ from the call port VOICEPOD_HTTP_PORT: "
+                             "/metrics is not served to callers")  # fmt: skip
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -66,9 +79,13 @@ class GatewaySettings:
         return cls(
             host=env.get("VOICEPOD_HTTP_HOST") or cls.host,
             http_port=env_int(env, "VOICEPOD_HTTP_PORT", cls.http_port),
+            ops_host=env.get("VOICEPOD_OPS_HOST") or cls.ops_host,
+            ops_port=env_int(env, "VOICEPOD_OPS_PORT", cls.ops_port),
             drain_timeout=env_float(env, "VOICEPOD_CALL_DRAIN_TIMEOUT", cls.drain_timeout),
             auth_secret=env.get("VOICEPOD_AUTH_SECRET", "").encode(),
             dev_mode=_flag(env, "VOICEPOD_DEV_MODE"),
+            max_calls_per_token=env_int(env, "VOICEPOD_MAX_CALLS_PER_TOKEN", cls.max_calls_per_token),
+            max_token_seconds=env_float(env, "VOICEPOD_MAX_TOKEN_SECONDS", cls.max_token_seconds),
             allowed_origins=origins,
             max_calls=env_int(env, "VOICEPOD_MAX_CALLS", cls.max_calls),
             max_message_bytes=env_int(env, "VOICEPOD_MAX_MESSAGE_BYTES", cls.max_message_bytes),
@@ -78,6 +95,7 @@ class GatewaySettings:
             ice_servers=ice,
             media_stack=media_stack(env.get("VOICEPOD_MEDIA_STACK", cls.media_stack)),
             connect_timeout=env_float(env, "VOICEPOD_CONNECT_TIMEOUT", cls.connect_timeout),
+            events_exit_timeout=env_float(env, "VOICEPOD_EVENTS_EXIT_TIMEOUT", cls.events_exit_timeout),
             providers=ProviderSettings.from_env(env),
             agent=env.get("VOICEPOD_AGENT", cls.agent).strip(),
         )  # fmt: skip

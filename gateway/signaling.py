@@ -14,7 +14,10 @@ Gateway -> client:
 
 Codes: unauthorized, forbidden_origin (then the socket closes), bad_json, bad_message,
 too_large, rate_limited, call_exists, no_call, bad_sdp, bad_candidate, busy, draining,
-internal.
+too_many_calls (this token's subject already holds VOICEPOD_MAX_CALLS_PER_TOKEN calls), internal.
+
+Strikes: a frame no client of ours sends (over the rate limit, over the size limit, binary) is a
+strike; past MAX_STRIKES the socket gets rate_limited and closes with 4429.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("gateway.signaling")
 
 CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_ABUSE = 4401, 4403, 4429
+MAX_STRIKES = 3  # refused frames a socket may send; the next one closes it
 OUTBOX = 256  # queued events per socket; past that (a caller not reading) the newest are dropped
 
 
@@ -80,11 +84,12 @@ def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
 
 
 class Session:
-    """One /ws connection: at most one call."""
+    """One /ws connection: at most one call. `owner`: its token's subject (None in dev mode)."""
 
-    def __init__(self, state: GatewayState, ws: web.WebSocketResponse) -> None:
+    def __init__(self, state: GatewayState, ws: web.WebSocketResponse, owner: str | None = None) -> None:
         self.state = state
         self.ws = ws
+        self.owner = owner
         self.call: Call | None = None
         self.bucket = TokenBucket(state.settings.messages_per_second, state.settings.messages_per_second * 2)
         self.strikes = 0
@@ -131,30 +136,37 @@ class Session:
     async def run(self) -> None:
         try:
             async for msg in self.ws:
-                if msg.type == WSMsgType.TEXT:
+                if msg.type == WSMsgType.TEXT and await self._admit(len(msg.data)):
                     await self._text(msg.data)
-                elif msg.type == WSMsgType.BINARY:
-                    await self.error("bad_message", "binary frames are not part of the protocol; send JSON text")
-                if self.strikes > 3:
-                    await self.error("rate_limited", "too many messages; closing")
+                elif msg.type == WSMsgType.BINARY and await self._admit(len(msg.data)):
+                    await self._strike("bad_message", "binary frames are not part of the protocol; send JSON text")
+                if self.strikes > MAX_STRIKES:
+                    await self.error("rate_limited", "too many refused messages; closing")
                     await self.ws.close(code=CLOSE_ABUSE)
         finally:
             if self.call is not None and self.call.ended is None:
                 await self.call.hang_up("caller_gone")
             self._stop_writer()
 
-    async def _text(self, data: str) -> None:
-        if len(data) > self.state.settings.max_message_bytes:
-            return await self.error(
-                "too_large", f"messages are limited to {self.state.settings.max_message_bytes} bytes"
-            )
+    async def _admit(self, size: int) -> bool:
+        """Every frame, text or binary, is rate-limited and size-checked before it is read."""
         if not self.bucket.take():
-            self.strikes += 1
-            return await self.error("rate_limited", "slow down: too many messages per second")
+            return await self._strike("rate_limited", "slow down: too many messages per second")
+        limit = self.state.settings.max_message_bytes
+        if size > limit:
+            return await self._strike("too_large", f"messages are limited to {limit} bytes")
+        return True
+
+    async def _strike(self, code: str, message: str) -> bool:
+        self.strikes += 1
+        await self.error(code, message)
+        return False
+
+    async def _text(self, data: str) -> None:
         try:
             message = json.loads(data)
-        except ValueError:
-            return await self.error("bad_json", "the message is not valid JSON")
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
+            return await self.error("bad_json", "the message is not valid JSON (or nests too deeply)")
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             return await self.error("bad_message", 'a message is a JSON object with a string "type"')
         try:
@@ -189,9 +201,14 @@ class Session:
         if self.state.calls.full():
             metrics.CALLS_REFUSED.labels("busy").inc()
             raise SignalingError("busy", f"all {self.state.calls.max_calls} lines are busy; try again shortly")
+        per_token = self.state.settings.max_calls_per_token
+        if self.owner is not None and per_token and self.state.calls.held_by(self.owner) >= per_token:
+            metrics.CALLS_REFUSED.labels("too_many_calls").inc()
+            raise SignalingError("too_many_calls", f"this token's subject already holds {per_token} calls, "
+                                 "the most it may hold at once; end one first")  # fmt: skip
         call = self.state.new_call(on_end=self._call_ended, post=self.post)
         self.call = call
-        self.state.calls.add(call)
+        self.state.calls.add(call, self.owner)
         try:
             answer = await call.answer(sdp)
         except Exception as exc:
@@ -243,11 +260,12 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         try:
             if token is None:
                 raise auth.TokenError("missing")
-            auth.verify(state.settings.auth_secret, token)
+            claims = auth.verify(state.settings.auth_secret, token, max_lifetime=state.settings.max_token_seconds)
         except auth.TokenError as exc:
             metrics.CALLS_REFUSED.labels("unauthorized").inc()
-            await session.error("unauthorized", f"a valid token is required ({exc.reason})")
+            await session.error("unauthorized", f"a valid token is required ({exc})")
             await ws.close(code=CLOSE_UNAUTHORIZED)
             return ws
+        session.owner = claims.sub
     await session.run()
     return ws

@@ -49,18 +49,23 @@ def cmd_service(args: argparse.Namespace) -> int:
 def cmd_gateway(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from gateway.server import run_gateway
+    from gateway.server import check_startup, run_gateway
     from gateway.settings import GatewaySettings
-    from pod.gateway_workers import default_workers, run_workers
+    from pod.gateway_workers import WorkerPorts, default_workers, run_workers
 
     settings = GatewaySettings.from_env()
-    settings = replace(settings, host=args.host or settings.host, http_port=args.port or settings.http_port)
+    settings = replace(
+        settings, host=args.host or settings.host, http_port=args.port or settings.http_port,
+        ops_host=args.ops_host or settings.ops_host, ops_port=args.ops_port or settings.ops_port,
+    )  # fmt: skip
+    check_startup(settings)  # before any worker starts: one clear error, not one per restart
     workers = args.workers or default_workers()
     if workers > 1:
         if not settings.http_port:
             raise SystemExit("--workers needs a fixed --port: the workers share it")
         configure_logging("gateway-workers", level=_log_level(), fmt=_log_format())  # type: ignore[arg-type]
-        return asyncio.run(run_workers(workers, settings.host, settings.http_port, settings.drain_timeout + 10))
+        ports = WorkerPorts(settings.host, settings.http_port, settings.ops_host, settings.ops_port)
+        return asyncio.run(run_workers(workers, ports, settings.drain_timeout + 10))
     configure_logging("gateway", level=_log_level(), fmt=_log_format())  # type: ignore[arg-type]
     asyncio.run(run_gateway(settings, BusSettings.from_env(), reuse_port=args.reuse_port))
     return 0
@@ -99,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     gateway = commands.add_parser("gateway", help="run the gateway (WebRTC, signaling, agent)")
     gateway.add_argument("--host", default=None, help="HTTP bind address (default: $VOICEPOD_HTTP_HOST or 0.0.0.0)")
     gateway.add_argument("--port", type=int, default=None, help="HTTP port (default: $VOICEPOD_HTTP_PORT or 8080)")
+    gateway.add_argument(
+        "--ops-host",
+        default=None,
+        help="bind address of /metrics, /healthz, /readyz (default: $VOICEPOD_OPS_HOST or 0.0.0.0)",
+    )
+    gateway.add_argument(
+        "--ops-port",
+        type=int,
+        default=None,
+        help="port of /metrics, /healthz, /readyz (default: $VOICEPOD_OPS_PORT or 9090)",
+    )
     gateway.add_argument(
         "--workers", type=int, default=None,
         help="gateway processes sharing the port (default: $VOICEPOD_WORKERS, else one per usable core)",

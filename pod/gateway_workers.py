@@ -2,8 +2,9 @@
 
 Each worker is a whole gateway (event loop, peer connections, NATS connection) bound to the same
 port with SO_REUSEPORT: the kernel spreads new /ws connections over the workers, and a call
-lives in the worker that accepted it (its media ports are that worker's). Metrics: the workers
-share a prometheus_client multiprocess directory, so /metrics on any of them answers for all.
+lives in the worker that accepted it (its media ports are that worker's). The workers share the
+ops port the same way, and a prometheus_client multiprocess directory, so /metrics on whichever
+of them answers counts them all.
 SIGTERM (or Ctrl-C) reaches every worker, and each drains its own calls. A worker that dies is
 restarted with back-off; the others keep their calls.
 """
@@ -17,6 +18,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -28,13 +30,25 @@ from pod.child import Child, ChildSpec, keep_restarting
 log = structlog.get_logger("pod.gateway_workers")
 
 
-def worker_argv(host: str, port: int) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class WorkerPorts:
+    """What every worker binds (with SO_REUSEPORT): the call port and the ops port."""
+
+    host: str
+    port: int
+    ops_host: str
+    ops_port: int
+
+
+def worker_argv(ports: WorkerPorts) -> list[str]:
     return [sys.executable, "-m", "pod.cli", "gateway", "--workers", "1", "--reuse-port",
-            "--host", host, "--port", str(port)]  # fmt: skip
+            "--host", ports.host, "--port", str(ports.port),
+            "--ops-host", ports.ops_host, "--ops-port", str(ports.ops_port)]  # fmt: skip
 
 
-async def run_workers(count: int, host: str, port: int, stop_timeout: float) -> int:
+async def run_workers(count: int, ports: WorkerPorts, stop_timeout: float) -> int:
     metrics_dir = tempfile.mkdtemp(prefix="voicepod-metrics-")
+    host, port = ports.host, ports.port
     probe = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/healthz"
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
 
@@ -47,7 +61,7 @@ async def run_workers(count: int, host: str, port: int, stop_timeout: float) -> 
 
         env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir}
         workers = [
-            Child(ChildSpec(f"gateway-{i}", worker_argv(host, port), {**env, "VOICEPOD_WORKER": str(i)}, answers))
+            Child(ChildSpec(f"gateway-{i}", worker_argv(ports), {**env, "VOICEPOD_WORKER": str(i)}, answers))
             for i in range(count)
         ]
         stop = asyncio.Event()

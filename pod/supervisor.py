@@ -105,7 +105,10 @@ class Supervisor:
             )
         await asyncio.gather(*(self._launch(c) for c in self.services))
 
-        argv = [*_voicepod(), "gateway", "--host", opts.http_host, "--port", str(http_port)]
+        # The gateway's /metrics is on an ops port of its own (never the call port), on the same host.
+        ops_port = free_port()
+        argv = [*_voicepod(), "gateway", "--host", opts.http_host, "--port", str(http_port),
+                "--ops-host", opts.http_host, "--ops-port", str(ops_port)]  # fmt: skip
         probe_host = "127.0.0.1" if opts.http_host in ("0.0.0.0", "") else opts.http_host
         gateway_url = f"http://{probe_host}:{http_port}/"
         gateway_env = {
@@ -125,6 +128,7 @@ class Supervisor:
             "voicepod is up.",
             f"  open:    {open_url}",
             f"  gateway: {gateway_url}",
+            f"  metrics: http://{probe_host}:{ops_port}/metrics",
             f"  nats:    {nats_url}",
             f"  state:   {state}",
             "Press Ctrl-C to stop.",

@@ -20,7 +20,7 @@ from gateway.providers.stt.whisper_local import WhisperLocal
 from gateway.settings import GatewaySettings
 from tests.local_http import serve_app
 
-SECRET = b"test-secret-0123456789"
+SECRET = b"test-secret-0123456789-0123456789-0123456789"  # >= 32 bytes, as the gateway requires
 
 
 @dataclass

@@ -18,6 +18,7 @@ class Pod:
     nats_url: str
     banner: list[str]
     open_url: str = ""
+    metrics_url: str = ""  # the gateway's /metrics, on its ops port
 
 
 def descendants(pid: int) -> set[int]:
@@ -87,7 +88,7 @@ async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None, *ar
                 assert line, f"voicepod up exited early with {await process.wait()}"
                 banner.append(line.decode().rstrip())
         urls = {k.strip(): v.strip() for k, v in (line.split(": ", 1) for line in banner if ": " in line)}
-        yield Pod(process, urls["gateway"], urls["nats"], banner, urls["open"])
+        yield Pod(process, urls["gateway"], urls["nats"], banner, urls["open"], urls["metrics"])
     finally:
         if process.returncode is None:
             kids = descendants(process.pid)

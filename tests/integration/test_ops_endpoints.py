@@ -1,4 +1,5 @@
-"""Health, readiness and Prometheus exposition, checked with promtool when it is installed."""
+"""Health, readiness and Prometheus exposition (on the gateway's ops port, not its call port),
+checked with promtool when it is installed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bus import subjects
 from bus.client import BusClient
 from bus.contracts import crm_pb2
 from bus.service import RequestContext, route
-from gateway.app import GatewayState, build_app
+from gateway.app import GatewayState, build_app, build_ops_app
 from gateway.calls import CallRegistry
 from gateway.settings import GatewaySettings
 from tests.integration.bus_helpers import serving
@@ -20,17 +21,32 @@ from tests.system_tools import require_tool
 
 async def test_gateway_readiness_follows_draining_and_nats(nc: NATS) -> None:
     state = GatewayState(settings=GatewaySettings(dev_mode=True), nc=nc, bus=BusClient(nc), calls=CallRegistry(5))
-    async with TestClient(TestServer(build_app(state))) as http:
-        assert (await http.get("/healthz")).status == 200
-        assert (await http.get("/readyz")).status == 200
+    # The call port (load balancers) and the ops port (the cluster) answer alike.
+    async with TestClient(TestServer(build_app(state))) as public, TestClient(TestServer(build_ops_app(state))) as ops:
+        for http in (public, ops):
+            assert (await http.get("/healthz")).status == 200
+            assert (await http.get("/readyz")).status == 200
         state.draining = True
-        resp = await http.get("/readyz")
-        assert resp.status == 503 and (await resp.json())["checks"]["accepting_calls"] is False
+        for http in (public, ops):
+            resp = await http.get("/readyz")
+            assert resp.status == 503 and (await resp.json())["checks"]["accepting_calls"] is False
         state.draining = False
         await nc.close()
-        resp = await http.get("/readyz")
-        assert resp.status == 503 and (await resp.json())["checks"]["nats"] is False
-        assert (await http.get("/healthz")).status == 200  # alive, just not ready
+        for http in (public, ops):
+            resp = await http.get("/readyz")
+            assert resp.status == 503 and (await resp.json())["checks"]["nats"] is False
+            assert (await http.get("/healthz")).status == 200  # alive, just not ready
+
+
+async def test_metrics_are_on_the_ops_port_only(nc: NATS) -> None:
+    state = GatewayState(settings=GatewaySettings(dev_mode=True), nc=nc, bus=BusClient(nc), calls=CallRegistry(5))
+    async with TestClient(TestServer(build_app(state))) as public, TestClient(TestServer(build_ops_app(state))) as ops:
+        hidden = await public.get("/metrics")
+        shown = await ops.get("/metrics")
+        assert hidden.status == 404  # callers' port: nobody on the internet reads the pod's figures
+        assert shown.status == 200 and "voicepod_gateway_calls_active" in await shown.text()
+        for path in ("/ws", "/calls", "/"):  # and the ops port carries no calls
+            assert (await ops.get(path)).status == 404, path
 
 
 def promtool() -> str:
@@ -46,7 +62,7 @@ async def test_metrics_exposition_passes_promtool(nc: NATS) -> None:
         await BusClient(nc).call(subjects.UPSERT_LEAD, crm_pb2.UpsertLeadRequest(), timeout=2)
         await nc.request(subjects.UPSERT_LEAD.subject, b"\xff", timeout=2)
     state = GatewayState(settings=GatewaySettings(dev_mode=True), nc=nc, bus=BusClient(nc), calls=CallRegistry(5))
-    async with TestClient(TestServer(build_app(state))) as http:
+    async with TestClient(TestServer(build_ops_app(state))) as http:
         resp = await http.get("/metrics")
         assert resp.status == 200
         text = await resp.text()

@@ -31,6 +31,12 @@ async def test_up_starts_everything_healthy_and_stops_with_no_process_left(pod: 
         for path in ("healthz", "readyz"):
             async with http.get(pod.gateway_url + path) as resp:
                 assert resp.status == 200, path
+        # /metrics is on the gateway's own ops port (a free one, never 9090 assumed), not the call port.
+        async with http.get(pod.gateway_url + "metrics") as resp:
+            assert resp.status == 404
+        async with http.get(pod.metrics_url) as resp:
+            assert resp.status == 200 and "voicepod_gateway_calls_active" in await resp.text()
+        assert not pod.metrics_url.startswith(pod.gateway_url)
     assert pod.nats_url.startswith("nats://127.0.0.1:")
 
     nc = await nats.connect(pod.nats_url)

@@ -25,7 +25,7 @@ async def test_sigterm_drains_live_calls_then_exits(nats_server: NatsServer) -> 
            "VOICEPOD_AGENT": "echo", "VOICEPOD_CALL_DRAIN_TIMEOUT": "3", "VOICEPOD_LOG_FORMAT": "json"}  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "pod.cli", "gateway", "--workers", "1", "--host", "127.0.0.1", "--port", str(port),
-        env=env,
+        "--ops-host", "127.0.0.1", "--ops-port", str(free_port()), env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

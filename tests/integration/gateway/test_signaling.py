@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 from nats.aio.client import Client as NATS
+from prometheus_client import REGISTRY
 
 from gateway import auth
+from gateway.app import OPS_AUDIENCE
 from gateway.settings import MEDIA_STACKS
 from tests.integration.gateway_helpers import SECRET, RunningGateway, gateway, next_signal
 
@@ -49,7 +54,8 @@ async def next_json(ws: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("token", "reason"),
     [(None, "missing"), ("garbage", "malformed"), (auth.mint(b"other-secret"), "bad_signature"),
-     (auth.mint(SECRET, ttl_seconds=-60), "expired"), (auth.mint(SECRET, audience="voicepod-ops"), "wrong_audience")],
+     (auth.mint(SECRET, ttl_seconds=-60), "expired"), (auth.mint(SECRET, audience="voicepod-ops"), "wrong_audience"),
+     (auth.mint(SECRET, ttl_seconds=25 * 3600), "too_long_lived")],  # past VOICEPOD_MAX_TOKEN_SECONDS (24 h)
 )  # fmt: skip
 async def test_without_a_valid_token_the_socket_is_refused(nc: NATS, token: str | None, reason: str) -> None:
     async with gateway(nc) as gw, socket(gw, token=token) as ws:
@@ -57,6 +63,110 @@ async def test_without_a_valid_token_the_socket_is_refused(nc: NATS, token: str 
         closed = await ws.receive(timeout=5)
     assert error["code"] == "unauthorized" and reason in error["message"]
     assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4401
+
+
+# compare_digest raises TypeError on non-ASCII str: these were a 500 on /calls and a dropped socket (1006) on /ws.
+NON_ASCII_TOKENS = ["\u00e9.\u00e9", auth.mint(SECRET)[:-2] + "\u00fc=", "a.b\u2603c"]
+
+
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS)
+async def test_a_non_ascii_token_is_unauthorized_not_a_crash(nc: NATS, token: str) -> None:
+    async with gateway(nc) as gw, aiohttp.ClientSession() as http:
+        async with http.ws_connect(f"{gw.ws_url}?token={quote(token)}") as ws:
+            error = await next_json(ws)
+            closed = await ws.receive(timeout=5)
+        async with http.get(f"{gw.http_url}/calls?token={quote(token)}") as resp:
+            listed = (resp.status, await resp.json())
+    assert (error["code"], closed.data) == ("unauthorized", 4401) and "malformed" in error["message"]
+    assert listed == (401, {"error": "unauthorized", "reason": "malformed", "message": "malformed"})
+
+
+async def test_token_lifetime_is_capped_by_the_setting(nc: NATS) -> None:
+    async with gateway(nc, max_token_seconds=600) as gw:
+        async with socket(gw, token=auth.mint(SECRET, ttl_seconds=3600)) as ws:
+            refused = await next_json(ws)
+        async with socket(gw, token=auth.mint(SECRET, ttl_seconds=600)) as ws:
+            await ws.send_str("{}")
+            accepted = await next_json(ws)
+        async with aiohttp.ClientSession() as http:
+            ops_token = auth.mint(SECRET, ttl_seconds=3600, audience=OPS_AUDIENCE)
+            async with http.get(f"{gw.http_url}/calls", headers={"Authorization": f"Bearer {ops_token}"}) as resp:
+                listed = (resp.status, (await resp.json())["reason"])
+    assert listed == (401, "too_long_lived")
+    assert refused["code"] == "unauthorized" and "too_long_lived" in refused["message"]
+    assert "VOICEPOD_MAX_TOKEN_SECONDS" in refused["message"]
+    assert accepted["code"] == "bad_message"  # past the token check
+
+
+def refused_for(reason: str) -> float:
+    return REGISTRY.get_sample_value("voicepod_gateway_calls_refused_total", {"reason": reason}) or 0.0
+
+
+async def test_one_token_subject_holds_at_most_the_per_token_calls(nc: NATS) -> None:
+    alice = auth.mint(SECRET, subject="alice", ttl_seconds=60)
+    bob = auth.mint(SECRET, subject="bob", ttl_seconds=60)
+    before = refused_for("too_many_calls")
+    async with gateway(nc, max_calls_per_token=2) as gw, socket(gw, token=alice) as first, \
+            socket(gw, token=alice) as second, socket(gw, token=alice) as third, \
+            socket(gw, token=bob) as other:  # fmt: skip
+        replies = []
+        for ws in (first, second, third, other):
+            await ws.send_json({"type": "offer", "sdp": await offer_sdp()})
+            replies.append(await next_json(ws))
+        # One of alice's calls ends (the gateway closes its socket once the call is gone): her next
+        # offer is answered.
+        await first.send_json({"type": "bye"})
+        while (closed := await first.receive(timeout=10)).type == aiohttp.WSMsgType.TEXT:
+            pass  # the call's last events (lean stack), then the close
+        await third.send_json({"type": "offer", "sdp": await offer_sdp()})
+        again = await next_json(third)
+    assert [r["type"] for r in replies] == ["answer", "answer", "error", "answer"]
+    assert closed.type == aiohttp.WSMsgType.CLOSE
+    assert replies[2]["code"] == "too_many_calls" and "2 calls" in replies[2]["message"]
+    assert again["type"] == "answer"
+    assert refused_for("too_many_calls") == before + 1
+
+
+@pytest.mark.parametrize("text", ["[" * 60_000, '{"a":' * 12_000], ids=["lists", "objects"])
+async def test_deeply_nested_json_is_bad_json_and_the_socket_stays(nc: NATS, text: str) -> None:
+    async with gateway(nc) as gw, socket(gw) as ws:
+        await ws.send_str(text)
+        nested = await next_json(ws)
+        await ws.send_str("{}")
+        after = await next_json(ws)
+    assert nested["code"] == "bad_json" and after["code"] == "bad_message"
+
+
+@pytest.mark.parametrize("frame", ["binary", "oversized"])
+async def test_binary_and_oversized_frames_are_strikes(nc: NATS, frame: str) -> None:
+    async with gateway(nc, max_message_bytes=1024) as gw, socket(gw) as ws:
+        for _ in range(4):  # the fourth refused frame is one too many
+            if frame == "binary":
+                await ws.send_bytes(b"\x00" * 16)
+            else:
+                await ws.send_str(json.dumps({"type": "offer", "sdp": "x" * 2000}))  # under 4x: read, refused
+        codes, closed = [], None
+        while closed is None:
+            msg = await ws.receive(timeout=10)
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                codes.append(json.loads(msg.data)["code"])
+            else:
+                closed = msg
+    refused = "bad_message" if frame == "binary" else "too_large"
+    assert codes == [refused] * 4 + ["rate_limited"]
+    assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4429
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+async def test_the_gateway_refuses_to_start_with_a_short_secret(workers: str) -> None:
+    env = {**os.environ, "VOICEPOD_AUTH_SECRET": "x" * 31, "VOICEPOD_DEV_MODE": "", "NATS_URL": "nats://127.0.0.1:1"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pod.cli", "gateway", "--workers", workers, "--port", "1", "--ops-port", "2",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1
+    assert "VOICEPOD_AUTH_SECRET must be at least 32 bytes (it is 31)" in err.decode()
 
 
 async def test_token_in_the_query_string_works(nc: NATS) -> None:

@@ -1,6 +1,6 @@
 """`voicepod gateway --workers 2`: two processes on one port share the callers, /metrics on
-either answers for both, a killed worker is restarted while the other keeps its calls, and
-SIGTERM drains them all."""
+their shared ops port (whichever answers) counts both and is not on the call port, a killed
+worker is restarted while the other keeps its calls, and SIGTERM drains them all."""
 
 from __future__ import annotations
 
@@ -28,11 +28,12 @@ CALLS = 12  # spread by the kernel's hash: all on one worker has odds of 2 in 4,
 
 
 @contextlib.asynccontextmanager
-async def workers(nats_server: NatsServer, port: int) -> AsyncIterator[asyncio.subprocess.Process]:
+async def workers(nats_server: NatsServer, port: int, ops_port: int) -> AsyncIterator[asyncio.subprocess.Process]:
     env = {**os.environ, "NATS_URL": nats_server.url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none",
            "VOICEPOD_AGENT": "echo", "VOICEPOD_LOG_FORMAT": "json", "VOICEPOD_MAX_CALLS": "20"}  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "pod.cli", "gateway", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
+        "--ops-host", "127.0.0.1", "--ops-port", str(ops_port),
         env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -59,6 +60,16 @@ async def metric_sum(http: aiohttp.ClientSession, url: str, name: str) -> float:
     return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE))
 
 
+def worker_pids(parent: int) -> set[int]:
+    """The live gateway workers under `parent` (a process may exit between listing and reading it)."""
+    found = set()
+    for pid in descendants(parent):
+        with contextlib.suppress(OSError):
+            if b"--reuse-port" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+    return found
+
+
 def established_on(port: int, pid: int) -> int:
     """TCP connections to `port` that process `pid` holds open."""
     inodes = set()
@@ -76,23 +87,25 @@ def established_on(port: int, pid: int) -> int:
 
 @pytest.mark.timeout(180)
 async def test_two_workers_share_one_port_metrics_restart_and_drain(nats_server: NatsServer) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/"
+    port, ops_port = free_port(), free_port()
+    base, ops = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{ops_port}/"
     # No keep-alive: the only connections the workers hold open are the calls' /ws sockets.
     no_keep_alive = aiohttp.TCPConnector(force_close=True)
-    async with workers(nats_server, port) as parent, aiohttp.ClientSession(connector=no_keep_alive) as http:
+    async with workers(nats_server, port, ops_port) as parent, aiohttp.ClientSession(connector=no_keep_alive) as http:
 
         async def both_up() -> bool:
-            kids = [p for p in descendants(parent.pid) if b"--reuse-port" in Path(f"/proc/{p}/cmdline").read_bytes()]
+            kids = list(worker_pids(parent.pid))
             if len(kids) < 2:
                 return False
             try:
-                return await metric_sum(http, base + "metrics", "voicepod_gateway_peer_connections") == 0
+                return await metric_sum(http, ops + "metrics", "voicepod_gateway_peer_connections") == 0
             except aiohttp.ClientError:
                 return False
 
         await until(both_up, 60, "two workers did not come up")
-        pids = {p for p in descendants(parent.pid) if b"--reuse-port" in Path(f"/proc/{p}/cmdline").read_bytes()}
+        async with http.get(base + "metrics") as resp:
+            assert resp.status == 404  # callers' port: no /metrics
+        pids = worker_pids(parent.pid)
         async with contextlib.AsyncExitStack() as stack:
             calls: list[LiveCall] = []
             for _ in range(CALLS):
@@ -102,26 +115,26 @@ async def test_two_workers_share_one_port_metrics_restart_and_drain(nats_server:
             # (>=: a scrape's connection may still be closing on the server side)
             assert sum(per_worker.values()) >= CALLS and all(per_worker.values()), per_worker
             for _ in range(4):  # whichever worker answers the scrape, it counts both workers' calls
-                assert await metric_sum(http, base + "metrics", "voicepod_gateway_calls_active") == CALLS
+                assert await metric_sum(http, ops + "metrics", "voicepod_gateway_calls_active") == CALLS
             # One worker dies: its calls end, the other's go on, and a new worker takes its place.
             victim, survivor = sorted(pids, key=lambda p: per_worker[p])
             os.kill(victim, signal.SIGKILL)
 
             async def replaced() -> bool:
-                now = {p for p in descendants(parent.pid) if b"--reuse-port" in Path(f"/proc/{p}/cmdline").read_bytes()}
+                now = worker_pids(parent.pid)
                 return len(now - {victim}) == 2
 
             await until(replaced, 60, "the killed worker was not restarted")
             assert established_on(port, survivor) >= per_worker[survivor] - 1  # its calls are still up
-        await until(lambda: _zero(http, base), 30, "calls_active did not return to 0 after hang-up")
+        await until(lambda: _zero(http, ops), 30, "calls_active did not return to 0 after hang-up")
         kids = descendants(parent.pid)
         parent.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(parent.wait(), 60) == 0
         assert alive(kids) == set() or await wait_until_gone(kids, 10) == set()
 
 
-async def _zero(http: aiohttp.ClientSession, base: str) -> bool:
+async def _zero(http: aiohttp.ClientSession, ops: str) -> bool:
     try:
-        return await metric_sum(http, base + "metrics", "voicepod_gateway_calls_active") == 0
+        return await metric_sum(http, ops + "metrics", "voicepod_gateway_calls_active") == 0
     except aiohttp.ClientError:
         return False

@@ -1,6 +1,7 @@
 """NATS killed and restarted (same port, same JetStream store) while a call is recording:
 the gateway's recorder retries what it could not publish, the transcript service reconnects
-and stores every event exactly once. The live-call version (a WebRTC call through
+and stores every event exactly once; at exit, events still retrying get a bounded time to publish
+(woken from their back-off), and those NATS never takes are counted lost. The live-call version (a WebRTC call through
 `voicepod up` while its nats-server is killed) is in test_faults_during_a_call.py."""
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from bus import events
 from bus.connection import connect
 from bus.contracts import events_pb2
 from bus.settings import BusSettings
+from gateway import recorder
 from gateway.recorder import CallRecorder
 from pod.ports import free_port
 from services.registry import DEFINITIONS
 from services.transcript.store import EventRow
+from tests.eventually import eventually
 from tests.integration.agent.test_dialog import rows
 from tests.integration.services_helpers import running
 from tests.nats_fixture import NatsServer
@@ -40,6 +43,9 @@ async def own_server(tmp_path: Path) -> AsyncIterator[NatsServer]:
         yield server
     finally:
         server.stop()
+
+
+RETRIES, LOST = "voicepod_gateway_event_publish_retries_total", "voicepod_gateway_events_lost_total"
 
 
 def counted(name: str) -> float:
@@ -100,3 +106,55 @@ async def test_events_recorded_while_nats_is_down_are_delivered_once_after_it_re
     assert turns == list(range(1, 9))
     assert {r.kind for r in stored} == {"call_started", "turn", "call_ended"}
     print(f"\nNATS down {outage:.1f} s: 6 events retried and delivered, 10/10 stored once, 0 lost")
+
+
+@pytest.mark.timeout(60)
+async def test_at_exit_events_still_retrying_publish_once_nats_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A back-off far longer than the exit may wait (and within the 300 s the recorder retries for):
+    # only being woken at the exit gets the events out in time.
+    monkeypatch.setattr(recorder, "FIRST_BACKOFF", 120.0)
+    async with own_server(tmp_path) as server:
+        settings = BusSettings(nats_url=server.url, connect_timeout=5.0, drain_timeout=2.0)
+        nc = await connect(settings, name="gateway")
+        try:
+            await events.ensure_stream(nc.jetstream(), events.TRANSCRIPT)
+            retried_before, lost_before = counted(RETRIES), counted(LOST)
+            assert server.process is not None
+            server.process.kill()
+            server.process.wait()
+            record = CallRecorder(nc.jetstream(), "call-exit-retrying")
+            for n in range(3):
+                record.turn(events_pb2.SPEAKER_CALLER, f"said while NATS is down {n}")
+            await eventually(lambda: asyncio.sleep(0, counted(RETRIES)), lambda n: n >= retried_before + 3)
+            server.start()  # same port, same store
+            await eventually(lambda: asyncio.sleep(0, nc.is_connected), bool)
+            async with asyncio.timeout(20):  # far under the 120 s back-off the events were sleeping
+                lost = await recorder.IN_FLIGHT.settle(timeout=15)
+            stored = await stream_count(nc)
+        finally:
+            await nc.close()
+    assert lost == 0 and stored == 3 and counted(LOST) == lost_before
+
+
+@pytest.mark.timeout(60)
+async def test_at_exit_events_nats_never_takes_are_counted_lost_after_a_bounded_wait(tmp_path: Path) -> None:
+    async with own_server(tmp_path) as server:
+        settings = BusSettings(nats_url=server.url, connect_timeout=5.0, drain_timeout=2.0)
+        nc = await connect(settings, name="gateway")
+        try:
+            await events.ensure_stream(nc.jetstream(), events.TRANSCRIPT)
+            lost_before = counted(LOST)
+            assert server.process is not None
+            server.process.kill()
+            server.process.wait()
+            record = CallRecorder(nc.jetstream(), "call-exit-lost")
+            record.call_started("real_estate")
+            record.call_ended("shutdown", 3.0)
+            async with asyncio.timeout(10):  # bounded: 1 s of waiting, then each is cancelled
+                lost = await recorder.IN_FLIGHT.settle(timeout=1.0)
+            left = [t for t in recorder.IN_FLIGHT.tasks if t.get_loop() is asyncio.get_running_loop()]
+        finally:
+            await nc.close()
+    assert lost == 2 and counted(LOST) == lost_before + 2 and left == []
