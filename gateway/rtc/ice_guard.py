@@ -27,7 +27,7 @@ from typing import Any
 
 import aioice
 from aioice import stun
-from aioice.ice import CandidatePair, StunProtocol
+from aioice.ice import StunProtocol
 
 MTU = 1500  # no WebRTC stack sends a bigger datagram: larger ones arrived IP-fragmented, or are an attack
 MAX_QUEUED = 256  # ~5 s of one call's audio packets: a reader that far behind has stalled
@@ -44,22 +44,25 @@ REASONS = (BEFORE_ICE, STRANGER, OVERSIZED, BAD_STUN, NOT_MEDIA, BACKLOG)
 
 class MediaPortGuard:
     def __init__(self, connection: aioice.Connection, max_queued: int = MAX_QUEUED) -> None:
-        self._connection = connection
+        # The connection's own containers (aioice changes them in place), not the connection: a
+        # GuardedConnection holds its guard, and a cycle would wait for the garbage collector.
+        self._protocols = connection._protocols
+        self._nominated = connection._nominated
+        self._queue = connection._queue
         self._max_queued = max_queued
         self.dropped = dict.fromkeys(REASONS, 0)
-        self._selected: tuple[CandidatePair, tuple[str, int]] | None = None  # the pair, its canonical address
 
     def install(self) -> None:
         """Put the guard in front of each of the connection's UDP sockets (again after more gathering:
         sockets already guarded are left as they are). Data aioice queued before is dropped when no
         pair is selected yet. A TURN relay's socket cannot be guarded (its transport has no
         set_protocol), but the TURN server relays only from addresses we sent to."""
-        for protocol in self._connection._protocols:
+        for protocol in self._protocols:
             transport = protocol.transport
             if hasattr(transport, "set_protocol") and transport.get_protocol() is protocol:
                 transport.set_protocol(_Doorway(self, protocol))
-        if not self._connection._nominated:
-            queue = self._connection._queue
+        if not self._nominated:
+            queue = self._queue
             closed = False
             while not queue.empty():
                 if queue.get_nowait() is None:
@@ -89,7 +92,7 @@ class MediaPortGuard:
 
     def enqueue(self, data: bytes, component: int) -> None:
         """Hand a datagram to the connection's reader; the oldest waiting one goes if too many wait."""
-        queue = self._connection._queue
+        queue = self._queue
         while queue.qsize() >= self._max_queued:
             if queue.get_nowait() is None:  # the connection's "closed" mark: nothing more to hand on
                 queue.put_nowait(None)
@@ -99,13 +102,11 @@ class MediaPortGuard:
 
     def _media(self, protocol: StunProtocol, data: bytes, addr: tuple[str, int]) -> None:
         component = protocol.local_candidate.component
-        pair = self._connection._nominated.get(component)
+        pair = self._nominated.get(component)
         if pair is None:
             self.dropped[BEFORE_ICE] += 1
             return
-        if self._selected is None or self._selected[0] is not pair:
-            self._selected = (pair, _canonical(pair.remote_addr))
-        if pair.protocol is not protocol or addr != self._selected[1]:
+        if pair.protocol is not protocol or not _same(addr, pair.remote_addr):
             self.dropped[STRANGER] += 1
             return
         self.enqueue(data, component)
@@ -122,6 +123,12 @@ class GuardedConnection(aioice.Connection):
     async def gather_candidates(self) -> None:
         await super().gather_candidates()
         self.guard.install()
+
+    async def close(self) -> None:
+        await super().close()
+        # aioice keeps its check list (pair -> socket's protocol -> this connection) after closing:
+        # let go of it, so that an ended call's connection is freed at once, not at a GC pass.
+        self._check_list.clear()
 
     def data_received(self, data: bytes, component: int) -> None:
         # Only sockets the guard could not stand in front of get here (a TURN relay's, or data that
@@ -149,9 +156,11 @@ class _Doorway(asyncio.DatagramProtocol):
         self._inner.connection_lost(exc)  # aioice's close() waits for this
 
 
-def _canonical(addr: tuple[str, int]) -> tuple[str, int]:
-    """The address as the socket reports a sender's (an IPv6 address may be written several ways)."""
+def _same(sender: tuple[str, int], selected: tuple[str, int]) -> bool:
+    """Whether the sender is the selected pair's remote address (an IPv6 one may be written several ways)."""
+    if sender == selected:
+        return True
     try:
-        return str(ipaddress.ip_address(addr[0])), addr[1]
+        return sender[1] == selected[1] and ipaddress.ip_address(sender[0]) == ipaddress.ip_address(selected[0])
     except ValueError:
-        return addr
+        return False
