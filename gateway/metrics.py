@@ -59,6 +59,17 @@ CALLER_PACKETS_DROPPED = Counter(
     "voicepod_gateway_caller_packets_dropped_total",
     "Caller packets dropped before the turn loop: not authentic, malformed, or a backlog overflow (lean stack).",
 )
+MEDIA_DROPPED = Counter(
+    "voicepod_gateway_media_dropped_total",
+    "Datagrams dropped on the media port, by reason: before_ice, stranger (not the selected pair's address), "
+    "oversized, bad_stun, not_media, backlog (ICE guard, both stacks); srtp, malformed, other_payload, overflow, "
+    "error (lean endpoint).",
+    ["reason"],
+)  # fmt: skip
+MEDIA_SEND_ERRORS = Counter(
+    "voicepod_gateway_media_send_errors_total",
+    "Caller-bound packets that could not be sent, each skipped (lean stack).",
+)
 
 TURNS = Counter("voicepod_gateway_turns_total", "Caller turns detected.")
 BARGE_INS = Counter("voicepod_gateway_barge_ins_total", "Times the caller interrupted the agent.")

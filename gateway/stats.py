@@ -7,7 +7,7 @@ poll, so nothing is counted twice.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gateway import metrics
@@ -28,6 +28,10 @@ class MediaSummary:
     # they arrived (the process is behind), and those dropped before it (bad, or a backlog overflow).
     packets_taken_late: int = 0
     packets_dropped_inbound: int = 0
+    # Both stacks: datagrams dropped on the media port, by reason (before ICE, from a stranger, over
+    # the MTU, a backlog; on the lean stack also not authentic, malformed, a per-packet error).
+    media_dropped: dict[str, int] = field(default_factory=dict)
+    send_errors: int = 0  # lean stack: our packets that could not be sent (each skipped)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +61,11 @@ def export(before: MediaSummary, now: MediaSummary) -> None:
         metrics.CALLER_PACKETS_LATE.inc(now.packets_taken_late - before.packets_taken_late)
     if now.packets_dropped_inbound > before.packets_dropped_inbound:
         metrics.CALLER_PACKETS_DROPPED.inc(now.packets_dropped_inbound - before.packets_dropped_inbound)
+    for reason, count in now.media_dropped.items():
+        if count > before.media_dropped.get(reason, 0):
+            metrics.MEDIA_DROPPED.labels(reason).inc(count - before.media_dropped.get(reason, 0))
+    if now.send_errors > before.send_errors:
+        metrics.MEDIA_SEND_ERRORS.inc(now.send_errors - before.send_errors)
     for direction, new, old in (
         ("inbound", now.bytes_received, before.bytes_received),
         ("outbound", now.bytes_sent, before.bytes_sent),

@@ -20,6 +20,7 @@ from gateway.link.base import PacketTap, StateChanged
 from gateway.media.inbound import caller_frames
 from gateway.media.outbound import PlayoutTrack
 from gateway.media.pcm import Pcm
+from gateway.rtc.ice_guard import MediaPortGuard
 from gateway.stats import MediaSummary
 
 OPUS_CLOCK = 48_000  # RTP timestamp units per second: jitter comes in these
@@ -42,6 +43,7 @@ class AiortcLink:
         self.passes_opus = False
         self._track: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
         self._summary = MediaSummary()
+        self._guards: list[MediaPortGuard] = []
 
         @pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
@@ -60,7 +62,21 @@ class AiortcLink:
         """Our answer, with all our candidates (aiortc gathers before it answers)."""
         await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         await self._pc.setLocalDescription(await self._pc.createAnswer())
+        self._guard_media_ports()
         return self._pc.localDescription.sdp
+
+    def _guard_media_ports(self) -> None:
+        """Our ICE guard in front of aiortc's sockets, now that they are gathered and before ICE can
+        complete (the caller has not had our answer yet): aiortc's DTLS transport would otherwise
+        die of one datagram over the MTU (pylibsrtp's ValueError) and take any stranger's data."""
+        transports = [t.receiver.transport for t in self._pc.getTransceivers()]
+        if self._pc.sctp is not None:
+            transports.append(self._pc.sctp.transport)
+        connections = {id(c): c for c in (t.transport._connection for t in transports if t is not None)}
+        for connection in connections.values():  # one when bundled
+            guard = MediaPortGuard(connection)
+            guard.install()
+            self._guards.append(guard)
 
     async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
         parsed = candidate_from_sdp(candidate.removeprefix("candidate:"))
@@ -90,6 +106,10 @@ class AiortcLink:
             elif isinstance(stat, RTCTransportStats):
                 # aiortc counts received bytes per transport only (RTP, RTCP and the data channel).
                 s.bytes_received = stat.bytesReceived
+        s.media_dropped = {}
+        for guard in self._guards:
+            for reason, count in guard.dropped.items():
+                s.media_dropped[reason] = s.media_dropped.get(reason, 0) + count
         return s
 
     async def close(self) -> None:

@@ -139,6 +139,8 @@ class LeanLink:
             bytes_sent=s.bytes_sent,
             packets_taken_late=s.packets_taken_late,
             packets_dropped_inbound=s.packets_dropped,
+            media_dropped=s.dropped_by_reason,
+            send_errors=s.send_errors,
         )
 
     async def close(self) -> None:

@@ -1,13 +1,13 @@
 """The endpoint's DTLS identity: a self-signed ECDSA P-256 certificate and its SHA-256 fingerprint.
 
 WebRTC authenticates the DTLS peer by the fingerprint in the (signed-in, TLS-carried) SDP,
-not by a CA, so one certificate per process is enough; it is made at first use.
+not by a CA. Each call gets a certificate of its own (0.3 ms to make): none outlives its
+validity in a long-running worker, and no two calls can be linked by their fingerprint.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import secrets
 from dataclasses import dataclass
 
@@ -28,8 +28,12 @@ class Certificate:
         return self.cert.fingerprint(hashes.SHA256()).hex(":").upper()
 
 
-@functools.cache
+VALID_BEFORE = datetime.timedelta(days=1)  # a peer whose clock is behind ours still accepts it
+VALID_FOR = datetime.timedelta(days=7)  # far longer than any call (VOICEPOD_MAX_CALL_SECONDS)
+
+
 def certificate() -> Certificate:
+    """A new certificate and key: one per call."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, secrets.token_hex(8))])
     now = datetime.datetime.now(datetime.UTC)
@@ -39,8 +43,8 @@ def certificate() -> Certificate:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
+        .not_valid_before(now - VALID_BEFORE)
+        .not_valid_after(now + VALID_FOR)
         .sign(key, hashes.SHA256())
     )
     return Certificate(cert, key)

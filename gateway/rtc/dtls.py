@@ -20,6 +20,15 @@ from gateway.rtc.sdp import Setup
 SRTP_PROFILE = b"SRTP_AES128_CM_SHA1_80"
 KEY, SALT = 16, 14  # AES-128 key and salt lengths of that profile
 MTU = 1500
+# Forward-secret key exchange only (no static RSA, no finite-field DHE): OpenSSL's default list
+# has 27 suites. ECDSA suites for our certificate and browsers'; RSA ones for a peer whose own
+# certificate is RSA when we are the DTLS client.
+CIPHERS = b":".join([
+    b"ECDHE-ECDSA-AES128-GCM-SHA256", b"ECDHE-ECDSA-AES256-GCM-SHA384", b"ECDHE-ECDSA-CHACHA20-POLY1305",
+    b"ECDHE-RSA-AES128-GCM-SHA256", b"ECDHE-RSA-AES256-GCM-SHA384", b"ECDHE-RSA-CHACHA20-POLY1305",
+    b"ECDHE-ECDSA-AES128-SHA", b"ECDHE-ECDSA-AES256-SHA", b"ECDHE-RSA-AES128-SHA", b"ECDHE-RSA-AES256-SHA",
+])  # fmt: skip
+REPLAY_WINDOW = 1024  # packets (aiortc's figure; libsrtp's default of 128 drops audio reordered by a burst)
 
 
 class DtlsError(ConnectionError):
@@ -31,6 +40,10 @@ class DtlsSrtp:
         self, certificate: Certificate, setup: Setup, remote_fingerprint: str, send: Callable[[bytes], Awaitable[None]]
     ) -> None:
         ctx = SSL.Context(SSL.DTLS_METHOD)
+        # No renegotiation either way (nothing in WebRTC needs one; it reopens the handshake to the
+        # peer mid-call), no session tickets (a session per call).
+        ctx.set_options(SSL.OP_NO_RENEGOTIATION | SSL.OP_NO_TICKET)
+        ctx.set_cipher_list(CIPHERS)
         ctx.use_certificate(certificate.cert)
         ctx.use_privatekey(certificate.key)
         # Any certificate is accepted during the handshake; the fingerprint check after it decides.
@@ -90,6 +103,14 @@ class DtlsSrtp:
                 return
             await self._flush()
 
+    async def close(self) -> None:
+        """Say close_notify, so the peer ends its media now (a peer already gone: nothing to say)."""
+        try:
+            self._ssl.shutdown()
+            await self._flush()
+        except (SSL.Error, ConnectionError):
+            pass
+
     async def _flush(self) -> None:
         while True:
             try:
@@ -114,5 +135,11 @@ class DtlsSrtp:
         client_salt, server_salt = material[2 * KEY : 2 * KEY + SALT], material[2 * KEY + SALT :]
         client, server = client_key + client_salt, server_key + server_salt
         ours, theirs = (client, server) if self._setup is Setup.ACTIVE else (server, client)
-        self.srtp_out = pylibsrtp.Session(pylibsrtp.Policy(key=ours, ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND))
-        self.srtp_in = pylibsrtp.Session(pylibsrtp.Policy(key=theirs, ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND))
+        self.srtp_out = pylibsrtp.Session(_policy(ours, pylibsrtp.Policy.SSRC_ANY_OUTBOUND))
+        self.srtp_in = pylibsrtp.Session(_policy(theirs, pylibsrtp.Policy.SSRC_ANY_INBOUND))
+
+
+def _policy(key: bytes, ssrc_type: int) -> pylibsrtp.Policy:
+    policy = pylibsrtp.Policy(key=key, ssrc_type=ssrc_type)
+    policy.window_size = REPLAY_WINDOW
+    return policy

@@ -27,6 +27,7 @@ import structlog
 from gateway.rtc import rtcp
 from gateway.rtc.certificate import Certificate, certificate
 from gateway.rtc.dtls import DtlsSrtp
+from gateway.rtc.ice_guard import MTU, GuardedConnection
 from gateway.rtc.reorder import ReorderBuffer
 from gateway.rtc.rtp import Kind, MalformedRtp, RtpPacket, kind_of
 from gateway.rtc.sdp import Description, LocalTransport, SdpError, build_answer, build_offer, parse_description
@@ -56,13 +57,17 @@ class EndpointStats:
     jitter_seconds: float  # of the peer's stream, as we measure it
     packets_concealed: int  # lost packets handed on as None (gaps not refilled in time)
     packets_taken_late: int  # taken by the consumer > 40 ms after arrival (its event loop is behind)
-    packets_dropped: int  # arrived but never handed on: not authentic, malformed, another payload, overflow
+    packets_dropped: int  # reached the endpoint but never handed on: not authentic, malformed, oversized, ...
     packets_sent: int
     bytes_sent: int  # Opus payload
     round_trip_seconds: float | None  # from the peer's reports on our stream
     remote_packets_lost: int | None  # of our stream, as the peer reports it
     remote_fraction_lost: float | None  # of our stream since the peer's previous report
     remote_jitter_seconds: float | None
+    # Every datagram dropped on the media port, by reason: the ICE guard's (before ICE, from a stranger,
+    # over the MTU, a backlog) and the endpoint's own (not authentic, malformed, an error handling it).
+    dropped_by_reason: dict[str, int]
+    send_errors: int  # our packets that could not be sent (each counted and skipped)
 
 
 class AudioEndpoint:
@@ -73,7 +78,7 @@ class AudioEndpoint:
     ) -> None:
         self._cert = cert or certificate()
         # RFC 8445: the offerer's agent is the controlling one.
-        self._ice = aioice.Connection(ice_controlling=offering, components=1, use_ipv6=False, stun_server=stun_server)
+        self._ice = GuardedConnection(ice_controlling=offering, components=1, use_ipv6=False, stun_server=stun_server)
         self._peer: Description | None = None
         self._dtls: DtlsSrtp | None = None
         # Each item with its arrival time (monotonic), to see how far behind the consumer is.
@@ -93,7 +98,8 @@ class AudioEndpoint:
         self._last_sr: tuple[int, float] | None = None  # (LSR, monotonic arrival) of the peer's last SR
         self._remote: rtcp.ReportBlock | None = None
         self._rtt: float | None = None
-        self.dropped = {"srtp": 0, "malformed": 0, "other_payload": 0, "overflow": 0}
+        self.dropped = {"srtp": 0, "malformed": 0, "other_payload": 0, "overflow": 0, "oversized": 0, "error": 0}
+        self.send_errors = 0
 
     async def answer(self, offer_sdp: str) -> str:
         """Read the offer (SdpError if it cannot be answered, candidates included), gather our
@@ -199,7 +205,13 @@ class AudioEndpoint:
         packet = RtpPacket(opus, self._sequence, self._timestamp, self._ssrc, payload, marker)
         self._sequence = (self._sequence + 1) & 0xFFFF
         self._timestamp = (self._timestamp + samples) & 0xFFFFFFFF
-        await self._ice.send(self._dtls.srtp_out.protect(packet.serialize()))
+        try:
+            await self._ice.send(self._dtls.srtp_out.protect(packet.serialize()))
+        except ConnectionError:
+            raise  # ICE is gone: the media has ended
+        except Exception as e:  # one packet that cannot go (too big for SRTP, say) must not end the call
+            self._send_failed(e)
+            return
         self.packets_out += 1
         self._octets_out += len(payload)
 
@@ -219,7 +231,15 @@ class AudioEndpoint:
             remote_packets_lost=remote.packets_lost if remote else None,
             remote_fraction_lost=remote.fraction_lost if remote else None,
             remote_jitter_seconds=remote.jitter / OPUS_CLOCK_RATE if remote else None,
+            dropped_by_reason=self.dropped_by_reason(),
+            send_errors=self.send_errors,
         )
+
+    def dropped_by_reason(self) -> dict[str, int]:
+        merged = dict(self._ice.guard.dropped)
+        for reason, count in self.dropped.items():
+            merged[reason] = merged.get(reason, 0) + count
+        return merged
 
     async def close(self) -> None:
         if self.closed:
@@ -229,6 +249,8 @@ class AudioEndpoint:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()  # each one's CancelledError holds its frame, which holds this endpoint
+        if self._dtls is not None and self._dtls.established:
+            await self._dtls.close()  # close_notify: the peer ends its media now, not at ICE consent's ~30 s
         await self._ice.close()
         self._put(_CLOSED)
 
@@ -244,37 +266,53 @@ class AudioEndpoint:
         try:
             while True:
                 data = await self._ice.recv()
-                kind = kind_of(data)
-                if kind is Kind.DTLS:
-                    dtls.feed(data)
-                elif kind is Kind.RTP and dtls.srtp_in is not None:
-                    try:
-                        packet = RtpPacket.parse(dtls.srtp_in.unprotect(data))
-                    except pylibsrtp.Error:
-                        self.dropped["srtp"] += 1  # not authentic, or replayed
-                        continue
-                    except MalformedRtp:
-                        self.dropped["malformed"] += 1
-                        continue
-                    if packet.payload_type != opus:
-                        self.dropped["other_payload"] += 1
-                        continue
-                    self.packets_in += 1
-                    self._octets_in += len(packet.payload)
-                    self._received(packet)
-                    for item in self._reorder.push(packet.sequence, packet):
-                        self._put(item)
-                elif kind is Kind.RTCP and dtls.srtp_in is not None:
-                    try:
-                        self._reports(rtcp.parse(dtls.srtp_in.unprotect_rtcp(data)))
-                    except pylibsrtp.Error:
-                        self.dropped["srtp"] += 1
-                    except rtcp.MalformedRtcp:
-                        self.dropped["malformed"] += 1
+                try:
+                    self._datagram(data, dtls, opus)
+                except Exception as e:  # whatever one datagram does, it must not end the call
+                    self.dropped["error"] += 1
+                    if self.dropped["error"] == 1:  # once per call: a flood must not flood the log too
+                        log.warning("media_datagram_failed", error=repr(e), size=len(data))
         except ConnectionError:
             pass  # ICE closed
         finally:
             self._put(_CLOSED)
+
+    def _datagram(self, data: bytes, dtls: DtlsSrtp, opus: int | None) -> None:
+        if len(data) > MTU:  # pylibsrtp refuses them with a ValueError; nothing legitimate is this big
+            self.dropped["oversized"] += 1
+            return
+        kind = kind_of(data)
+        if kind is Kind.DTLS:
+            dtls.feed(data)
+        elif kind is Kind.RTP and dtls.srtp_in is not None:
+            try:
+                packet = RtpPacket.parse(dtls.srtp_in.unprotect(data))
+            except pylibsrtp.Error:
+                self.dropped["srtp"] += 1  # not authentic, or replayed
+                return
+            except MalformedRtp:
+                self.dropped["malformed"] += 1
+                return
+            if packet.payload_type != opus:
+                self.dropped["other_payload"] += 1
+                return
+            self.packets_in += 1
+            self._octets_in += len(packet.payload)
+            self._received(packet)
+            for item in self._reorder.push(packet.sequence, packet):
+                self._put(item)
+        elif kind is Kind.RTCP and dtls.srtp_in is not None:
+            try:
+                self._reports(rtcp.parse(dtls.srtp_in.unprotect_rtcp(data)))
+            except pylibsrtp.Error:
+                self.dropped["srtp"] += 1
+            except rtcp.MalformedRtcp:
+                self.dropped["malformed"] += 1
+
+    def _send_failed(self, error: Exception) -> None:
+        self.send_errors += 1
+        if self.send_errors == 1:
+            log.warning("media_send_failed", error=repr(error))
 
     def _received(self, packet: RtpPacket) -> None:
         if self._reception is None or self._reception.ssrc != packet.ssrc:
@@ -313,6 +351,8 @@ class AudioEndpoint:
                 await self._ice.send(self._dtls.srtp_out.protect_rtcp(rtcp.build(self._ssrc, sender, blocks)))
             except ConnectionError:
                 return
+            except Exception as e:  # one report that cannot go is skipped, the next one is due in a second
+                self._send_failed(e)
 
     def _put(self, item: RtpPacket | object | None) -> None:
         if self._inbound.full():

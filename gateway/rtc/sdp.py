@@ -96,7 +96,10 @@ def parse_description(sdp: str) -> Description:
     missing = [k for k in ("ice-ufrag", "ice-pwd", "fingerprint") if k not in first]
     if missing:
         raise SdpError(f"the description lacks {', '.join('a=' + m for m in missing)} (sha-256 fingerprint needed)")
-    setup = Setup.PASSIVE if first.get("setup", "actpass") == "active" else Setup.ACTIVE
+    peer_setup = first.get("setup", "actpass")
+    if peer_setup not in ("active", "passive", "actpass"):
+        raise SdpError(f"a=setup:{peer_setup[:40]} is not a DTLS role (active, passive or actpass)")
+    setup = Setup.PASSIVE if peer_setup == "active" else Setup.ACTIVE
     description = Description(first["ice-ufrag"], first["ice-pwd"], first["fingerprint"], setup, sections, candidates)
     description.end_of_candidates = end_of_candidates
     return description

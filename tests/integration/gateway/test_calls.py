@@ -24,6 +24,7 @@ from gateway.media.opus_in import OpusIn
 from gateway.media.outbound import PlayoutTrack
 from gateway.rtc.dtls import DtlsSrtp
 from gateway.rtc.endpoint import AudioEndpoint
+from gateway.rtc.ice_guard import GuardedConnection, MediaPortGuard
 from gateway.settings import MEDIA_STACKS
 from gateway.signaling import Session
 from tests.eventually import eventually
@@ -128,7 +129,7 @@ async def test_concurrent_calls_on_the_lean_stack_get_every_frame_on_time(nc: NA
 async def test_an_ended_lean_call_is_freed_without_waiting_for_the_garbage_collector(nc: NATS, speech: Path) -> None:
     # Reference cycles (a callback back to the call, a cancelled task's frame) kept every ended call,
     # its decoder, DTLS and buffers alive until a full GC pass: ~100 MB under churn in the soak.
-    kept = (Call, LeanLink, AudioEndpoint, DtlsSrtp, OpusIn, PlayoutTrack, Session)
+    kept = (Call, LeanLink, AudioEndpoint, GuardedConnection, MediaPortGuard, DtlsSrtp, OpusIn, PlayoutTrack, Session)
 
     async def alive() -> list[str]:
         return [type(o).__name__ for o in gc.get_objects() if isinstance(o, kept)]

@@ -9,6 +9,7 @@ import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aioice.ice
 import av
 import numpy as np
 import pytest
@@ -261,3 +262,17 @@ async def test_two_of_our_endpoints_talk_to_each_other() -> None:
     assert [p.payload for p in to_caller if p] == [b"gateway %d" % i for i in range(20)]
     await caller.close()
     await gateway.close()
+
+
+async def test_closing_says_close_notify_so_the_peer_ends_its_media_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    caller, gateway = AudioEndpoint(offering=True), AudioEndpoint()
+    await caller.accept(await gateway.answer(await caller.offer()))
+    await asyncio.wait_for(asyncio.gather(caller.start(), gateway.start()), 10)
+    await gateway.close()
+    with pytest.raises(EndpointClosed):
+        async with asyncio.timeout(2):  # not ICE consent's ~30 s
+            while True:
+                await caller.recv()
+    assert caller.peer_closed
+    await caller.close()
