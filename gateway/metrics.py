@@ -59,6 +59,10 @@ CALLER_PACKETS_DROPPED = Counter(
     "voicepod_gateway_caller_packets_dropped_total",
     "Caller packets dropped before the turn loop: not authentic, malformed, or a backlog overflow (lean stack).",
 )
+ICE_CANDIDATES_REFUSED = Counter(
+    "voicepod_gateway_ice_candidates_refused_total",
+    "Callers' ICE candidates not probed, by reason (gateway/rtc/candidate_policy.py REASONS).", ["reason"],
+)  # fmt: skip
 
 TURNS = Counter("voicepod_gateway_turns_total", "Caller turns detected.")
 BARGE_INS = Counter("voicepod_gateway_barge_ins_total", "Times the caller interrupted the agent.")
