@@ -25,6 +25,10 @@ def media_stack(value: str) -> str:
     return value
 
 
+# For a gateway process that tests, benchmarks and evals start: calls on 127.0.0.1 only.
+LOOPBACK_ENV = {"VOICEPOD_ICE_ADDRESSES": "127.0.0.1", "VOICEPOD_ICE_ALLOW_LOOPBACK": "1"}
+
+
 def ice_options(env: Mapping[str, str]) -> IceOptions:
     """VOICEPOD_ICE_ADDRESSES (comma-separated IPs or interface names), VOICEPOD_ICE_ADVERTISE,
     VOICEPOD_ICE_ALLOW_LOOPBACK, VOICEPOD_ICE_MAX_CANDIDATES."""
