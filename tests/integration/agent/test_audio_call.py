@@ -88,7 +88,7 @@ async def test_voicepod_call_script_speaks_a_yaml_script(nc: NATS, tmp_path: Pat
     record = tmp_path / "agent.wav"
     async with agent_gateway(nc) as gw:
         argv = [sys.executable, "-m", "pod.cli", "call", "--script", str(script), "--url", gw.ws_url,
-                "--record", str(record)]  # fmt: skip
+                "--record", str(record), "--ice-address", "127.0.0.1"]  # fmt: skip
         env = {**os.environ, "VOICEPOD_TOKEN": auth.mint(SECRET, ttl_seconds=600)}
         proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 100)

@@ -204,7 +204,7 @@ async def test_voicepod_call_takes_loss_and_jitter(nc: NATS, tmp_path: Path) -> 
     write_wav(wav, await asyncio.to_thread(speak, "Hello, is anybody there?"), RATE)
     async with gateway(nc) as gw:
         argv = [sys.executable, "-m", "pod.cli", "call", "--wav", str(wav), "--url", gw.ws_url, "--tail", "2",
-                "--loss", "5", "--jitter-ms", "50"]  # fmt: skip
+                "--loss", "5", "--jitter-ms", "50", "--ice-address", "127.0.0.1"]  # fmt: skip
         env = {**os.environ, "VOICEPOD_TOKEN": auth.mint(SECRET, ttl_seconds=60)}
         proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 60)

@@ -312,7 +312,7 @@ async def test_aiortc_end_of_candidates_and_trickle_after_connected() -> None:
 
 def _candidates_of(sdp: str) -> list[str]:
     """The a=candidate values of the first section."""
-    values = []
+    values: list[str] = []
     for line in sdp.splitlines():
         if line.startswith("m=") and values:
             break
