@@ -19,6 +19,7 @@ from gateway.agent.factory import agent_factory
 from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
 from gateway.providers.choose import choose_stt, choose_tts
+from gateway.rtc.ice_gather import GatherError, local_addresses
 from gateway.settings import GatewaySettings
 from gateway.turns import TurnSettings
 
@@ -29,6 +30,11 @@ async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings, *, r
     """One gateway process; `reuse_port`: one of several workers sharing the port (SO_REUSEPORT)."""
     if not settings.dev_mode and not settings.auth_secret:
         raise SystemExit("VOICEPOD_AUTH_SECRET is required (or VOICEPOD_DEV_MODE=1 for local development)")
+    if settings.ice.addresses:  # an interface name that matches nothing: say so now, not at the first call
+        try:
+            local_addresses(settings.ice.addresses, ipv6=settings.media_stack == "aiortc")
+        except GatherError as e:
+            raise SystemExit(str(e)) from None
     providers = settings.providers
     providers.check()
     stt = choose_stt(providers)

@@ -95,3 +95,12 @@ def test_addresses_name_ips_or_interfaces() -> None:
     assert "127.0.0.1" in local_addresses(["lo"], ipv6=False)
     with pytest.raises(GatherError, match="'no-such-if0' is neither an IP nor an interface"):
         local_addresses(["no-such-if0"], ipv6=False)
+
+
+async def test_a_gateway_gathering_on_an_interface_that_is_not_there_does_not_start() -> None:
+    from bus.settings import BusSettings
+    from gateway.server import run_gateway
+
+    settings = GatewaySettings(dev_mode=True, ice=IceOptions(addresses=("no-such-if0",)))
+    with pytest.raises(SystemExit, match="VOICEPOD_ICE_ADDRESSES: 'no-such-if0' is neither an IP nor an interface"):
+        await run_gateway(settings, BusSettings())
