@@ -69,6 +69,8 @@ async def _gather_on(connection: aioice.Connection, addresses: list[str]) -> Non
         raise GatherError("VOICEPOD_ICE_ADDRESSES names no address this media stack can use (IPv4 only on lean)")
     # What Connection.gather_candidates does after picking its addresses (aioice 0.13; a test of
     # each stack's gathered set would notice if these attributes changed).
+    if all(ipaddress.ip_address(a).is_loopback for a in addresses):
+        connection.stun_server = None  # unreachable from a loopback socket: not even looked up
     connection._local_candidates_start = True
     candidates = []
     for component in sorted(connection._components):

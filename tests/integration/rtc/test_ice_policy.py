@@ -16,6 +16,7 @@ import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from bench.load.opus_mic import OpusLoop, encode_opus
+from caller.ice import gather_on
 from gateway.link.aiortc_ice import gather_chosen
 from gateway.link.aiortc_link import AiortcLink
 from gateway.media.outbound import PlayoutTrack
@@ -319,3 +320,19 @@ def _candidates_of(sdp: str) -> list[str]:
         if line.startswith("a=candidate:"):
             values.append(line.removeprefix("a=candidate:"))
     return values
+
+
+async def test_the_callers_ice_address_option_gathers_there_only_and_asks_no_stun_server() -> None:
+    pc = RTCPeerConnection()  # aiortc's default ICE servers: Google's public STUN server
+    pc.addTransceiver("audio")
+    pc.createDataChannel("events", negotiated=True, id=0)
+    try:
+        await gather_on(pc, ["127.0.0.1"])
+        await pc.setLocalDescription(await pc.createOffer())
+        gatherers = [pc.getTransceivers()[0].receiver.transport.transport.iceGatherer]
+        gatherers.append(pc.sctp.transport.transport.iceGatherer)  # type: ignore[union-attr]
+        # A loopback socket cannot reach a STUN server: it is not asked (nor its name looked up).
+        assert all(g._connection.stun_server is None for g in gatherers)
+        assert _candidates(pc.localDescription.sdp) and set(_candidates(pc.localDescription.sdp)) == {"127.0.0.1"}
+    finally:
+        await pc.close()
