@@ -26,6 +26,8 @@ async def gather_on(pc: RTCPeerConnection, addresses: Sequence[str]) -> None:
             continue
         # What aioice's Connection.gather_candidates does after picking every interface's address.
         connection = gatherer._connection
+        if all(ipaddress.ip_address(a).is_loopback for a in chosen):
+            connection.stun_server = None  # aiortc's default (Google's) is unreachable from loopback: not asked
         connection._local_candidates_start = True
         candidates = await connection.get_component_candidates(component=1, addresses=chosen)
         if not candidates:
