@@ -29,6 +29,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.settings import LOOPBACK_ENV
 from pod.ports import free_port
 
 STEPS = (2, 4, 8, 12, 16, 20, 24, 28, 32, 40, 48)
@@ -142,7 +143,7 @@ def start_server(kind: str, port: int, nats_url: str, stt_url: str = "", ops_por
         env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_AGENT": "echo",
                "VOICEPOD_MAX_CALLS": "1000", "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072",
                "VOICEPOD_MEDIA_STACK": stack,
-               "VOICEPOD_LOG_LEVEL": "warning"}  # fmt: skip
+               "VOICEPOD_LOG_LEVEL": "warning", **LOOPBACK_ENV}  # fmt: skip
         if stt_url:
             env.update({"VOICEPOD_STT": "deepgram", "DEEPGRAM_API_KEY": "bench", "DEEPGRAM_URL": stt_url,
                         **STT_GATEWAYS[kind]})  # fmt: skip

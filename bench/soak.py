@@ -43,6 +43,7 @@ from typing import Any
 
 from bench.gateway_load import CLK_TCK, TEXT, proc_figures, wait_ready
 from bench.report import RESULTS, machine, replace_section, write_json
+from gateway.settings import LOOPBACK_ENV
 from pod.ports import free_port
 from tests.nats_fixture import start_nats_server
 
@@ -136,7 +137,8 @@ def start_gateway(port: int, ops_port: int, nats_url: str, log_path: Path) -> su
     env = {"NATS_URL": nats_url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none", "VOICEPOD_AGENT": "echo",
            "VOICEPOD_MAX_CALLS": "1000", "VOICEPOD_LOG_LEVEL": "warning",
            # As deployed (Dockerfile, `voicepod up`): glibc keeps fewer per-thread arenas of freed memory.
-           "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072"}  # fmt: skip
+           "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072",
+           **LOOPBACK_ENV}  # fmt: skip
     with log_path.open("wb") as out:
         proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -47,7 +47,18 @@ SERVICES = ("mls_lookup", "calendar", "crm_writer", "sms")
 
 async def one_call(url: str, script: Path) -> list[dict[str, Any]]:
     """`voicepod call --script` in its own process; its turn.latency events."""
-    argv = [sys.executable, "-m", "pod.cli", "call", "--script", str(script), "--url", url]
+    argv = [
+        sys.executable,
+        "-m",
+        "pod.cli",
+        "call",
+        "--script",
+        str(script),
+        "--url",
+        url,
+        "--ice-address",
+        "127.0.0.1",
+    ]
     env = {**os.environ, "VOICEPOD_TOKEN": auth.mint(SECRET, ttl_seconds=600), "VOICEPOD_LOG_LEVEL": "warning"}
     proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE)  # fmt: skip

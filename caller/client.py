@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from caller.ice import gather_on
 from caller.impair import ImpairedPath, Impairment
 from caller.wav import Recorder, WavMicrophone, read_wav
 
@@ -37,6 +38,8 @@ class CallResult:
     ended_by: str = ""
     connected_after: float | None = None
     relay: ImpairedPath | None = None  # with an impairment: the relay and its packet counts
+    offer: str = ""  # the SDP we sent (our candidates)
+    answer: str = ""  # the gateway's (its candidates)
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("type") == kind]
@@ -59,10 +62,12 @@ async def dial(
     timeout: float = 60.0,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     impairment: Impairment | None = None,
+    ice_addresses: Sequence[str] = (),
 ) -> AsyncIterator[LiveCall]:
     """Connect `mic` to the gateway at `url` (ws://host:port/ws); yields once media flows.
     Leaving the block hangs up (bye) unless the gateway already has. With an `impairment`, the
-    call goes through a relay that drops and delays the caller's media (`result.relay`)."""
+    call goes through a relay that drops and delays the caller's media (`result.relay`). With
+    `ice_addresses`, our candidates are on those local IPs only (else every interface's)."""
     result = CallResult(relay=ImpairedPath(impairment) if impairment else None)
     pc = RTCPeerConnection()
     pc.addTrack(mic)
@@ -86,8 +91,10 @@ async def dial(
     started = time.monotonic()
     try:
         async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as ws:
+            if ice_addresses:
+                await gather_on(pc, ice_addresses)
             await pc.setLocalDescription(await pc.createOffer())
-            offer = pc.localDescription.sdp
+            offer = result.offer = pc.localDescription.sdp
             if result.relay:  # the gateway is told the relay's address instead of ours
                 offer = await result.relay.rewrite_offer(offer)
             await ws.send_json({"type": "offer", "sdp": offer})
@@ -95,6 +102,7 @@ async def dial(
             if reply.get("type") != "answer":
                 raise CallFailed(f"{reply.get('code', reply.get('type'))}: {reply.get('message', '')}")
             result.call_id = reply.get("call_id", "")
+            result.answer = reply["sdp"]
             answer = result.relay.rewrite_answer(reply["sdp"]) if result.relay else reply["sdp"]
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
             # The audio's transport (known once the answer is in), not the whole connection: a
@@ -129,11 +137,14 @@ async def place_call(
     timeout: float = 60.0,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     impairment: Impairment | None = None,
+    ice_addresses: Sequence[str] = (),
 ) -> CallResult:
     """Dial `url` (ws://host:port/ws), speak `wav`, listen `tail_seconds` after it ends, hang up.
-    With an `impairment`, the caller's media goes through a lossy, jittery relay (caller/impair.py)."""
+    With an `impairment`, the caller's media goes through a lossy, jittery relay (caller/impair.py);
+    with `ice_addresses`, it gathers on those local IPs only."""
     mic = WavMicrophone(read_wav(wav))
-    async with dial(url, mic, token=token, timeout=timeout, on_event=on_event, impairment=impairment) as call:
+    async with dial(url, mic, token=token, timeout=timeout, on_event=on_event, impairment=impairment,
+                    ice_addresses=ice_addresses) as call:  # fmt: skip
         spoken = asyncio.create_task(mic.finished.wait())
         done, _ = await asyncio.wait({spoken, call.bye}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         spoken.cancel()

@@ -198,6 +198,7 @@ async def scripted_call(
     on_event: Callable[[dict[str, Any]], None] | None = None,
     before_line: Callable[[int], Awaitable[None]] | None = None,
     impairment: Impairment | None = None,
+    ice_addresses: Sequence[str] = (),
 ) -> CallResult:
     """Call `url` and say `lines` one turn at a time, each once the agent's previous reply (or its
     greeting) has been played to the end and `pause` seconds of its silence have arrived, and
@@ -205,7 +206,8 @@ async def scripted_call(
     agent says something matching its `expect` (the last line: then hang up without hearing the
     rest). After a last line that says something, waits until the reply to it has been played.
     `before_line(n)` runs just before line n is spoken (a test's fault injection, say); with an
-    `impairment` the caller's media crosses a lossy, jittery relay (caller/impair.py).
+    `impairment` the caller's media crosses a lossy, jittery relay (caller/impair.py); with
+    `ice_addresses` it gathers on those local IPs only.
     Raises ScriptFailed (with the result so far) when an expectation fails or a turn times out."""
     from caller.voice import voice_lines
 
@@ -218,7 +220,8 @@ async def scripted_call(
         if on_event:
             on_event(e)
 
-    async with dial(url, mic, token=token, timeout=turn_timeout, on_event=event, impairment=impairment) as call:
+    async with dial(url, mic, token=token, timeout=turn_timeout, on_event=event, impairment=impairment,
+                    ice_addresses=ice_addresses) as call:  # fmt: skip
         call.bye.add_done_callback(lambda _: convo.end(call.result.ended_by or "bye"))
         since, spoke = -1, False  # since: the caller turn before our latest line (-1: before the greeting)
         try:

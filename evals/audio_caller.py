@@ -66,7 +66,8 @@ async def place_call(
     mic = ScriptedMicrophone()
     result = AudioCall(Conversation())
     ev = result.events
-    async with dial(url, mic, token=token, timeout=turn_timeout, on_event=ev.on_event) as call:
+    async with dial(url, mic, token=token, timeout=turn_timeout, on_event=ev.on_event,
+                    ice_addresses=("127.0.0.1",)) as call:  # fmt: skip
         call.bye.add_done_callback(lambda _: ev.end(call.result.ended_by or "bye"))
         recorder = call.result.recorder
         since = -1  # -1: the greeting (turn 0) comes first

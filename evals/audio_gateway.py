@@ -29,6 +29,7 @@ from gateway.calls import CallRegistry
 from gateway.providers.stt.whisper_local import WhisperLocal
 from gateway.providers.tts.piper_local import PiperLocal
 from gateway.responder import Responder
+from gateway.rtc.ice_options import LOOPBACK
 from gateway.settings import GatewaySettings
 from pod.ports import free_port
 
@@ -78,7 +79,8 @@ class AudioGateway:
             await asyncio.to_thread(warm_up)  # load and hash-check the models before the first call
         self._nc = await connect(BusSettings(nats_url=self.nats_url, connect_timeout=10), name="voicepod-eval-gateway",
                                  inbox="gateway")  # fmt: skip
-        settings = GatewaySettings(auth_secret=self.secret, stats_interval=1.0, agent=self.agent_name)
+        # Media on 127.0.0.1 only (the eval's caller gathers there too: evals/audio_caller.py).
+        settings = GatewaySettings(auth_secret=self.secret, stats_interval=1.0, agent=self.agent_name, ice=LOOPBACK)
         registry = CallRegistry(settings.max_calls)
         self.state = GatewayState(settings=settings, nc=self._nc, bus=BusClient(self._nc), calls=registry,
                                   stt=self.stt, agent_name=self.agent_name)  # fmt: skip

@@ -106,7 +106,7 @@ class Call:
                  turns="provider" if self.provider_turns else "local")  # fmt: skip
         return answer
 
-    async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+    async def add_candidate(self, candidate: str | None, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
         await self.link.add_candidate(candidate, sdp_mid, sdp_mline_index)
 
     async def hang_up(self, reason: str) -> None:

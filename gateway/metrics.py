@@ -70,6 +70,10 @@ MEDIA_SEND_ERRORS = Counter(
     "voicepod_gateway_media_send_errors_total",
     "Caller-bound packets that could not be sent, each skipped (lean stack).",
 )
+ICE_CANDIDATES_REFUSED = Counter(
+    "voicepod_gateway_ice_candidates_refused_total",
+    "Callers' ICE candidates not probed, by reason (gateway/rtc/candidate_policy.py REASONS).", ["reason"],
+)  # fmt: skip
 
 TURNS = Counter("voicepod_gateway_turns_total", "Caller turns detected.")
 BARGE_INS = Counter("voicepod_gateway_barge_ins_total", "Times the caller interrupted the agent.")

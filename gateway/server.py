@@ -21,6 +21,7 @@ from gateway.app import GatewayState, build_app, build_ops_app
 from gateway.calls import CallRegistry
 from gateway.providers.choose import choose_stt, choose_tts
 from gateway.recorder import IN_FLIGHT
+from gateway.rtc.ice_gather import GatherError, local_addresses
 from gateway.settings import GatewaySettings
 from gateway.turns import TurnSettings
 
@@ -28,7 +29,13 @@ log = structlog.get_logger("gateway.server")
 
 
 def check_startup(settings: GatewaySettings) -> None:
-    """Refuse to start with a token secret missing or too short (SystemExit with what to do)."""
+    """Refuse to start with an ICE address that matches nothing, or a token secret missing or too
+    short (SystemExit with what to do)."""
+    if settings.ice.addresses:  # an interface name that matches nothing: say so now, not at the first call
+        try:
+            local_addresses(settings.ice.addresses, ipv6=settings.media_stack == "aiortc")
+        except GatherError as e:
+            raise SystemExit(str(e)) from None
     if settings.dev_mode:
         return
     if not settings.auth_secret:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from bus.settings import env_float, env_int
 from gateway.providers.config import ProviderSettings
+from gateway.rtc.ice_options import MAX_CANDIDATES, IceOptions
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -22,6 +23,22 @@ def media_stack(value: str) -> str:
     if value not in MEDIA_STACKS:
         raise ValueError(f"VOICEPOD_MEDIA_STACK must be one of {', '.join(MEDIA_STACKS)}, not {value!r}")
     return value
+
+
+# For a gateway process that tests, benchmarks and evals start: calls on 127.0.0.1 only.
+LOOPBACK_ENV = {"VOICEPOD_ICE_ADDRESSES": "127.0.0.1", "VOICEPOD_ICE_ALLOW_LOOPBACK": "1"}
+
+
+def ice_options(env: Mapping[str, str]) -> IceOptions:
+    """VOICEPOD_ICE_ADDRESSES (comma-separated IPs or interface names), VOICEPOD_ICE_ADVERTISE,
+    VOICEPOD_ICE_ALLOW_LOOPBACK, VOICEPOD_ICE_MAX_CANDIDATES."""
+    addresses = tuple(a.strip() for a in env.get("VOICEPOD_ICE_ADDRESSES", "").split(",") if a.strip())
+    return IceOptions(
+        addresses=addresses,
+        advertise=env.get("VOICEPOD_ICE_ADVERTISE", "").strip() or None,
+        allow_loopback=_flag(env, "VOICEPOD_ICE_ALLOW_LOOPBACK"),
+        max_candidates=env_int(env, "VOICEPOD_ICE_MAX_CANDIDATES", MAX_CANDIDATES),
+    )
 
 
 @dataclass(frozen=True)  # no slots: from_env reads the class defaults
@@ -51,6 +68,9 @@ class GatewaySettings:
     stats_interval: float = 2.0
     # STUN/TURN servers offered to the peer connection (comma-separated URLs).
     ice_servers: tuple[str, ...] = field(default=())
+    # Where calls gather, what they advertise, which remote candidates they probe (VOICEPOD_ICE_*;
+    # gateway/rtc/ice_options.py, docs/reliability.md "ICE candidates and addresses").
+    ice: IceOptions = field(default_factory=IceOptions)
     # What carries a call's media: "lean" (gateway/rtc: audio only, events on /ws, ~2x the calls
     # per core) or "aiortc" (its full peer connection: TURN relays, the events data channel).
     media_stack: str = "lean"
@@ -93,6 +113,7 @@ class GatewaySettings:
             max_call_seconds=env_float(env, "VOICEPOD_MAX_CALL_SECONDS", cls.max_call_seconds),
             stats_interval=env_float(env, "VOICEPOD_STATS_INTERVAL", cls.stats_interval),
             ice_servers=ice,
+            ice=ice_options(env),
             media_stack=media_stack(env.get("VOICEPOD_MEDIA_STACK", cls.media_stack)),
             connect_timeout=env_float(env, "VOICEPOD_CONNECT_TIMEOUT", cls.connect_timeout),
             events_exit_timeout=env_float(env, "VOICEPOD_EVENTS_EXIT_TIMEOUT", cls.events_exit_timeout),

@@ -3,7 +3,7 @@
 Client -> gateway:
   {"type": "offer", "sdp": "..."}                       once per socket
   {"type": "candidate", "candidate": "candidate:...", "sdpMid": "0", "sdpMLineIndex": 0}
-  {"type": "candidate", "candidate": null}              end of candidates (ignored)
+  {"type": "candidate", "candidate": null}              end of candidates (later ones are ignored)
   {"type": "bye"}
 Gateway -> client:
   {"type": "answer", "sdp": "...", "call_id": "..."}    our candidates are in the SDP (we gather first)
@@ -222,10 +222,14 @@ class Session:
         if self.call is None:
             raise SignalingError("no_call", "send an offer before candidates")
         candidate = message.get("candidate")
-        if candidate is None or candidate == "":
-            return  # end of candidates
+        if candidate == "":  # a browser's end of candidates; null is ours (both: no more will come)
+            candidate = None
         mid, index = message.get("sdpMid"), message.get("sdpMLineIndex")
-        if not isinstance(candidate, str) or not isinstance(mid, str | None) or not isinstance(index, int | None):
+        if (
+            not isinstance(candidate, str | None)
+            or not isinstance(mid, str | None)
+            or not isinstance(index, int | None)
+        ):
             raise SignalingError("bad_message", "a candidate is {candidate: str, sdpMid: str, sdpMLineIndex: int}")
         try:
             await self.call.add_candidate(candidate, mid, index)

@@ -62,10 +62,11 @@ def call(args: argparse.Namespace) -> int:
             # Each line is spoken (Piper) once the agent has finished its previous reply.
             result = asyncio.run(scripted_call(args.url, load_script(Path(args.script)), token,
                                                turn_timeout=args.timeout, on_event=show,
-                                               impairment=impairment))  # fmt: skip
+                                               impairment=impairment, ice_addresses=args.ice_addresses))  # fmt: skip
         else:
             result = asyncio.run(place_call(args.url, Path(args.wav), token=token, tail_seconds=args.tail,
-                                            timeout=args.timeout, on_event=show, impairment=impairment))  # fmt: skip
+                                            timeout=args.timeout, on_event=show, impairment=impairment,
+                                            ice_addresses=args.ice_addresses))  # fmt: skip
     except ScriptFailed as exc:
         print(f"voicepod call: the script failed: {exc}", file=sys.stderr)
         result, failed = exc.result, True
@@ -102,6 +103,9 @@ def add_to(commands: Any) -> None:
     c.add_argument("--tail", type=float, default=4.0, help="seconds to keep listening after the WAV ends")
     c.add_argument("--timeout", type=float, default=60.0, help="seconds to connect, and per turn of a script")
     c.add_argument("--verbose", action="store_true", help="also print the periodic stats events")
+    c.add_argument("--ice-address", action="append", default=[], metavar="IP", dest="ice_addresses",
+                   help="gather the caller's ICE candidates on this local IP only (repeatable; default: "
+                   "every interface). 127.0.0.1: a gateway here with VOICEPOD_ICE_ALLOW_LOOPBACK=1")  # fmt: skip
     bad_link = "caller-side impairment of the caller's media packets, to try the agent on a bad link"
     c.add_argument("--loss", type=_percent, default=0.0, metavar="PERCENT",
                    help=f"{bad_link}: drop this share of them (default 0)")  # fmt: skip

@@ -31,8 +31,10 @@ import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from bench.load import CALLER_ADDRESSES
 from bench.load.opus_mic import OpusLoop, encode_opus
 from bench.load.swarm import Tally, measure
+from caller.ice import gather_on
 from caller.wav import read_wav
 
 BYE_TIMEOUT = 10.0  # the gateway must have closed the socket this long after our bye
@@ -99,6 +101,7 @@ class Churn:
         dialled = time.monotonic()
         try:
             async with aiohttp.ClientSession() as http, http.ws_connect(self.url) as ws:
+                await gather_on(pc, CALLER_ADDRESSES)
                 await pc.setLocalDescription(await pc.createOffer())
                 await ws.send_json({"type": "offer", "sdp": pc.localDescription.sdp})
                 answer = await ws.receive_json(timeout=30)

@@ -24,6 +24,7 @@ from gateway.media.inbound import Downsampler
 from gateway.media.opus_out import OpusOut
 from gateway.media.vad import VadStream
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
+from gateway.rtc.ice_options import LOOPBACK
 from gateway.turns import TurnDetector, TurnSettings
 
 TRANSCODE = web.AppKey("transcode", bool)
@@ -60,7 +61,7 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
     transcode: bool = request.app[TRANSCODE]
     ws = web.WebSocketResponse()
     await ws.prepare(request)
-    endpoint = AudioEndpoint()
+    endpoint = AudioEndpoint(ice=LOOPBACK)
     task: asyncio.Task[None] | None = None
     try:
         async for msg in ws:

@@ -21,6 +21,7 @@ from bench.load import swarm
 from bench.load.opus_mic import FRAME, RATE
 from bench.load.swarm import LATE_SECONDS, Tally
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
+from gateway.rtc.ice_options import LOOPBACK
 
 
 async def speak(endpoint: AudioEndpoint, packets: list[bytes], offset: int, until: float) -> None:
@@ -56,7 +57,7 @@ async def listen(endpoint: AudioEndpoint, tally: Tally, until: float, warmup_unt
 
 async def one_call(url: str, packets: list[bytes], offset: int, seconds: float, warmup: float) -> Tally:
     tally = Tally()
-    endpoint = AudioEndpoint(offering=True)
+    endpoint = AudioEndpoint(offering=True, ice=LOOPBACK)
     try:
         async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
             await ws.send_json({"type": "offer", "sdp": await endpoint.offer()})

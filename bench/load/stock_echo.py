@@ -15,6 +15,9 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
+from bench.load import CALLER_ADDRESSES
+from caller.ice import gather_on
+
 relay = MediaRelay()
 peers: set[RTCPeerConnection] = set()
 
@@ -34,6 +37,7 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
             data = msg.json()
             if data["type"] == "offer":
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="offer"))
+                await gather_on(pc, CALLER_ADDRESSES)
                 await pc.setLocalDescription(await pc.createAnswer())
                 await ws.send_json({"type": "answer", "sdp": pc.localDescription.sdp})
             elif data["type"] == "bye":

@@ -21,7 +21,9 @@ import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from bench.load import CALLER_ADDRESSES
 from bench.load.opus_mic import OpusLoop, encode_opus
+from caller.ice import gather_on
 from caller.wav import read_wav
 
 LATE_SECONDS = 0.040
@@ -66,6 +68,7 @@ async def one_call(url: str, packets: list[bytes], offset: int, seconds: float, 
 
     try:
         async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+            await gather_on(pc, CALLER_ADDRESSES)
             await pc.setLocalDescription(await pc.createOffer())
             await ws.send_json({"type": "offer", "sdp": pc.localDescription.sdp})
             answer = await ws.receive_json(timeout=30)

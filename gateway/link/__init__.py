@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gateway import metrics
 from gateway.call_events import SocketEvents
 from gateway.link.aiortc_link import AiortcLink
 from gateway.link.base import MediaLink, StateChanged
@@ -24,5 +25,9 @@ def open_link(
     lean link's events: it has no data channel)."""
     if settings.media_stack == "lean":
         return LeanLink(settings.ice_servers, settings.connect_timeout, playout, SocketEvents(post), on_ice_state,
-                        on_connection_state)  # fmt: skip
-    return AiortcLink(settings.ice_servers, playout, on_ice_state, on_connection_state)
+                        on_connection_state, settings.ice, _count_refused)  # fmt: skip
+    return AiortcLink(settings.ice_servers, playout, on_ice_state, on_connection_state, settings.ice, _count_refused)
+
+
+def _count_refused(reason: str) -> None:
+    metrics.ICE_CANDIDATES_REFUSED.labels(reason).inc()

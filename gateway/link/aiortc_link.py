@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
+from aioice import Candidate
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
-from aiortc.sdp import candidate_from_sdp
+from aiortc.rtcicetransport import candidate_from_aioice
 from aiortc.stats import (
     RTCInboundRtpStreamStats,
     RTCOutboundRtpStreamStats,
@@ -16,11 +17,14 @@ from aiortc.stats import (
 )
 
 from gateway.call_events import CHANNEL_ID, LABEL, EventChannel
+from gateway.link.aiortc_ice import admitted_offer, gather_chosen
 from gateway.link.base import PacketTap, StateChanged
 from gateway.media.inbound import caller_frames
 from gateway.media.outbound import PlayoutTrack
 from gateway.media.pcm import Pcm
+from gateway.rtc.candidate_policy import CandidatePolicy
 from gateway.rtc.ice_guard import MediaPortGuard
+from gateway.rtc.ice_options import IceOptions
 from gateway.stats import MediaSummary
 
 OPUS_CLOCK = 48_000  # RTP timestamp units per second: jitter comes in these
@@ -33,7 +37,11 @@ class AiortcLink:
         playout: PlayoutTrack,
         on_ice_state: StateChanged,
         on_connection_state: StateChanged,
+        ice_options: IceOptions | None = None,
+        on_candidate_refused: Callable[[str], None] | None = None,
     ) -> None:
+        self._ice_options = ice_options or IceOptions()
+        self.candidates = CandidatePolicy(self._ice_options, on_candidate_refused)
         # An empty list, not None: with None aiortc asks Google's public STUN server on every call
         # (a DNS lookup in a thread, and a dependency the offline default must not have).
         ice = [RTCIceServer(urls=url) for url in ice_servers]
@@ -52,6 +60,8 @@ class AiortcLink:
 
         @pc.on("iceconnectionstatechange")
         async def _ice() -> None:
+            if pc.iceConnectionState == "completed":  # a pair is chosen: later candidates change nothing
+                self.candidates.connected = True
             await on_ice_state(pc.iceConnectionState)
 
         @pc.on("connectionstatechange")
@@ -59,8 +69,11 @@ class AiortcLink:
             await on_connection_state(pc.connectionState)
 
     async def answer(self, offer_sdp: str) -> str:
-        """Our answer, with all our candidates (aiortc gathers before it answers)."""
-        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        """Our answer, with all our candidates (aiortc gathers before it answers). The offer's
+        candidates pass the candidate policy first; we gather as VOICEPOD_ICE_ADDRESSES says."""
+        offer = admitted_offer(offer_sdp, self.candidates)
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        await gather_chosen(self._pc, self._ice_options)
         await self._pc.setLocalDescription(await self._pc.createAnswer())
         self._guard_media_ports()
         return self._pc.localDescription.sdp
@@ -78,10 +91,20 @@ class AiortcLink:
             guard.install()
             self._guards.append(guard)
 
-    async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
-        parsed = candidate_from_sdp(candidate.removeprefix("candidate:"))
-        parsed.sdpMid, parsed.sdpMLineIndex = sdp_mid, sdp_mline_index
-        await self._pc.addIceCandidate(parsed)
+    async def add_candidate(self, candidate: str | None, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        if candidate is None:  # end-of-candidates
+            if self.candidates.end():
+                await self._pc.addIceCandidate(None)
+                why = self.candidates.nothing_usable()
+                if why is not None:
+                    raise ValueError(why)
+            return
+        parsed = Candidate.from_sdp(candidate.removeprefix("candidate:"))
+        if not self.candidates.admit(parsed):
+            return
+        ice = candidate_from_aioice(parsed)
+        ice.sdpMid, ice.sdpMLineIndex = sdp_mid, sdp_mline_index
+        await self._pc.addIceCandidate(ice)
 
     def caller_packets(self) -> AsyncIterator[bytes | None]:
         raise RuntimeError("aiortc decodes the caller's audio in its track: no packets to hand over")

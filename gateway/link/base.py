@@ -30,8 +30,10 @@ class MediaLink(Protocol):
     async def answer(self, offer_sdp: str) -> str:
         """Apply the caller's offer and return our answer; raises ValueError if it cannot be used."""
 
-    async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
-        """A trickled candidate of the caller's; raises ValueError if malformed."""
+    async def add_candidate(self, candidate: str | None, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        """A trickled candidate of the caller's, or None at end-of-candidates; raises ValueError if
+        malformed, or at end-of-candidates when none was usable. Candidates the policy refuses
+        (gateway/rtc/candidate_policy.py) are skipped silently and counted."""
 
     def caller_audio(self, packets: PacketTap | None = None) -> AsyncIterator[Pcm]:
         """The caller's audio, 20 ms frames of 16 kHz mono, until the media ends; with

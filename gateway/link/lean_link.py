@@ -9,7 +9,7 @@ has no SCTP, so no data channel).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from gateway.media.opus_in import OpusIn
 from gateway.media.outbound import PlayoutTrack
 from gateway.media.pcm import IN_FRAME, Pcm
 from gateway.rtc.endpoint import OPUS_CLOCK_PER_FRAME, AudioEndpoint, EndpointClosed
+from gateway.rtc.ice_options import IceOptions
 from gateway.rtc.sdp import SdpError
 from gateway.stats import MediaSummary
 
@@ -50,8 +51,11 @@ class LeanLink:
         events: SocketEvents,
         on_ice_state: StateChanged,
         on_connection_state: StateChanged,
+        ice_options: IceOptions | None = None,
+        on_candidate_refused: Callable[[str], None] | None = None,
     ) -> None:
-        self._endpoint = AudioEndpoint(stun_server=stun_server(ice_servers))
+        self._endpoint = AudioEndpoint(stun_server=stun_server(ice_servers), ice=ice_options,
+                                       on_candidate_refused=on_candidate_refused)  # fmt: skip
         self._playout = playout
         self._connect_timeout = connect_timeout
         self.events = events
@@ -71,8 +75,8 @@ class LeanLink:
         self._spawn(self._connect())
         return answer
 
-    async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
-        if self._endpoint.carries(sdp_mid, sdp_mline_index):
+    async def add_candidate(self, candidate: str | None, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        if candidate is None or self._endpoint.carries(sdp_mid, sdp_mline_index):
             try:
                 await self._endpoint.add_candidate(candidate)
             except SdpError as e:

@@ -17,6 +17,7 @@ import asyncio
 import random
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,12 @@ import pylibsrtp
 import structlog
 
 from gateway.rtc import rtcp
+from gateway.rtc.candidate_policy import CandidatePolicy
 from gateway.rtc.certificate import Certificate, certificate
 from gateway.rtc.dtls import DtlsSrtp
+from gateway.rtc.ice_gather import gather
 from gateway.rtc.ice_guard import MTU, GuardedConnection
+from gateway.rtc.ice_options import IceOptions
 from gateway.rtc.reorder import ReorderBuffer
 from gateway.rtc.rtp import Kind, MalformedRtp, RtpPacket, kind_of
 from gateway.rtc.sdp import Description, LocalTransport, SdpError, build_answer, build_offer, parse_description
@@ -74,9 +78,18 @@ class AudioEndpoint:
     """Answers a caller's offer (the gateway), or with `offering=True` makes the offer (load callers)."""
 
     def __init__(
-        self, cert: Certificate | None = None, *, offering: bool = False, stun_server: tuple[str, int] | None = None
+        self,
+        cert: Certificate | None = None,
+        *,
+        offering: bool = False,
+        stun_server: tuple[str, int] | None = None,
+        ice: IceOptions | None = None,
+        on_candidate_refused: Callable[[str], None] | None = None,
     ) -> None:
         self._cert = cert or certificate()
+        # Where we gather and what we advertise; which of the peer's candidates we probe.
+        self._ice_options = ice or IceOptions()
+        self.candidates = CandidatePolicy(self._ice_options, on_candidate_refused)
         # RFC 8445: the offerer's agent is the controlling one.
         self._ice = GuardedConnection(ice_controlling=offering, components=1, use_ipv6=False, stun_server=stun_server)
         self._peer: Description | None = None
@@ -139,7 +152,8 @@ class AudioEndpoint:
 
     async def _local_transport(self) -> LocalTransport:
         if not self._ice.local_candidates:
-            await self._ice.gather_candidates()
+            await gather(self._ice, self._ice_options, ipv6=False)
+            self._ice.guard.install()  # in front of the sockets just bound, before any check can succeed
         default = self._ice.get_default_candidate(1)
         assert default is not None  # gather_candidates found at least one address or raised
         return LocalTransport(
@@ -153,16 +167,23 @@ class AudioEndpoint:
         )
 
     async def add_candidate(self, candidate: str | None) -> None:
-        """A trickled remote candidate (the a=candidate value), or None when the peer has no more."""
+        """A trickled remote candidate (the a=candidate value), or None when the peer has no more.
+        Candidates the policy refuses (gateway/rtc/candidate_policy.py) are skipped and counted;
+        SdpError if the peer ends its candidates with none usable (ICE would fail at once: say why)."""
         if candidate is None:
-            await self._ice.add_remote_candidate(None)
+            if self.candidates.end():
+                await self._ice.add_remote_candidate(None)
+                why = self.candidates.nothing_usable()
+                if why is not None:
+                    raise SdpError(why)
             return
         value = candidate.removeprefix("candidate:")
         try:
             parsed = aioice.Candidate.from_sdp(value)
         except (ValueError, IndexError) as e:
             raise SdpError(f"malformed ICE candidate {value[:80]!r}: {e}") from None
-        await self._ice.add_remote_candidate(parsed)
+        if self.candidates.admit(parsed):
+            await self._ice.add_remote_candidate(parsed)
 
     async def start(self, timeout: float = CONNECT_TIMEOUT) -> None:
         """Connect ICE, then DTLS; afterwards packets flow. Raises ConnectionError on failure,
@@ -171,6 +192,7 @@ class AudioEndpoint:
         try:
             async with asyncio.timeout(timeout):
                 await self._ice.connect()
+                self.candidates.connected = True
                 self._dtls = DtlsSrtp(self._cert, self._peer.setup, self._peer.fingerprint, self._ice.send)
                 self._tasks.append(asyncio.create_task(self._receive()))
                 await self._dtls.handshake()

@@ -15,7 +15,8 @@ Every drop is counted by reason (`dropped`); the gateway exports the counts to P
 
 It works on any aioice.Connection (aiortc's too: `MediaPortGuard(connection).install()` once
 its candidates are gathered). `GuardedConnection` is the aioice.Connection our own endpoint
-uses: it installs its guard as soon as it has gathered. Written against aioice 0.13 (pinned):
+uses: it holds its guard, which the endpoint installs as soon as it has gathered (however it
+gathered: aioice's own way or on the addresses VOICEPOD_ICE_ADDRESSES names). Written against aioice 0.13 (pinned):
 it reads the connection's `_protocols`, `_nominated` and `_queue`.
 """
 
@@ -113,16 +114,12 @@ class MediaPortGuard:
 
 
 class GuardedConnection(aioice.Connection):
-    """aioice.Connection with a MediaPortGuard installed once candidates are gathered. Every keyword
+    """aioice.Connection with a MediaPortGuard, to install once candidates are gathered. Every keyword
     argument but `max_queued` is aioice.Connection's (ice_controlling, stun_server, use_ipv6, ...)."""
 
     def __init__(self, *, max_queued: int = MAX_QUEUED, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.guard = MediaPortGuard(self, max_queued)
-
-    async def gather_candidates(self) -> None:
-        await super().gather_candidates()
-        self.guard.install()
 
     async def close(self) -> None:
         await super().close()

@@ -18,6 +18,11 @@ from tests.system_tools import require_tool
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
+# Chromium gathers on every interface but loopback and has no switch to gather on loopback only. The
+# test gateway gathers on 127.0.0.1 only (VOICEPOD_ICE_ADDRESSES) and takes loopback candidates, and
+# this switch lets Chromium offer 127.0.0.1 too; its other host candidates name this machine's own
+# addresses, which the kernel delivers over lo: no packet of the call goes out on a wire.
+BROWSER_ICE_FLAGS = ("--allow-loopback-in-peer-connection",)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -36,6 +41,7 @@ async def test_the_demo_page_places_a_call_and_hears_the_agent(stack: str, nc: N
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={wav}%noloop", "--autoplay-policy=no-user-gesture-required",
+        *BROWSER_ICE_FLAGS,
     ]  # fmt: skip
     async with gateway(nc, stt="whisper", media_stack=stack) as gw, async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium(), args=args)

@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
-from tests.e2e.test_browser import chromium
+from gateway.rtc.ice_options import LOOPBACK
+from tests.e2e.test_browser import BROWSER_ICE_FLAGS, chromium
 from tests.local_http import serve_app
 from tests.speech import say
 
@@ -57,7 +58,7 @@ async def test_chromium_talks_to_our_endpoint_and_hears_its_own_packets_back(tmp
             return
 
     async def offer(request: web.Request) -> web.Response:
-        endpoint = AudioEndpoint()
+        endpoint = AudioEndpoint(ice=LOOPBACK)  # gathers on 127.0.0.1 only; see BROWSER_ICE_FLAGS
         endpoints.append(endpoint)
         answer = await endpoint.answer(await request.text())
         tasks.append(asyncio.create_task(echo(endpoint)))
@@ -72,7 +73,7 @@ async def test_chromium_talks_to_our_endpoint_and_hears_its_own_packets_back(tmp
     args = [
         "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required",
+        f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required", *BROWSER_ICE_FLAGS,
     ]  # fmt: skip
     try:
         async with serve_app(app) as url, async_playwright() as pw:

@@ -17,10 +17,14 @@ from bus.client import BusClient
 from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
 from gateway.providers.stt.whisper_local import WhisperLocal
+from gateway.rtc.ice_options import LOOPBACK
 from gateway.settings import GatewaySettings
 from tests.local_http import serve_app
 
 SECRET = b"test-secret-0123456789-0123456789-0123456789"  # >= 32 bytes, as the gateway requires
+# Test calls stay on 127.0.0.1: the gateway gathers there and takes loopback candidates
+# (VOICEPOD_ICE_ADDRESSES, VOICEPOD_ICE_ALLOW_LOOPBACK); callers pass this (`--ice-address`).
+CALLER_ICE = ("127.0.0.1",)
 
 
 @dataclass
@@ -36,7 +40,7 @@ class RunningGateway:
 @asynccontextmanager
 async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
     stt = overrides.pop("stt", "none")
-    settings = dataclasses.replace(GatewaySettings(auth_secret=SECRET, stats_interval=0.5), **overrides)
+    settings = dataclasses.replace(GatewaySettings(auth_secret=SECRET, stats_interval=0.5, ice=LOOPBACK), **overrides)
     state = GatewayState(settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
                          stt=WhisperLocal() if stt == "whisper" else None if stt == "none" else stt)  # fmt: skip
     for stream in (events.AUDIT, events.TRANSCRIPT):

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.settings import LOOPBACK_ENV
+
 
 @dataclass
 class Pod:
@@ -63,7 +65,7 @@ async def wait_until_gone(pids: set[int], timeout: float) -> set[int]:
 @contextlib.asynccontextmanager
 async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None, *args: str) -> AsyncIterator[Pod]:
     """`voicepod up --http-port 0` until its banner is printed; killed (children too) on leaving."""
-    env = {**os.environ, "VOICEPOD_LOG_FORMAT": "json", **(env or {})}
+    env = {**os.environ, "VOICEPOD_LOG_FORMAT": "json", **LOOPBACK_ENV, **(env or {})}
     env.pop("NATS_URL", None)
     process = await asyncio.create_subprocess_exec(
         sys.executable,

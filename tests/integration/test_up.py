@@ -93,7 +93,7 @@ async def test_voicepod_call_talks_to_the_pod_with_the_printed_token(pod: Pod, t
     ws_url = pod.gateway_url.replace("http://", "ws://") + "ws"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "pod.cli", "call", "--wav", str(wav), "--record", str(tmp_path / "out.wav"),
-        "--url", ws_url, "--token", token, "--tail", "3",
+        "--url", ws_url, "--token", token, "--tail", "3", "--ice-address", "127.0.0.1",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), 60)

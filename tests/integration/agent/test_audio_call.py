@@ -36,7 +36,7 @@ from gateway.providers.tts.piper_local import PiperLocal
 from services.calendar.store import BookingRow
 from services.sms.store import OutboxRow
 from tests.integration.agent.test_dialog import rows, services
-from tests.integration.gateway_helpers import SECRET, RunningGateway, gateway
+from tests.integration.gateway_helpers import CALLER_ICE, SECRET, RunningGateway, gateway
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,9 @@ async def agent_gateway(nc: NATS) -> AsyncIterator[RunningGateway]:
 @pytest.mark.timeout(400)
 async def test_a_caller_books_a_showing_by_voice(nc: NATS) -> None:
     async with services(nc), agent_gateway(nc) as gw:
-        result = await scripted_call(gw.ws_url, BOOKING, token=auth.mint(SECRET, ttl_seconds=600))
+        result = await scripted_call(
+            gw.ws_url, BOOKING, token=auth.mint(SECRET, ttl_seconds=600), ice_addresses=CALLER_ICE
+        )
         lead = await BusClient(nc).call(subjects.GET_LEAD, crm_pb2.GetLeadRequest(phone=PHONE_E164), timeout=5)
     spoken = sum(1 for line in BOOKING if line.say)
     assert [e["turn"] for e in result.of_type("turn.ended")] == list(range(1, spoken + 1))
@@ -86,7 +88,7 @@ async def test_voicepod_call_script_speaks_a_yaml_script(nc: NATS, tmp_path: Pat
     record = tmp_path / "agent.wav"
     async with agent_gateway(nc) as gw:
         argv = [sys.executable, "-m", "pod.cli", "call", "--script", str(script), "--url", gw.ws_url,
-                "--record", str(record)]  # fmt: skip
+                "--record", str(record), "--ice-address", "127.0.0.1"]  # fmt: skip
         env = {**os.environ, "VOICEPOD_TOKEN": auth.mint(SECRET, ttl_seconds=600)}
         proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 100)
@@ -122,7 +124,10 @@ async def test_a_turn_ends_when_the_callers_audio_stops_arriving(nc: NATS) -> No
             ended.set()
 
     token = auth.mint(SECRET, ttl_seconds=60)
-    async with gateway(nc) as gw, dial(gw.ws_url, mic, token=token, on_event=on_event) as call:
+    async with (
+        gateway(nc) as gw,
+        dial(gw.ws_url, mic, token=token, on_event=on_event, ice_addresses=CALLER_ICE) as call,
+    ):
         await mic.say(line.pcm)
         await asyncio.wait_for(ended.wait(), 5)
     (turn,) = call.result.of_type("turn.ended")

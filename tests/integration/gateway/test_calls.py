@@ -28,7 +28,7 @@ from gateway.rtc.ice_guard import GuardedConnection, MediaPortGuard
 from gateway.settings import MEDIA_STACKS
 from gateway.signaling import Session
 from tests.eventually import eventually
-from tests.integration.gateway_helpers import SECRET, gateway
+from tests.integration.gateway_helpers import CALLER_ICE, SECRET, gateway
 from tests.speech import say
 
 pytestmark = pytest.mark.slow
@@ -54,7 +54,7 @@ async def test_a_call_hears_its_turn_echoed_back_and_reports_events(stack: str, 
     async with gateway(nc, media_stack=stack) as gw:
         # Baseline once the connection's own request machinery exists (it starts on first use).
         threads_before, tasks_before = call_threads(), len(asyncio.all_tasks())
-        result = await place_call(gw.ws_url, speech, token=token(), tail_seconds=5)
+        result = await place_call(gw.ws_url, speech, token=token(), tail_seconds=5, ice_addresses=CALLER_ICE)
         all_ended = await gw.state.calls.wait_empty(5)
     kinds = [e["type"] for e in result.events]
     assert result.call_id and result.connected_after is not None
@@ -80,7 +80,9 @@ async def test_a_call_hears_its_turn_echoed_back_and_reports_events(stack: str, 
 
 async def test_calls_endpoint_needs_an_ops_token_and_lists_live_calls(nc: NATS, speech: Path) -> None:
     async with gateway(nc) as gw, aiohttp.ClientSession() as http:
-        call = asyncio.create_task(place_call(gw.ws_url, speech, token=token(), tail_seconds=1))
+        call = asyncio.create_task(
+            place_call(gw.ws_url, speech, token=token(), tail_seconds=1, ice_addresses=CALLER_ICE)
+        )
         while not gw.state.calls.all():
             await asyncio.sleep(0.05)  # the call registers once the offer arrives
         async with http.get(f"{gw.http_url}/calls") as resp:
@@ -106,7 +108,9 @@ async def test_barge_in_stops_the_agent_within_150_ms(stack: str, nc: NATS, tmp_
     stops_under_150ms_before = REGISTRY.get_sample_value("voicepod_gateway_barge_in_stop_seconds_bucket",
                                                          {"le": "0.15"}) or 0.0  # fmt: skip
     async with gateway(nc, media_stack=stack) as gw:
-        result = await place_call(gw.ws_url, tmp_path / "barge.wav", token=token(), tail_seconds=2)
+        result = await place_call(
+            gw.ws_url, tmp_path / "barge.wav", token=token(), tail_seconds=2, ice_addresses=CALLER_ICE
+        )
     barge = result.of_type("barge_in")
     assert barge, [e["type"] for e in result.events]
     assert 0 < barge[0]["heard_fraction"] < 1

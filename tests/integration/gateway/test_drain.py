@@ -11,6 +11,7 @@ import sys
 import aiohttp
 import pytest
 
+from gateway.settings import LOOPBACK_ENV
 from pod.ports import free_port
 from tests.integration.gateway.test_signaling import offer_sdp
 from tests.integration.gateway_helpers import next_signal
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.slow
 async def test_sigterm_drains_live_calls_then_exits(nats_server: NatsServer) -> None:
     port = free_port()
     env = {**os.environ, "NATS_URL": nats_server.url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none",
-           "VOICEPOD_AGENT": "echo", "VOICEPOD_CALL_DRAIN_TIMEOUT": "3", "VOICEPOD_LOG_FORMAT": "json"}  # fmt: skip
+           "VOICEPOD_AGENT": "echo", "VOICEPOD_CALL_DRAIN_TIMEOUT": "3", "VOICEPOD_LOG_FORMAT": "json",
+           **LOOPBACK_ENV}  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "pod.cli", "gateway", "--workers", "1", "--host", "127.0.0.1", "--port", str(port),
         "--ops-host", "127.0.0.1", "--ops-port", str(free_port()), env=env,

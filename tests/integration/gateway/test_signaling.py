@@ -18,16 +18,18 @@ from aiortc.mediastreams import AudioStreamTrack
 from nats.aio.client import Client as NATS
 from prometheus_client import REGISTRY
 
+from caller.ice import gather_on
 from gateway import auth
 from gateway.app import OPS_AUDIENCE
 from gateway.settings import MEDIA_STACKS
-from tests.integration.gateway_helpers import SECRET, RunningGateway, gateway, next_signal
+from tests.integration.gateway_helpers import CALLER_ICE, SECRET, RunningGateway, gateway, next_signal
 
 
 async def offer_sdp() -> str:
     pc = RTCPeerConnection()
     pc.addTransceiver("audio", direction="sendrecv")
     pc.createDataChannel("events", negotiated=True, id=0)
+    await gather_on(pc, CALLER_ICE)
     await pc.setLocalDescription(await pc.createOffer())
     sdp = pc.localDescription.sdp
     await pc.close()
@@ -282,6 +284,7 @@ async def test_a_caller_closing_its_connection_but_not_the_socket_ends_the_call(
     async with gateway(nc, media_stack="lean") as gw, socket(gw) as ws:
         pc = RTCPeerConnection()
         pc.addTrack(AudioStreamTrack())
+        await gather_on(pc, CALLER_ICE)
         await pc.setLocalDescription(await pc.createOffer())
         await ws.send_json({"type": "offer", "sdp": pc.localDescription.sdp})
         answer = await next_json(ws)
@@ -293,3 +296,32 @@ async def test_a_caller_closing_its_connection_but_not_the_socket_ends_the_call(
         rest, bye = await next_signal(ws, timeout=5)
     assert bye == {"type": "bye", "reason": "media_closed"}
     assert ("call.ended", "media_closed") in [(e["type"], e.get("reason")) for e in rest]
+
+
+@pytest.mark.parametrize("stack", MEDIA_STACKS)
+async def test_candidate_null_ends_the_candidates_and_says_when_none_was_usable(nc: NATS, stack: str) -> None:
+    # Trickle ICE: an offer without candidates, then only a refused one (link-local), then the end.
+    offer = "".join(ln + "\r\n" for ln in (await offer_sdp()).splitlines()
+                    if not ln.startswith(("a=candidate:", "a=end-of-candidates")))  # fmt: skip
+    link_local = "candidate:1 1 udp 2130706431 169.254.7.7 5000 typ host"
+    before = {r: refused(r) for r in ("link_local", "after_end", "over_limit")}
+    async with gateway(nc, media_stack=stack) as gw, socket(gw) as ws:
+        await ws.send_json({"type": "offer", "sdp": offer})
+        assert (await next_signal(ws))[1]["type"] == "answer"
+        await ws.send_json({"type": "candidate", "candidate": link_local, "sdpMid": "0", "sdpMLineIndex": 0})
+        await ws.send_json({"type": "candidate", "candidate": None})
+        _, no_usable = await next_signal(ws)
+        # After the end a candidate is ignored, silently: the next error is the one for the junk after it.
+        await ws.send_json({"type": "candidate", "candidate": "candidate:1 1 udp 1 203.0.113.9 5000 typ host",
+                            "sdpMid": "0", "sdpMLineIndex": 0})  # fmt: skip
+        await ws.send_json({"type": "nonsense"})
+        _, junk = await next_signal(ws)
+    assert no_usable["code"] == "bad_candidate"
+    assert "no usable ICE candidate: 1 refused (link_local 1)" in no_usable["message"]
+    assert junk["code"] == "bad_message"
+    # Counted in Prometheus by reason (no call id).
+    assert {r: refused(r) - n for r, n in before.items()} == {"link_local": 1.0, "after_end": 1.0, "over_limit": 0.0}
+
+
+def refused(reason: str) -> float:
+    return REGISTRY.get_sample_value("voicepod_gateway_ice_candidates_refused_total", {"reason": reason}) or 0.0

@@ -23,7 +23,7 @@ from gateway.providers.stt.deepgram_live import DeepgramLive
 from gateway.responder import CallerTurn, EchoResponder, Speech
 from gateway.settings import MEDIA_STACKS
 from tests.fakes.deepgram_server import KEY, FakeDeepgram, tone
-from tests.integration.gateway_helpers import SECRET, gateway
+from tests.integration.gateway_helpers import CALLER_ICE, SECRET, gateway
 from tests.speech import say
 from tests.spy import spy
 
@@ -52,7 +52,9 @@ async def test_deepgram_is_sent_the_callers_opus_when_the_media_stack_has_it(
     async with FakeDeepgram(transcripts=[SAID]).running() as fake:
         stt = DeepgramLive(KEY, base_url=fake.url, takes_opus=takes_opus)
         async with gateway(nc, media_stack=stack, stt=stt) as gw:
-            result = await place_call(gw.ws_url, speech, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2)
+            result = await place_call(
+                gw.ws_url, speech, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2, ice_addresses=CALLER_ICE
+            )
             await gw.state.calls.wait_empty(5)
 
     (final,) = result.of_type("transcript.final")
@@ -81,7 +83,9 @@ async def test_with_provider_turns_deepgram_ends_the_turn_and_nothing_is_decoded
     async with FakeDeepgram(transcripts=[SAID], endpointing=True).running() as fake:
         stt = DeepgramLive(KEY, base_url=fake.url)
         async with gateway(nc, stt=stt, providers=providers, media_stack=stack) as gw:
-            result = await place_call(gw.ws_url, speech, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2)
+            result = await place_call(
+                gw.ws_url, speech, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2, ice_addresses=CALLER_ICE
+            )
             await gw.state.calls.wait_empty(5)
 
     kinds = [e["type"] for e in result.events]
@@ -117,7 +121,7 @@ async def test_with_provider_turns_deepgrams_speech_onset_barges_in(nc: NATS, tm
         async with gateway(nc, stt=DeepgramLive(KEY, base_url=fake.url), providers=providers) as gw:
             gw.state.responder_factory = lambda _call: ToneResponder()
             result = await place_call(gw.ws_url, tmp_path / "barge.wav", token=auth.mint(SECRET, ttl_seconds=60),
-                                      tail_seconds=2)  # fmt: skip
+                                      tail_seconds=2, ice_addresses=CALLER_ICE)  # fmt: skip
             await gw.state.calls.wait_empty(5)
 
     assert [e["barge_in"] for e in result.of_type("speech.started")][:2] == [False, True]

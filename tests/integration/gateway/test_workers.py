@@ -18,6 +18,7 @@ import pytest
 
 from caller.client import LiveCall, dial
 from caller.script import ScriptedMicrophone
+from gateway.settings import LOOPBACK_ENV
 from pod.ports import free_port
 from tests.integration.pod_helpers import alive, descendants, wait_until_gone
 from tests.nats_fixture import NatsServer
@@ -30,7 +31,8 @@ CALLS = 12  # spread by the kernel's hash: all on one worker has odds of 2 in 4,
 @contextlib.asynccontextmanager
 async def workers(nats_server: NatsServer, port: int, ops_port: int) -> AsyncIterator[asyncio.subprocess.Process]:
     env = {**os.environ, "NATS_URL": nats_server.url, "VOICEPOD_DEV_MODE": "1", "VOICEPOD_STT": "none",
-           "VOICEPOD_AGENT": "echo", "VOICEPOD_LOG_FORMAT": "json", "VOICEPOD_MAX_CALLS": "20"}  # fmt: skip
+           "VOICEPOD_AGENT": "echo", "VOICEPOD_LOG_FORMAT": "json", "VOICEPOD_MAX_CALLS": "20",
+           **LOOPBACK_ENV}  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "pod.cli", "gateway", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
         "--ops-host", "127.0.0.1", "--ops-port", str(ops_port),
@@ -110,7 +112,8 @@ async def test_two_workers_share_one_port_metrics_restart_and_drain(nats_server:
             calls: list[LiveCall] = []
             for _ in range(CALLS):
                 calls.append(await stack.enter_async_context(dial(base.replace("http", "ws") + "ws",
-                                                                  ScriptedMicrophone())))  # fmt: skip
+                                                                  ScriptedMicrophone(),
+                                                                  ice_addresses=("127.0.0.1",))))  # fmt: skip
             per_worker = {pid: established_on(port, pid) for pid in pids}
             # (>=: a scrape's connection may still be closing on the server side)
             assert sum(per_worker.values()) >= CALLS and all(per_worker.values()), per_worker

@@ -166,7 +166,9 @@ async def test_killing_each_service_and_nats_during_a_call_loses_nothing(tmp_pat
         ws_url = pod.gateway_url.replace("http://", "ws://") + "ws"
         started = time.monotonic()
         try:
-            result = await scripted_call(ws_url, SCRIPT, token, on_event=faults.on_event, before_line=before)
+            result = await scripted_call(
+                ws_url, SCRIPT, token, on_event=faults.on_event, before_line=before, ice_addresses=("127.0.0.1",)
+            )
             call_seconds = time.monotonic() - started
             lead = await BusClient(nc).call(subjects.GET_LEAD, crm_pb2.GetLeadRequest(phone=PHONE_E164), timeout=5)
             transcript = await until_stored(EventRow, result.call_id, lambda r: any(e.kind == "call_ended" for e in r))

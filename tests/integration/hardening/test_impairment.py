@@ -33,7 +33,7 @@ from caller.impair import ImpairedPath, Impairment, host_candidate
 from caller.voice import RATE, speak
 from caller.wav import WavMicrophone, read_wav, write_wav
 from gateway import auth
-from tests.integration.gateway_helpers import SECRET, RunningGateway, gateway
+from tests.integration.gateway_helpers import CALLER_ICE, SECRET, RunningGateway, gateway
 
 pytestmark = pytest.mark.slow
 LINE = "Good morning. My name is Maria Lopez and I want to see the house on Maple Street on Saturday."
@@ -77,7 +77,9 @@ async def speak_through(gw: RunningGateway, wav: Path, impairment: Impairment) -
                 polled.set()  # figures that cover the whole utterance
 
     token = auth.mint(SECRET, ttl_seconds=120)
-    async with dial(gw.ws_url, mic, token=token, on_event=on_event, impairment=impairment) as call:
+    async with dial(
+        gw.ws_url, mic, token=token, on_event=on_event, impairment=impairment, ice_addresses=CALLER_ICE
+    ) as call:
         await asyncio.wait_for(mic.finished.wait(), 30)
         await asyncio.wait_for(transcribed.wait(), 30)
         await asyncio.wait_for(polled.wait(), 10)
@@ -202,7 +204,7 @@ async def test_voicepod_call_takes_loss_and_jitter(nc: NATS, tmp_path: Path) -> 
     write_wav(wav, await asyncio.to_thread(speak, "Hello, is anybody there?"), RATE)
     async with gateway(nc) as gw:
         argv = [sys.executable, "-m", "pod.cli", "call", "--wav", str(wav), "--url", gw.ws_url, "--tail", "2",
-                "--loss", "5", "--jitter-ms", "50"]  # fmt: skip
+                "--loss", "5", "--jitter-ms", "50", "--ice-address", "127.0.0.1"]  # fmt: skip
         env = {**os.environ, "VOICEPOD_TOKEN": auth.mint(SECRET, ttl_seconds=60)}
         proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 60)

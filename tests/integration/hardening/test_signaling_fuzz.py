@@ -21,7 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from caller.client import place_call
 from gateway import auth
-from tests.integration.gateway_helpers import SECRET, gateway
+from tests.integration.gateway_helpers import CALLER_ICE, SECRET, gateway
 from tests.speech import say
 
 pytestmark = pytest.mark.slow
@@ -133,7 +133,9 @@ async def test_ten_thousand_hostile_messages_then_a_normal_call(nc: NATS, tmp_pa
         # Slow-loris: sockets that connect and never speak hold no call and block nobody.
         async with aiohttp.ClientSession() as http:
             idle = [await http.ws_connect(url) for _ in range(100)]
-            result = await place_call(gw.ws_url, wav, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=3)
+            result = await place_call(
+                gw.ws_url, wav, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=3, ice_addresses=CALLER_ICE
+            )
             for ws in idle:
                 await ws.close()
         assert await gw.state.calls.wait_empty(10)

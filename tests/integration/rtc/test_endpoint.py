@@ -17,10 +17,12 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from bench.load.opus_mic import OpusLoop, encode_opus
+from caller.ice import gather_on
 from caller.impair import ImpairedPath, Impairment
 from gateway.rtc.certificate import certificate
 from gateway.rtc.dtls import DtlsError
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
+from gateway.rtc.ice_options import LOOPBACK
 from gateway.rtc.sdp import SdpError
 
 pytestmark = pytest.mark.timeout(60)
@@ -47,6 +49,7 @@ async def _peer(packets: list[bytes]) -> AsyncIterator[tuple[RTCPeerConnection, 
             return
 
     pc.on("track", lambda track: readers.append(asyncio.create_task(listen(track))))
+    await gather_on(pc, ["127.0.0.1"])  # media on loopback only
     await pc.setLocalDescription(await pc.createOffer())
     try:
         yield pc, heard
@@ -59,7 +62,7 @@ async def _peer(packets: list[bytes]) -> AsyncIterator[tuple[RTCPeerConnection, 
 async def test_opus_packets_pass_through_both_ways_untouched() -> None:
     packets = _tone_packets()
     async with _peer(packets) as (pc, heard):
-        endpoint = AudioEndpoint()
+        endpoint = AudioEndpoint(ice=LOOPBACK)
         answer = await endpoint.answer(pc.localDescription.sdp)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         await asyncio.wait_for(endpoint.start(), 10)
@@ -105,8 +108,9 @@ async def test_a_callers_data_channel_is_refused_and_its_audio_still_flows() -> 
     pc = RTCPeerConnection()
     pc.addTrack(OpusLoop(_tone_packets(0.5)))
     pc.createDataChannel("events", negotiated=True, id=0)
+    await gather_on(pc, ["127.0.0.1"])  # media on loopback only
     await pc.setLocalDescription(await pc.createOffer())
-    endpoint = AudioEndpoint()
+    endpoint = AudioEndpoint(ice=LOOPBACK)
     try:
         answer = await endpoint.answer(pc.localDescription.sdp)
         assert "m=application 0 " in answer
@@ -124,7 +128,7 @@ async def test_a_callers_data_channel_is_refused_and_its_audio_still_flows() -> 
 
 async def test_a_peer_closing_its_connection_ends_our_media_at_once() -> None:
     async with _peer(_tone_packets(0.5)) as (pc, _):
-        endpoint = AudioEndpoint()
+        endpoint = AudioEndpoint(ice=LOOPBACK)
         answer = await endpoint.answer(pc.localDescription.sdp)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         await asyncio.wait_for(endpoint.start(), 10)
@@ -144,7 +148,7 @@ async def test_a_peer_whose_certificate_is_not_the_offered_one_is_refused() -> N
         wrong = certificate().fingerprint  # ours, not the caller's
         lines = [f"a=fingerprint:sha-256 {wrong}" if ln.startswith("a=fingerprint:sha-256") else ln
                  for ln in offer.splitlines()]  # fmt: skip
-        endpoint = AudioEndpoint()
+        endpoint = AudioEndpoint(ice=LOOPBACK)
         answer = await endpoint.answer("\r\n".join(lines) + "\r\n")
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         with pytest.raises(DtlsError, match="not the one its offer named"):
@@ -158,7 +162,7 @@ async def test_network_loss_reaches_the_consumer_as_that_loss_and_no_more() -> N
     each lost one is handed on as one None (aiortc's receive path turned 5 % into ~26 %)."""
     path = ImpairedPath(Impairment(loss=0.05, jitter_seconds=0.020, seed=11))
     async with _peer(_tone_packets()) as (pc, _):
-        endpoint = AudioEndpoint()
+        endpoint = AudioEndpoint(ice=LOOPBACK)
         offer = await path.rewrite_offer(pc.localDescription.sdp)
         answer = path.rewrite_answer(await endpoint.answer(offer))
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
@@ -186,7 +190,7 @@ async def test_we_take_the_dtls_server_role_when_the_offer_asks_us_to_accept() -
     async with _peer(packets) as (pc, _):
         # An offerer that insists on connecting (a=setup:active): we answer passive and accept.
         offer = pc.localDescription.sdp.replace("a=setup:actpass", "a=setup:active")
-        endpoint = AudioEndpoint()
+        endpoint = AudioEndpoint(ice=LOOPBACK)
         answer = await endpoint.answer(offer)
         assert "a=setup:passive" in answer
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
@@ -198,7 +202,7 @@ async def test_we_take_the_dtls_server_role_when_the_offer_asks_us_to_accept() -
 
 async def test_a_peer_that_never_connects_is_a_clear_error_not_a_hang() -> None:
     async with _peer(_tone_packets(0.5)) as (pc, _):
-        endpoint = AudioEndpoint()
+        endpoint = AudioEndpoint(ice=LOOPBACK)
         await endpoint.answer(pc.localDescription.sdp)  # the answer never reaches the peer
         with pytest.raises(ConnectionError, match="ICE did not connect within 2 s"):
             await endpoint.start(timeout=2)
@@ -208,7 +212,7 @@ async def test_a_peer_that_never_connects_is_a_clear_error_not_a_hang() -> None:
 @pytest.mark.parametrize("candidate", ["garbage", "1 1 udp notanumber 10.0.0.1 5000 typ host", ""])
 async def test_a_malformed_candidate_is_an_sdp_error(candidate: str) -> None:
     async with _peer(_tone_packets(0.5)) as (pc, _):
-        endpoint = AudioEndpoint()
+        endpoint = AudioEndpoint(ice=LOOPBACK)
         await endpoint.answer(pc.localDescription.sdp)
         with pytest.raises(SdpError, match="malformed ICE candidate"):
             await endpoint.add_candidate(candidate)
@@ -228,10 +232,11 @@ async def test_our_offer_is_answered_by_aiortc_and_media_flows_both_ways() -> No
 
     readers: list[asyncio.Task[None]] = []
     pc.on("track", lambda track: readers.append(asyncio.create_task(listen(track))))
-    caller = AudioEndpoint(offering=True)
+    caller = AudioEndpoint(offering=True, ice=LOOPBACK)
     try:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=await caller.offer(), type="offer"))
         pc.addTrack(OpusLoop(packets))
+        await gather_on(pc, ["127.0.0.1"])  # media on loopback only
         await pc.setLocalDescription(await pc.createAnswer())
         await caller.accept(pc.localDescription.sdp)
         await asyncio.wait_for(caller.start(), 10)
@@ -250,7 +255,7 @@ async def test_our_offer_is_answered_by_aiortc_and_media_flows_both_ways() -> No
 
 
 async def test_two_of_our_endpoints_talk_to_each_other() -> None:
-    caller, gateway = AudioEndpoint(offering=True), AudioEndpoint()
+    caller, gateway = AudioEndpoint(offering=True, ice=LOOPBACK), AudioEndpoint(ice=LOOPBACK)
     await caller.accept(await gateway.answer(await caller.offer()))
     await asyncio.wait_for(asyncio.gather(caller.start(), gateway.start()), 10)
     for i in range(20):
