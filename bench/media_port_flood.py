@@ -21,9 +21,8 @@ import socket
 import struct
 import time
 
-import aioice.ice
-
 from gateway.rtc.endpoint import AudioEndpoint
+from gateway.rtc.ice_options import LOOPBACK
 
 
 def _rss_mb() -> float:
@@ -38,8 +37,7 @@ def _seen(endpoint: AudioEndpoint) -> int:
 
 
 async def flood(datagrams: int, size: int) -> dict[str, object]:
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]  # loopback only
-    caller, gateway = AudioEndpoint(offering=True), AudioEndpoint()
+    caller, gateway = AudioEndpoint(offering=True, ice=LOOPBACK), AudioEndpoint(ice=LOOPBACK)  # loopback only
     await caller.accept(await gateway.answer(await caller.offer()))
     port = gateway._ice.local_candidates[0].port
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-import httpx
+import httpx2  # the HTTP client openai 3.x is built on (its own dependency)
 import openai
 
 from gateway.providers.llm import ChatEvent, ModelError, TextDelta, TokenUsage, ToolCallRequest
@@ -30,7 +30,7 @@ class OpenAIChat:
         self.temperature = temperature
         self._client = openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url or None, max_retries=0,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            timeout=openai.Timeout(timeout, connect=min(timeout, 3.0)),
         )  # fmt: skip
 
     async def stream(
@@ -55,7 +55,7 @@ class OpenAIChat:
                         if piece.function is not None:
                             call["name"] += piece.function.name or ""
                             call["arguments"] += piece.function.arguments or ""
-        except (openai.APIError, httpx.HTTPError) as exc:  # mid-stream read errors come from httpx
+        except (openai.APIError, httpx2.HTTPError) as exc:  # mid-stream read errors come from httpx2
             raise ModelError(f"{type(exc).__name__}: {exc}") from exc
         for index in sorted(calls):
             c = calls[index]

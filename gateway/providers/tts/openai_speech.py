@@ -5,7 +5,7 @@ first sentence of a reply plays while the next is synthesised."""
 
 from __future__ import annotations
 
-import httpx
+import httpx2  # the HTTP client openai 3.x is built on (its own dependency)
 import numpy as np
 import openai
 
@@ -31,7 +31,7 @@ class OpenAISpeech:
         self.name = f"openai:{model}"
         self._client = openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url or None, max_retries=1,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            timeout=openai.Timeout(timeout, connect=min(timeout, 3.0)),
         )  # fmt: skip
 
     async def synthesize(self, text: str) -> Voice:
@@ -39,7 +39,7 @@ class OpenAISpeech:
             response = await self._client.audio.speech.create(
                 model=self.model, voice=self.voice, input=text, response_format="opus" if self.opus else "pcm"
             )
-        except (openai.APIError, httpx.HTTPError) as exc:
+        except (openai.APIError, httpx2.HTTPError) as exc:
             raise SpeechFailed(f"{type(exc).__name__}: {exc}") from exc
         body = response.content
         if self.opus:

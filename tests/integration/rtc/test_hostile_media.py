@@ -12,7 +12,6 @@ import struct
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, suppress
 
-import aioice.ice
 import pytest
 from OpenSSL import SSL
 
@@ -21,16 +20,11 @@ from gateway.media.outbound import PlayoutTrack
 from gateway.rtc.certificate import certificate
 from gateway.rtc.endpoint import AudioEndpoint
 from gateway.rtc.ice_guard import MAX_QUEUED
+from gateway.rtc.ice_options import LOOPBACK
 
 pytestmark = pytest.mark.timeout(60)
 
 RTP_HEADER = struct.Struct("!BBHII")
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both peers gather 127.0.0.1 alone: no test datagram leaves the loopback interface."""
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
 
 
 @pytest.fixture
@@ -93,7 +87,7 @@ def _foreign_flights() -> tuple[bytes, list[bytes]]:
 
 @asynccontextmanager
 async def _call() -> AsyncIterator[tuple[AudioEndpoint, AudioEndpoint]]:
-    caller, gateway = AudioEndpoint(offering=True), AudioEndpoint()
+    caller, gateway = AudioEndpoint(offering=True, ice=LOOPBACK), AudioEndpoint(ice=LOOPBACK)
     try:
         await caller.accept(await gateway.answer(await caller.offer()))
         yield caller, gateway
@@ -199,8 +193,8 @@ async def test_a_call_on_the_aiortc_stack_outlives_a_datagram_over_the_mtu() -> 
     async def ignore(_state: str) -> None:
         pass
 
-    link = AiortcLink((), PlayoutTrack(), ignore, ignore)
-    caller = AudioEndpoint(offering=True)
+    link = AiortcLink((), PlayoutTrack(), ignore, ignore, ice_options=LOOPBACK)
+    caller = AudioEndpoint(offering=True, ice=LOOPBACK)
 
     async def caller_sends(packets: int, then_received: int) -> None:
         for _ in range(packets):
