@@ -99,7 +99,7 @@ def test_a_late_answer_ends_the_turn_when_it_arrives() -> None:
     detector = TurnDetector(MODEL, judge)
     assert ended_at(run(detector, frames(500, SPEECH) + frames(300, QUIET))) == []
     judge.pending[0].set_result(0.8)
-    (i, ended) = run(detector, [QUIET])[0]
+    ((_, ended),) = run(detector, [QUIET])
     assert isinstance(ended, TurnEnded) and ended.silence_seconds == pytest.approx(0.32)
 
 
