@@ -73,6 +73,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.mls_search
 	$(BIN)/python -m bench.turn_latency
 	$(BIN)/python -m bench.media_stages
+	$(BIN)/python -m bench.end_of_turn
 	$(BIN)/python -m bench.capacity
 
 clean:
