@@ -210,7 +210,7 @@ class Call:
                 self.events.send("turn.ended", turn=self.turns, speech_seconds=round(event.speech_seconds, 3))
                 self._start_reply(CallerTurn(index=self.turns, audio=event.audio), clock)
 
-        gap = self.turn_settings.stop_ms / 1000
+        gap = self.turn_settings.first_pause_ms / 1000
 
         def line_went_quiet() -> None:
             # The caller's side stopped sending mid-turn: feed the silence the VAD would have heard.

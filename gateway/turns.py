@@ -61,6 +61,11 @@ class TurnSettings:
                 f"VOICEPOD_EOT_MAX_SILENCE_MS ({self.eot_max_silence_ms})"
             )
 
+    @property
+    def first_pause_ms(self) -> float:
+        """The silence after which a turn may first end (so a quiet line is fed this much at a time)."""
+        return self.eot_silence_ms if self.end_of_turn == "model" else self.stop_ms
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TurnSettings:
         env = os.environ if env is None else env

@@ -156,3 +156,8 @@ def test_settings_from_the_environment() -> None:
 def test_bad_settings_are_refused_by_name(env: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TurnSettings.from_env(env)
+
+
+def test_the_first_pause_is_the_models_short_silence_or_the_vads_stop() -> None:
+    assert TurnSettings(stop_ms=700).first_pause_ms == 700
+    assert TurnSettings(end_of_turn="model", stop_ms=700, eot_silence_ms=250).first_pause_ms == 250
