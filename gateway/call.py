@@ -30,7 +30,7 @@ from gateway.responder import CallerTurn, Responder
 from gateway.settings import GatewaySettings
 from gateway.stats import MediaSummary, export
 from gateway.turn_clock import TurnClock
-from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnSettings
+from gateway.turns import SpeechStarted, TurnEnded, TurnSettings, detector_for
 
 log = structlog.get_logger("gateway.call")
 SILENT_FRAME = np.zeros(IN_FRAME, dtype=np.int16)
@@ -192,7 +192,7 @@ class Call:
 
     async def _listen(self) -> None:
         vad = VadStream()
-        detector = TurnDetector(self.turn_settings)
+        detector = detector_for(self.turn_settings)
 
         def hear(frame: Pcm, heard: bool) -> None:
             if self.stt_session is not None:
@@ -204,13 +204,13 @@ class Call:
                 if event.barge_in:
                     self._barge_in()
             elif isinstance(event, TurnEnded):
-                clock = TurnClock(ended=time.monotonic(), vad_wait=self.turn_settings.stop_ms / 1000)
+                clock = TurnClock(ended=time.monotonic(), vad_wait=event.silence_seconds)
                 self.turns += 1
                 metrics.TURNS.inc()
                 self.events.send("turn.ended", turn=self.turns, speech_seconds=round(event.speech_seconds, 3))
                 self._start_reply(CallerTurn(index=self.turns, audio=event.audio), clock)
 
-        gap = self.turn_settings.stop_ms / 1000
+        gap = self.turn_settings.first_pause_ms / 1000
 
         def line_went_quiet() -> None:
             # The caller's side stopped sending mid-turn: feed the silence the VAD would have heard.

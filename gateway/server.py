@@ -23,7 +23,7 @@ from gateway.providers.choose import choose_stt, choose_tts
 from gateway.recorder import IN_FLIGHT
 from gateway.rtc.ice_gather import GatherError, local_addresses
 from gateway.settings import GatewaySettings
-from gateway.turns import TurnSettings
+from gateway.turns import TurnSettings, detector_for
 
 log = structlog.get_logger("gateway.server")
 
@@ -52,11 +52,13 @@ async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings, *, r
     stt = choose_stt(providers)
     if hasattr(stt, "warm_up"):
         await asyncio.to_thread(stt.warm_up)  # load and hash-check a local model before the first caller
+    turn_settings = TurnSettings.from_env()
+    await asyncio.to_thread(detector_for, turn_settings)  # with VOICEPOD_END_OF_TURN=model: load, hash-check
     nc = await connect(bus_settings, name="voicepod-gateway", inbox="gateway")
     bus = BusClient(nc)
     state = GatewayState(
         settings=settings, nc=nc, bus=bus, calls=CallRegistry(settings.max_calls),
-        turn_settings=TurnSettings.from_env(), stt=stt,
+        turn_settings=turn_settings, stt=stt,
     )  # fmt: skip
     if metrics.MULTIPROCESS:
         state.spawn(metrics.publish_worker_gauges())  # one of several workers: tasks and threads for /metrics

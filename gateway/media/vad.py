@@ -12,14 +12,13 @@ agent costs no inference. Speech is tens of dB louder; its softest onsets still 
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import onnxruntime
 
+from gateway.media.onnx_cpu import hash_checked_session
 from gateway.media.pcm import Pcm
 
 MODEL_SHA256 = "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
@@ -36,16 +35,8 @@ def model_path() -> Path:
     return Path(str(resources.files("faster_whisper") / "assets" / "silero_vad_v6.onnx"))
 
 
-@functools.cache
 def _session(path: Path) -> onnxruntime.InferenceSession:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != MODEL_SHA256:
-        raise RuntimeError(f"{path} has SHA-256 {digest}, expected {MODEL_SHA256}: refusing an unknown VAD model")
-    opts = onnxruntime.SessionOptions()
-    opts.inter_op_num_threads = 1
-    opts.intra_op_num_threads = 1
-    opts.log_severity_level = 4
-    return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"], sess_options=opts)
+    return hash_checked_session(path, MODEL_SHA256, "VAD model")
 
 
 class VadStream:

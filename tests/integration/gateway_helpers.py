@@ -19,6 +19,7 @@ from gateway.calls import CallRegistry
 from gateway.providers.stt.whisper_local import WhisperLocal
 from gateway.rtc.ice_options import LOOPBACK
 from gateway.settings import GatewaySettings
+from gateway.turns import TurnSettings
 from tests.local_http import serve_app
 
 SECRET = b"test-secret-0123456789-0123456789-0123456789"  # >= 32 bytes, as the gateway requires
@@ -40,9 +41,11 @@ class RunningGateway:
 @asynccontextmanager
 async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
     stt = overrides.pop("stt", "none")
+    turn_settings = overrides.pop("turn_settings", TurnSettings())
     settings = dataclasses.replace(GatewaySettings(auth_secret=SECRET, stats_interval=0.5, ice=LOOPBACK), **overrides)
     state = GatewayState(settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
-                         stt=WhisperLocal() if stt == "whisper" else None if stt == "none" else stt)  # fmt: skip
+                         stt=WhisperLocal() if stt == "whisper" else None if stt == "none" else stt,
+                         turn_settings=turn_settings)  # fmt: skip
     for stream in (events.AUDIT, events.TRANSCRIPT):
         await events.ensure_stream(nc.jetstream(), stream)
     async with serve_app(build_app(state)) as url:

@@ -1,0 +1,163 @@
+"""Endpointing: the VAD-only rule, and the end-of-turn model's rule with a fake judge."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+import numpy as np
+import pytest
+
+from gateway.media.pcm import IN_FRAME, Pcm
+from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnEvent, TurnSettings
+
+SPEECH, QUIET = 0.9, 0.05
+MODEL = TurnSettings(end_of_turn="model", eot_silence_ms=200, eot_threshold=0.6, eot_max_silence_ms=1000)
+
+
+class FakeJudge:
+    """Answers each question with the next of `answers`; None leaves the answer pending."""
+
+    def __init__(self, *answers: float | BaseException | None) -> None:
+        self.answers = list(answers)
+        self.heard: list[Pcm] = []
+        self.pending: list[Future[float]] = []
+
+    def judge(self, audio: Pcm) -> Future[float]:
+        self.heard.append(audio)
+        future: Future[float] = Future()
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            future.set_exception(answer)
+        elif answer is not None:
+            future.set_result(answer)
+        else:
+            self.pending.append(future)
+        return future
+
+
+def frame(value: int) -> Pcm:
+    return np.full(IN_FRAME, value, dtype=np.int16)
+
+
+def run(detector: TurnDetector, probabilities: list[float]) -> list[tuple[int, TurnEvent]]:
+    """Feeds one frame per probability (frame i holds the value i); the events with their frame index."""
+    events = []
+    for i, p in enumerate(probabilities):
+        event = detector.feed(frame(i), p, agent_speaking=False)
+        if event is not None:
+            events.append((i, event))
+    return events
+
+
+def frames(ms: float, p: float) -> list[float]:
+    return [p] * round(ms / 20)
+
+
+def ended_at(events: list[tuple[int, TurnEvent]]) -> list[int]:
+    return [i for i, e in events if isinstance(e, TurnEnded)]
+
+
+def test_vad_only_ends_the_turn_after_stop_ms_of_quiet() -> None:
+    detector = TurnDetector(TurnSettings(stop_ms=600))
+    events = run(detector, frames(500, SPEECH) + frames(1000, QUIET))
+    assert isinstance(events[0][1], SpeechStarted)
+    assert ended_at(events) == [25 + 30 - 1]  # the 30th quiet frame
+    assert events[-1][1].silence_seconds == pytest.approx(0.6)  # type: ignore[union-attr]
+
+
+def test_a_confident_complete_ends_the_turn_after_the_short_silence() -> None:
+    judge = FakeJudge(0.9)
+    detector = TurnDetector(MODEL, judge)
+    events = run(detector, frames(500, SPEECH) + frames(1500, QUIET))
+    assert ended_at(events) == [25 + 10 - 1]  # 200 ms of quiet, not 600
+    ended = events[-1][1]
+    assert isinstance(ended, TurnEnded) and ended.silence_seconds == pytest.approx(0.2)
+    # the judge heard the whole turn so far: preroll, speech and the 200 ms of quiet
+    assert len(judge.heard) == 1 and np.array_equal(judge.heard[0], ended.audio)
+    assert judge.heard[0][-1] == 25 + 10 - 1
+
+
+def test_incomplete_waits_for_the_maximum_silence_and_asks_once_per_pause() -> None:
+    judge = FakeJudge(0.3)
+    detector = TurnDetector(MODEL, judge)
+    events = run(detector, frames(500, SPEECH) + frames(1500, QUIET))
+    assert ended_at(events) == [25 + 50 - 1]  # eot_max_silence_ms = 1000
+    assert detector.judged == 1
+
+
+def test_speech_after_an_incomplete_continues_the_turn_and_the_next_pause_asks_again() -> None:
+    judge = FakeJudge(0.1, 0.95)
+    detector = TurnDetector(MODEL, judge)
+    probabilities = frames(400, SPEECH) + frames(700, QUIET) + frames(400, SPEECH) + frames(1000, QUIET)
+    events = run(detector, probabilities)
+    assert ended_at(events) == [20 + 35 + 20 + 10 - 1]  # one turn, ended 200 ms into the second pause
+    assert detector.judged == 2
+
+
+def test_a_late_answer_ends_the_turn_when_it_arrives() -> None:
+    judge = FakeJudge(None)
+    detector = TurnDetector(MODEL, judge)
+    assert ended_at(run(detector, frames(500, SPEECH) + frames(300, QUIET))) == []
+    judge.pending[0].set_result(0.8)
+    ((_, ended),) = run(detector, [QUIET])
+    assert isinstance(ended, TurnEnded) and ended.silence_seconds == pytest.approx(0.32)
+
+
+def test_an_answer_that_comes_after_the_caller_spoke_again_is_ignored() -> None:
+    judge = FakeJudge(None, None)
+    detector = TurnDetector(MODEL, judge)
+    run(detector, frames(500, SPEECH) + frames(300, QUIET) + frames(100, SPEECH))
+    judge.pending[0].set_result(0.99)  # about the pause the caller already ended by speaking
+    assert ended_at(run(detector, frames(180, QUIET))) == []
+    assert detector.in_turn
+
+
+def test_a_failing_model_leaves_the_pause_to_its_maximum() -> None:
+    judge = FakeJudge(RuntimeError("inference failed"))
+    detector = TurnDetector(MODEL, judge)
+    events = run(detector, frames(500, SPEECH) + frames(1500, QUIET))
+    assert ended_at(events) == [25 + 50 - 1]
+
+
+def test_the_vad_mode_never_asks_a_judge() -> None:
+    judge = FakeJudge()
+    detector = TurnDetector(TurnSettings(end_of_turn="vad"), judge)
+    run(detector, frames(500, SPEECH) + frames(1000, QUIET))
+    assert judge.heard == [] and detector.judged == 0
+
+
+def test_the_model_mode_needs_a_judge() -> None:
+    with pytest.raises(ValueError, match="judge"):
+        TurnDetector(MODEL)
+
+
+def test_settings_from_the_environment() -> None:
+    s = TurnSettings.from_env(
+        {
+            "VOICEPOD_END_OF_TURN": "Model",
+            "VOICEPOD_EOT_SILENCE_MS": "300",
+            "VOICEPOD_EOT_THRESHOLD": "0.7",
+            "VOICEPOD_EOT_MAX_SILENCE_MS": "2000",
+        }
+    )
+    assert (s.end_of_turn, s.eot_silence_ms, s.eot_threshold, s.eot_max_silence_ms) == ("model", 300, 0.7, 2000)
+    assert TurnSettings.from_env({}).end_of_turn == "vad"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"VOICEPOD_END_OF_TURN": "smart"}, "VOICEPOD_END_OF_TURN"),
+        ({"VOICEPOD_EOT_THRESHOLD": "1.5"}, "VOICEPOD_EOT_THRESHOLD"),
+        ({"VOICEPOD_EOT_SILENCE_MS": "3000"}, "VOICEPOD_EOT_SILENCE_MS"),
+        ({"VOICEPOD_EOT_MAX_SILENCE_MS": "soon"}, "VOICEPOD_EOT_MAX_SILENCE_MS"),
+    ],
+)
+def test_bad_settings_are_refused_by_name(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TurnSettings.from_env(env)
+
+
+def test_the_first_pause_is_the_models_short_silence_or_the_vads_stop() -> None:
+    assert TurnSettings(stop_ms=700).first_pause_ms == 700
+    assert TurnSettings(end_of_turn="model", stop_ms=700, eot_silence_ms=250).first_pause_ms == 250
