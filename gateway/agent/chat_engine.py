@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.engine import Line
 from gateway.agent.sentences import SentenceBuffer
 from gateway.agent.tool_policy import engine_args, model_spec, refusal
@@ -48,7 +48,7 @@ class ChatEngine:
         model: ChatModel,
         config: AgentConfig,
         tools: ToolBox,
-        dialog: RealEstateDialog,
+        dialog: FrameDialog,
         usage: UsageMeter,
         call_id: str,
         emit: Callable[..., Any] = lambda *a, **k: None,

@@ -13,13 +13,13 @@ from nats.aio.client import Client as NATS
 from prometheus_client import REGISTRY
 
 from bus.client import BusClient
-from gateway.agent import real_estate_tools
 from gateway.agent.chat_engine import HANDOVER, ChatEngine
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog, Stage
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.engine import Line
 from gateway.agent.tools import ToolBox
 from gateway.agent.usage import UsageMeter
+from gateway.agent.vertical import Stage
 from gateway.providers.llm.openai_chat import OpenAIChat
 from gateway.responder import CallerTurn
 from services.calendar.store import BookingRow
@@ -28,6 +28,7 @@ from services.sms.store import OutboxRow
 from tests.fakes.openai_server import API_KEY, Failure, FakeOpenAI, Reply, ToolCall, serving
 from tests.integration.agent import scripted_model
 from tests.integration.agent.test_dialog import rows, services
+from verticals.real_estate import tools as real_estate_tools
 
 pytestmark = [pytest.mark.usefixtures("store_env"), pytest.mark.slow]
 EMPTY = __import__("numpy").zeros(0, dtype="int16")
@@ -48,7 +49,7 @@ def engine(nc: NATS, fake: FakeOpenAI, call_id: str = "call-llm", *, key: str = 
     tools = ToolBox(real_estate_tools.ALL, BusClient(nc))
     model = OpenAIChat(api_key=key, base_url=fake.base_url, model="gpt-4o-mini")
     MODELS.append(model)
-    dialog = RealEstateDialog(config, tools, call_id)
+    dialog = FrameDialog(config, tools, call_id)
     return ChatEngine(model, config, tools, dialog, UsageMeter("real_estate"), call_id)
 
 

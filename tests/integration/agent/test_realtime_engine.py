@@ -17,7 +17,6 @@ from nats.aio.client import Client as NATS
 from openai.types.realtime import RealtimeServerEvent
 
 from bus.client import BusClient
-from gateway.agent import real_estate_tools
 from gateway.agent.config import AgentConfig
 from gateway.agent.engine import Line
 from gateway.agent.realtime_engine import RealtimeEngine, RealtimeError
@@ -31,6 +30,7 @@ from services.crm_writer.store import LeadRow
 from services.sms.store import OutboxRow
 from tests.fakes.openai_realtime_server import API_KEY, RATE, Audio, Call, Drop, FakeRealtime, Text, serving
 from tests.integration.agent.test_dialog import rows, services
+from verticals.real_estate import tools as real_estate_tools
 
 pytestmark = pytest.mark.slow
 EMPTY = np.zeros(0, dtype=np.int16)
