@@ -26,6 +26,7 @@ from gateway.agent.frame import Frame, Said, Slot
 from gateway.agent.numbers import normalise
 from gateway.agent.reask import Question, ReAskPolicy, Strategy
 from gateway.agent.slots_common import CHOICE, TIME
+from gateway.agent.time_phrases import TimeAsk
 from gateway.agent.timing import TimeNegotiation
 from gateway.agent.tools import ToolBox, ToolError
 from gateway.agent.turn_parser import NOTHING_ELSE, Turn, parse_turn
@@ -186,7 +187,7 @@ class FrameDialog:
         lines = list(step.lines)
         if not step.done:
             self._asked = self.flow.expecting or self._asked
-            return lines
+            return [*self._noted(turn), *lines]
         resource = self.flow.resource
         assert resource is not None
         if resource.id != self._resource_id:
@@ -215,6 +216,18 @@ class FrameDialog:
                 return [*lines, *self.phone.after_area()]
             return [*lines, *self.ask(self.phone.question())]
         return [*lines, *self._read_back()]
+
+    def _noted(self, turn: Turn) -> list[str]:
+        """Say what was taken from a turn that answered ahead of the question (kept for later)."""
+        took = []
+        asked: TimeAsk | None = turn.values.get("time")
+        if asked is not None:
+            took.append(asked.label or readout.moment(asked.start))
+        if turn.values.get("name"):
+            took.append(str(turn.values["name"]).split()[0])
+        if turn.values.get("phone"):
+            took.append("your number")
+        return [f"Noted: {readout.either(took, 'and')}."] if took else []
 
     def _take(self, turn: Turn) -> bool:
         """Take the dialog's own slots from the turn; True if anything new was heard."""

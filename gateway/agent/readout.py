@@ -63,6 +63,8 @@ def times(moments: Sequence[datetime]) -> str:
         same_half = len({m.strftime("%p") for m in group}) == 1
         clocks = [clock(m, meridiem=not same_half or m is group[-1]) for m in group]
         spoken.append(f"{day(group[0])} at {either(clocks)}")
+    if len(spoken) > 1 and any(len(g) > 1 for g in groups):
+        return ", or ".join(spoken)  # "Monday the 7th at 9 or 9:30 AM, or Tuesday the 8th at 9 AM"
     return either(spoken)
 
 

@@ -28,7 +28,8 @@ def matches(found: Sequence[dict[str, Any]], total: int) -> list[str]:
     shown = list(found[: readout.MAX_ITEMS])
     if len(shown) == 1:
         return [f"I found one home that fits: {listing(shown[0])}.", "Would you like to see it?"]
-    lines = [f"I found {readout.count(total, 'home')}. Here are the best {readout.number(len(shown))}."]
+    best = f"Here are the best {readout.number(len(shown))}." if total > len(shown) else "Here they are."
+    lines = [f"I found {readout.count(total, 'home')}. {best}"]
     lines += [f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown)]
     lines.append("Which one would you like to see?")
     return lines
