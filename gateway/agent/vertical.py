@@ -3,7 +3,7 @@
 The dialog (gateway/agent/dialog.py) owns the conversation: every turn parsed for every slot,
 the time negotiation, name and phone, the read-back and the yes before anything is written,
 re-asks and their strategies. A vertical owns its business: its slots (what a caller says about
-what they want), how the thing to book is chosen (search and pick a listing; pick a doctor),
+what they want), how the thing to book is chosen (search and pick a listing; pick a stylist),
 its tools, how its calendar is asked for free times, and what "book it" writes (lead, booking,
 text message). `agents/<name>.yaml` names the vertical; `load_vertical` imports it by that name,
 so the generic agent never imports a vertical.
@@ -85,7 +85,7 @@ class Host(Protocol):
 class Flow(Protocol):
     """One call's business logic (made per call by `Vertical.flow`)."""
 
-    noun: str  # what is booked: "showing", "appointment"
+    noun: str  # what is booked: "showing", "table", "visit"
 
     @property
     def slots(self) -> Sequence[Slot]: ...
