@@ -50,8 +50,26 @@ def name_in(said: Said) -> str | None:
     return _titled(kept)
 
 
+_DIGIT_RUN = re.compile(r"\+?\d[\d\s,.\-()]*\d")
+
+
+def digit_runs(text: str) -> list[str]:
+    """The digits said together, run by run: "friday at 2, 5 1 2 5 5 5 ..." -> ["2", "5125550134"]."""
+    return [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(text)]
+
+
+def phone_from(text: str) -> str | None:
+    """A whole phone number said in one run of digits (normalised text), or None. A run of the wrong
+    length is never cut to fit: eleven digits heard for ten is a number to ask again, not to guess."""
+    for digits in digit_runs(text):
+        if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
+            if number := phone_in(digits):
+                return number
+    return None
+
+
 def phone_slot_value(said: Said) -> str | None:
-    return phone_in(said.text)
+    return phone_from(said.text)
 
 
 NAME = Slot("name", name_in, ask="May I have your name?", read_back=lambda v: str(v))
@@ -75,18 +93,19 @@ class PhoneCollector:
 
     def take(self, said: Said) -> str | None:
         """A full, valid number from this turn (with the parts heard before), else None."""
-        if number := phone_in(said.text):
+        if number := phone_from(said.text):
             return number
-        digits = re.sub(r"\D", "", said.text) if digits_said(said.raw) else ""
-        if not digits:
+        runs = digit_runs(said.text) if digits_said(said.raw) else []
+        if not runs:
             return None
+        digits = max(runs, key=len)
         self.heard = digits
         if self.in_parts:
             if self.area is None and len(digits) == 3:
                 self.area = digits
                 return None
             if self.area is not None and len(digits) == 7:
-                return phone_in(self.area + digits)
+                return phone_from(self.area + digits)
         return None
 
     def question(self) -> Question:

@@ -154,6 +154,8 @@ BOOK_SHOWING = Tool(
         source_call_id=a.get("call_id", ""),
     ),
     deadline_seconds=3.0,
+    confirmed_phone="contact_phone",
+    needs_yes=True,
 )
 
 WRITE_LEAD = Tool(
@@ -186,6 +188,8 @@ WRITE_LEAD = Tool(
         source_call_id=a.get("call_id", ""),
     ),
     deadline_seconds=3.0,
+    confirmed_phone="phone",
+    needs_yes=True,
 )
 
 SEND_SMS = Tool(
@@ -214,6 +218,7 @@ SEND_SMS = Tool(
         source_call_id=a.get("call_id", ""),
     ),
     deadline_seconds=5.0,
+    confirmed_phone="to_phone",
 )
 
 ALL = [SEARCH_LISTINGS, GET_LISTING, CHECK_AVAILABILITY, BOOK_SHOWING, WRITE_LEAD, SEND_SMS]

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -47,6 +46,7 @@ from openai.types.realtime.conversation_item_input_audio_transcription_completed
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from gateway.agent.config import AgentConfig
+from gateway.agent.consent import Consent
 from gateway.agent.tool_policy import engine_args, model_spec, refusal
 from gateway.agent.tools import Tool, ToolBox, ToolError
 from gateway.agent.usage import UsageMeter
@@ -141,9 +141,7 @@ def session_config(
     }
 
 
-async def run_tool(
-    toolbox: ToolBox, name: str, arguments: str, call_id: str, caller_said: Iterable[str]
-) -> dict[str, Any]:
+async def run_tool(toolbox: ToolBox, name: str, arguments: str, call_id: str, consent: Consent) -> dict[str, Any]:
     """The function call's output for the model: the tool's result, or what went wrong."""
     try:
         args = json.loads(arguments or "{}")
@@ -155,7 +153,7 @@ async def run_tool(
     if tool is None:
         return {"error": "invalid_arguments", "message": f"there is no tool named {name!r}", "field": ""}
     args = engine_args(tool, args, call_id)
-    if refused := refusal(tool, args, caller_said):
+    if refused := refusal(tool, args, consent):
         return {"error": "refused", "message": refused}
     try:
         result = await toolbox.call(name, args, call_id=call_id)
