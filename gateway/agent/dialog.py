@@ -103,7 +103,7 @@ class FrameDialog:
         "yes_no"), e.g. to bias the speech recogniser; None when it asks for nothing."""
         if self.ended:
             return None
-        return self._asked
+        return "yes_no" if self._asked in ("confirm", "anything_else") else self._asked
 
     @property
     def all_slots(self) -> Sequence[Slot]:
@@ -241,17 +241,27 @@ class FrameDialog:
         return took
 
     def _read_back(self) -> list[str]:
+        """Everything in one turn, then one yes/no question; asked at most twice like any other."""
         f = self.frame
         when = self.timing.when
         assert when is not None
         who = f" for {f.name}" if f.name else ""
+        booking = f"{self.flow.summary()} on {readout.moment(when)}{who}"
+        read = f"{booking}, and the confirmation goes by text to {speech_text.phone(f.phone)}"
         self.confirming = True
-        self._asked = "yes_no"
-        return [
-            f"Let me read that back: {self.flow.summary()} on {readout.moment(when)}{who}, "
-            f"and the confirmation goes by text to {speech_text.phone(f.phone)}.",
-            "Shall I book it?",
-        ]
+        lines = self.ask(Question(
+            "confirm",
+            ask=[f"Let me read that back: {read}.", "Shall I book it?"],
+            again=[f"Sorry, I need a yes or a no: {read}. Shall I book it?"],
+            strategies=(
+                Strategy("yes_no", ["To book it, just say yes. To change the time, the name or the number, say no."]),
+                Strategy("call_back", ["I haven't booked anything.",
+                                       "A person from our team can call you back to arrange it."]),
+            ),
+        ))  # fmt: skip
+        if self.ended:
+            self.confirming = False
+        return lines
 
     async def _commit(self) -> list[str]:
         try:
@@ -274,7 +284,12 @@ class FrameDialog:
     def _after_booking(self, turn: Turn) -> list[str]:
         if turn.no or NOTHING_ELSE.search(turn.text):
             return self._goodbye()
-        return ["Is there anything else I can help you with?"]
+        return self.ask(Question(
+            "anything_else",
+            ask=["Is there anything else I can help you with?"],
+            again=["Anything else I can help with? If not, just say no."],
+            strategies=(Strategy("call_back", ["For anything else, a person from our team can call you back."]),),
+        ))  # fmt: skip
 
     def _goodbye(self) -> list[str]:
         self.ended = True

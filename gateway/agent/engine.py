@@ -60,6 +60,12 @@ class DialogEngine:
     def ended(self) -> bool:
         return self.dialog.ended
 
+    @property
+    def expecting(self) -> str | None:
+        """The slot the dialog asks for next ("phone", "name", "time", "city", "listing", "yes_no"):
+        e.g. to bias the speech recogniser towards digits, names or the cities it knows."""
+        return self.dialog.expecting
+
     async def greeting(self) -> list[Line]:
         return [Line(" ".join(self.dialog.greeting()))]
 
