@@ -88,6 +88,11 @@ class TimeNegotiation:
         )))  # fmt: skip
 
     async def _check(self, asked: TimeAsk, free: FreeSlots, now: datetime) -> Step:
+        # A time said before the listing was chosen was read in the agent's zone: the caller meant
+        # the wall-clock time where the thing is booked.
+        zone = now.tzinfo
+        end_at = asked.end.replace(tzinfo=zone) if asked.end else None
+        asked = TimeAsk(asked.start.replace(tzinfo=zone), end_at, asked.label)
         start = asked.start
         day_start = start.replace(hour=0, minute=0)
         if asked.exact:

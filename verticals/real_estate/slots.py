@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.agent.frame import Said, Slot
-from gateway.agent.numbers import money, price_range
+from gateway.agent.numbers import AMOUNT, money, price_range
 
 TYPES = {
     "single_family": r"\b(house|houses|single family)\b",
     "condo": r"\b(condo|condos|condominium|con do|con dune|apartment|flat)\b",
     "townhouse": r"\b(townhouse|town house|townhome|town home)\b",
 }
+# A qualifier counts only right before the amount it qualifies ("around 11" is a time, not a price).
 AROUND = re.compile(
-    r"\b(around|about|roughly|approximately|close to|in the ballpark of|ballpark|near|something like)\s+\$?\d"
+    r"\b(around|about|roughly|approximately|close to|in the ballpark of|ballpark|something like)\s*(of\s+)?\$?\s*$"
 )
-FLOOR = re.compile(r"\b(over|above|more than|at least|minimum|starting at|from)\s+\$?\d")
-CEILING = re.compile(r"\b(under|below|less than|up to|max|maximum|at most|no more than|budget|top)\b")
+FLOOR = re.compile(r"\b(over|above|more than|at least|minimum|min|starting at|from)\s*\$?\s*$")
 AROUND_SPREAD = 0.10  # "around 600k" is 540k-660k, not a ceiling of 600k
 
 
@@ -69,17 +69,22 @@ def price_in(said: Said) -> Price | None:
     t = said.text
     if span := price_range(t):
         return Price(*span)
-    prices = [p for p in money(t) if p < 100_000_000]  # a phone number said as one block is no price
+    # money() keeps amounts of at least 10,000 (not a bedroom count); a phone number said as one block is none.
+    amounts = [(m, money(m.group(0))) for m in re.finditer(AMOUNT, t)]
+    prices = [(m, v[0]) for m, v in amounts if v and v[0] < 100_000_000]
     if not prices:
         return None
     if re.search(r"\bbetween\b", t) and len(prices) >= 2:
-        return Price(min(prices[:2]), max(prices[:2]))
-    if AROUND.search(t):
-        spread = round(prices[0] * AROUND_SPREAD, -3)
-        return Price(int(prices[0] - spread), int(prices[0] + spread))
-    if FLOOR.search(t) and not CEILING.search(t):
-        return Price(prices[0], None)
-    return Price(None, prices[0])
+        low, high = sorted(v for _, v in prices[:2])
+        return Price(low, high)
+    m, value = prices[0]
+    before = t[max(0, m.start() - 40) : m.start()]
+    if AROUND.search(before):
+        spread = round(value * AROUND_SPREAD, -3)
+        return Price(int(value - spread), int(value + spread))
+    if FLOOR.search(before):
+        return Price(value, None)
+    return Price(None, value)
 
 
 def features_in(said: Said) -> list[str] | None:
