@@ -5,7 +5,7 @@ dialog (gateway/agent/) with no edit there. Its agent: clinic.yaml (`vertical: t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +32,7 @@ def _ts(iso: str) -> Timestamp:
     return t
 
 
-def _open_times(a: dict[str, Any]) -> calendar_pb2.GetAvailabilityRequest:
+def _open_times(a: Mapping[str, Any]) -> calendar_pb2.GetAvailabilityRequest:
     req = calendar_pb2.GetAvailabilityRequest(listing_id=f"clinic-{a['doctor']}", time_zone=a["time_zone"],
                                               max_slots=a["max_slots"])  # fmt: skip
     req.from_time.CopyFrom(_ts(a["from_time"]))
