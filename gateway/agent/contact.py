@@ -24,7 +24,7 @@ NOT_A_NAME = {
 }  # fmt: skip
 FILLER = {"it's", "its", "i", "am", "my", "name", "is", "this", "uh", "um", "sure", "yes", "yeah", "okay", "ok",
           "call", "me", "it", "name's", "hi", "hello", "oh", "well", "so", "and"}  # fmt: skip
-_INTRO = r"\b(?:my name is|my name's|name's|the name is|this is|i am|i'm|it's|call me|under)\s+"
+_INTRO = r"\b(?:my name is|my name's|name's|name is|the name is|this is|i am|i'm|it's|call me|under)\s+"
 
 
 def _titled(words: list[str]) -> str:

@@ -14,6 +14,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")  # fmt: skip
 PARTS = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 21), "lunchtime": (12, 13)}
 _CLOCK = r"(\d{1,2})(?:(?::|\s)([0-5]\d))?\s*(a\.?m\.?|p\.?m\.?|o'?clock)?"
 
@@ -48,8 +50,8 @@ def _hour(h: int, minute: int, meridiem: str | None, part: str | None) -> time |
 
 def _clock_time(text: str, part: str | None) -> tuple[str, time] | None:
     """(how it was said: at/after/before/around, the time) or None."""
-    if re.search(r"\b(noon|midday)\b", text):
-        return "at", time(12)
+    if m := re.search(r"\b(?:(after|before|by|around|at)\s+)?(noon|midday)\b", text):
+        return (m[1] or "at"), time(12)
     if m := re.search(r"\b(?:a\s+)?(half|quarter)\s+past\s+(\d{1,2})\b", text):
         t = _hour(int(m[2]), 30 if m[1] == "half" else 15, None, part)
         return ("at", t) if t else None
@@ -84,6 +86,24 @@ def _day(text: str, today: date) -> tuple[date, str, bool] | None:
         if m[1] and m[1].strip() == "next" and ahead == 0:
             ahead = 7
         return today + timedelta(days=ahead), m[2].capitalize(), ahead == 0 and not m[1]
+    if re.search(r"\b(this |next |on the )?weekend\b", text):
+        ahead = (5 - today.weekday()) % 7  # Saturday (the calendar takes no Sundays by default)
+        return today + timedelta(days=ahead), "this weekend", False
+    if m := re.search(
+        rf"\b({'|'.join(MONTHS)})\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b|"
+        rf"\bthe (\d{{1,2}})(?:st|nd|rd|th)? of ({'|'.join(MONTHS)})\b",
+        text,
+    ):
+        month = MONTHS.index(m[1] or m[4]) + 1
+        day = int(m[2] or m[3])
+        for year in (today.year, today.year + 1):
+            try:
+                candidate = date(year, month, day)
+            except ValueError:
+                return None
+            if candidate >= today:
+                return candidate, candidate.strftime("%B ") + str(day), False
+        return None
     if re.search(r"\bnext week\b", text):
         return today + timedelta(days=7 - today.weekday()), "next week", False
     if m := re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", text):

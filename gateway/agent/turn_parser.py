@@ -12,7 +12,8 @@ from gateway.agent.frame import Said, Slot
 
 YES = re.compile(
     r"\b(yes|yeah|yep|yup|sure|ok|okay|please do|sounds good|that works|that's right|that is right|correct|"
-    r"perfect|great|absolutely|go ahead|book it|let'?s do it|right|exactly|fine)\b"
+    r"perfect|great|absolutely|go ahead|go for it|do it|book it|let'?s do it|right|exactly|fine|confirm|confirmed|"
+    r"affirmative|you bet|of course|definitely)\b"
 )
 NO = re.compile(r"\b(no|nope|not really|no thanks|don'?t|nah|wrong|not right|incorrect)\b")
 REPEAT = re.compile(r"\b(repeat|say that again|come again|pardon|what did you say|again\?|didn'?t catch)\b")

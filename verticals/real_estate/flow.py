@@ -202,7 +202,7 @@ class RealEstateFlow:
                 return Committed(Outcome.PHONE_REJECTED, ["That number doesn't seem to be valid."])
             raise
         if "unavailable" in booked.data:
-            return Committed(Outcome.TIME_GONE, [f"I'm sorry, {readout.moment(when)} was just taken."])
+            return Committed(Outcome.TIME_GONE)  # the dialog says so and offers the nearest times
         f.set("booking_id", booked.data["booking"]["booking_id"])
         confirm = f"You're booked to see {resource.label} on {readout.moment(when)}."
         return Committed(Outcome.BOOKED, [confirm, *await self._text()])
