@@ -44,8 +44,8 @@ def name_in(said: Said) -> str | None:
     words = [w for w in re.sub(r"[.,!?]", " ", t).split() if w.isalpha() or "'" in w]
     if len(words) >= 2 and all(len(w) == 1 for w in words):
         return "".join(words).capitalize()  # spelled letter by letter
-    kept = [w for w in words if w not in FILLER][:3]
-    if not kept or any(w in NOT_A_NAME for w in kept) or re.search(r"\d", t):
+    kept = [w for w in words if w not in FILLER][:3]  # digits are no words: "Mo Salah, 5 1 2 ..." keeps the name
+    if not kept or any(w in NOT_A_NAME for w in kept):
         return None
     return _titled(kept)
 

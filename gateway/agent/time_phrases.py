@@ -27,6 +27,7 @@ class TimeAsk:
     start: datetime
     end: datetime | None = None
     label: str = ""  # the window as the caller put it ("Friday afternoon"), for saying what was taken
+    day_said: bool = True  # False: a time alone ("2:30"), which may mean a day already being talked about
 
     @property
     def exact(self) -> bool:
@@ -138,7 +139,7 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
         moment = at(when_day, clock[1])
         if moment <= local and (day is None or day[2]):
             moment += timedelta(days=7 if day else 1)  # a time alone that has passed means the next one
-        return TimeAsk(moment)
+        return TimeAsk(moment, day_said=day is not None)
     if clock is not None:  # after / before
         start_t, end_t = (clock[1], time(23, 59)) if clock[0] == "after" else (time(0), clock[1])
         if part is not None and clock[0] == "after":

@@ -41,6 +41,11 @@ class TimeNegotiation:
         """Read the turn for a time; True if it named one (a new request or a pick from the offer)."""
         asked: TimeAsk | None = turn.values.get("time")
         choice: int | None = turn.values.get("choice")
+        if asked is not None and asked.exact and not asked.day_said:
+            # "2:30 works" after times were offered on Wednesday: the offered 2:30, not today's.
+            same_clock = [t for t in self.offered if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
+            if same_clock:
+                asked = TimeAsk(same_clock[0])
         if asked is not None:
             self.requested, self.when = asked, None
             return True

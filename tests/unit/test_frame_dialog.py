@@ -158,3 +158,15 @@ async def test_the_dialog_says_which_slot_it_expects_next() -> None:
     assert d.expecting == "phone"
     await d.respond("206 555 0123")
     assert d.expecting == "yes_no"
+
+
+async def test_a_time_alone_picks_the_offered_day_and_a_name_comes_with_the_number() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, the first one")
+    await d.respond("the first")
+    tools.taken.add(datetime(2026, 12, 9, 14, 0, tzinfo=LA))
+    await d.respond("wednesday at 2 pm")
+    held = said(await d.respond("2:30 is fine"))
+    assert "Wednesday the 9th at 2:30 PM — let me check. It's free." in held and d.frame.when.day == 9
+    read_back = said(await d.respond("Mo Salah, five one two, five five five, zero one two one"))
+    assert "for Mo Salah" in read_back and "5 1 2, 5 5 5, 0 1 2 1" in read_back
