@@ -9,7 +9,7 @@ Works on normalised text (numbers as digits). A bare number is a time only next 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,8 @@ class TimeAsk:
     start: datetime
     end: datetime | None = None
     label: str = ""  # the window as the caller put it ("Friday afternoon"), for saying what was taken
-    day_said: bool = True  # False: a time alone ("2:30"), which may mean a day already being talked about
+    # False: a time alone ("2:30"), which may mean a day already being talked about.
+    day_said: bool = field(default=True, compare=False)
 
     @property
     def exact(self) -> bool:
