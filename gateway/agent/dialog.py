@@ -73,6 +73,7 @@ class FrameDialog:
         self.booked = False
         self._asked: str | None = None  # the slot the last question asked for
         self._resource_id: str | None = None
+        self._heard: dict[str, object] = {}  # the last value heard for each slot
         self.skipped: set[str] = set()  # slots the caller could not give and we went on without
         # The step a service failed to answer, run again when the caller says "yes" to our offer to retry.
         self._retry: Callable[[], Awaitable[list[str]]] | None = None
@@ -230,8 +231,10 @@ class FrameDialog:
         return [f"Noted: {readout.either(took, 'and')}."] if took else []
 
     def _take(self, turn: Turn) -> bool:
-        """Take the dialog's own slots from the turn; True if anything new was heard."""
-        took = bool(turn.values)
+        """Take the dialog's own slots from the turn; True if anything new was heard (the same
+        answer said again is no progress: the question's count goes on)."""
+        took = any(self._heard.get(name) != value for name, value in turn.values.items())
+        self._heard.update(turn.values)
         self.timing.take(turn, self.frame.last_list == "times")
         if name := turn.values.get("name"):
             self.frame.set("name", name)
