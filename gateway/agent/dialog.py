@@ -73,6 +73,7 @@ class FrameDialog:
         self.booked = False
         self._asked: str | None = None  # the slot the last question asked for
         self._resource_id: str | None = None
+        self._read_backs = 0
         self._heard: dict[str, object] = {}  # the last value heard for each slot
         self.skipped: set[str] = set()  # slots the caller could not give and we went on without
         # The step a service failed to answer, run again when the caller says "yes" to our offer to retry.
@@ -252,9 +253,14 @@ class FrameDialog:
         booking = f"{self.flow.summary()} on {readout.moment(when)}{who}"
         read = f"{booking}, and the confirmation goes by text to {speech_text.phone(f.phone)}"
         self.confirming = True
+        # Each read-back after a correction is a new question; its wording says so.
+        self._read_backs += 1
+        shall = ("Shall I book it?", "Shall I book it now?", "Is that right? Shall I book it?")[
+            min(self._read_backs, 3) - 1
+        ]
         lines = self.ask(Question(
             "confirm",
-            ask=[f"Let me read that back: {read}.", "Shall I book it?"],
+            ask=[f"{'Let me read that back' if self._read_backs == 1 else 'Here it is again'}: {read}.", shall],
             again=[f"Sorry, I need a yes or a no: {read}. Shall I book it?"],
             strategies=(
                 Strategy("yes_no", ["To book it, just say yes. To change the time, the name or the number, say no."]),

@@ -78,7 +78,7 @@ async def test_corrections_at_the_read_back_replace_the_value_and_read_again() -
     first = said(await d.respond("206 555 0147"))
     assert "2 0 6, 5 5 5, 0 1 4 7" in first and "Monday the 7th at 9 AM" in first
     number = said(await d.respond("no, the number is 206 555 0174"))
-    assert "2 0 6, 5 5 5, 0 1 7 4" in number and number.endswith("Shall I book it?")
+    assert "2 0 6, 5 5 5, 0 1 7 4" in number and number.endswith("Shall I book it now?")
     what = await d.respond("nope")
     assert "What should I change" in what[0] and tools.writes() == []
     moved = said(await d.respond("actually make it Tuesday after 3"))
