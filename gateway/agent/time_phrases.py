@@ -96,29 +96,27 @@ def _day(text: str, today: date) -> tuple[date, str, bool] | None:
         rf"\bthe (\d{{1,2}})(?:st|nd|rd|th)? of ({'|'.join(MONTHS)})\b",
         text,
     ):
-        month = MONTHS.index(m[1] or m[4]) + 1
-        day = int(m[2] or m[3])
+        month, day_of_month = MONTHS.index(m[1] or m[4]) + 1, int(m[2] or m[3])
         for year in (today.year, today.year + 1):
             try:
-                candidate = date(year, month, day)
+                dated = date(year, month, day_of_month)
             except ValueError:
                 return None
-            if candidate >= today:
-                return candidate, candidate.strftime("%B ") + str(day), False
+            if dated >= today:
+                return dated, dated.strftime("%B ") + str(day_of_month), False
         return None
     if re.search(r"\bnext week\b", text):
         return today + timedelta(days=7 - today.weekday()), "next week", False
     if m := re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", text):
-        day = int(m[1])
-        month = today.replace(day=1)
+        first = today.replace(day=1)
         for _ in range(2):
             try:
-                candidate = month.replace(day=day)
+                candidate: date | None = first.replace(day=int(m[1]))
             except ValueError:
                 candidate = None
             if candidate is not None and candidate >= today:
                 return candidate, f"the {m[1]}{m[0][-2:]}", False
-            month = (month + timedelta(days=32)).replace(day=1)
+            first = (first + timedelta(days=32)).replace(day=1)
     return None
 
 

@@ -34,7 +34,8 @@ async def test_everything_at_once_out_of_order_goes_straight_to_the_read_back() 
         "Hey there, could you text me at 415 555 0123 - I'm Priya Raman - about a 2 bed condo in Seattle, "
         "max 800 grand, maybe Thursday around 11?"
     )
-    assert found[0] == "Noted: Thursday the 10th at 11 AM, Priya and your number." and d.stage is Stage.PRESENT
+    assert found[0] == "Noted: Thursday the 10th at 11 AM, Priya and your number."
+    assert d.stage is Stage.PRESENT
     assert found[1].startswith("I found")
     assert (d.frame.city, d.frame.bedrooms, d.frame.property_type, d.frame.max_price) == (
         "Seattle",
@@ -50,7 +51,7 @@ async def test_everything_at_once_out_of_order_goes_straight_to_the_read_back() 
         and "4 1 5, 5 5 5, 0 1 2 3" in read_back
         and read_back.endswith("Shall I book it?")
     )
-    assert d.stage is Stage.CONFIRM and tools.writes() == []  # nothing before the yes
+    assert d.stage.value == "confirm" and tools.writes() == []  # nothing before the yes
     done = said(await d.respond("yeah go ahead"))
     assert done.startswith("You're booked") and tools.writes() == ["write_lead", "book_showing", "send_sms"]
     booked = dict(tools.calls)["book_showing"]
@@ -64,7 +65,7 @@ async def test_yes_to_a_list_is_answered_with_a_question_never_the_first_option(
     which = await d.respond("yep")
     assert which[0].startswith("Which one") and d.frame.listing is None
     times = said(await d.respond("the cheapest"))
-    assert d.frame.listing["mls_id"] == "SEA2" and "Monday the 7th at 9, 9:30 or 10 AM" in times
+    assert d.frame.get("listing", {}).get("mls_id") == "SEA2" and "Monday the 7th at 9, 9:30 or 10 AM" in times
     again = await d.respond("sure")
     assert again[0].startswith("Which one") and d.frame.when is None
 
