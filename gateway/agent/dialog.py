@@ -172,7 +172,7 @@ class FrameDialog:
 
     async def _advance(self, turn: Turn) -> list[str]:
         confirming, self.confirming = self.confirming, False
-        if confirming and turn.bare_yes:
+        if confirming and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
             return await self._commit()
         took = self._take(turn)
         if took:
@@ -218,6 +218,18 @@ class FrameDialog:
                 return [*lines, *self.phone.after_area()]
             return [*lines, *self.ask(self.phone.question())]
         return [*lines, *self._read_back()]
+
+    def _agrees(self, turn: Turn) -> bool:
+        """A yes that repeats what was read back ("yes, Friday at 2 is fine") is still a yes."""
+        when = self.timing.when
+        for name, value in turn.values.items():
+            if name == "time":
+                wall = (when.hour, when.minute, when.date()) if when else None
+                if not (value.exact and wall == (value.start.hour, value.start.minute, value.start.date())):
+                    return False
+            elif name != "choice" and self.frame.get(name) != value:
+                return False
+        return True
 
     def _noted(self, turn: Turn) -> list[str]:
         """Say what was taken from a turn that answered ahead of the question (kept for later)."""

@@ -52,7 +52,7 @@ async def test_everything_at_once_out_of_order_goes_straight_to_the_read_back() 
         and read_back.endswith("Shall I book it?")
     )
     assert d.stage.value == "confirm" and tools.writes() == []  # nothing before the yes
-    done = said(await d.respond("yeah go ahead"))
+    done = said(await d.respond("yeah, Thursday at 11 is perfect, go ahead"))
     assert done.startswith("You're booked") and tools.writes() == ["write_lead", "book_showing", "send_sms"]
     booked = dict(tools.calls)["book_showing"]
     assert booked["start_time"] == datetime(2026, 12, 10, 11, 0, tzinfo=LA).isoformat()
