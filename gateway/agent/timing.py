@@ -75,6 +75,13 @@ class TimeNegotiation:
             if len(self.offered) == 1:
                 return await self._check(TimeAsk(self.offered[0]), free, now.astimezone(tz))
             return Step([f"Which one: {readout.times(self.offered)}?"])
+        if self.offered and turn.bare_no:
+            return Step(ask(Question(
+                "time",
+                ask=["No problem. What other day and time would suit you?"],
+                again=["Which day and time would work better? For example, Thursday at 10 AM."],
+                strategies=(Strategy("call_back", ["A person from our team can call you back to find a time."]),),
+            )))  # fmt: skip
         if not self.offered:
             self.offered = await free(now, now + timedelta(days=7), 3)
             if not self.offered:

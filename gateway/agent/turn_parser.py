@@ -15,7 +15,7 @@ YES = re.compile(
     r"perfect|great|absolutely|go ahead|go for it|do it|book it|let'?s do it|right|exactly|fine|confirm|confirmed|"
     r"affirmative|you bet|of course|definitely)\b"
 )
-NO = re.compile(r"\b(no|nope|not really|no thanks|don'?t|nah|wrong|not right|incorrect)\b")
+NO = re.compile(r"\b(no|nope|not really|no thanks|don'?t|nah|wrong|not right|incorrect|none|neither)\b")
 REPEAT = re.compile(r"\b(repeat|say that again|come again|pardon|what did you say|again\?|didn'?t catch)\b")
 GOODBYE = re.compile(r"\b(bye|goodbye|hang up|that'?s all|that is all|gotta go|have to go)\b")
 CORRECTION = re.compile(r"\b(actually|instead|i meant|i mean|change|make it|rather|sorry|no,? it'?s|not .+ but)\b")

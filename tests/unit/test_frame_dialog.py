@@ -171,3 +171,13 @@ async def test_a_time_alone_picks_the_offered_day_and_a_name_comes_with_the_numb
     assert "Wednesday the 9th at 2:30 PM — let me check. It's free." in held and d.frame.when.day == 9
     read_back = said(await d.respond("Mo Salah, five one two, five five five, zero one two one"))
     assert "for Mo Salah" in read_back and "5 1 2, 5 5 5, 0 1 2 1" in read_back
+
+
+async def test_none_of_the_offered_times_asks_for_another_day() -> None:
+    d, _ = dialog()
+    await d.respond("Seattle")
+    await d.respond("the second")
+    other = await d.respond("none of those work for me")
+    assert other == ["No problem. What other day and time would suit you?"] and d.frame.when is None
+    held = said(await d.respond("thursday at ten then"))
+    assert "Thursday the 10th at 10 AM — let me check. It's free." in held
