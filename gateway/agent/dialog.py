@@ -15,6 +15,7 @@ turns into it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -174,6 +175,8 @@ class FrameDialog:
         confirming, self.confirming = self.confirming, False
         if confirming and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
             return await self._commit()
+        if self._asked == "change" and not turn.values:
+            self._reopen(turn.text)
         took = self._take(turn)
         if took:
             self.policy.progress()
@@ -218,6 +221,17 @@ class FrameDialog:
                 return [*lines, *self.phone.after_area()]
             return [*lines, *self.ask(self.phone.question())]
         return [*lines, *self._read_back()]
+
+    def _reopen(self, text: str) -> None:
+        """The answer to "what should I change?" names a part without a new value: ask for it again."""
+        if re.search(r"\b(time|day|date|when)\b", text):
+            self.timing.reopen()
+            self.frame.set("when", None)
+        if re.search(r"\bname\b", text):
+            self.frame.clear("name")
+            self.skipped.discard("name")
+        if re.search(r"\b(number|phone)\b", text):
+            self.frame.clear("phone")
 
     def _agrees(self, turn: Turn) -> bool:
         """A yes that repeats what was read back ("yes, Friday at 2 is fine") is still a yes."""

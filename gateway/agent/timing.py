@@ -57,6 +57,10 @@ class TimeNegotiation:
                 return True
         return False
 
+    def reopen(self) -> None:
+        """The caller wants another time: forget the held one and offer again."""
+        self.when, self.requested, self.offered = None, None, []
+
     def forget(self) -> None:
         """The thing to book changed: what was free for the old one says nothing about the new one."""
         if self.when is not None and self.requested is None:
@@ -69,8 +73,9 @@ class TimeNegotiation:
         if self.when is not None:
             return Step(done=True)
         if self.requested is not None:
-            asked, self.requested = self.requested, None
-            return await self._check(asked, free, now.astimezone(tz))
+            checked = await self._check(self.requested, free, now.astimezone(tz))
+            self.requested = None  # only once checked: a calendar that failed is asked again on "yes"
+            return checked
         if self.offered and turn.bare_yes:
             if len(self.offered) == 1:
                 return await self._check(TimeAsk(self.offered[0]), free, now.astimezone(tz))

@@ -6,12 +6,14 @@ are covered by the evals and tests/integration/agent/."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import REGISTRY
 
 from gateway.agent.config import AgentConfig
 from gateway.agent.dialog import FrameDialog
+from gateway.agent.tools import ToolError, ToolResult
 from gateway.agent.vertical import Stage
 from tests.unit.fake_tools import FakeTools
 
@@ -181,3 +183,34 @@ async def test_none_of_the_offered_times_asks_for_another_day() -> None:
     assert other == ["No problem. What other day and time would suit you?"] and d.frame.when is None
     held = said(await d.respond("thursday at ten then"))
     assert "Thursday the 10th at 10 AM — let me check. It's free." in held
+
+
+async def test_a_bare_no_then_naming_the_part_asks_for_it_again() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, I'm Jo Kim, 206 555 0188")
+    await d.respond("the first")
+    await d.respond("the first")
+    await d.respond("no")
+    again = said(await d.respond("the time"))
+    assert "Monday the 7th at 9, 9:30 or 10 AM" in again and d.frame.when is None
+    read_back = said(await d.respond("the last one"))
+    assert "Monday the 7th at 10 AM" in read_back and read_back.endswith("Shall I book it now?")
+    assert tools.writes() == []
+
+
+async def test_a_calendar_that_fails_keeps_the_requested_time_for_the_retry() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, Wednesday at 11")
+    real = tools.call
+    failures = [ToolError("timeout", "no answer")]
+
+    async def flaky(name: str, args: Any, *, call_id: str = "") -> ToolResult:
+        if name == "check_availability" and failures:
+            raise failures.pop()
+        return await real(name, args, call_id=call_id)
+
+    tools.call = flaky  # type: ignore[method-assign]
+    sorry = said(await d.respond("the second"))
+    assert "couldn't check the calendar" in sorry and "try again" in sorry
+    held = said(await d.respond("yes"))
+    assert "Wednesday the 9th at 11 AM — let me check. It's free." in held
