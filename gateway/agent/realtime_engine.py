@@ -13,7 +13,7 @@ Why it is built this way:
   tagged (realtime/protocol.py), so late events of a cancelled one are skipped.
 - Tool calls follow the chat engine's rules (realtime/protocol.py): schema-checked through
   the tool box, failures given back as the function's output, call ids and idempotency keys
-  set by the engine, texts only to a number the caller said.
+  set by the engine; texts only to a number the caller confirmed, bookings only after the caller's yes.
 - What the caller actually heard reaches the model at the next turn: in audio mode the
   assistant's audio is truncated there (`conversation.item.truncate`, which also cuts the
   server's transcript); in text mode a system note says what was heard.

@@ -14,7 +14,8 @@ an event belongs to, and how tool calls and usage cross over.
   (`{"error": kind, "message": ..., "field": ...}`) so the model can correct itself or tell
   the caller, never an exception that ends the turn. What the model must not decide is
   decided here, by the chat engine's rules: the model never sees call ids and idempotency
-  keys (the engine sets them), and a text message goes only to a number the caller said.
+  keys (the engine sets them), and the shared tool policy (consent.py) holds: a text only to a number the
+  caller confirmed, a booking or a lead only after the caller's yes.
   With audio input and no STT of ours, the session transcribes the caller for that check.
 - Usage: text and audio tokens are priced differently, so `input_tokens`/`output_tokens`
   count text tokens only and audio tokens go to `audio_input_tokens`/`audio_output_tokens`.
