@@ -72,6 +72,17 @@ def phone_slot_value(said: Said) -> str | None:
     return phone_from(said.text)
 
 
+def email_in(said: Said) -> str | None:
+    """An e-mail address, typed or said ("ada dot lovelace at example dot com")."""
+    t = said.raw.lower()
+    if "@" not in t and not re.search(r"\b(e-?mail|mail)\b", t):
+        return None
+    t = re.sub(r"\s+(?:at)\s+", "@", re.sub(r"\s+(?:dot)\s+", ".", t))
+    m = re.search(r"([a-z0-9._%+-]+)@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})", t)
+    return f"{m.group(1)}@{m.group(2)}" if m else None
+
+
+EMAIL = Slot("email", email_in)
 NAME = Slot("name", name_in, ask="May I have your name?", read_back=lambda v: str(v))
 PHONE = Slot("phone", phone_slot_value, ask="What's the best phone number to text your confirmation to?",
              read_back=lambda v: speech_text.phone(str(v)))  # fmt: skip

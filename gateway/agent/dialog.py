@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.agent import readout, speech_text
 from gateway.agent.config import AgentConfig
-from gateway.agent.contact import NAME, PHONE, PhoneCollector
+from gateway.agent.contact import EMAIL, NAME, PHONE, PhoneCollector
 from gateway.agent.frame import Frame, Said, Slot
 from gateway.agent.numbers import normalise
 from gateway.agent.reask import Question, ReAskPolicy, Strategy
@@ -110,7 +110,7 @@ class FrameDialog:
 
     @property
     def all_slots(self) -> Sequence[Slot]:
-        return [*self.flow.slots, TIME, CHOICE, NAME, PHONE]
+        return [*self.flow.slots, TIME, CHOICE, NAME, PHONE, EMAIL]
 
     # --- Host (what a vertical's flow may use) ------------------------------------
 
@@ -265,6 +265,8 @@ class FrameDialog:
         self.timing.take(turn, self.frame.last_list == "times")
         if name := turn.values.get("name"):
             self.frame.set("name", name)
+        if email := turn.values.get("email"):
+            self.frame.set("email", email)
         number = turn.values.get("phone") or (self.phone.take(turn.said) if self._asked == "phone" else None)
         if number:
             self.frame.set("phone", number)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.agent import readout
-from gateway.agent.contact import NAME, PHONE
+from gateway.agent.contact import EMAIL, NAME, PHONE
 from gateway.agent.frame import Frame, Said
 from gateway.agent.hours import Hours
 from gateway.agent.numbers import normalise
@@ -22,7 +22,7 @@ from verticals.real_estate.slots import Price, slots
 
 TZ = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=TZ)  # Monday 8 AM
-ALL = [*slots(["Austin", "Salt Lake City", "Seattle"]), TIME, CHOICE, NAME, PHONE]
+ALL = [*slots(["Austin", "Salt Lake City", "Seattle"]), TIME, CHOICE, NAME, PHONE, EMAIL]
 
 
 def turn(text: str, expecting: str | None = None, **frame: Any) -> Turn:
@@ -138,3 +138,12 @@ def test_why_a_time_is_not_free() -> None:
     assert hours.why_not(at(8, 18), NOW) == "outside_hours"
     assert hours.why_not(at(8, 10), NOW) == "taken"
     assert hours.why_not(datetime(2027, 3, 1, 10, tzinfo=TZ), NOW) == "too_far_ahead"
+
+
+@pytest.mark.parametrize(
+    ("text", "email"),
+    [("my email is ada dot lovelace at example dot com", "ada.lovelace@example.com"),
+     ("send it to ada@example.org please", "ada@example.org"), ("I'll be at home at 5", None)],
+)  # fmt: skip
+def test_email_addresses_typed_or_said(text: str, email: str | None) -> None:
+    assert turn(text).values.get("email") == email

@@ -188,7 +188,7 @@ class RealEstateFlow:
         try:
             lead = await self.host.tools.call("write_lead", {
                 "idempotency_key": f"{call_id}:lead", "name": f.name or "", "phone": f.phone,
-                "interest": interest, "budget_usd": f.max_price or 0, "call_id": call_id,
+                "interest": interest, "budget_usd": f.max_price or 0, "call_id": call_id, "email": f.email or "",
             }, call_id=call_id)  # fmt: skip
             f.set("lead_id", lead.data.get("lead", {}).get("lead_id"))
             booked = await self.host.tools.call("book_showing", {
