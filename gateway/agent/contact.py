@@ -23,7 +23,8 @@ NOT_A_NAME = {
     *WEEKDAYS,
 }  # fmt: skip
 FILLER = {"it's", "its", "i", "am", "my", "name", "is", "this", "uh", "um", "sure", "yes", "yeah", "okay", "ok",
-          "call", "me", "it", "name's", "hi", "hello", "oh", "well", "so", "and"}  # fmt: skip
+          "call", "me", "it", "name's", "hi", "hello", "oh", "well", "so", "and", "i'm", "im", "i've", "i'd",
+          "we", "we're", "you", "but", "from", "calling", "here", "speaking", "please", "thanks"}  # fmt: skip
 _INTRO = r"\b(?:my name is|my name's|name's|name is|the name is|this is|i am|i'm|it's|call me|under)\s+"
 
 
