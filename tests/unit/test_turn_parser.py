@@ -98,7 +98,8 @@ def test_ordinals_and_yes() -> None:
     ("text", "expecting", "name"),
     [("this is Maria Garcia calling", None, "Maria Garcia"), ("I'm looking in Austin", None, None),
      ("it's Dana", None, "Dana"), ("D A N A", "name", "Dana"), ("Sure, Kim Nguyen", "name", "Kim Nguyen"),
-     ("the second one", "name", None), ("no, it's Tuesday at 3", None, None)],
+     ("the second one", "name", None), ("no, it's Tuesday at 3", None, None),
+     ("This is Ada, I'm looking for a place in Austin", None, "Ada")],
 )  # fmt: skip
 def test_names(text: str, expecting: str | None, name: str | None) -> None:
     assert turn(text, expecting=expecting).values.get("name") == name
