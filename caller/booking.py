@@ -15,9 +15,10 @@ PHONE_E164 = "+15123794680"
 
 BOOKING = (
     ScriptLine("A five bedroom townhouse in Denver, under nine hundred K.", expect=r"looking to buy"),
-    ScriptLine("The first one, please.", expect=r"would you like to see one"),
+    ScriptLine("The first one, please.", expect=r"would you like to see"),
     ScriptLine("The second time works.", expect=r"which works for you"),
     ScriptLine(f"My name is {NAME}.", expect=r"your name"),
     ScriptLine("Five one two, three seven nine, four six eight zero.", expect=r"phone number"),
+    ScriptLine("Yes, please.", expect=r"shall i book it"),  # nothing is booked before the caller's yes
     ScriptLine(expect=r"you're booked"),
 )

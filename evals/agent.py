@@ -7,14 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bus.client import BusClient
-from gateway.agent import real_estate_tools
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.tools import Tool, ToolBox, ToolObserver
+from gateway.agent.vertical import load_vertical
 
 
 def agent_tools(config: AgentConfig) -> list[Tool]:
-    return [t for t in real_estate_tools.ALL if t.name in config.tools]
+    return [t for t in load_vertical(config.vertical).tools if t.name in config.tools]
 
 
 def services_needed(config: AgentConfig) -> tuple[str, ...]:
@@ -28,5 +28,5 @@ def new_dialog(
     call_id: str,
     clock: Callable[[], datetime],
     observer: ToolObserver | None = None,
-) -> RealEstateDialog:
-    return RealEstateDialog(config, ToolBox(agent_tools(config), bus, observer), call_id, clock=clock)
+) -> FrameDialog:
+    return FrameDialog(config, ToolBox(agent_tools(config), bus, observer), call_id, clock=clock)

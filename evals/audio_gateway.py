@@ -19,7 +19,7 @@ from bus.client import BusClient
 from bus.connection import connect
 from bus.settings import BusSettings
 from gateway import auth
-from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.engine import DialogEngine
 from gateway.agent.responder import AgentResponder
 from gateway.agent.tools import ToolObserver
@@ -34,9 +34,7 @@ from gateway.settings import GatewaySettings
 from pod.ports import free_port
 
 
-def agent_responder(
-    new_dialog: Callable[[ToolObserver], RealEstateDialog], tts: PiperLocal
-) -> Callable[[Call], Responder]:
+def agent_responder(new_dialog: Callable[[ToolObserver], FrameDialog], tts: PiperLocal) -> Callable[[Call], Responder]:
     """A responder factory as gateway.agent.factory builds it (tool activity on the call's events),
     around the dialog `new_dialog` makes."""
 

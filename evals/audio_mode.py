@@ -25,7 +25,7 @@ from evals.record import CallRecord, TurnRecord
 from evals.scenario import Scenario
 from evals.world import World
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.tools import ToolObserver
 from gateway.media.pcm import OUT_RATE
 
@@ -61,9 +61,9 @@ class AudioMode:
     ) -> CallRecord:
         lines = [(await self.voice(t.say), t.barge_in) for t in scenario.spoken]  # before dialing
         record = CallRecord(call_id=call_id, mode=self.name, clock=clock())
-        dialogs: list[RealEstateDialog] = []
+        dialogs: list[FrameDialog] = []
 
-        def dialog(observer: ToolObserver) -> RealEstateDialog:
+        def dialog(observer: ToolObserver) -> FrameDialog:
             dialogs.append(new_dialog(config, world.bus, call_id, clock, observer))
             return dialogs[-1]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from evals.effects import Effects
-from gateway.agent.dialog import Slots
+from gateway.agent.frame import Frame
 
 
 @dataclass
@@ -35,7 +35,7 @@ class CallRecord:
     hung_up: bool = False  # the caller hung up before its last line (hang_up_after)
     ended: bool = False  # the agent said goodbye
     stage: str | None = None
-    slots: Slots | None = None
+    slots: Frame | None = None
     effects: Effects = field(default_factory=Effects)
     problem: str | None = None  # audio: why the caller stopped early (no reply, the call dropped)
 

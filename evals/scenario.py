@@ -22,7 +22,7 @@ from evals.times import Moment
 from services.registry import DEFINITIONS
 
 MODES = ("text", "audio")
-STAGES = ("needs", "present", "time", "name", "phone", "done")
+STAGES = ("needs", "present", "time", "name", "phone", "confirm", "done")
 _BUDGET = {
     "oneOf": [
         {"type": "integer", "minimum": 1},

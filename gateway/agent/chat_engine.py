@@ -3,8 +3,8 @@
 Each caller turn streams the model's reply; sentences are yielded as they complete,
 so the caller hears the first while the rest is generated. Tool calls run through the
 same tool box as the dialog agent (schema-checked, over NATS). The engine holds what
-the model must not decide: idempotency keys and call ids are set here, and a text
-message only goes to a number the caller said.
+the model must not decide: idempotency keys and call ids are set here, a text message
+only goes to a number the caller confirmed, and nothing is booked before the caller's yes.
 
 Arguments that fail the schema go back to the model as a corrective message; after
 `max_corrections` such retries in a turn, or when the model cannot be reached, the
@@ -24,7 +24,8 @@ from typing import Any
 import structlog
 
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.consent import Consent
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.engine import Line
 from gateway.agent.sentences import SentenceBuffer
 from gateway.agent.tool_policy import engine_args, model_spec, refusal
@@ -48,7 +49,7 @@ class ChatEngine:
         model: ChatModel,
         config: AgentConfig,
         tools: ToolBox,
-        dialog: RealEstateDialog,
+        dialog: FrameDialog,
         usage: UsageMeter,
         call_id: str,
         emit: Callable[..., Any] = lambda *a, **k: None,
@@ -68,6 +69,7 @@ class ChatEngine:
         self.fell_back: str | None = None  # why the dialog took over, once it has
         self._said_goodbye = False
         self._caller_said: list[str] = []
+        self._consent = Consent()  # what the caller confirmed: the tool policy reads it
         self._specs = [model_spec(t) for t in tools.tools.values()]
         prompt = config.instructions.format(
             persona=config.persona, company=config.company, time_zone=config.time_zone, call_id=call_id,
@@ -81,10 +83,12 @@ class ChatEngine:
 
     async def greeting(self) -> list[Line]:
         self.messages.append({"role": "assistant", "content": self.config.greeting})
+        self._consent.agent_said(self.config.greeting)
         return [Line(self.config.greeting)]
 
     async def respond(self, turn: CallerTurn) -> AsyncIterator[Line]:
         self._caller_said.append(turn.text)
+        self._consent.caller_said(turn.text)
         if self.fell_back:
             async for line in self._dialog(turn.text):
                 yield line
@@ -117,6 +121,7 @@ class ChatEngine:
                 spoken.add(rest)
                 yield Line(rest)
             self.messages.append(self._assistant(text, calls))
+            self._consent.agent_said(text)
             if not calls:
                 self._said_goodbye = bool(GOODBYE.search(text))
                 return
@@ -158,7 +163,7 @@ class ChatEngine:
         if tool is None:
             return self._corrective(call.name, f"there is no tool named {call.name!r}", ""), True
         args = engine_args(tool, args, self.call_id)
-        refused = refusal(tool, args, self._caller_said)
+        refused = refusal(tool, args, self._consent)
         if refused:
             return {"error": "refused", "message": refused}, False
         try:

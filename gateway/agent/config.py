@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import yaml
+
+from gateway.agent.hours import Hours
 
 
 @dataclass(frozen=True)
@@ -21,13 +23,22 @@ class AgentConfig:
     tools: tuple[str, ...]
     # The system prompt of an LLM engine (the deterministic dialog has its flow in code).
     instructions: str = ""
+    # The business module (verticals/<vertical>/): its slots, tools, flow and read-outs.
+    vertical: str = "real_estate"
+    # When bookings can happen (to tell a caller why a time is not free; the calendar decides).
+    hours: Hours = field(default_factory=Hours)
 
     @classmethod
     def load(cls, name: str, directory: Path | None = None) -> AgentConfig:
         path = (directory or Path(str(resources.files("agents")))) / f"{name}.yaml"
+        return cls.from_yaml(path)
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> AgentConfig:
         raw = yaml.safe_load(path.read_text())
         return cls(
             name=raw["name"], persona=raw["persona"], company=raw["company"], greeting=raw["greeting"],
-            voice=raw.get("voice", "piper-joe"), cities=tuple(raw["cities"]), time_zone=raw["time_zone"],
+            voice=raw.get("voice", "piper-joe"), cities=tuple(raw.get("cities", ())), time_zone=raw["time_zone"],
             tools=tuple(raw["tools"]), instructions=raw.get("instructions", "").strip(),
+            vertical=raw.get("vertical", "real_estate"), hours=Hours.from_mapping(raw.get("hours")),
         )  # fmt: skip

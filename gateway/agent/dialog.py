@@ -1,379 +1,352 @@
-"""The deterministic real-estate agent: slot filling by rules, tools over the bus.
+"""The deterministic dialog: frame-based, mixed initiative, confirmed before it acts.
 
-greet -> what are you looking for -> search MLS -> read back the best matches -> offer a
-showing -> pick a time (alternatives when taken) -> name -> phone -> write the lead ->
-book -> SMS confirmation -> goodbye. Handles "no", "repeat that", corrections
-("actually Tuesday") and a service that does not answer. It is the offline default and
-the fallback path of an LLM agent.
+Every caller turn is parsed for every slot the flow knows (the vertical's: city, budget,
+listing...; the dialog's own: time, name, phone, an ordinal pick), whatever was asked, so
+information may come in any order and several pieces in one turn. The dialog then asks only
+for what is still missing, in order: what to book (the vertical's flow), when (timing.py),
+the name, the phone number. With everything known it reads it all back and asks "Shall I book
+it?"; only a yes writes, books and texts (confirmation.md in docs/agents.md). "No, it's ..."
+replaces a value and reads back again; a bare no asks what to change. A question is asked at
+most twice, then another strategy takes over (reask.py), and a caller can always leave.
+
+It is the offline default and the fallback path of an LLM agent (which replays the caller's
+turns into it).
 """
 
 from __future__ import annotations
 
-import enum
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gateway.agent import speech_text as say
+from gateway.agent import readout, speech_text
 from gateway.agent.config import AgentConfig
-from gateway.agent.extract import Heard, digits_said, hear
+from gateway.agent.contact import EMAIL, NAME, PHONE, PhoneCollector
+from gateway.agent.frame import Frame, Said, Slot
+from gateway.agent.numbers import normalise
+from gateway.agent.reask import Question, ReAskPolicy, Strategy
+from gateway.agent.slots_common import CHOICE, TIME
+from gateway.agent.time_phrases import TimeAsk
+from gateway.agent.timing import TimeNegotiation
 from gateway.agent.tools import ToolBox, ToolError
+from gateway.agent.turn_parser import NOTHING_ELSE, Turn, parse_turn
+from gateway.agent.vertical import Committed, Outcome, Stage, Vertical, load_vertical
 
-
-class Stage(enum.Enum):
-    NEEDS = "needs"
-    PRESENT = "present"
-    TIME = "time"
-    NAME = "name"
-    PHONE = "phone"
-    DONE = "done"
-
-
-@dataclass
-class Slots:
-    city: str | None = None
-    bedrooms: int | None = None
-    max_price: int | None = None
-    min_price: int | None = None
-    property_type: str | None = None
-    features: list[str] = field(default_factory=list)
-    matches: list[dict[str, Any]] = field(default_factory=list)
-    listing: dict[str, Any] | None = None
-    offered: list[datetime] = field(default_factory=list)
-    when: datetime | None = None
-    name: str | None = None
-    phone: str | None = None
-    booking_id: str | None = None
-    lead_id: str | None = None
-
-
-def _only_agrees(h: Heard) -> bool:
-    """A bare "yes" (to "shall I try again?"): nothing in the turn that asks for something else."""
-    says_more = (h.city, h.bedrooms, h.max_price, h.min_price, h.property_type, h.when, h.phone, h.name, h.choice)
-    return h.yes and not h.no and all(v is None for v in says_more) and not h.features and not h.correction
-
-
-def _pick(h: Heard, count: int) -> int | None:
-    """Which of `count` options the caller chose: "the second one", "the last", or yes to a single one."""
-    if h.choice is not None:
-        index = h.choice - 1 if h.choice > 0 else count - 1
-        return index if 0 <= index < count else None
-    return 0 if h.yes and count >= 1 else None
+NAME_QUESTION = Question(
+    "name",
+    ask=[NAME.ask],
+    again=["Sorry, I didn't catch your name. Could you say it again?"],
+    strategies=(
+        Strategy("spell", ["Could you spell your name for me, letter by letter?"]),
+        Strategy("skip", ["No problem, we can go on without it."]),
+    ),
+)
 
 
 def _now() -> datetime:
     return datetime.now(ZoneInfo("UTC"))
 
 
-class RealEstateDialog:
-    def __init__(self, config: AgentConfig, tools: ToolBox, call_id: str, clock: Callable[[], datetime] = _now):
+class FrameDialog:
+    def __init__(
+        self,
+        config: AgentConfig,
+        tools: ToolBox,
+        call_id: str,
+        clock: Callable[[], datetime] = _now,
+        vertical: Vertical | None = None,
+    ) -> None:
         self.config = config
         self.tools = tools
         self.call_id = call_id
         self.clock = clock
-        self.stage = Stage.NEEDS
-        self.slots = Slots()
+        self.frame = Frame()
+        self.vertical = vertical or load_vertical(config.vertical)
+        self.flow = self.vertical.flow(self)
+        self.timing = TimeNegotiation(config.hours, self.flow.noun)
+        self.phone = PhoneCollector()
+        self.policy = ReAskPolicy(config.name)
         self.last_said: list[str] = []
         self.last_heard: str | None = None  # after a barge-in: the part of last_said the caller heard
         self.ended = False
+        self.confirming = False  # everything was read back; the next yes books
+        self.booked = False
+        self._asked: str | None = None  # the slot the last question asked for
+        self._resource_id: str | None = None
+        self._read_backs = 0
+        self._heard: dict[str, object] = {}  # the last value heard for each slot
+        self.skipped: set[str] = set()  # slots the caller could not give and we went on without
         # The step a service failed to answer, run again when the caller says "yes" to our offer to retry.
         self._retry: Callable[[], Awaitable[list[str]]] | None = None
 
-    # --- public ---------------------------------------------------------------
+    # --- what the engine and the evals read --------------------------------------
 
-    def greeting(self) -> list[str]:
-        return self._say([self.config.greeting])
+    @property
+    def slots(self) -> Frame:
+        return self.frame
 
-    async def respond(self, text: str) -> list[str]:
-        h = hear(text, cities=self.config.cities, tz=self._tz(), now=self.clock())
-        if h.repeat and self.last_said:
-            return self._say(list(self.last_said))  # said again in full
-        if h.goodbye:
+    @property
+    def stage(self) -> Stage:
+        if self.booked:
+            return Stage.DONE
+        if (flow_stage := self.flow.stage) is not None:
+            return flow_stage
+        if self.timing.when is None:
+            return Stage.TIME
+        if not self.frame.name and "name" not in self.skipped:
+            return Stage.NAME
+        if not self.frame.phone:
+            return Stage.PHONE
+        return Stage.CONFIRM
+
+    @property
+    def expecting(self) -> str | None:
+        """The slot the agent is asking for next ("city", "listing", "time", "name", "phone",
+        "yes_no"), e.g. to bias the speech recogniser; None when it asks for nothing."""
+        if self.ended:
+            return None
+        return "yes_no" if self._asked in ("confirm", "anything_else") else self._asked
+
+    @property
+    def all_slots(self) -> Sequence[Slot]:
+        return [*self.flow.slots, TIME, CHOICE, NAME, PHONE, EMAIL]
+
+    # --- Host (what a vertical's flow may use) ------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def ask(self, question: Question) -> list[str]:
+        asked = self.policy.ask(question)
+        self._asked = question.slot
+        if asked.strategy == "parts" and question.slot == "phone":
+            self.phone.in_parts = True
+        if asked.strategy == "skip":
+            self.skipped.add(question.slot)
+        if asked.strategy == "call_back":
             self.ended = True
-            return self._say([f"Thanks for calling {self.config.company}. Goodbye!"])
-        retry, self._retry = self._retry, None
-        if retry is not None and _only_agrees(h):
-            return self._say(await retry())
-        handler = {
-            Stage.NEEDS: self._needs,
-            Stage.PRESENT: self._present,
-            Stage.TIME: self._time,
-            Stage.NAME: self._name,
-            Stage.PHONE: self._phone,
-            Stage.DONE: self._done,
-        }[self.stage]
-        return self._say(await handler(h))
+            return [*asked.lines, f"Thanks for calling {self.config.company}. Goodbye!"]
+        return asked.lines
 
-    def heard(self, text: str) -> None:
-        """Barge-in: the caller heard only `text` of what we last said. last_said stays whole: a
-        "what did you say?" after cutting in asks for what was missed, so a repeat says it all."""
-        self.last_heard = text
-
-    # --- stages ---------------------------------------------------------------
-
-    async def _needs(self, h: Heard) -> list[str]:
-        self._remember_needs(h)
-        if self.slots.city is None:
-            return ["Which city are you looking in?"]
-        return await self._search()
-
-    async def _present(self, h: Heard) -> list[str]:
-        if self._remember_needs(h):
-            return await self._search()
-        if h.no and h.choice is None:
-            self.stage = Stage.NEEDS
-            return ["No problem. What should I look for instead?"]
-        matches = self.slots.matches
-        index = _pick(h, len(matches))
-        if index is None:
-            return ["Which one would you like to see? Say first, second or third."]
-        self.slots.listing = matches[index]
-        return await self._offer_times(f"Great choice: {say.listing(matches[index])}.")
-
-    async def _time(self, h: Heard) -> list[str]:
-        offered = self.slots.offered
-        index = _pick(h, len(offered)) if offered else None
-        if index is not None and (h.choice is not None or h.when is None):
-            pick = offered[index]
-        elif h.when is not None:
-            pick = h.when
-        else:
-            return ["What day and time would suit you? For example, Thursday at 10 AM."]
-        return await self._choose_time(pick)
-
-    async def _name(self, h: Heard) -> list[str]:
-        if h.correction and h.when:
-            return await self._choose_time(h.when)
-        # "it's the third one" still picks from a list; it is no name.
-        picking = h.name is None and h.choice is not None and bool(re.search(r"\bthe\b", h.text.lower()))
-        name = None if picking else h.name or self._bare_name(h.text)
-        if not name:
-            return ["Sorry, I didn't catch your name. Could you say it again?"]
-        self.slots.name = name
-        self.stage = Stage.PHONE
-        return [f"Thanks, {name.split()[0]}. What's the best phone number to text your confirmation to?"]
-
-    async def _phone(self, h: Heard) -> list[str]:
-        if h.correction and h.when:
-            return await self._choose_time(h.when)
-        if h.phone is None:
-            if digits_said(h.text) >= 7:
-                return ["That number doesn't look right. Could you say it again, digit by digit, with the area code?"]
-            return ["What's the best phone number to reach you?"]
-        self.slots.phone = h.phone
-        return await self._finish()
-
-    async def _done(self, h: Heard) -> list[str]:
-        if h.no:
-            self.ended = True
-            return [f"Thanks for calling {self.config.company}. Goodbye!"]
-        return ["Is there anything else I can help you with?"]
-
-    # --- steps with tools -----------------------------------------------------
-
-    async def _search(self) -> list[str]:
-        s = self.slots
-        args: dict[str, Any] = {"city": s.city, "limit": 3}
-        for key, value in (
-            ("max_price_usd", s.max_price),
-            ("min_price_usd", s.min_price),
-            ("min_bedrooms", s.bedrooms),
-            ("property_type", s.property_type),
-        ):
-            if value:
-                args[key] = value
-        if s.features:
-            args["text"] = " ".join(s.features)
-        try:
-            found = (await self.tools.call("search_listings", args, call_id=self.call_id)).data
-        except ToolError as exc:
-            return self._apology(exc, "search the listings", self._search)
-        s.matches = found.get("listings", [])
-        if not s.matches:
-            self.stage = Stage.NEEDS
-            return [
-                f"I couldn't find homes in {s.city} matching that. Would you like to change the budget, "
-                "the bedrooms or the area?"
-            ]
-        self.stage = Stage.PRESENT
-        ordinals = ("First", "Second", "Third")
-        total = found.get("total_count", len(s.matches))
-        best = "Here is the best match." if len(s.matches) == 1 else "Here are the best matches."
-        lines = [f"I found {say.count(total, 'home')}. {best}"]
-        lines += [f"{ordinals[i]}: {say.listing(item)}." for i, item in enumerate(s.matches)]
-        lines.append("Would you like to see one of them?")
-        return lines
-
-    async def _offer_times(self, lead_in: str) -> list[str]:
-        listing = self.slots.listing or {}
-        try:
-            free = await self._free_slots(self.clock(), 3)
-        except ToolError as exc:
-            return self._apology(exc, "check the calendar", lambda: self._offer_times(lead_in))
-        self.stage = Stage.TIME
-        self.slots.offered = free
-        if not free:
-            return [lead_in, "I don't see any open showing times in the next week. What day works for you?"]
-        options = ", ".join(say.when(t) for t in free[:-1]) + f", or {say.when(free[-1])}"
-        where = listing.get("address", {}).get("street", "the home")
-        return [lead_in, f"I can show {where} on {options}. Which works for you?"]
-
-    async def _choose_time(self, pick: datetime) -> list[str]:
-        try:
-            near = await self._free_slots(pick, 3)
-        except ToolError as exc:
-            return self._apology(exc, "check the calendar", lambda: self._choose_time(pick))
-        if near and near[0] == pick.astimezone(near[0].tzinfo):
-            self.slots.when = pick
-            # A time corrected later in the flow keeps what is known: go on to the first missing slot.
-            if self.slots.phone:
-                return await self._finish()
-            if self.slots.name:
-                self.stage = Stage.PHONE
-                return [f"{say.when(pick)} works. What's the best phone number to text your confirmation to?"]
-            self.stage = Stage.NAME
-            return [f"{say.when(pick)} works. May I have your name?"]
-        self.slots.offered = near
-        self.stage = Stage.TIME
-        if not near:
-            return ["That time isn't available, and nothing is open right after it. What other day works?"]
-        return [
-            f"Sorry, {say.when(pick)} isn't available. The nearest times are "
-            + " or ".join(say.when(t) for t in near)
-            + ". Which would you like?"
-        ]
-
-    async def _free_slots(self, start: datetime, count: int) -> list[datetime]:
-        listing = self.slots.listing or {}
-        tz = listing.get("time_zone") or self.config.time_zone
-        args = {
-            "listing_id": listing["mls_id"],
-            "agent_id": listing.get("agent", {}).get("agent_id", ""),
-            "time_zone": tz,
-            "from_time": start.isoformat(),
-            "to_time": (start + timedelta(days=7)).isoformat(),
-            "max_slots": count,
-        }
-        data = (await self.tools.call("check_availability", args, call_id=self.call_id)).data
-        return [
-            datetime.fromisoformat(s["start_time"].replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
-            for s in data.get("slots", [])
-        ]
-
-    async def _finish(self) -> list[str]:
-        s = self.slots
-        listing = s.listing or {}
-        assert s.when is not None and s.phone is not None
-        interest = f"{listing.get('bedrooms', '')} bedroom home in {s.city}: {listing.get('mls_id', '')}"
-        try:
-            lead = await self.tools.call(
-                "write_lead",
-                {
-                    "idempotency_key": f"{self.call_id}:lead",
-                    "name": s.name or "",
-                    "phone": s.phone,
-                    "interest": interest,
-                    "budget_usd": s.max_price or 0,
-                    "call_id": self.call_id,
-                },
-                call_id=self.call_id,
-            )
-            s.lead_id = lead.data.get("lead", {}).get("lead_id")
-            booked = await self.tools.call(
-                "book_showing",
-                {
-                    "idempotency_key": f"{self.call_id}:showing:{s.when.isoformat()}",
-                    "listing_id": listing["mls_id"],
-                    "agent_id": listing.get("agent", {}).get("agent_id", ""),
-                    "time_zone": listing.get("time_zone") or self.config.time_zone,
-                    "start_time": s.when.isoformat(),
-                    "contact_name": s.name or "",
-                    "contact_phone": s.phone,
-                    "lead_id": s.lead_id or "",
-                    "call_id": self.call_id,
-                },
-                call_id=self.call_id,
-            )
-        except ToolError as exc:
-            if exc.kind == "rejected" and exc.field in ("phone", "contact_phone"):
-                s.phone = None
-                self.stage = Stage.PHONE
-                return ["That number doesn't seem to be valid. Could you give me another one?"]
-            return self._apology(exc, "book the showing", self._finish)
-        if "unavailable" in booked.data:
-            s.when = None
-            return await self._choose_time(self.clock())
-        s.booking_id = booked.data["booking"]["booking_id"]
-        self.stage = Stage.DONE
-        confirm = f"You're booked to see {listing.get('address', {}).get('street', 'the home')} on {say.when(s.when)}."
-        return [confirm, *await self._confirm_by_sms()]
-
-    async def _confirm_by_sms(self) -> list[str]:
-        s = self.slots
-        listing = s.listing or {}
-        address = listing.get("address", {})
-        assert s.when is not None and s.phone is not None
-        try:
-            await self.tools.call(
-                "send_sms",
-                {
-                    # The same key on a retry: a text the service took before it failed is not sent twice.
-                    "idempotency_key": f"{self.call_id}:sms:{s.booking_id}",
-                    "to_phone": s.phone,
-                    "template_id": "showing_confirmation",
-                    "call_id": self.call_id,
-                    "variables": {
-                        "name": (s.name or "there").split()[0],
-                        "address": f"{address.get('street', '')}, {address.get('city', '')}",
-                        "when": say.when(s.when),
-                        "agent_name": listing.get("agent", {}).get("name", "our agent"),
-                    },
-                },
-                call_id=self.call_id,
-            )
-        except ToolError:
-            self._retry = self._confirm_by_sms
-            return [
-                "I couldn't send the text message right now, but your showing is booked.",
-                "Shall I try the text again?",
-            ]
-        return [f"I've texted the details to {say.phone(s.phone)}.", "Is there anything else I can help you with?"]
-
-    # --- helpers --------------------------------------------------------------
-
-    def _remember_needs(self, h: Heard) -> bool:
-        """Take any search criteria the turn contains; True if something changed."""
-        s, changed = self.slots, False
-        for name in ("city", "bedrooms", "max_price", "min_price", "property_type"):
-            value = getattr(h, name)
-            if value is not None and value != getattr(s, name):
-                setattr(s, name, value)
-                changed = True
-        if h.features and h.features != s.features:
-            s.features, changed = list(h.features), True
-        return changed
-
-    def _apology(self, exc: ToolError, doing: str, retry: Callable[[], Awaitable[list[str]]]) -> list[str]:
+    def apology(self, exc: ToolError, doing: str, retry: Callable[[], Awaitable[list[str]]]) -> list[str]:
         if exc.kind in ("timeout", "unavailable", "failed"):
             self._retry = retry
+            self._asked = "yes_no"
             return [
                 f"I'm sorry, I couldn't {doing} just now; our system is slow to answer.",
                 "Shall I try again? Just say yes, or tell me what you'd like to do.",
             ]
         return [f"I'm sorry, I couldn't {doing}: {exc.message}."]
 
-    def _bare_name(self, text: str) -> str | None:
-        words = [w for w in text.replace(".", " ").replace(",", " ").split() if w.isalpha()]
-        filler = {"it's", "its", "i", "am", "my", "name", "is", "this", "uh", "um", "sure", "yes", "yeah", "okay"}
-        kept = [w for w in words if w.lower() not in filler][:3]
-        return " ".join(w.capitalize() for w in kept) or None
+    def offer_retry(self, lines: list[str], retry: Callable[[], Awaitable[list[str]]]) -> list[str]:
+        self._retry = retry
+        self._asked = "yes_no"
+        return lines
+
+    # --- the engine's interface ---------------------------------------------------
+
+    def greeting(self) -> list[str]:
+        return self._say([self.config.greeting])
+
+    def heard(self, text: str) -> None:
+        """Barge-in: the caller heard only `text` of what we last said. last_said stays whole: a
+        "what did you say?" after cutting in asks for what was missed, so a repeat says it all."""
+        self.last_heard = text
+
+    async def respond(self, text: str) -> list[str]:
+        said = Said(raw=text.strip(), text=normalise(text.strip()), now=self.clock(), tz=self._tz(),
+                    frame=self.frame, expecting=self._asked)  # fmt: skip
+        turn = parse_turn(said, self.all_slots)
+        if turn.repeat and self.last_said and not turn.values:
+            return self._say(list(self.last_said))  # said again in full
+        if turn.goodbye and not (self.confirming and turn.bare_yes):
+            return self._say(self._goodbye())
+        retry, self._retry = self._retry, None
+        if retry is not None and turn.bare_yes:
+            return self._say(await retry())
+        if self.booked:
+            return self._say(self._after_booking(turn))
+        return self._say(await self._advance(turn))
+
+    # --- the flow -------------------------------------------------------------
+
+    async def _advance(self, turn: Turn) -> list[str]:
+        confirming, self.confirming = self.confirming, False
+        if confirming and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
+            return await self._commit()
+        if self._asked == "change" and not turn.values:
+            self._reopen(turn.text)
+        took = self._take(turn)
+        if took:
+            self.policy.progress()
+        if confirming and turn.bare_no:
+            return self.ask(Question(
+                "change",
+                ask=["No problem. What should I change: the time, the name or the phone number?"],
+                again=["Sorry, what would you like to change? For example, say: the time is Tuesday at 3."],
+                strategies=(Strategy("call_back", ["Nothing is booked.",
+                                                   "A person from our team can call you back to arrange it."]),),
+            ))  # fmt: skip
+        step = await self.flow.settle(turn)
+        lines = list(step.lines)
+        if not step.done:
+            self._asked = self.flow.expecting or self._asked
+            return [*self._noted(turn), *lines]
+        resource = self.flow.resource
+        assert resource is not None
+        if resource.id != self._resource_id:
+            if self._resource_id is not None:
+                self.timing.forget()
+            self._resource_id = resource.id
+        try:
+            timed = await self.timing.step(turn, self.flow.free_slots, self.clock(), self._tz(), self.ask)
+        except ToolError as exc:
+            return [*lines, *self.apology(exc, "check the calendar", lambda: self._advance(_nothing(turn)))]
+        lines += timed.lines
+        self.frame.set("offered", list(self.timing.offered))
+        self.frame.set("when", self.timing.when)
+        if not timed.done:
+            self.frame.set("last_list", "times")
+            self._asked = "time"
+            return lines
+        if not self.frame.name and "name" not in self.skipped:
+            lines += self.ask(NAME_QUESTION)
+            if "name" not in self.skipped:
+                return lines
+        if "name" in turn.values and self.frame.name:
+            lines.append(f"Thanks, {self.frame.name.split()[0]}.")
+        if not self.frame.phone:
+            if self.phone.in_parts and self.phone.area is not None and "phone" not in turn.values:
+                return [*lines, *self.phone.after_area()]
+            return [*lines, *self.ask(self.phone.question())]
+        return [*lines, *self._read_back()]
+
+    def _reopen(self, text: str) -> None:
+        """The answer to "what should I change?" names a part without a new value: ask for it again."""
+        if re.search(r"\b(time|day|date|when)\b", text):
+            self.timing.reopen()
+            self.frame.set("when", None)
+        if re.search(r"\bname\b", text):
+            self.frame.clear("name")
+            self.skipped.discard("name")
+        if re.search(r"\b(number|phone)\b", text):
+            self.frame.clear("phone")
+
+    def _agrees(self, turn: Turn) -> bool:
+        """A yes that repeats what was read back ("yes, Friday at 2 is fine") is still a yes."""
+        when = self.timing.when
+        for name, value in turn.values.items():
+            if name == "time":
+                wall = (when.hour, when.minute, when.date()) if when else None
+                if not (value.exact and wall == (value.start.hour, value.start.minute, value.start.date())):
+                    return False
+            elif name != "choice" and self.frame.get(name) != value:
+                return False
+        return True
+
+    def _noted(self, turn: Turn) -> list[str]:
+        """Say what was taken from a turn that answered ahead of the question (kept for later)."""
+        took = []
+        asked: TimeAsk | None = turn.values.get("time")
+        if asked is not None:
+            took.append(asked.label or readout.moment(asked.start))
+        if turn.values.get("name"):
+            took.append(str(turn.values["name"]).split()[0])
+        if turn.values.get("phone"):
+            took.append("your number")
+        return [f"Noted: {readout.either(took, 'and')}."] if took else []
+
+    def _take(self, turn: Turn) -> bool:
+        """Take the dialog's own slots from the turn; True if anything new was heard (the same
+        answer said again is no progress: the question's count goes on)."""
+        took = any(self._heard.get(name) != value for name, value in turn.values.items())
+        self._heard.update(turn.values)
+        self.timing.take(turn, self.frame.last_list == "times")
+        if name := turn.values.get("name"):
+            self.frame.set("name", name)
+        if email := turn.values.get("email"):
+            self.frame.set("email", email)
+        number = turn.values.get("phone") or (self.phone.take(turn.said) if self._asked == "phone" else None)
+        if number:
+            self.frame.set("phone", number)
+        return took
+
+    def _read_back(self) -> list[str]:
+        """Everything in one turn, then one yes/no question; asked at most twice like any other."""
+        f = self.frame
+        when = self.timing.when
+        assert when is not None
+        who = f" for {f.name}" if f.name else ""
+        booking = f"{self.flow.summary()} on {readout.moment(when)}{who}"
+        read = f"{booking}, and the confirmation goes by text to {speech_text.phone(f.phone)}"
+        self.confirming = True
+        # Each read-back after a correction is a new question; its wording says so.
+        self._read_backs += 1
+        shall = ("Shall I book it?", "Shall I book it now?", "Is that right? Shall I book it?")[
+            min(self._read_backs, 3) - 1
+        ]
+        lines = self.ask(Question(
+            "confirm",
+            ask=[f"{'Let me read that back' if self._read_backs == 1 else 'Here it is again'}: {read}.", shall],
+            again=[f"Sorry, I need a yes or a no: {read}. Shall I book it?"],
+            strategies=(
+                Strategy("yes_no", ["To book it, just say yes. To change the time, the name or the number, say no."]),
+                Strategy("call_back", ["I haven't booked anything.",
+                                       "A person from our team can call you back to arrange it."]),
+            ),
+        ))  # fmt: skip
+        if self.ended:
+            self.confirming = False
+        return lines
+
+    async def _commit(self) -> list[str]:
+        try:
+            result: Committed = await self.flow.commit()
+        except ToolError as exc:
+            self.confirming = False
+            return self.apology(exc, f"book the {self.flow.noun}", self._commit)
+        if result.outcome is Outcome.BOOKED:
+            self.booked = True
+            self._asked = "yes_no"
+            return result.lines
+        if result.outcome is Outcome.TIME_GONE:
+            self.timing.forget()
+            return [*result.lines, *await self._advance(_nothing_turn(self))]
+        # Outcome.PHONE_REJECTED: the service refused the number; ask for another one.
+        self.frame.clear("phone")
+        self._asked = "phone"
+        return [*result.lines, "Could you give me another number?"]
+
+    def _after_booking(self, turn: Turn) -> list[str]:
+        if turn.no or NOTHING_ELSE.search(turn.text):
+            return self._goodbye()
+        return self.ask(Question(
+            "anything_else",
+            ask=["Is there anything else I can help you with?"],
+            again=["Anything else I can help with? If not, just say no."],
+            strategies=(Strategy("call_back", ["For anything else, a person from our team can call you back."]),),
+        ))  # fmt: skip
+
+    def _goodbye(self) -> list[str]:
+        self.ended = True
+        self._asked = None
+        return [f"Thanks for calling {self.config.company}. Goodbye!"]
 
     def _tz(self) -> ZoneInfo:
-        return ZoneInfo((self.slots.listing or {}).get("time_zone") or self.config.time_zone)
+        resource = self.flow.resource
+        return ZoneInfo(resource.time_zone if resource else self.config.time_zone)
 
     def _say(self, lines: list[str]) -> list[str]:
         self.last_said, self.last_heard = list(lines), None
         return lines
+
+
+def _nothing(turn: Turn) -> Turn:
+    """The same moment without the caller's words (a retried step must not re-take them)."""
+    return Turn(said=turn.said)
+
+
+def _nothing_turn(dialog: FrameDialog) -> Turn:
+    said = Said(raw="", text="", now=dialog.clock(), tz=dialog._tz(), frame=dialog.frame, expecting=None)
+    return Turn(said=said)

@@ -1,6 +1,6 @@
 """What decides the agent's words: one small interface, three engines.
 
-- `DialogEngine`: the deterministic real-estate dialog (offline default).
+- `DialogEngine`: the deterministic frame dialog with the agent's vertical (offline default).
 - `ChatEngine`: an OpenAI-compatible chat model with tool calls; falls back to the dialog.
 - `RealtimeEngine`: OpenAI Realtime over WebSocket (text or audio in, text or audio out).
 
@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.dialog import FrameDialog
 from gateway.media.pcm import Pcm
 from gateway.responder import CallerTurn
 
@@ -53,12 +53,18 @@ class DialogEngine:
     name = "dialog"
     wants_text = True
 
-    def __init__(self, dialog: RealEstateDialog) -> None:
+    def __init__(self, dialog: FrameDialog) -> None:
         self.dialog = dialog
 
     @property
     def ended(self) -> bool:
         return self.dialog.ended
+
+    @property
+    def expecting(self) -> str | None:
+        """The slot the dialog asks for next ("phone", "name", "time", "city", "listing", "yes_no"):
+        e.g. to bias the speech recogniser towards digits, names or the cities it knows."""
+        return self.dialog.expecting
 
     async def greeting(self) -> list[Line]:
         return [Line(" ".join(self.dialog.greeting()))]

@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bus.client import BusClient
-from gateway.agent import real_estate_tools
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.engine import DialogEngine, Engine
 from gateway.agent.responder import AgentResponder
 from gateway.agent.tools import ToolBox
+from gateway.agent.vertical import load_vertical
 from gateway.providers.config import ProviderSettings
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import Responder
@@ -26,7 +26,8 @@ def agent_factory(
     config: AgentConfig, bus: BusClient, tts: TextToSpeech, providers: ProviderSettings | None = None
 ) -> Callable[[Call], Responder]:
     providers = providers or ProviderSettings()
-    tools = [t for t in real_estate_tools.ALL if t.name in config.tools]
+    vertical = load_vertical(config.vertical)
+    tools = [t for t in vertical.tools if t.name in config.tools]
     chat_model = None
     if providers.engine == "chat":
         from gateway.providers.llm.openai_chat import OpenAIChat
@@ -45,7 +46,7 @@ def agent_factory(
             call.recorder.audit(f"tool.{tool}", details["outcome"], {"seconds": f"{details['seconds']:.3f}"})
 
         toolbox = ToolBox(tools, bus, observe)
-        dialog = RealEstateDialog(config, toolbox, call.call_id)
+        dialog = FrameDialog(config, toolbox, call.call_id, vertical=vertical)
         engine: Engine = DialogEngine(dialog)
         if chat_model is not None:
             from gateway.agent.chat_engine import ChatEngine

@@ -13,7 +13,7 @@ Why it is built this way:
   tagged (realtime/protocol.py), so late events of a cancelled one are skipped.
 - Tool calls follow the chat engine's rules (realtime/protocol.py): schema-checked through
   the tool box, failures given back as the function's output, call ids and idempotency keys
-  set by the engine, texts only to a number the caller said.
+  set by the engine; texts only to a number the caller confirmed, bookings only after the caller's yes.
 - What the caller actually heard reaches the model at the next turn: in audio mode the
   assistant's audio is truncated there (`conversation.item.truncate`, which also cuts the
   server's transcript); in text mode a system note says what was heard.
@@ -50,6 +50,7 @@ from openai.types.realtime import (
 from websockets.exceptions import ConnectionClosed
 
 from gateway.agent.config import AgentConfig
+from gateway.agent.consent import Consent
 from gateway.agent.engine import Line
 from gateway.agent.realtime.protocol import (
     REALTIME_RATE,
@@ -115,7 +116,7 @@ class RealtimeEngine:
         self._context: list[ConversationItemParam] = []  # items for the conversation before the next turn
         self._said: list[Spoken] = []  # the lines of the last reply
         self._heard: list[str] = []  # barge-in reports since the last reply began
-        self._caller_said: list[str] = []  # what the caller said in this call (the SMS guard reads it)
+        self._consent = Consent()  # what the caller confirmed in this call (the tool policy reads it)
         self._turn_index = 0
         self._ended = False
 
@@ -221,7 +222,7 @@ class RealtimeEngine:
         if isinstance(event, ResponseDoneEvent):  # cancelled responses cost too
             record_usage(self.usage, self.provider, event.response.usage)
         elif isinstance(event, ConversationItemInputAudioTranscriptionCompletedEvent):  # audio in, no STT of ours
-            self._caller_said.append(event.transcript)
+            self._consent.caller_said(event.transcript)
             record_transcription(self.usage, event.usage)
             self.emit("transcript.final", turn=self._turn_index, text=event.transcript)
 
@@ -267,7 +268,7 @@ class RealtimeEngine:
     async def _send_input(self, conn: AsyncRealtimeConnection, turn: CallerTurn) -> bool:
         self._turn_index = turn.index
         if turn.text.strip():
-            self._caller_said.append(turn.text)  # our STT's words, also with audio input
+            self._consent.caller_said(turn.text)  # our STT's words, also with audio input
         if self.providers.realtime_input == "text":
             if not turn.text.strip():
                 return False
@@ -292,7 +293,7 @@ class RealtimeEngine:
                     log.warning("realtime_tool_rounds_exceeded", call_id=self.call_id, rounds=round_)
                 return
             for call in calls:
-                output = await run_tool(self.toolbox, call.name, call.arguments, self.call_id, self._caller_said)
+                output = await run_tool(self.toolbox, call.name, call.arguments, self.call_id, self._consent)
                 await self._add(conn, function_output(call.call_id, output))
                 self._unanswered.discard(call.call_id)
 
@@ -344,4 +345,5 @@ class RealtimeEngine:
 
     def _say(self, spoken: Spoken, pcm: Pcm | None = None) -> Line:
         self._said.append(spoken)
+        self._consent.agent_said(spoken.text)
         return Line(spoken.text, pcm)

@@ -3,16 +3,16 @@
 The model never sees, and cannot set, the fields that make writes safe to repeat
 (idempotency keys, call ids): the engine derives them from the call, so a retried or
 replayed intent is applied once. And some calls are refused whatever the model was
-talked into: a text message goes only to a number the caller said in this call.
+talked into (consent.py): a number is used only once the caller confirmed its read-back, and a
+booking or a lead is written only after the caller's yes, as the deterministic dialog does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from gateway.agent.extract import phone_in
-from gateway.agent.numbers import normalise
+from gateway.agent.consent import Consent
 from gateway.agent.tools import Tool
 
 ENGINE_FIELDS = ("idempotency_key", "call_id")
@@ -39,11 +39,17 @@ def engine_args(tool: Tool, args: Mapping[str, Any], call_id: str) -> dict[str, 
     return out
 
 
-def refusal(tool: Tool, args: Mapping[str, Any], caller_said: Iterable[str]) -> str:
+def refusal(tool: Tool, args: Mapping[str, Any], consent: Consent) -> str:
     """Why the engine will not make this call whatever the model says ("" if it will)."""
-    if tool.name == "send_sms":
-        wanted = phone_in(normalise(str(args.get("to_phone", ""))))
-        heard = {phone_in(normalise(text)) for text in caller_said} - {None}
-        if wanted is None or wanted not in heard:
-            return "Text messages go only to a number the caller gave in this call. Ask the caller for it."
+    number = str(args.get(tool.confirmed_phone) or "") if tool.confirmed_phone else ""
+    if number and not consent.phone_confirmed(number):
+        return (
+            "Refused: this phone number was not confirmed by the caller. Read it back to the caller in digit "
+            "groups, ask if it is right, and use it only after they say yes."
+        )
+    if tool.needs_yes and not consent.agreed:
+        return (
+            "Refused: the caller has not agreed yet. Read everything back (the time in words, the name, the phone "
+            "number in digit groups), ask 'Shall I book it?', and act only after the caller says yes."
+        )
     return ""

@@ -39,6 +39,10 @@ class Tool:
     endpoint: Endpoint[Any, Any]
     build: Callable[[Mapping[str, Any]], Message]
     deadline_seconds: float = 3.0
+    # What an LLM engine must have from the caller before it may make this call (tool_policy.py):
+    # the argument holding a phone number the caller confirmed, and whether it acts only after a yes.
+    confirmed_phone: str = ""
+    needs_yes: bool = False
 
     def validate(self, args: Mapping[str, Any]) -> None:
         try:

@@ -137,4 +137,4 @@ def test_audio_mode_speaks_a_subset_through_the_gateway(tmp_path: Path) -> None:
             assert turn["heard_as"] and turn["replies"] and turn["reply_heard_as"], turn
             assert 0 < turn["latency_ms"] < 15_000, turn
     barge = {s["name"]: s for s in report["scenarios"]}["barge-in-picks-listing"]["call"]["turns"][1]
-    assert barge["barge_in"] and barge["replies"][0].startswith("Great choice")
+    assert barge["barge_in"] and barge["replies"][0].startswith("Great, ")

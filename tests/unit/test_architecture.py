@@ -10,8 +10,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # package -> top-level packages it must never import
 FORBIDDEN = {
     "bus": {"gateway", "services", "pod", "caller", "evals"},
-    "gateway": {"services", "pod", "caller", "evals"},
+    "gateway": {"services", "pod", "caller", "evals", "verticals"},  # a vertical is loaded by name, never imported
     "services": {"gateway", "pod", "caller", "evals"},
+    # A vertical is business rules on the generic agent: it talks to services over the bus, never directly.
+    "verticals": {"services", "pod", "caller", "evals"},
     # The caller speaks only the public /ws protocol.
     "caller": {"gateway", "services", "pod", "bus", "evals"},
 }
@@ -50,4 +52,15 @@ def test_a_service_never_imports_a_sibling_service() -> None:
                     other = node.module.split(".")[1]
                     if other in names and other != name:
                         wrong.append(f"{path.relative_to(ROOT)} imports services.{other}")
+    assert wrong == []
+
+
+def test_a_vertical_uses_only_the_generic_agent_of_the_gateway() -> None:
+    wrong = []
+    for path in (ROOT / "verticals").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gateway"):
+                if not node.module.startswith("gateway.agent"):
+                    wrong.append(f"{path.relative_to(ROOT)} imports {node.module}")
     assert wrong == []

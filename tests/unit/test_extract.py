@@ -11,8 +11,10 @@ from nats.aio.client import Client as NATS
 from bus.client import BusClient
 from gateway.agent import speech_text as say
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog, Stage
+from gateway.agent.contact import name_in
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.extract import Heard, hear, when_in
+from gateway.agent.frame import Frame, Said
 from gateway.agent.numbers import money, normalise, price_range
 from gateway.agent.tools import ToolBox
 
@@ -144,9 +146,9 @@ def test_when_in_reads_times_as_people_say_them(said: str, now: datetime, expect
 # --- what the dialog does with it (no tool is reached in these turns) -----------
 
 
-def offline_dialog() -> RealEstateDialog:
+def offline_dialog() -> FrameDialog:
     # A toolbox without tools: a turn that needed one would fail, not reach a bus.
-    return RealEstateDialog(AgentConfig.load("real_estate"), ToolBox([], BusClient(NATS())), "call-unit")
+    return FrameDialog(AgentConfig.load("real_estate"), ToolBox([], BusClient(NATS())), "call-unit")
 
 
 async def test_repeat_after_a_barge_in_says_the_whole_last_reply() -> None:
@@ -157,13 +159,13 @@ async def test_repeat_after_a_barge_in_says_the_whole_last_reply() -> None:
     assert dialog.last_heard is None  # a new reply: nothing of it was cut short
 
 
-async def test_a_listing_choice_at_the_name_step_is_asked_again_not_taken_as_a_name() -> None:
-    dialog = offline_dialog()
-    dialog.stage = Stage.NAME
-    reply = await dialog.respond("it's the third one")
-    assert (dialog.slots.name, dialog.stage) == (None, Stage.NAME) and "name" in reply[0]
-    await dialog.respond("Lena Fischer")
-    assert (dialog.slots.name, dialog.stage) == ("Lena Fischer", Stage.PHONE)
+def test_a_listing_choice_at_the_name_step_is_not_taken_as_a_name() -> None:
+    def name(text: str) -> str | None:
+        said = Said(raw=text, text=normalise(text), now=MONDAY_8AM, tz=TZ, frame=Frame(), expecting="name")
+        return name_in(said)
+
+    assert name("it's the third one") is None
+    assert name("Lena Fischer") == "Lena Fischer"
 
 
 def test_counts_are_said_in_the_singular_for_one() -> None:

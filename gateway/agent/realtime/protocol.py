@@ -14,7 +14,8 @@ an event belongs to, and how tool calls and usage cross over.
   (`{"error": kind, "message": ..., "field": ...}`) so the model can correct itself or tell
   the caller, never an exception that ends the turn. What the model must not decide is
   decided here, by the chat engine's rules: the model never sees call ids and idempotency
-  keys (the engine sets them), and a text message goes only to a number the caller said.
+  keys (the engine sets them), and the shared tool policy (consent.py) holds: a text only to a number the
+  caller confirmed, a booking or a lead only after the caller's yes.
   With audio input and no STT of ours, the session transcribes the caller for that check.
 - Usage: text and audio tokens are priced differently, so `input_tokens`/`output_tokens`
   count text tokens only and audio tokens go to `audio_input_tokens`/`audio_output_tokens`.
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ from openai.types.realtime.conversation_item_input_audio_transcription_completed
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from gateway.agent.config import AgentConfig
+from gateway.agent.consent import Consent
 from gateway.agent.tool_policy import engine_args, model_spec, refusal
 from gateway.agent.tools import Tool, ToolBox, ToolError
 from gateway.agent.usage import UsageMeter
@@ -141,9 +142,7 @@ def session_config(
     }
 
 
-async def run_tool(
-    toolbox: ToolBox, name: str, arguments: str, call_id: str, caller_said: Iterable[str]
-) -> dict[str, Any]:
+async def run_tool(toolbox: ToolBox, name: str, arguments: str, call_id: str, consent: Consent) -> dict[str, Any]:
     """The function call's output for the model: the tool's result, or what went wrong."""
     try:
         args = json.loads(arguments or "{}")
@@ -155,7 +154,7 @@ async def run_tool(
     if tool is None:
         return {"error": "invalid_arguments", "message": f"there is no tool named {name!r}", "field": ""}
     args = engine_args(tool, args, call_id)
-    if refused := refusal(tool, args, caller_said):
+    if refused := refusal(tool, args, consent):
         return {"error": "refused", "message": refused}
     try:
         result = await toolbox.call(name, args, call_id=call_id)

@@ -34,6 +34,10 @@ def real_estate(body: Mapping[str, Any]) -> Reply:
     if last["role"] == "tool":
         return _after_tool(done, users)
     text = last["content"].lower()
+    said = [m.get("content") or "" for m in messages if m["role"] == "assistant"]
+    if said and "shall i book it" in said[-1].lower() and text.startswith("yes"):
+        name, phone = _contact(users)
+        return _call("write_lead", name=name, phone=phone, interest="3 bedroom home in Austin")
     if "austin" in text:
         return _call("search_listings", city="Austin", min_bedrooms=3, max_price_usd=700_000, limit=3)
     if "first one" in text:
@@ -43,10 +47,18 @@ def real_estate(body: Mapping[str, Any]) -> Reply:
     if "first time" in text:
         return Reply("Great, that works. May I have your name?")
     if re.search(r"\d{3}", text):
-        return _call("write_lead", name=users[-2], phone=last["content"], interest="3 bedroom home in Austin")
+        digits = re.sub(r"\D", "", text)
+        spaced = ", ".join(" ".join(part) for part in (digits[:3], digits[3:6], digits[6:]))
+        return Reply(f"Let me read that back: the first time, for {users[-2]}, texting {spaced}. Shall I book it?")
     if "bye" in text:
         return Reply("Thanks for calling. Goodbye!")
     return Reply("Thanks. And what number should I text the confirmation to?")
+
+
+def _contact(users: list[str]) -> tuple[str, str]:
+    """(name, phone) the caller gave: the number is the last turn with digits, the name the turn before it."""
+    at = max(i for i, u in enumerate(users) if re.search(r"\d{3}", u))
+    return users[at - 1], users[at]
 
 
 def _after_tool(done: dict[str, dict[str, Any]], users: list[str]) -> Reply:
@@ -66,6 +78,6 @@ def _after_tool(done: dict[str, dict[str, Any]], users: list[str]) -> Reply:
                      contact_name=lead["name"], contact_phone=lead["phone_e164"], lead_id=lead["lead_id"])  # fmt: skip
     if last_tool == "book_showing":
         return _call("send_sms", to_phone=done["write_lead"]["lead"]["phone_e164"], template_id="showing_confirmation",
-                     variables={"name": users[-2], "address": home["address"]["street"], "when": slot,
+                     variables={"name": _contact(users)[0], "address": home["address"]["street"], "when": slot,
                                 "agent_name": home["agent"]["name"]})  # fmt: skip
     return Reply("You're booked, and I've texted you the details. Anything else?")

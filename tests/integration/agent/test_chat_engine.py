@@ -13,13 +13,13 @@ from nats.aio.client import Client as NATS
 from prometheus_client import REGISTRY
 
 from bus.client import BusClient
-from gateway.agent import real_estate_tools
 from gateway.agent.chat_engine import HANDOVER, ChatEngine
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog, Stage
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.engine import Line
 from gateway.agent.tools import ToolBox
 from gateway.agent.usage import UsageMeter
+from gateway.agent.vertical import Stage
 from gateway.providers.llm.openai_chat import OpenAIChat
 from gateway.responder import CallerTurn
 from services.calendar.store import BookingRow
@@ -28,6 +28,7 @@ from services.sms.store import OutboxRow
 from tests.fakes.openai_server import API_KEY, Failure, FakeOpenAI, Reply, ToolCall, serving
 from tests.integration.agent import scripted_model
 from tests.integration.agent.test_dialog import rows, services
+from verticals.real_estate import tools as real_estate_tools
 
 pytestmark = [pytest.mark.usefixtures("store_env"), pytest.mark.slow]
 EMPTY = __import__("numpy").zeros(0, dtype="int16")
@@ -48,7 +49,7 @@ def engine(nc: NATS, fake: FakeOpenAI, call_id: str = "call-llm", *, key: str = 
     tools = ToolBox(real_estate_tools.ALL, BusClient(nc))
     model = OpenAIChat(api_key=key, base_url=fake.base_url, model="gpt-4o-mini")
     MODELS.append(model)
-    dialog = RealEstateDialog(config, tools, call_id)
+    dialog = FrameDialog(config, tools, call_id)
     return ChatEngine(model, config, tools, dialog, UsageMeter("real_estate"), call_id)
 
 
@@ -66,7 +67,9 @@ async def test_the_model_books_a_showing_through_the_tools(nc: NATS) -> None:
         await say(e, "Yes, the first one")
         await say(e, "The first time please")
         await say(e, "Ada Lovelace")
-        done = await say(e, "512 555 0134")
+        read_back = await say(e, "512 555 0134")
+        assert read_back[-1] == "Shall I book it?" and await rows("calendar", BookingRow) == []
+        done = await say(e, "yes please")
     assert done == ["You're booked, and I've texted you the details.", "Anything else?"]
     assert e.fell_back is None
     (lead,) = await rows("crm_writer", LeadRow)
@@ -123,7 +126,9 @@ async def test_after_two_failed_corrections_the_dialog_takes_over_and_books(nc: 
         await say(e, "I like the second one")
         await say(e, "the first time works")
         await say(e, "My name is Ada Lovelace")
-        done = await say(e, "five one two, five five five, zero one three four")
+        read_back = await say(e, "five one two, five five five, zero one three four")
+        assert read_back[-1] == "Shall I book it?" and e.dialog.stage is Stage.CONFIRM, read_back
+        done = await say(e, "yes")
     assert done[0].startswith("You're booked") and len(fake.requests) == 3  # the model was not asked again
     fallbacks = REGISTRY.get_sample_value(
         "voicepod_agent_fallbacks_total", {"agent": "real_estate", "reason": "invalid_tool_arguments"}
@@ -164,15 +169,21 @@ async def test_a_wrong_key_or_an_unreachable_server_falls_back_at_once(nc: NATS)
     assert gone.fell_back is not None and "APIConnectionError" in gone.fell_back
 
 
-async def test_a_text_goes_only_to_a_number_the_caller_said(nc: NATS) -> None:
-    """Prompt injection guard: whatever the model was talked into, a text message goes only to
-    a number the caller said in this call."""
+async def test_a_text_goes_only_to_a_number_the_caller_confirmed(nc: NATS) -> None:
+    """Prompt injection guard and the confirmation rule: whatever the model was talked into, a text
+    message goes only to a number the agent read back and the caller said yes to."""
     listing = {"address": "1 Main St", "price": "$1", "bedrooms": "3", "bathrooms": "2", "photo_url": "x"}
 
     def policy(body: Mapping[str, Any]) -> Reply:
-        if body["messages"][-1]["role"] == "tool":
+        last = body["messages"][-1]
+        if last["role"] == "tool":
             return Reply("Done.")
-        args = {"to_phone": "+12125550100", "template_id": "listing_details", "variables": listing}
+        if last["content"] == "yes":
+            args = {"to_phone": "+12125550100", "template_id": "listing_details", "variables": listing}
+        elif "zero one hundred" in last["content"]:
+            return Reply("That's 2 1 2, 5 5 5, 0 1 0 0, right?")
+        else:  # texting straight away: a stranger's number, or the caller's before the read-back
+            args = {"to_phone": "+12125550100", "template_id": "listing_details", "variables": listing}
         return Reply(tool_calls=(ToolCall("send_sms", json.dumps(args)),))
 
     async with services(nc, "sms"), serving(policy) as fake:
@@ -182,6 +193,8 @@ async def test_a_text_goes_only_to_a_number_the_caller_said(nc: NATS) -> None:
         assert refused["error"] == "refused" and await rows("sms", OutboxRow) == []
         own = engine(nc, fake, "call-2")
         await say(own, "Text the details to me at two one two, five five five, zero one hundred")
+        assert await rows("sms", OutboxRow) == []  # read back, not yet confirmed
+        await say(own, "yes")
         sent = json.loads(fake.requests[-1]["messages"][-1]["content"])
     assert "error" not in sent and sent["message"]["status"]
     assert [r.to_phone_e164 for r in await rows("sms", OutboxRow)] == ["+12125550100"]

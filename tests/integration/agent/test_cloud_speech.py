@@ -12,7 +12,7 @@ import pytest
 
 from gateway.agent.chat_engine import ChatEngine
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.responder import FAILED, FILLER, AgentResponder
 from gateway.agent.tools import ToolBox
 from gateway.agent.usage import UsageMeter
@@ -89,7 +89,7 @@ def chat_responder(base_url: str, usage: UsageMeter, tts: Silence, filler_after:
     config = AgentConfig.load("real_estate")
     tools = ToolBox([], bus=None)  # type: ignore[arg-type]  # no tool is called in these tests
     model = OpenAIChat(api_key=API_KEY, base_url=base_url)
-    engine = ChatEngine(model, config, tools, RealEstateDialog(config, tools, "c"), usage, "c")
+    engine = ChatEngine(model, config, tools, FrameDialog(config, tools, "c"), usage, "c")
     return AgentResponder(engine, tts, usage, filler_after=filler_after)
 
 

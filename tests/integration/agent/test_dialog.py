@@ -13,15 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bus import subjects
 from bus.client import BusClient
 from bus.contracts import crm_pb2
-from gateway.agent import real_estate_tools
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import RealEstateDialog, Stage
+from gateway.agent.dialog import FrameDialog
 from gateway.agent.tools import ToolBox
+from gateway.agent.vertical import Stage
 from services.calendar.store import BookingRow
 from services.registry import DEFINITIONS
 from services.sms.store import OutboxRow
 from services.storage import StoreSettings, open_database
 from tests.integration.services_helpers import running
+from verticals.real_estate import tools as real_estate_tools
 
 pytestmark = [pytest.mark.usefixtures("store_env"), pytest.mark.slow]
 
@@ -34,8 +35,8 @@ async def services(nc: NATS, *names: str) -> AsyncIterator[None]:
         yield
 
 
-def agent(nc: NATS, call_id: str = "call-1") -> RealEstateDialog:
-    return RealEstateDialog(AgentConfig.load("real_estate"), ToolBox(real_estate_tools.ALL, BusClient(nc)), call_id)
+def agent(nc: NATS, call_id: str = "call-1") -> FrameDialog:
+    return FrameDialog(AgentConfig.load("real_estate"), ToolBox(real_estate_tools.ALL, BusClient(nc)), call_id)
 
 
 async def rows(service: str, model: type) -> list:  # type: ignore[type-arg]
@@ -60,11 +61,16 @@ async def test_a_whole_call_books_a_showing_writes_the_lead_and_texts_the_caller
         assert a.stage is Stage.NAME and a.slots.when == a.slots.offered[1], asked_name
         await a.respond("My name is Ada Lovelace")
         assert a.stage is Stage.PHONE
-        done = await a.respond("It's five one two, five five five, zero one three four")
+        read_back = await a.respond("It's five one two, five five five, zero one three four")
+        # Nothing is written, booked or texted before the caller's yes to the read-back.
+        assert a.stage is Stage.CONFIRM and read_back[-1] == "Shall I book it?", read_back
+        assert "5 1 2, 5 5 5, 0 1 3 4" in read_back[0] and "Ada Lovelace" in read_back[0]
+        assert await rows("calendar", BookingRow) == [] and await rows("sms", OutboxRow) == []
+        done = await a.respond("yes")
         lead = await BusClient(nc).call(subjects.GET_LEAD, crm_pb2.GetLeadRequest(phone="+15125550134"), timeout=5)
     assert a.stage is Stage.DONE and done[0].startswith("You're booked"), done
     assert "5 1 2, 5 5 5, 0 1 3 4" in done[1]
-    assert times[1].startswith("I can show") and lead.lead.name == "Ada Lovelace"
+    assert times[1].startswith("I can do") and lead.lead.name == "Ada Lovelace"
     (booking,) = await rows("calendar", BookingRow)
     assert (booking.listing_id, booking.contact_phone_e164, booking.lead_id) == (
         chosen["mls_id"],
@@ -87,17 +93,23 @@ async def test_corrections_repeat_taken_slots_and_a_bad_phone(nc: NATS) -> None:
         await a.respond("the first one")
         taken = a.slots.offered[0]
         # Someone else books that slot meanwhile.
-        other = agent(nc, "call-3")
-        other.slots.listing, other.slots.name, other.slots.phone = a.slots.listing, "Bo", "+15125550199"
-        other.slots.when, other.slots.city = taken, "Phoenix"
-        await other._finish()
+        listing = a.slots.listing
+        await a.tools.call("book_showing", {
+            "idempotency_key": "someone-else", "listing_id": listing["mls_id"], "time_zone": listing["time_zone"],
+            "agent_id": listing["agent"]["agent_id"], "start_time": taken.isoformat(), "contact_name": "Bo",
+            "contact_phone": "+15125550199",
+        })  # fmt: skip
         reply = await a.respond("the first one")
-        assert reply[0].startswith("Sorry") and taken not in a.slots.offered and a.stage is Stage.TIME
-        await a.respond("yes, the first")
+        assert "already taken" in reply[1] and taken not in a.slots.offered and a.stage is Stage.TIME, reply
+        which = await a.respond("yes")  # a yes to several times is a question back, never the first
+        assert which[0].startswith("Which one") and a.stage is Stage.TIME, which
+        await a.respond("the first")
         await a.respond("I'm Grace Hopper")
         bad = await a.respond("my number is five five five one two three four")
-        assert a.stage is Stage.PHONE and "doesn't look right" in bad[0]
+        assert a.stage is Stage.PHONE and "doesn't look right" in bad[0], bad
         await a.respond("5 1 2 5 5 5 0 1 7 7")
+        assert a.stage is Stage.CONFIRM
+        await a.respond("yes")
     assert a.stage is Stage.DONE
 
 
@@ -120,15 +132,16 @@ async def test_yes_after_an_apology_retries_the_failed_step_once_the_service_is_
         found = await a.respond("yes please")
         assert a.stage is Stage.PRESENT and found[0].startswith("I found"), found
         down = await a.respond("the second one")
-        assert down[0].startswith("I'm sorry, I couldn't check the calendar") and a.stage is Stage.PRESENT
+        assert down[0].startswith("Great") and "couldn't check the calendar" in down[1] and a.stage is Stage.TIME
     async with services(nc, "mls_lookup", "calendar", "crm_writer", "sms"):
         times = await a.respond("yes")
-        assert a.stage is Stage.TIME and a.slots.listing == a.slots.matches[1] and "Which works" in times[1]
+        assert a.stage is Stage.TIME and a.slots.listing == a.slots.matches[1] and "Which works" in times[0]
         await a.respond("the first time")
         await a.respond("Ada Lovelace")
     async with services(nc, "mls_lookup", "calendar", "sms"):
-        down = await a.respond("five one two, five five five, zero one three four")
-        assert down[0].startswith("I'm sorry, I couldn't book the showing") and a.stage is Stage.PHONE
+        await a.respond("five one two, five five five, zero one three four")
+        down = await a.respond("yes")
+        assert down[0].startswith("I'm sorry, I couldn't book the showing") and a.stage is Stage.CONFIRM
     async with services(nc, "mls_lookup", "calendar", "crm_writer"):
         booked = await a.respond("yes")
         assert booked[0].startswith("You're booked") and "try the text again" in booked[2], booked

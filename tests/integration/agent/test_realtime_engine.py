@@ -17,7 +17,6 @@ from nats.aio.client import Client as NATS
 from openai.types.realtime import RealtimeServerEvent
 
 from bus.client import BusClient
-from gateway.agent import real_estate_tools
 from gateway.agent.config import AgentConfig
 from gateway.agent.engine import Line
 from gateway.agent.realtime_engine import RealtimeEngine, RealtimeError
@@ -31,6 +30,7 @@ from services.crm_writer.store import LeadRow
 from services.sms.store import OutboxRow
 from tests.fakes.openai_realtime_server import API_KEY, RATE, Audio, Call, Drop, FakeRealtime, Text, serving
 from tests.integration.agent.test_dialog import rows, services
+from verticals.real_estate import tools as real_estate_tools
 
 pytestmark = pytest.mark.slow
 EMPTY = np.zeros(0, dtype=np.int16)
@@ -314,18 +314,23 @@ async def test_a_lost_connection_fails_the_turn_and_the_next_turn_reconnects(nc:
 
 
 @pytest.mark.usefixtures("store_env")
-async def test_the_engine_sets_keys_and_texts_only_numbers_the_caller_said(nc: NATS) -> None:
+async def test_the_engine_sets_keys_and_acts_only_on_what_the_caller_confirmed(nc: NATS) -> None:
     lead = Call("write_lead", json.dumps({"name": "Ada Lovelace", "phone": "+15125550134", "call_id": "someone-else",
                                           "idempotency_key": "made-up"}))  # fmt: skip
     sms = Call("send_sms", json.dumps({"to_phone": "+15125550199", "template_id": "listing_details",
                                        "variables": {"address": "1 Main St"}}))  # fmt: skip
-    async with services(nc, "crm_writer"), serving([[lead, sms], Text("Thanks, Ada.")]) as fake:
+    read_back = Text("That's Ada Lovelace at 5 1 2, 5 5 5, 0 1 3 4. Is that right?")
+    script = [[lead], read_back, [lead, sms], Text("Thanks, Ada.")]
+    async with services(nc, "crm_writer"), serving(script) as fake:
         rig = Rig(nc, fake)
-        lines = texts(await rig.say("I'm Ada Lovelace, my number is five one two, five five five, zero one three four"))
+        asked = texts(await rig.say("I'm Ada Lovelace, my number is five one two, five five five, zero one three four"))
+        lines = texts(await rig.say("yes, that's right", index=2))
         await rig.engine.close()
-    assert lines == ["Thanks, Ada."]
-    written, refused = fake.outputs()
-    assert written["lead"]["phone_e164"] == "+15125550134" and refused["error"] == "refused"
+    assert asked[-1] == "Is that right?" and lines == ["Thanks, Ada."]
+    too_early, written, refused = fake.outputs()
+    # Before the read-back and the caller's yes, nothing is written; after it, the confirmed number only.
+    assert too_early["error"] == "refused" and refused["error"] == "refused"
+    assert written["lead"]["phone_e164"] == "+15125550134"
     assert rig.tool_activity == [("write_lead", "started"), ("write_lead", "finished")]  # no text was sent
     (row,) = await rows("crm_writer", LeadRow)
     assert row.source_call_id == "call-rt"  # the engine's call id, not the model's
@@ -337,10 +342,12 @@ async def test_audio_input_without_our_stt_is_transcribed_for_the_sms_guard(nc: 
     sms = Call("send_sms", json.dumps({"to_phone": "+15125550134", "template_id": "showing_confirmation",
                                        "variables": variables}))  # fmt: skip
     said = "text me at five one two five five five zero one three four"
-    async with services(nc, "sms"), serving([sms, Text("Sent.")]) as fake:
-        fake.transcripts.append(said)
+    read_back = Text("Is that 5 1 2, 5 5 5, 0 1 3 4?")
+    async with services(nc, "sms"), serving([read_back, sms, Text("Sent.")]) as fake:
+        fake.transcripts.extend([said, "yes"])
         rig = Rig(nc, fake, io=("audio", "text"), stt="none")
-        lines = texts(await rig.say(audio=speech(1.0)))
+        await rig.say(audio=speech(1.0))
+        lines = texts(await rig.say(audio=speech(1.0), index=2))
         await rig.engine.close()
     transcription = fake.of_type("session.update")[0]["session"]["audio"]["input"]["transcription"]
     assert transcription == {"model": "gpt-4o-mini-transcribe"} and lines == ["Sent."]

@@ -48,13 +48,16 @@ YES = "Yes, please."
 SCRIPT = (
     ScriptLine(SEARCH, expect=r"looking to buy"),  # 1: mls_lookup dies holding the search
     ScriptLine(YES, expect=r"couldn't search the listings.*try again"),  # 2
-    ScriptLine(FIRST, expect=r"would you like to see one"),  # 3: calendar dies holding the availability
+    ScriptLine(FIRST, expect=r"would you like to see"),  # 3: calendar dies holding the availability
     ScriptLine(YES, expect=r"couldn't check the calendar.*try again"),  # 4
     ScriptLine(SECOND_TIME, expect=r"which works for you"),  # 5
     ScriptLine(MY_NAME, expect=r"your name"),  # 6: nats-server frozen for this turn
-    ScriptLine(MY_NUMBER, expect=r"phone number"),  # 7: nats-server killed before; crm_writer dies holding the lead
-    ScriptLine(YES, expect=r"couldn't book the showing.*try again"),  # 8: sms dies holding the text
-    ScriptLine(YES, expect=r"you're booked.*try the text again"),  # 9
+    ScriptLine(MY_NUMBER, expect=r"phone number"),  # 7: nats-server killed before
+    ScriptLine(
+        YES, expect=r"shall i book it"
+    ),  # 8: the caller's yes to the read-back; crm_writer dies holding the lead
+    ScriptLine(YES, expect=r"couldn't book the showing.*try again"),  # 9: sms dies holding the text
+    ScriptLine(YES, expect=r"you're booked.*try the text again"),  # 10
     ScriptLine(expect=r"texted the details"),
 )
 EXPECTED_TOOL_AUDIT = collections.Counter({
@@ -155,11 +158,12 @@ async def test_killing_each_service_and_nats_during_a_call_loses_nothing(tmp_pat
             elif line == 7:
                 faults.kill("nats-server")  # frozen since line 6
                 await faults.back("nats-server")
-                faults.freeze_until_tool("crm_writer", "write_lead")
             elif line == 8:
+                faults.freeze_until_tool("crm_writer", "write_lead")
+            elif line == 9:
                 await faults.back("crm_writer")
                 faults.freeze_until_tool("sms", "send_sms")
-            elif line == 9:
+            elif line == 10:
                 await faults.back("sms")
 
         token = pod.open_url.split("?token=", 1)[1]

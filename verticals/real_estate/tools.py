@@ -39,6 +39,7 @@ def _search(a: Mapping[str, Any]) -> mls_pb2.SearchListingsRequest:
         min_price_usd=a.get("min_price_usd", 0),
         max_price_usd=a.get("max_price_usd", 0),
         min_bedrooms=a.get("min_bedrooms", 0),
+        min_bathrooms=a.get("min_bathrooms", 0),
         property_types=kinds,
         text=a.get("text", ""),
         limit=a.get("limit", 3),
@@ -71,6 +72,7 @@ SEARCH_LISTINGS = Tool(
             "min_price_usd": {"type": "integer", "minimum": 0},
             "max_price_usd": {"type": "integer", "minimum": 0},
             "min_bedrooms": {"type": "integer", "minimum": 0, "maximum": 20},
+            "min_bathrooms": {"type": "number", "minimum": 0, "maximum": 20},
             "property_type": {"enum": list(PROPERTY_TYPES)},
             "text": {"type": "string", "maxLength": 200},
             "limit": {"type": "integer", "minimum": 1, "maximum": 10},
@@ -112,7 +114,7 @@ CHECK_AVAILABILITY = Tool(
             "time_zone": {"type": "string", "minLength": 3},
             "from_time": DATE_TIME,
             "to_time": DATE_TIME,
-            "max_slots": {"type": "integer", "minimum": 1, "maximum": 10},
+            "max_slots": {"type": "integer", "minimum": 1, "maximum": 30},
         },
     },
     endpoint=subjects.GET_AVAILABILITY,
@@ -152,6 +154,8 @@ BOOK_SHOWING = Tool(
         source_call_id=a.get("call_id", ""),
     ),
     deadline_seconds=3.0,
+    confirmed_phone="contact_phone",
+    needs_yes=True,
 )
 
 WRITE_LEAD = Tool(
@@ -184,6 +188,8 @@ WRITE_LEAD = Tool(
         source_call_id=a.get("call_id", ""),
     ),
     deadline_seconds=3.0,
+    confirmed_phone="phone",
+    needs_yes=True,
 )
 
 SEND_SMS = Tool(
@@ -212,6 +218,7 @@ SEND_SMS = Tool(
         source_call_id=a.get("call_id", ""),
     ),
     deadline_seconds=5.0,
+    confirmed_phone="to_phone",
 )
 
 ALL = [SEARCH_LISTINGS, GET_LISTING, CHECK_AVAILABILITY, BOOK_SHOWING, WRITE_LEAD, SEND_SMS]

@@ -1,0 +1,145 @@
+"""The caller's name and phone number: slots every booking flow needs, and how a number that
+was not heard whole is collected (again, then in parts, then read back digit by digit)."""
+
+from __future__ import annotations
+
+import re
+
+from gateway.agent import speech_text
+from gateway.agent.extract import digits_said, phone_in
+from gateway.agent.frame import Said, Slot
+from gateway.agent.reask import Question, Strategy
+from gateway.agent.time_phrases import WEEKDAYS
+
+# Words that follow "I'm" / "it's" without being a name.
+NOT_A_NAME = {
+    "looking", "interested", "calling", "not", "just", "here", "good", "fine", "ok", "okay", "the", "a", "an",
+    "in", "at", "on", "free", "available", "sorry", "great", "busy", "wondering", "trying", "hoping",
+    "after", "before", "around", "about", "noon", "morning", "afternoon", "evening", "today", "tomorrow", "yes",
+    "no", "correct", "right", "wrong", "that", "this", "my", "for", "from", "with", "one", "also", "still",
+    "going", "planning", "thinking", "buying", "selling", "moving", "ready", "happy", "sure", "actually",
+    "number", "phone", "house", "home", "condo", "townhouse", "bedroom", "bedrooms", "first", "second", "third",
+    "last", "cheaper", "cheapest", "bigger", "next", "done", "all", "set", "off", "there", "what", "who",
+    *WEEKDAYS,
+}  # fmt: skip
+FILLER = {"it's", "its", "i", "am", "my", "name", "is", "this", "uh", "um", "sure", "yes", "yeah", "okay", "ok",
+          "call", "me", "it", "name's", "hi", "hello", "oh", "well", "so", "and", "i'm", "im", "i've", "i'd",
+          "we", "we're", "you", "but", "from", "calling", "here", "speaking", "please", "thanks"}  # fmt: skip
+_INTRO = r"\b(?:my name is|my name's|name's|name is|the name is|this is|i am|i'm|it's|call me|under)\s+"
+
+
+def _titled(words: list[str]) -> str:
+    return " ".join(w[:1].upper() + w[1:] for w in words)
+
+
+def name_in(said: Said) -> str | None:
+    t = said.text
+    if m := re.search(_INTRO + r"([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)", t):
+        words = m.group(1).split()
+        while words and words[-1] in NOT_A_NAME | FILLER:
+            words.pop()
+        if words and words[0] not in NOT_A_NAME:
+            return _titled(words)
+    if said.expecting != "name":
+        return None
+    words = [w for w in re.sub(r"[.,!?]", " ", t).split() if w.isalpha() or "'" in w]
+    if len(words) >= 2 and all(len(w) == 1 for w in words):
+        return "".join(words).capitalize()  # spelled letter by letter
+    kept = [w for w in words if w not in FILLER][:3]  # digits are no words: "Mo Salah, 5 1 2 ..." keeps the name
+    if not kept or any(w in NOT_A_NAME for w in kept):
+        return None
+    return _titled(kept)
+
+
+_DIGIT_RUN = re.compile(r"\+?\d[\d\s,.\-()]*\d")
+
+
+def digit_runs(text: str) -> list[str]:
+    """The digits said together, run by run: "friday at 2, 5 1 2 5 5 5 ..." -> ["2", "5125550134"]."""
+    return [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(text)]
+
+
+def phone_from(text: str) -> str | None:
+    """A whole phone number said in one run of digits (normalised text), or None. A run of the wrong
+    length is never cut to fit: eleven digits heard for ten is a number to ask again, not to guess."""
+    for digits in digit_runs(text):
+        if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
+            if number := phone_in(digits):
+                return number
+    return None
+
+
+def phone_slot_value(said: Said) -> str | None:
+    return phone_from(said.text)
+
+
+def email_in(said: Said) -> str | None:
+    """An e-mail address, typed or said ("ada dot lovelace at example dot com")."""
+    t = said.raw.lower()
+    if "@" not in t and not re.search(r"\b(e-?mail|mail)\b", t):
+        return None
+    t = re.sub(r"\s+(?:at)\s+", "@", re.sub(r"\s+(?:dot)\s+", ".", t))
+    m = re.search(r"([a-z0-9._%+-]+)@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})", t)
+    return f"{m.group(1)}@{m.group(2)}" if m else None
+
+
+EMAIL = Slot("email", email_in)
+NAME = Slot("name", name_in, ask="May I have your name?", read_back=lambda v: str(v))
+PHONE = Slot("phone", phone_slot_value, ask="What's the best phone number to text your confirmation to?",
+             read_back=lambda v: speech_text.phone(str(v)))  # fmt: skip
+
+
+def grouped(digits: str) -> str:
+    """Digits read back in groups of three, three and four: "5 1 2, 5 5, 0 1 3 4"."""
+    parts = [digits[:3], digits[3:6], digits[6:]]
+    return ", ".join(" ".join(p) for p in parts if p)
+
+
+class PhoneCollector:
+    """A number heard across turns: whole, or in parts once asking for it whole has failed twice."""
+
+    def __init__(self) -> None:
+        self.area: str | None = None  # the area code, when collecting in parts
+        self.heard = ""  # the digits of the last attempt that was not a valid number
+        self.in_parts = False
+
+    def take(self, said: Said) -> str | None:
+        """A full, valid number from this turn (with the parts heard before), else None."""
+        if number := phone_from(said.text):
+            return number
+        runs = digit_runs(said.text) if digits_said(said.raw) else []
+        if not runs:
+            return None
+        digits = max(runs, key=len)
+        self.heard = digits
+        if self.in_parts:
+            if self.area is None and len(digits) == 3:
+                self.area = digits
+                return None
+            if self.area is not None and len(digits) == 7:
+                return phone_from(self.area + digits)
+        return None
+
+    def question(self) -> Question:
+        heard = (
+            [f"I heard {grouped(self.heard)}, which doesn't look like a full number.",
+             "Please say it once more, slowly, with the area code."]
+            if self.heard else ["Please say the number once more, slowly, with the area code."]
+        )  # fmt: skip
+        return Question(
+            "phone",
+            ask=[PHONE.ask],
+            again=[
+                "That number doesn't look right." if len(self.heard) >= 7 else "Sorry, I didn't get the whole number.",
+                "Could you say it again, digit by digit, with the area code?",
+            ],
+            strategies=(
+                Strategy("parts", ["Let's take it in parts. Just the area code first: the first three digits?"]),
+                Strategy("read_back", heard),
+                Strategy("call_back", ["I'm sorry, I can't make out the number on this line.",
+                                       "A person from our team can call you back on the number you're calling from."]),
+            ),
+        )  # fmt: skip
+
+    def after_area(self) -> list[str]:
+        return [f"{' '.join(self.area or '')}. And the remaining seven digits?"]

@@ -1,0 +1,38 @@
+"""Slots every flow shares: when (a time or a window) and which of the options just read out
+("the second one", "the last", "number two")."""
+
+from __future__ import annotations
+
+import re
+
+from gateway.agent.frame import Said, Slot
+from gateway.agent.time_phrases import TimeAsk, time_asked
+
+ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "last": -1, "latter": -1,
+            "former": 1}  # fmt: skip
+_NUMBERED = re.compile(r"\b(?:number|option|say|pick)\s+([1-3])\b")
+
+
+def time_in(said: Said) -> TimeAsk | None:
+    found = time_asked(said.text, now=said.now, tz=said.tz)
+    if found is None and said.expecting == "time" and re.match(r"\s*(?:how about\s+|maybe\s+)?\d", said.text):
+        found = time_asked(f"at {said.text}", now=said.now, tz=said.tz)  # "ten thirty" answers "which time?"
+    return found
+
+
+def choice_in(said: Said) -> int | None:
+    """An ordinal pick; "the first time" in "the first time I called" is rare enough to accept."""
+    for word, n in ORDINALS.items():
+        if re.search(rf"\b{word}\b", said.text):
+            return n
+    if m := _NUMBERED.search(said.text):
+        return int(m.group(1))
+    if said.expecting in ("time", "listing") and (
+        m := re.fullmatch(r"\s*(?:the\s+)?([1-3])\s*(?:please)?\s*", said.text)
+    ):
+        return int(m.group(1))  # "two" said to "say one for ..., or two for ..."
+    return None
+
+
+TIME = Slot("time", time_in, ask="What day and time would suit you?")
+CHOICE = Slot("choice", choice_in)

@@ -1,0 +1,155 @@
+"""When a caller wants something, as people say it: "Friday afternoon", "Saturday morning around
+ten", "after three", "noon", "half past two", "tomorrow", "today at 7 AM" (even when it has
+passed: the dialog then says so rather than guessing another day).
+
+Works on normalised text (numbers as digits). A bare number is a time only next to a time word
+("at 3", "3 PM", "3 o'clock", "after 3"), so prices, bedrooms and phone digits are never times.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")  # fmt: skip
+PARTS = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 21), "lunchtime": (12, 13)}
+_CLOCK = r"(\d{1,2})(?:(?::|\s)([0-5]\d))?\s*(a\.?m\.?|p\.?m\.?|o'?clock)?"
+
+
+@dataclass(frozen=True)
+class TimeAsk:
+    """A requested time: an exact moment (end is None) or a window to take the first free slot from."""
+
+    start: datetime
+    end: datetime | None = None
+    label: str = ""  # the window as the caller put it ("Friday afternoon"), for saying what was taken
+    # False: a time alone ("2:30"), which may mean a day already being talked about.
+    day_said: bool = field(default=True, compare=False)
+
+    @property
+    def exact(self) -> bool:
+        return self.end is None
+
+
+def _hour(h: int, minute: int, meridiem: str | None, part: str | None) -> time | None:
+    if meridiem and meridiem.startswith("p") and h < 12:
+        h += 12
+    elif meridiem and meridiem.startswith("a") and h == 12:
+        h = 0
+    elif not meridiem or meridiem.startswith("o"):
+        if part in ("afternoon", "evening") and h < 12:
+            h += 12
+        elif part is None and 1 <= h <= 7:
+            h += 12  # "at 3" means 3 PM for anything booked in working hours
+    if not 0 <= h <= 23:
+        return None
+    return time(h, minute)
+
+
+def _clock_time(text: str, part: str | None) -> tuple[str, time] | None:
+    """(how it was said: at/after/before/around, the time) or None."""
+    if m := re.search(r"\b(?:(after|before|by|around|at)\s+)?(noon|midday)\b", text):
+        return (m[1] or "at"), time(12)
+    if m := re.search(r"\b(?:a\s+)?(half|quarter)\s+past\s+(\d{1,2})\b", text):
+        t = _hour(int(m[2]), 30 if m[1] == "half" else 15, None, part)
+        return ("at", t) if t else None
+    if m := re.search(r"\b(?:a\s+)?quarter\s+to\s+(\d{1,2})\b", text):
+        t = _hour((int(m[1]) - 1) or 12, 45, None, part)
+        return ("at", t) if t else None
+    pattern = rf"\b(?:(at|around|about|by|after|before|from|past)\s+)?{_CLOCK}(?=\W|$)"
+    for m in re.finditer(pattern, text):
+        word, h, minute, meridiem = m[1], int(m[2]), int(m[3] or 0), m[4]
+        if m[3] and not (word or meridiem or ":" in m[0]):
+            continue  # "5 55" is digits, not 5:55
+        if not (word or meridiem or ":" in m[0]) or h > 23 or (h > 12 and ":" not in m[0]):
+            continue
+        if word in ("from", "past") and not meridiem:
+            continue
+        t = _hour(h, minute, meridiem.replace(".", "") if meridiem else None, part)
+        if t is not None:
+            return (word or "at"), t
+    return None
+
+
+def _day(text: str, today: date) -> tuple[date, str, bool] | None:
+    """(the day, how it was said, whether it was a plain weekday that may mean next week)."""
+    if re.search(r"\bday after tomorrow\b", text):
+        return today + timedelta(days=2), "the day after tomorrow", False
+    if re.search(r"\b(today|tonight|this (?:morning|afternoon|evening))\b", text):
+        return today, "today", False
+    if re.search(r"\btomorrow\b", text):
+        return today + timedelta(days=1), "tomorrow", False
+    if m := re.search(rf"\b(next\s+|this\s+|on\s+)?({'|'.join(WEEKDAYS)})s?\b", text):
+        ahead = (WEEKDAYS.index(m[2]) - today.weekday()) % 7
+        if m[1] and m[1].strip() == "next" and ahead == 0:
+            ahead = 7
+        return today + timedelta(days=ahead), m[2].capitalize(), ahead == 0 and not m[1]
+    if re.search(r"\b(this |next |on the )?weekend\b", text):
+        ahead = (5 - today.weekday()) % 7  # Saturday (the calendar takes no Sundays by default)
+        return today + timedelta(days=ahead), "this weekend", False
+    if m := re.search(
+        rf"\b({'|'.join(MONTHS)})\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b|"
+        rf"\bthe (\d{{1,2}})(?:st|nd|rd|th)? of ({'|'.join(MONTHS)})\b",
+        text,
+    ):
+        month, day_of_month = MONTHS.index(m[1] or m[4]) + 1, int(m[2] or m[3])
+        for year in (today.year, today.year + 1):
+            try:
+                dated = date(year, month, day_of_month)
+            except ValueError:
+                return None
+            if dated >= today:
+                return dated, dated.strftime("%B ") + str(day_of_month), False
+        return None
+    if re.search(r"\bnext week\b", text):
+        return today + timedelta(days=7 - today.weekday()), "next week", False
+    if m := re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", text):
+        first = today.replace(day=1)
+        for _ in range(2):
+            try:
+                candidate: date | None = first.replace(day=int(m[1]))
+            except ValueError:
+                candidate = None
+            if candidate is not None and candidate >= today:
+                return candidate, f"the {m[1]}{m[0][-2:]}", False
+            first = (first + timedelta(days=32)).replace(day=1)
+    return None
+
+
+def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
+    text = re.sub(r"\bgood (morning|afternoon|evening)\b", " ", text)
+    local = now.astimezone(tz)
+    part = next((p for p in PARTS if re.search(rf"\b{p}\b", text)), None)
+    clock = _clock_time(text, part)
+    day = _day(text, local.date())
+    if clock is None and part is None and day is None:
+        return None
+    when_day = day[0] if day else local.date()
+
+    def at(d: date, t: time) -> datetime:
+        return datetime.combine(d, t, tzinfo=tz)
+
+    said_day = day[1] if day else ""
+    if clock is not None and clock[0] in ("at", "around", "about", "by"):
+        moment = at(when_day, clock[1])
+        if moment <= local and (day is None or day[2]):
+            moment += timedelta(days=7 if day else 1)  # a time alone that has passed means the next one
+        return TimeAsk(moment, day_said=day is not None)
+    if clock is not None:  # after / before
+        start_t, end_t = (clock[1], time(23, 59)) if clock[0] == "after" else (time(0), clock[1])
+        if part is not None and clock[0] == "after":
+            end_t = time(PARTS[part][1]) if PARTS[part][1] > clock[1].hour else end_t
+        label = f"{said_day} {clock[0]} {clock[1].strftime('%I:%M %p').lstrip('0').replace(':00', '')}".strip()
+    elif part is not None:
+        start_t, end_t = time(PARTS[part][0]), time(PARTS[part][1])
+        label = f"{said_day} {part}".strip() if said_day not in ("today",) else f"this {part}"
+    else:
+        start_t, end_t, label = time(0), time(23, 59), said_day
+    start, end = at(when_day, start_t), at(when_day, end_t)
+    if end <= local and (day is None or day[2]):
+        start, end = start + timedelta(days=7 if day else 1), end + timedelta(days=7 if day else 1)
+    return TimeAsk(start, end, label)

@@ -1,0 +1,171 @@
+"""Agreeing on a time: honour what the caller asked, say why when it cannot be, offer the
+nearest alternatives (same day first), and never take a "yes" to several times as the first.
+
+A requested exact time is checked against the calendar and held when free; a window ("Friday
+afternoon", "after three", "tomorrow") takes its first free slot and says so. The time is only
+held: it is booked after the read-back and the caller's yes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from gateway.agent import readout
+from gateway.agent.hours import Hours
+from gateway.agent.reask import Question, Strategy
+from gateway.agent.time_phrases import TimeAsk
+from gateway.agent.tools import ToolError
+from gateway.agent.turn_parser import Turn
+from gateway.agent.vertical import Step
+
+FreeSlots = Callable[[datetime, datetime, int], Awaitable[list[datetime]]]
+WHY = {
+    "in_the_past": "that time has already passed",
+    "too_far_ahead": "that's further ahead than we can book",
+    "outside_hours": "that's outside our {noun} hours",
+    "taken": "that time is already taken",
+}
+
+
+class TimeNegotiation:
+    def __init__(self, hours: Hours, noun: str) -> None:
+        self.hours = hours
+        self.noun = noun
+        self.requested: TimeAsk | None = None  # asked for and not yet checked
+        self.offered: list[datetime] = []  # the times last read out
+        self.when: datetime | None = None  # held (not booked) until the caller confirms
+
+    def take(self, turn: Turn, times_listed_last: bool) -> bool:
+        """Read the turn for a time; True if it named one (a new request or a pick from the offer)."""
+        asked: TimeAsk | None = turn.values.get("time")
+        choice: int | None = turn.values.get("choice")
+        if asked is not None and asked.exact and not asked.day_said:
+            # "2:30 works" after times were offered on Wednesday: the offered 2:30, not today's.
+            same_clock = [t for t in self.offered if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
+            if same_clock:
+                asked = TimeAsk(same_clock[0])
+        if asked is not None:
+            self.requested, self.when = asked, None
+            return True
+        if choice is not None and times_listed_last and self.offered:
+            index = choice - 1 if choice > 0 else len(self.offered) - 1
+            if 0 <= index < len(self.offered):
+                # Checked again before it is held: someone else may have taken it since it was offered.
+                self.requested, self.when = TimeAsk(self.offered[index]), None
+                return True
+        return False
+
+    def reopen(self) -> None:
+        """The caller wants another time: forget the held one and offer again."""
+        self.when, self.requested, self.offered = None, None, []
+
+    def forget(self) -> None:
+        """The thing to book changed: what was free for the old one says nothing about the new one."""
+        if self.when is not None and self.requested is None:
+            self.requested = TimeAsk(self.when)
+        self.when, self.offered = None, []
+
+    async def step(
+        self, turn: Turn, free: FreeSlots, now: datetime, tz: ZoneInfo, ask: Callable[[Question], list[str]]
+    ) -> Step:
+        if self.when is not None:
+            return Step(done=True)
+        if self.requested is not None:
+            checked = await self._check(self.requested, free, now.astimezone(tz))
+            self.requested = None  # only once checked: a calendar that failed is asked again on "yes"
+            return checked
+        if self.offered and turn.bare_yes:
+            if len(self.offered) == 1:
+                return await self._check(TimeAsk(self.offered[0]), free, now.astimezone(tz))
+            return Step([f"Which one: {readout.times(self.offered)}?"])
+        if self.offered and turn.bare_no:
+            return Step(ask(Question(
+                "time",
+                ask=["No problem. What other day and time would suit you?"],
+                again=["Which day and time would work better? For example, Thursday at 10 AM."],
+                strategies=(Strategy("call_back", ["A person from our team can call you back to find a time."]),),
+            )))  # fmt: skip
+        if not self.offered:
+            self.offered = await free(now, now + timedelta(days=7), 3)
+            if not self.offered:
+                return Step([f"I don't see any open {self.noun} times in the next week. What day works for you?"])
+            return Step([f"I can do {readout.times(self.offered)}. Which works for you?"])
+        options = readout.times(self.offered)
+        return Step(ask(Question(
+            "time",
+            ask=[f"Which time works for you: {options}?"],
+            again=[f"Sorry, which time would you like? {options}. Or tell me another day and time."],
+            strategies=(
+                Strategy("choices", [_numbered(self.offered)]),
+                Strategy("call_back", ["I'm sorry we couldn't find a time.",
+                                       "A person from our team can call you back to arrange it."]),
+            ),
+        )))  # fmt: skip
+
+    async def _check(self, asked: TimeAsk, free: FreeSlots, now: datetime) -> Step:
+        # A time said before the listing was chosen was read in the agent's zone: the caller meant
+        # the wall-clock time where the thing is booked.
+        zone = now.tzinfo
+        end_at = asked.end.replace(tzinfo=zone) if asked.end else None
+        asked = TimeAsk(asked.start.replace(tzinfo=zone), end_at, asked.label)
+        start = asked.start
+        day_start = start.replace(hour=0, minute=0)
+        if asked.exact:
+            said = f"{readout.moment(start)} — let me check."
+            same_day = await self._free(free, max(day_start, now), day_start + timedelta(days=1), 24)
+            if start in same_day:
+                self.when = start
+                return Step([said, "It's free."], done=True)
+            why = WHY[self.hours.why_not(start, now)].format(noun=self.noun)
+            return await self._alternatives(said, f"Sorry, {why}.", start, same_day, free, now)
+        window = await self._free(free, max(start, now), asked.end or start, 1) if (asked.end or start) > now else []
+        label = asked.label or readout.day(start)
+        if window:
+            self.when = window[0]
+            same = window[0].date() == start.date() and asked.label
+            said = readout.clock(window[0]) if same else readout.moment(window[0])
+            return Step([f"The first free time {label} is {said}."], done=True)
+        same_day = await self._free(free, max(day_start, now), day_start + timedelta(days=1), 24)
+        end = asked.end or start
+        if end <= now:
+            why = WHY["in_the_past"]
+        elif not same_day and self.hours.why_not(start.replace(hour=self.hours.open_hour), now) == "outside_hours":
+            why = f"we don't do {self.noun}s on {start.strftime('%A')}s"
+        elif self.hours.why_not(start, now) == "too_far_ahead":
+            why = WHY["too_far_ahead"]
+        else:
+            why = f"nothing is free {label}"
+        return await self._alternatives("", f"Sorry, {why}.", start, same_day, free, now)
+
+    async def _alternatives(
+        self, said: str, why: str, around: datetime, same_day: list[datetime], free: FreeSlots, now: datetime
+    ) -> Step:
+        nearest = sorted(same_day, key=lambda t: (abs((t - around).total_seconds()), t < around))[:2]
+        later_from = max(around.replace(hour=0, minute=0) + timedelta(days=1), now)
+        later = await self._free(free, later_from, later_from + timedelta(days=7), 3 - len(nearest))
+        if not nearest and not later:
+            later = await self._free(free, now, now + timedelta(days=7), 3)
+        self.offered = sorted(nearest) + later
+        lead = [x for x in (said, why) if x]
+        if not self.offered:
+            return Step([*lead, "I don't see anything free soon after it. What other day works for you?"])
+        return Step([*lead, f"The nearest free times are {readout.times(self.offered)}. Which would you like?"])
+
+    async def _free(self, free: FreeSlots, start: datetime, end: datetime, count: int) -> list[datetime]:
+        if count <= 0 or end <= start:
+            return []
+        try:
+            return await free(start, end, count)
+        except ToolError as exc:
+            if exc.kind == "rejected":
+                return []  # e.g. beyond the calendar's horizon
+            raise
+
+
+def _numbered(offered: list[datetime]) -> str:
+    """Concrete choices that are easy to answer: "say one for Monday the 7th at 9 AM, or two for ..."."""
+    names = ("one", "two", "three")
+    options = [f"{names[i]} for {readout.moment(t)}" for i, t in enumerate(offered[:2])]
+    return f"Let's keep it simple: say {readout.either(options)}."

@@ -1,0 +1,62 @@
+"""One caller turn, read for every slot the flow knows plus the conversational signals
+(yes, no, repeat, goodbye, correction) that steer the dialog whatever was asked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.agent.frame import Said, Slot
+
+YES = re.compile(
+    r"\b(yes|yeah|yep|yup|sure|ok|okay|please do|sounds good|that works|that's right|that is right|correct|"
+    r"perfect|great|absolutely|go ahead|go for it|do it|book it|let'?s do it|right|exactly|fine|confirm|confirmed|"
+    r"affirmative|you bet|of course|definitely)\b"
+)
+NO = re.compile(r"\b(no|nope|not really|no thanks|don'?t|nah|wrong|not right|incorrect|none|neither)\b")
+REPEAT = re.compile(r"\b(repeat|say that again|come again|pardon|what did you say|again\?|didn'?t catch)\b")
+GOODBYE = re.compile(r"\b(bye|goodbye|hang up|that'?s all|that is all|gotta go|have to go)\b")
+CORRECTION = re.compile(r"\b(actually|instead|i meant|i mean|change|make it|rather|sorry|no,? it'?s|not .+ but)\b")
+NOTHING_ELSE = re.compile(r"\b(no|nope|nothing|that'?s it|that'?s all|all set|i'?m good|i'?m done)\b")
+
+
+@dataclass
+class Turn:
+    """What one turn said: slot values by name, and the signals."""
+
+    said: Said
+    values: dict[str, Any] = field(default_factory=dict)
+    yes: bool = False
+    no: bool = False
+    repeat: bool = False
+    goodbye: bool = False
+    correction: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.said.text
+
+    @property
+    def bare_yes(self) -> bool:
+        """A yes and nothing else: agreement, not a new piece of information."""
+        return self.yes and not self.no and not self.values
+
+    @property
+    def bare_no(self) -> bool:
+        return self.no and not self.values
+
+
+def parse_turn(said: Said, slots: Sequence[Slot]) -> Turn:
+    turn = Turn(said=said)
+    for slot in slots:
+        value = slot.parse(said)
+        if value is not None:
+            turn.values[slot.name] = value
+    t = said.text
+    # "no, it's 5 1 2 ..." is a correction with a no in front: the no is part of the correction.
+    turn.yes, turn.no = bool(YES.search(t)), bool(NO.search(t))
+    turn.repeat, turn.goodbye = bool(REPEAT.search(t)), bool(GOODBYE.search(t))
+    turn.correction = bool(CORRECTION.search(t)) or (turn.no and bool(turn.values))
+    return turn

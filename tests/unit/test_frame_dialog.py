@@ -1,0 +1,216 @@
+"""The frame dialog with callers who do not follow the script: information out of order and
+several things in one turn, "yes" to a list, corrections at the read-back, times it cannot
+have, numbers misheard. Tools are faked (tests/unit/fake_tools.py); the services' own rules
+are covered by the evals and tests/integration/agent/."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prometheus_client import REGISTRY
+
+from gateway.agent.config import AgentConfig
+from gateway.agent.dialog import FrameDialog
+from gateway.agent.tools import ToolError, ToolResult
+from gateway.agent.vertical import Stage
+from tests.unit.fake_tools import FakeTools
+
+LA = ZoneInfo("America/Los_Angeles")
+MONDAY_8AM = datetime(2026, 12, 7, 8, 0, tzinfo=LA)  # a Monday
+
+
+def dialog(now: datetime = MONDAY_8AM) -> tuple[FrameDialog, FakeTools]:
+    tools = FakeTools(now)
+    return FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: now), tools
+
+
+def said(lines: list[str]) -> str:
+    return " ".join(lines)
+
+
+async def test_everything_at_once_out_of_order_goes_straight_to_the_read_back() -> None:
+    d, tools = dialog()
+    found = await d.respond(
+        "Hey there, could you text me at 415 555 0123 - I'm Priya Raman - about a 2 bed condo in Seattle, "
+        "max 800 grand, maybe Thursday around 11?"
+    )
+    assert found[0] == "Noted: Thursday the 10th at 11 AM, Priya and your number."
+    assert d.stage is Stage.PRESENT
+    assert found[1].startswith("I found")
+    assert (d.frame.city, d.frame.bedrooms, d.frame.property_type, d.frame.max_price) == (
+        "Seattle",
+        2,
+        "condo",
+        800_000,
+    )
+    read_back = said(await d.respond("the one on Maple"))
+    # It says what it took, checks the time asked for, and reads everything back in one turn.
+    assert "Thursday the 10th at 11 AM — let me check" in read_back and "12 Maple St" in read_back
+    assert (
+        "for Priya Raman" in read_back
+        and "4 1 5, 5 5 5, 0 1 2 3" in read_back
+        and read_back.endswith("Shall I book it?")
+    )
+    assert d.stage.value == "confirm" and tools.writes() == []  # nothing before the yes
+    done = said(await d.respond("yeah, Thursday at 11 is perfect, go ahead"))
+    assert done.startswith("You're booked") and tools.writes() == ["write_lead", "book_showing", "send_sms"]
+    booked = dict(tools.calls)["book_showing"]
+    assert booked["start_time"] == datetime(2026, 12, 10, 11, 0, tzinfo=LA).isoformat()
+    assert dict(tools.calls)["send_sms"]["to_phone"] == "+14155550123"
+
+
+async def test_yes_to_a_list_is_answered_with_a_question_never_the_first_option() -> None:
+    d, _ = dialog()
+    await d.respond("Seattle please")
+    which = await d.respond("yep")
+    assert which[0].startswith("Which one") and d.frame.listing is None
+    times = said(await d.respond("the cheapest"))
+    assert d.frame.get("listing", {}).get("mls_id") == "SEA2" and "Monday the 7th at 9, 9:30 or 10 AM" in times
+    again = await d.respond("sure")
+    assert again[0].startswith("Which one") and d.frame.when is None
+
+
+async def test_corrections_at_the_read_back_replace_the_value_and_read_again() -> None:
+    d, tools = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("second one")
+    await d.respond("the first time")
+    await d.respond("Sam Ortiz")
+    first = said(await d.respond("206 555 0147"))
+    assert "2 0 6, 5 5 5, 0 1 4 7" in first and "Monday the 7th at 9 AM" in first
+    number = said(await d.respond("no, the number is 206 555 0174"))
+    assert "2 0 6, 5 5 5, 0 1 7 4" in number and number.endswith("Shall I book it now?")
+    what = await d.respond("nope")
+    assert "What should I change" in what[0] and tools.writes() == []
+    moved = said(await d.respond("actually make it Tuesday after 3"))
+    assert "The first free time Tuesday after 3 PM is 3 PM" in moved and "Tuesday the 8th at 3 PM" in moved
+    await d.respond("correct")
+    booked = dict(tools.calls)["book_showing"]
+    assert booked["contact_phone"] == "+12065550174"
+    assert booked["start_time"] == datetime(2026, 12, 8, 15, 0, tzinfo=LA).isoformat()
+
+
+async def test_a_time_that_cannot_be_had_gets_a_reason_and_the_nearest_times_same_day_first() -> None:
+    d, tools = dialog()
+    await d.respond("two bedrooms in Seattle")
+    await d.respond("the first")
+    tools.taken.add(datetime(2026, 12, 9, 14, 0, tzinfo=LA))
+    taken = said(await d.respond("wednesday at two"))
+    assert "that time is already taken" in taken and "Wednesday the 9th at 1:30 or 2:30 PM" in taken
+    sunday = said(await d.respond("how about sunday morning"))
+    assert "we don't do showings on Sundays" in sunday and "Monday the 14th at 9" in sunday
+    late = said(await d.respond("saturday at 8 pm"))
+    assert "outside our showing hours" in late and "Saturday the 12th at 5 or 5:30 PM" in late
+    past = said(await d.respond("today at 7 am"))
+    assert "already passed" in past
+    assert d.frame.when is None and tools.writes() == []
+
+
+async def test_a_number_misheard_twice_changes_strategy_and_never_loops() -> None:
+    d, tools = dialog()
+
+    def count(name: str, labels: dict[str, str]) -> float:
+        return REGISTRY.get_sample_value(name, {"agent": "real_estate", **labels}) or 0.0
+
+    reasks = count("voicepod_agent_reasks_total", {"slot": "phone"})
+    parts = count("voicepod_agent_strategy_changes_total", {"strategy": "parts"})
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    read = said(await d.respond("number two"))
+    assert "Tuesday the 8th at 10 AM" in read and read.endswith("text your confirmation to?")
+    again = said(await d.respond("four one five five five"))  # too few digits
+    assert "say it again" in again
+    split = said(await d.respond("four one five five five five one two three four five six"))  # too many
+    assert "area code first" in split
+    assert count("voicepod_agent_reasks_total", {"slot": "phone"}) == reasks + 2
+    assert count("voicepod_agent_strategy_changes_total", {"strategy": "parts"}) == parts + 1
+    rest = await d.respond("four one five")
+    assert rest[0].startswith("4 1 5. And the remaining seven digits")
+    read_back = said(await d.respond("five five five, zero one nine nine"))
+    assert "4 1 5, 5 5 5, 0 1 9 9" in read_back and tools.writes() == []
+
+
+async def test_a_caller_who_never_answers_is_offered_a_call_back_and_the_call_ends() -> None:
+    d, tools = dialog()
+    replies = [said(await d.respond("uh")) for _ in range(6) if not d.ended]
+    assert d.ended and "call you back" in replies[-1] and len(replies) <= 4
+    assert len(set(replies)) == len(replies)  # no question said twice word for word
+    assert tools.writes() == []
+
+
+async def test_goodbye_before_the_yes_books_and_texts_nothing() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Ana Lima, 206 555 0111, the first home in Seattle, Friday at 10")
+    await d.respond("the first one")
+    bye = await d.respond("actually never mind, bye")
+    assert d.ended and bye[0].startswith("Thanks for calling") and tools.writes() == []
+
+
+async def test_the_dialog_says_which_slot_it_expects_next() -> None:
+    d, _ = dialog()
+    await d.respond("hello")
+    assert d.expecting == "city"
+    await d.respond("Seattle")
+    assert d.expecting == "listing"
+    await d.respond("the third")
+    assert d.expecting == "time"
+    await d.respond("the first")
+    assert d.expecting == "name"
+    await d.respond("Kai")
+    assert d.expecting == "phone"
+    await d.respond("206 555 0123")
+    assert d.expecting == "yes_no"
+
+
+async def test_a_time_alone_picks_the_offered_day_and_a_name_comes_with_the_number() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, the first one")
+    await d.respond("the first")
+    tools.taken.add(datetime(2026, 12, 9, 14, 0, tzinfo=LA))
+    await d.respond("wednesday at 2 pm")
+    held = said(await d.respond("2:30 is fine"))
+    assert "Wednesday the 9th at 2:30 PM — let me check. It's free." in held and d.frame.when.day == 9
+    read_back = said(await d.respond("Mo Salah, five one two, five five five, zero one two one"))
+    assert "for Mo Salah" in read_back and "5 1 2, 5 5 5, 0 1 2 1" in read_back
+
+
+async def test_none_of_the_offered_times_asks_for_another_day() -> None:
+    d, _ = dialog()
+    await d.respond("Seattle")
+    await d.respond("the second")
+    other = await d.respond("none of those work for me")
+    assert other == ["No problem. What other day and time would suit you?"] and d.frame.when is None
+    held = said(await d.respond("thursday at ten then"))
+    assert "Thursday the 10th at 10 AM — let me check. It's free." in held
+
+
+async def test_a_bare_no_then_naming_the_part_asks_for_it_again() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, I'm Jo Kim, 206 555 0188")
+    await d.respond("the first")
+    await d.respond("the first")
+    await d.respond("no")
+    again = said(await d.respond("the time"))
+    assert "Monday the 7th at 9, 9:30 or 10 AM" in again and d.frame.when is None
+    read_back = said(await d.respond("the last one"))
+    assert "Monday the 7th at 10 AM" in read_back and read_back.endswith("Shall I book it now?")
+    assert tools.writes() == []
+
+
+async def test_a_calendar_that_fails_keeps_the_requested_time_for_the_retry() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, Wednesday at 11")
+    real = tools.call
+    failures = [ToolError("timeout", "no answer")]
+
+    async def flaky(name: str, args: Any, *, call_id: str = "") -> ToolResult:
+        if name == "check_availability" and failures:
+            raise failures.pop()
+        return await real(name, args, call_id=call_id)
+
+    tools.call = flaky  # type: ignore[method-assign]
+    sorry = said(await d.respond("the second"))
+    assert "couldn't check the calendar" in sorry and "try again" in sorry
+    held = said(await d.respond("yes"))
+    assert "Wednesday the 9th at 11 AM — let me check. It's free." in held

@@ -1,0 +1,150 @@
+"""Every slot from every turn, with phrasings the rules were not written around."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.agent import readout
+from gateway.agent.contact import EMAIL, NAME, PHONE
+from gateway.agent.frame import Frame, Said
+from gateway.agent.hours import Hours
+from gateway.agent.numbers import normalise
+from gateway.agent.reask import Question, ReAskPolicy, Strategy
+from gateway.agent.slots_common import CHOICE, TIME
+from gateway.agent.time_phrases import TimeAsk
+from gateway.agent.turn_parser import Turn, parse_turn
+from tests.unit.fake_tools import LISTINGS
+from verticals.real_estate.slots import Price, slots
+
+TZ = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 12, 7, 8, 0, tzinfo=TZ)  # Monday 8 AM
+ALL = [*slots(["Austin", "Salt Lake City", "Seattle"]), TIME, CHOICE, NAME, PHONE, EMAIL]
+
+
+def turn(text: str, expecting: str | None = None, **frame: Any) -> Turn:
+    said = Said(raw=text, text=normalise(text), now=NOW, tz=TZ, frame=Frame(dict(frame)), expecting=expecting)
+    return parse_turn(said, ALL)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=TZ)
+
+
+def test_several_slots_in_one_turn_whatever_was_asked() -> None:
+    t = turn("Ok so it's for me and my wife, Jo Park, 3 bed 2 bath in Austin, something around 450k, "
+             "call or text 737-555-0142, we're free saturday morning around ten", expecting="listing")  # fmt: skip
+    v = t.values
+    assert (v["city"], v["bedrooms"], v["bathrooms"]) == ("Austin", 3, 2)
+    assert v["price"] == Price(405_000, 495_000)  # "around" is a range, not a ceiling
+    assert v["phone"] == "+17375550142" and v["time"] == TimeAsk(at(12, 10))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Friday afternoon works", TimeAsk(at(11, 12), at(11, 17), "Friday afternoon")),
+        ("sometime after three", TimeAsk(at(7, 15), at(7, 23, 59), "after 3 PM")),
+        ("could we do noon on wednesday", TimeAsk(at(9, 12))),
+        ("half past four tomorrow", TimeAsk(at(8, 16, 30))),
+        ("quarter to eleven on the 10th", TimeAsk(at(10, 10, 45))),
+        ("next tuesday at 9:30 a.m.", TimeAsk(at(8, 9, 30))),
+        ("today at 7 am", TimeAsk(at(7, 7))),  # passed: kept, so the dialog can say so
+        ("good morning! three bedrooms in Austin", None),
+        ("five one two, five five five, zero one four four", None),
+        ("under seven hundred thousand with 2 baths", None),
+    ],
+)
+def test_time_phrases(text: str, expected: TimeAsk | None) -> None:
+    assert turn(text).values.get("time") == expected
+
+
+def test_a_bare_clock_time_answers_a_time_question_only() -> None:
+    assert turn("ten thirty", expecting="time").values["time"] == TimeAsk(at(7, 10, 30))
+    assert "time" not in turn("ten thirty", expecting="name").values
+
+
+@pytest.mark.parametrize(
+    ("text", "beds", "kind"),
+    [("for bedrooms con dune in Seattle", 4, "condo"), ("a town home with to bedrooms", 2, "townhouse"),
+     ("studio apartment", 0, "condo"), ("single family, 5 br", 5, "single_family")],
+)  # fmt: skip
+def test_misheard_bedrooms_and_types(text: str, beds: int, kind: str) -> None:
+    v = turn(text).values
+    assert (v["bedrooms"], v["property_type"]) == (beds, kind)
+
+
+@pytest.mark.parametrize(
+    ("text", "pick"),
+    [("the Harbor View one", 2), ("let's see the cheaper one", 2), ("the biggest", 2),
+     ("the one for seven ninety k", 3), ("maybe pine court?", 3)],
+)  # fmt: skip
+def test_a_listing_is_picked_by_street_price_or_comparison(text: str, pick: int) -> None:
+    assert turn(text, matches=LISTINGS).values["listing"] == pick
+
+
+def test_ordinals_and_yes() -> None:
+    assert turn("uh the last one I guess").values["choice"] == -1
+    yes = turn("yes")
+    assert yes.bare_yes and not yes.values
+    correction = turn("no, it's 512 555 0199")
+    assert correction.no and correction.correction and not correction.bare_no
+
+
+@pytest.mark.parametrize(
+    ("text", "expecting", "name"),
+    [("this is Maria Garcia calling", None, "Maria Garcia"), ("I'm looking in Austin", None, None),
+     ("it's Dana", None, "Dana"), ("D A N A", "name", "Dana"), ("Sure, Kim Nguyen", "name", "Kim Nguyen"),
+     ("the second one", "name", None), ("no, it's Tuesday at 3", None, None),
+     ("This is Ada, I'm looking for a place in Austin", None, "Ada")],
+)  # fmt: skip
+def test_names(text: str, expecting: str | None, name: str | None) -> None:
+    assert turn(text, expecting=expecting).values.get("name") == name
+
+
+def test_a_number_is_taken_from_one_run_of_digits_and_never_cut_to_fit() -> None:
+    assert turn("at 2, my number is 512 555 0134").values["phone"] == "+15125550134"
+    assert "phone" not in turn("5 1 2 5 5 5 5 0 1 3 4").values  # eleven digits heard for ten
+    assert turn("one five one two five five five zero one three four").values["phone"] == "+15125550134"
+
+
+def test_times_are_read_grouped_by_day_at_most_three() -> None:
+    times = [at(7, 9), at(7, 9, 30), at(7, 10), at(8, 9)]
+    assert readout.times(times) == "Monday the 7th at 9, 9:30 or 10 AM"
+    assert readout.times([at(7, 11, 30), at(7, 12), at(8, 9)]) == (
+        "Monday the 7th at 11:30 AM or 12 PM, or Tuesday the 8th at 9 AM"
+    )
+    assert readout.count(1, "home") == "one home" and readout.ordinals(2) == "the first or the second"
+
+
+def test_the_same_question_is_asked_at_most_twice_then_other_strategies() -> None:
+    policy = ReAskPolicy("unit")
+    strategies = (Strategy("choices", ["Austin or Dallas?"]), Strategy("call_back", ["We'll call."]))
+    q = Question("city", ask=["Which city?"], again=["Sorry, which city?"], strategies=strategies)
+    asked = [policy.ask(q) for _ in range(5)]
+    assert [a.lines[0] for a in asked] == ["Which city?", "Sorry, which city?", "Austin or Dallas?", "We'll call.",
+                                           "We'll call."]  # fmt: skip
+    assert [a.strategy for a in asked[2:4]] == ["choices", "call_back"]
+    policy.progress()
+    assert policy.ask(q).lines == ["Which city?"]
+
+
+def test_why_a_time_is_not_free() -> None:
+    hours = Hours()
+    assert hours.why_not(at(7, 7), NOW) == "in_the_past"
+    assert hours.why_not(at(13, 11), NOW) == "outside_hours"  # a Sunday
+    assert hours.why_not(at(8, 18), NOW) == "outside_hours"
+    assert hours.why_not(at(8, 10), NOW) == "taken"
+    assert hours.why_not(datetime(2027, 3, 1, 10, tzinfo=TZ), NOW) == "too_far_ahead"
+
+
+@pytest.mark.parametrize(
+    ("text", "email"),
+    [("my email is ada dot lovelace at example dot com", "ada.lovelace@example.com"),
+     ("send it to ada@example.org please", "ada@example.org"), ("I'll be at home at 5", None)],
+)  # fmt: skip
+def test_email_addresses_typed_or_said(text: str, email: str | None) -> None:
+    assert turn(text).values.get("email") == email

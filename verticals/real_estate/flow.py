@@ -1,0 +1,234 @@
+"""The real-estate business in a call: search the MLS with what the caller wants, read the best
+matches, let the caller pick one, ask the calendar about showings of it, and, after the caller's
+yes, write the lead, book the showing and text the confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.agent import readout, speech_text
+from gateway.agent.frame import Slot
+from gateway.agent.reask import Question, Strategy
+from gateway.agent.tools import ToolError
+from gateway.agent.turn_parser import Turn
+from gateway.agent.vertical import Committed, Host, Outcome, Resource, Stage, Step
+from verticals.real_estate import readouts
+from verticals.real_estate.slots import Price, slots
+
+CRITERIA = ("city", "bedrooms", "bathrooms", "property_type", "features")
+
+
+class RealEstateFlow:
+    noun = "showing"
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.frame = host.frame
+        self._slots = slots(host.config.cities)
+        self._expecting: str | None = "city"
+
+    @property
+    def slots(self) -> Sequence[Slot]:
+        return self._slots
+
+    @property
+    def stage(self) -> Stage | None:
+        if self.frame.listing is not None:
+            return None
+        return Stage.PRESENT if self.frame.matches else Stage.NEEDS
+
+    @property
+    def expecting(self) -> str | None:
+        return self._expecting
+
+    @property
+    def resource(self) -> Resource | None:
+        listing = self.frame.listing
+        if listing is None:
+            return None
+        return Resource(
+            id=listing["mls_id"],
+            owner=listing.get("agent", {}).get("agent_id", ""),
+            time_zone=listing.get("time_zone") or self.host.config.time_zone,
+            label=readouts.street(listing),
+        )
+
+    # --- choosing the home ------------------------------------------------------
+
+    async def settle(self, turn: Turn) -> Step:
+        f, v = self.frame, turn.values
+        changed = f.take(v, CRITERIA)
+        price: Price | None = v.get("price")
+        if price is not None and (price.low, price.high) != (f.min_price, f.max_price):
+            f.set("min_price", price.low)
+            f.set("max_price", price.high)
+            changed.append("price")
+        if changed and f.city:
+            return Step(await self._search())
+        if f.listing is not None:
+            return Step(done=True)
+        if not f.city:
+            self._expecting = "city"
+            examples = readout.either(list(self.host.config.cities[:5]))
+            return Step(self.host.ask(Question(
+                "city",
+                ask=["Which city are you looking in?"],
+                again=[f"Sorry, which city should I search? For example {examples}."],
+                strategies=(
+                    Strategy("choices", [f"I can search {examples}, among others. Which one?"]),
+                    Strategy("call_back", ["I'm sorry I couldn't find the area you mean.",
+                                           "A person from our team can call you back to help you search."]),
+                ),
+            )))  # fmt: skip
+        matches: list[dict[str, Any]] = f.get("matches", [])
+        if not matches:
+            self._expecting = "criteria"
+            return Step(self.host.ask(Question(
+                "criteria",
+                ask=["Would you like to change the budget, the bedrooms or the area?"],
+                again=["Tell me what to change, for example a higher budget or fewer bedrooms."],
+                strategies=(Strategy("call_back", ["I'm sorry I couldn't find a match.",
+                                                   "A person from our team can call you back with more homes."]),),
+            )))  # fmt: skip
+        pick = v.get("listing")
+        if pick is None and f.last_list == "listings":
+            pick = v.get("choice")
+        if pick is None and turn.bare_yes and len(matches) == 1:
+            pick = 1
+        if pick is not None:
+            index = pick - 1 if pick > 0 else len(matches) - 1
+            if 0 <= index < len(matches):
+                f.set("listing", matches[index])
+                self._expecting = None
+                return Step([f"Great, {readouts.street(matches[index])}."], done=True)
+        if turn.bare_no:
+            f.clear("matches")
+            f.set("searched", False)
+            self._expecting = "criteria"
+            return Step(["No problem. What should I look for instead?"])
+        self._expecting = "listing"
+        which = readout.ordinals(len(matches))
+        streets = readout.either([readouts.street(m) for m in matches[: readout.MAX_ITEMS]])
+        return Step(self.host.ask(Question(
+            "listing",
+            ask=[f"Which one would you like to see: {which}?" if len(matches) > 1 else "Would you like to see it?"],
+            again=[f"Sorry, which home: {which}?" if len(matches) > 1 else "Would you like to see it? Yes or no?"],
+            strategies=(
+                Strategy("choices", [f"You can also say the street: {streets}."]),
+                Strategy("call_back", ["No problem.", "A person from our team can call you back about these homes."]),
+            ),
+        )))  # fmt: skip
+
+    async def _search(self) -> list[str]:
+        f = self.frame
+        args: dict[str, Any] = {"city": f.city, "limit": readout.MAX_ITEMS}
+        for key, value in (
+            ("max_price_usd", f.max_price),
+            ("min_price_usd", f.min_price),
+            ("min_bedrooms", f.bedrooms),
+            ("min_bathrooms", f.bathrooms),
+            ("property_type", f.property_type),
+        ):
+            if value:
+                args[key] = value
+        if f.features:
+            args["text"] = " ".join(f.features)
+        try:
+            found = (await self.host.tools.call("search_listings", args, call_id=self.host.call_id)).data
+        except ToolError as exc:
+            return self.host.apology(exc, "search the listings", self._search)
+        matches = found.get("listings", [])
+        f.set("matches", matches)
+        f.clear("listing")
+        if not matches:
+            self._expecting = "criteria"
+            return [
+                f"I couldn't find homes in {f.city} matching that. Would you like to change the budget, "
+                "the bedrooms or the area?"
+            ]
+        f.set("last_list", "listings")
+        self._expecting = "listing"
+        return readouts.matches(matches, int(found.get("total_count", len(matches))))
+
+    # --- the calendar -------------------------------------------------------------
+
+    async def free_slots(self, start: datetime, end: datetime, count: int) -> list[datetime]:
+        resource = self.resource
+        assert resource is not None
+        args = {
+            "listing_id": resource.id,
+            "agent_id": resource.owner,
+            "time_zone": resource.time_zone,
+            "from_time": start.isoformat(),
+            "to_time": end.isoformat(),
+            "max_slots": min(count, 30),
+        }
+        data = (await self.host.tools.call("check_availability", args, call_id=self.host.call_id)).data
+        tz = ZoneInfo(resource.time_zone)
+        return [
+            datetime.fromisoformat(s["start_time"].replace("Z", "+00:00")).astimezone(tz) for s in data.get("slots", [])
+        ]
+
+    def summary(self) -> str:
+        return f"a showing of {readouts.street(self.frame.listing or {})}"
+
+    # --- after the caller's yes -------------------------------------------------------
+
+    async def commit(self) -> Committed:
+        f = self.frame
+        listing: dict[str, Any] = f.listing or {}
+        resource = self.resource
+        when: datetime | None = f.when
+        assert resource is not None and when is not None and f.phone
+        interest = f"{listing.get('bedrooms', '')} bedroom home in {f.city}: {listing.get('mls_id', '')}"
+        call_id = self.host.call_id
+        try:
+            lead = await self.host.tools.call("write_lead", {
+                "idempotency_key": f"{call_id}:lead", "name": f.name or "", "phone": f.phone,
+                "interest": interest, "budget_usd": f.max_price or 0, "call_id": call_id, "email": f.email or "",
+            }, call_id=call_id)  # fmt: skip
+            f.set("lead_id", lead.data.get("lead", {}).get("lead_id"))
+            booked = await self.host.tools.call("book_showing", {
+                "idempotency_key": f"{call_id}:showing:{when.isoformat()}", "listing_id": resource.id,
+                "agent_id": resource.owner, "time_zone": resource.time_zone, "start_time": when.isoformat(),
+                "contact_name": f.name or "", "contact_phone": f.phone, "lead_id": f.lead_id or "",
+                "call_id": call_id,
+            }, call_id=call_id)  # fmt: skip
+        except ToolError as exc:
+            if exc.kind == "rejected" and exc.field in ("phone", "contact_phone"):
+                return Committed(Outcome.PHONE_REJECTED, ["That number doesn't seem to be valid."])
+            raise
+        if "unavailable" in booked.data:
+            return Committed(Outcome.TIME_GONE)  # the dialog says so and offers the nearest times
+        f.set("booking_id", booked.data["booking"]["booking_id"])
+        confirm = f"You're booked to see {resource.label} on {readout.moment(when)}."
+        return Committed(Outcome.BOOKED, [confirm, *await self._text()])
+
+    async def _text(self) -> list[str]:
+        f = self.frame
+        listing: dict[str, Any] = f.listing or {}
+        address = listing.get("address", {})
+        when: datetime = f.when
+        try:
+            await self.host.tools.call("send_sms", {
+                # The same key on a retry: a text the service took before it failed is not sent twice.
+                "idempotency_key": f"{self.host.call_id}:sms:{f.booking_id}", "to_phone": f.phone,
+                "template_id": "showing_confirmation", "call_id": self.host.call_id,
+                "variables": {
+                    "name": (f.name or "there").split()[0],
+                    "address": f"{address.get('street', '')}, {address.get('city', '')}",
+                    "when": speech_text.when(when),
+                    "agent_name": listing.get("agent", {}).get("name", "our agent"),
+                },
+            }, call_id=self.host.call_id)  # fmt: skip
+        except ToolError:
+            return self.host.offer_retry(
+                ["I couldn't send the text message right now, but your showing is booked.",
+                 "Shall I try the text again?"], self._text)  # fmt: skip
+        return [
+            f"I've texted the details to {speech_text.phone(f.phone)}.",
+            "Is there anything else I can help you with?",
+        ]

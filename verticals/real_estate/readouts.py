@@ -1,0 +1,35 @@
+"""Listings for the ear: at most three, one match spoken as one, a chosen listing not re-read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.agent import readout, speech_text
+
+ORDINALS = ("First", "Second", "Third")
+
+
+def street(item: dict[str, Any]) -> str:
+    return str(item.get("address", {}).get("street", "the home"))
+
+
+def listing(item: dict[str, Any]) -> str:
+    address = item.get("address", {})
+    beds = int(item.get("bedrooms", 0))
+    baths = float(item.get("bathrooms", 0))
+    baths_said = f"{baths:g}".replace(".5", " and a half")
+    beds_said = "a studio" if beds == 0 else f"{readout.number(beds)} bedroom{'s' if beds != 1 else ''}"
+    return (f"{address.get('street', '')} in {address.get('city', '')}, {beds_said}, {baths_said} "
+            f"bath{'s' if baths != 1 else ''}, for {speech_text.price(int(item.get('price_usd', 0)))}")  # fmt: skip
+
+
+def matches(found: Sequence[dict[str, Any]], total: int) -> list[str]:
+    shown = list(found[: readout.MAX_ITEMS])
+    if len(shown) == 1:
+        return [f"I found one home that fits: {listing(shown[0])}.", "Would you like to see it?"]
+    best = f"Here are the best {readout.number(len(shown))}." if total > len(shown) else "Here they are."
+    lines = [f"I found {readout.count(total, 'home')}. {best}"]
+    lines += [f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown)]
+    lines.append("Which one would you like to see?")
+    return lines

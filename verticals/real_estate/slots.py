@@ -1,0 +1,142 @@
+"""What a home buyer says about what they want, and which listing they mean."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.agent.frame import Said, Slot
+from gateway.agent.numbers import AMOUNT, money, price_range
+
+TYPES = {
+    "single_family": r"\b(house|houses|single family)\b",
+    "condo": r"\b(condo|condos|condominium|con do|con dune|apartment|flat)\b",
+    "townhouse": r"\b(townhouse|town house|townhome|town home)\b",
+}
+# A qualifier counts only right before the amount it qualifies ("around 11" is a time, not a price).
+AROUND = re.compile(
+    r"\b(around|about|roughly|approximately|close to|in the ballpark of|ballpark|something like)\s*(of\s+)?\$?\s*$"
+)
+FLOOR = re.compile(r"\b(over|above|more than|at least|minimum|min|starting at|from)\s*\$?\s*$")
+AROUND_SPREAD = 0.10  # "around 600k" is 540k-660k, not a ceiling of 600k
+
+
+@dataclass(frozen=True)
+class Price:
+    low: int | None
+    high: int | None
+
+
+def city_in(cities: Sequence[str]) -> Any:
+    def parse(said: Said) -> str | None:
+        for city in cities:
+            if re.search(rf"\b{re.escape(city.lower())}\b", said.text):
+                return city
+        return None
+
+    return parse
+
+
+def bedrooms_in(said: Said) -> int | None:
+    t = said.text
+    if m := re.search(r"\b(\d{1,2})\s*(?:bed|beds|bedroom|bedrooms|br|bd|bdr|bdrm)\b", t):
+        return int(m.group(1))
+    # Heard as homophones: "for bedrooms", "to bedrooms" (a number is what a bedroom count needs).
+    if m := re.search(r"\b(for|to|too)\s+(?:bed|beds|bedroom|bedrooms)\b", t):
+        return 4 if m.group(1) == "for" else 2
+    if re.search(r"\bstudio\b", t):
+        return 0
+    return None
+
+
+def bathrooms_in(said: Said) -> float | None:
+    if m := re.search(r"\b(\d)(?:\s+and a half|\.5)?\s*(?:bath|baths|bathroom|bathrooms)\b", said.text):
+        return int(m.group(1)) + (0.5 if "half" in m.group(0) or ".5" in m.group(0) else 0)
+    return None
+
+
+def property_type_in(said: Said) -> str | None:
+    found = None
+    for kind, pattern in TYPES.items():
+        if re.search(pattern, said.text):
+            found = kind
+    return found
+
+
+def price_in(said: Said) -> Price | None:
+    t = said.text
+    if span := price_range(t):
+        return Price(*span)
+    # money() keeps amounts of at least 10,000 (not a bedroom count); a phone number said as one block is none.
+    amounts = [(m, money(m.group(0))) for m in re.finditer(AMOUNT, t)]
+    prices = [(m, v[0]) for m, v in amounts if v and v[0] < 100_000_000]
+    if not prices:
+        return None
+    if re.search(r"\bbetween\b", t) and len(prices) >= 2:
+        low, high = sorted(v for _, v in prices[:2])
+        return Price(low, high)
+    m, value = prices[0]
+    before = t[max(0, m.start() - 40) : m.start()]
+    if AROUND.search(before):
+        spread = round(value * AROUND_SPREAD, -3)
+        return Price(int(value - spread), int(value + spread))
+    if FLOOR.search(before):
+        return Price(value, None)
+    return Price(None, value)
+
+
+def features_in(said: Said) -> list[str] | None:
+    return ["pool"] if "pool" in said.text else None
+
+
+def listing_in(said: Said) -> int | None:
+    """Which of the matches read out the caller means, by street words, price or "the cheaper one"
+    (1-based; ordinals are the dialog's CHOICE slot)."""
+    matches: list[dict[str, Any]] = said.frame.get("matches", [])
+    if not matches or (
+        said.frame.listing is not None and not re.search(r"\b(house|home|listing|condo|place)\b", said.text)
+    ):
+        return None
+    t = said.text
+    prices = [int(m.get("price_usd", 0)) for m in matches]
+    if re.search(r"\b(cheaper|cheapest|least expensive|lower price|less expensive)\b", t):
+        return prices.index(min(prices)) + 1
+    if re.search(r"\b(most expensive|pricier|priciest|more expensive)\b", t):
+        return prices.index(max(prices)) + 1
+    if re.search(r"\b(bigger|biggest|largest|larger|more bedrooms|most bedrooms|more space)\b", t):
+        sizes = [(int(m.get("bedrooms", 0)), int(m.get("square_feet", 0) or 0)) for m in matches]
+        return sizes.index(max(sizes)) + 1
+    if re.search(r"\b(smaller|smallest)\b", t):
+        sizes = [(int(m.get("bedrooms", 0)), int(m.get("square_feet", 0) or 0)) for m in matches]
+        return sizes.index(min(sizes)) + 1
+    for i, m in enumerate(matches):
+        street = str(m.get("address", {}).get("street", "")).lower()
+        words = [
+            w
+            for w in re.findall(r"[a-z]+|\d+", street)
+            if w not in ("st", "rd", "ave", "dr", "ln", "the", "way", "ct", "blvd")
+        ]
+        named = [w for w in words if not w.isdigit() and len(w) > 2]
+        if any(re.search(rf"\b{re.escape(w)}\b", t) for w in named) or any(
+            w.isdigit() and re.search(rf"\b{w}\b", t) for w in words[:1]
+        ):
+            return i + 1
+    for amount in money(t):
+        close = [i for i, p in enumerate(prices) if abs(p - amount) <= 0.03 * p]
+        if len(close) == 1:
+            return close[0] + 1
+    return None
+
+
+def slots(cities: Sequence[str]) -> list[Slot]:
+    return [
+        Slot("city", city_in(cities), ask="Which city are you looking in?"),
+        Slot("bedrooms", bedrooms_in),
+        Slot("bathrooms", bathrooms_in),
+        Slot("property_type", property_type_in),
+        Slot("price", price_in),
+        Slot("features", features_in),
+        Slot("listing", listing_in),
+    ]
