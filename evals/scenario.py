@@ -138,6 +138,19 @@ SCHEMA: dict[str, Any] = {
                         "name": {"type": "string"},
                         "phone": _PHONE,
                         "time_zone": {"type": "string"},
+                        "listing_in": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "minProperties": 1,
+                            "properties": {
+                                "city": {"type": "string"},
+                                "bedrooms_min": {"type": "integer", "minimum": 0},
+                                "bedrooms_max": {"type": "integer", "minimum": 0},
+                                "price_min": {"type": "integer", "minimum": 0},
+                                "price_max": {"type": "integer", "minimum": 0},
+                                "property_type": {"type": "string"},
+                            },
+                        },
                     },
                 },
                 "lead": {
