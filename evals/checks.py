@@ -205,6 +205,11 @@ def _booking(c: _Checker, e: Mapping[str, Any] | None) -> None:
     if "local_time" in e:
         want = times.parse(e["local_time"]).resolve(c.record.clock, ZoneInfo(b.time_zone))
         c.equal("booking.local_time", _local(want, b.time_zone), _local(b.start, b.time_zone))
+    if "within" in e:  # a range the caller asked for ("Thursday after three"): any slot inside it
+        zone = ZoneInfo(b.time_zone)
+        low, high = (times.parse(e["within"][k]).resolve(c.record.clock, zone) for k in ("from", "to"))
+        c.expect("booking.within", low <= b.start <= high, f"{_local(low, b.time_zone)} .. {_local(high, b.time_zone)}",
+                 _local(b.start, b.time_zone))  # fmt: skip
     chosen = _chosen(c)
     if "listing" in e:
         want_id = (chosen or {}).get("mls_id") if e["listing"] == "chosen" else e["listing"]
