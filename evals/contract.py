@@ -97,8 +97,8 @@ def unconfirmed(record: CallRecord) -> list[Breach]:
     return breaches
 
 
-def repeated_questions(record: CallRecord) -> list[Breach]:
-    """Questions the agent asked more than MAX_ASKED times, leaving out the repeats asked for."""
+def _asked(record: CallRecord) -> dict[str, list[int]]:
+    """Each normalised agent question and the turns it was asked in (repeats the caller asked for left out)."""
     asked: dict[str, list[int]] = defaultdict(list)
     said = _said(record)
     for turn, reply in _replies_by_turn(record).items():
@@ -106,6 +106,17 @@ def repeated_questions(record: CallRecord) -> list[Breach]:
             continue
         for q in heard.questions(reply):
             asked[q].append(turn)
+    return asked
+
+
+def reasks(record: CallRecord) -> int:
+    """How many times the agent asked a question it had asked before (the persona metric)."""
+    return sum(len(turns) - 1 for turns in _asked(record).values())
+
+
+def repeated_questions(record: CallRecord) -> list[Breach]:
+    """Questions the agent asked more than MAX_ASKED times, leaving out the repeats asked for."""
+    asked = _asked(record)
     return [
         Breach("no_loops", f"asked at most {MAX_ASKED} times", f"{q!r} asked {len(turns)} times (turns {turns})")
         for q, turns in asked.items()
