@@ -112,7 +112,7 @@ class PersonaCaller:
 
     # --- how it says things -----------------------------------------------------
     def _way(self, slot: str, **values: str) -> str:
-        ways = self.persona.say.get(slot) or DEFAULT_WAYS.get(slot, ("{%s}" % slot,))
+        ways = self.persona.say.get(slot) or DEFAULT_WAYS.get(slot, ("{" + slot + "}",))
         return self.random.choice(list(ways)).format(**values)
 
     def say_slot(self, slot: str) -> str:

@@ -27,12 +27,13 @@ _ASKS = {
     "phone": r"\b(phone|number|cell|reach you|text you)\b",
     "name": r"\b(your name|who am i speaking|who's calling|name (please|for the booking))\b",
     "email": r"\be-?mail\b",
-    "when": r"\b(what day|which day|what time|when would|when can|when works|which time|what works|times? (?:work|suit)|"
-    r"day and time|day or time|a time)\b",
+    "when": r"\b(what day|which day|what time|when would|when can|when works|which time|what works|"
+    r"times? (?:work|suit)|day and time|day or time|a time)\b",
     "city": r"\b(which city|what city|where are you|which area|what area|where would you|city)\b",
     "budget": r"\b(budget|price range|spend|how much)\b",
     "bedrooms": r"\b(how many bedrooms|bedrooms do you)\b",
-    "listing": r"\b(which one|which home|which listing|which house|see one of them|first, second|the first|the second)\b",
+    "listing": r"\b(which one|which home|which listing|which house|see one of them|first, second|the first|"
+    r"the second)\b",
 }
 _BOOKED = re.compile(r"\b(you're booked|you are booked|i've booked|i have booked|is booked|booked you|all set|"
                      r"confirmed for|i've texted|texted you|sent you a text)\b", re.IGNORECASE)  # fmt: skip
@@ -40,8 +41,11 @@ _CONFIRM = re.compile(r"\b(shall i|should i|is that (right|correct)|did i get|is
                       r"can i go ahead|ok to book|okay to book|sound right|that right)\b", re.IGNORECASE)  # fmt: skip
 _ANYTHING_ELSE = re.compile(r"\banything else\b", re.IGNORECASE)
 _GOODBYE = re.compile(r"\b(goodbye|good bye|bye)\b", re.IGNORECASE)
-_NOT_FREE = re.compile(r"\b(isn't available|not available|unavailable|taken|already booked|outside|closed|"
-                       r"in the past|has passed|too far|no showings|don't show|do not show)\b", re.IGNORECASE)  # fmt: skip
+_NOT_FREE = re.compile(
+    r"\b(isn't available|not available|unavailable|taken|already booked|outside|closed|in the past|has passed|"
+    r"too far|no showings|don't show|do not show)\b",
+    re.IGNORECASE,
+)
 _PHONE_LIKE = re.compile(r"\d(?:[\s,.-]*\d){6,}")
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")  # fmt: skip
@@ -87,56 +91,55 @@ def _day_of(match: re.Match[str], today: date) -> date | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Mark:
+    at: int  # position in the text
+    day: date | None = None  # a day named here, or
+    hour: int = 0  # a clock time named here
+    minute: int = 0
+    meridiem: str = ""  # "a" | "p" | "" (not said)
+
+
+_NOT_A_TIME = re.compile(r"\s*(bed|bath|and a half|thousand|million|k\b|%|st\b|nd\b|rd\b|th\b|,\s*\d{3})")
+
+
+def _time_marks(text: str) -> list[_Mark]:
+    marks = []
+    for m in _TIME.finditer(text):
+        if m.group(4):
+            marks.append(_Mark(m.start(), hour=12, meridiem="p"))
+            continue
+        hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        if hour > 12 or _NOT_A_TIME.match(text[m.end() : m.end() + 12].lower()):
+            continue
+        in_a_list = re.search(r"\b(at|or|and|,)\s*$", text[max(0, m.start() - 5) : m.start()])
+        if not m.group(2) and not m.group(3) and not in_a_list:
+            continue  # a bare number not in a time list: an ordinal, a count, an address
+        marks.append(_Mark(m.start(), hour=hour, minute=minute, meridiem=(m.group(3) or "").lower()))
+    return marks
+
+
 def times_named(text: str, today: date) -> list[datetime]:
     """Clock times in `text` with the day named before them ("Monday the 7th at 9, 9:30 or 10 AM").
 
     A time without am/pm takes the next one's in the same list, else showing-hours sense (1-8: pm)."""
     text = _PHONE_LIKE.sub(" ", text)  # a number read back is not a list of times
-    marks: list[tuple[int, str, object]] = []
-    for m in _DAY.finditer(text):
-        day = _day_of(m, today)
-        if day is not None:
-            marks.append((m.start(), "day", day))
-    for m in _TIME.finditer(text):
-        if m.group(4):
-            marks.append((m.start(), "time", (12, 0, "p")))
-            continue
-        hour, minute = int(m.group(1)), int(m.group(2) or 0)
-        after = text[m.end() : m.end() + 12].lower()
-        if (
-            re.match(r"\s*(bed|bath|and a half|thousand|million|k\b|%|st\b|nd\b|rd\b|th\b|,\s*\d{3})", after)
-            or hour > 12
-        ):
-            continue
-        if (
-            not m.group(2)
-            and not m.group(3)
-            and not re.search(r"\b(at|or|and|,)\s*$", text[max(0, m.start() - 5) : m.start()])
-        ):
-            continue  # a bare number not in a time list: an ordinal, a count, an address
-        marks.append((m.start(), "time", (hour, minute, (m.group(3) or "").lower())))
-    marks.sort(key=lambda x: x[0])
+    days = [_Mark(m.start(), day=_day_of(m, today)) for m in _DAY.finditer(text)]
+    marks = sorted([d for d in days if d.day is not None] + _time_marks(text), key=lambda x: x.at)
     out: list[datetime] = []
     day: date | None = None
-    pending: list[tuple[int, int]] = []
-
-    def flush(meridiem: str) -> None:
-        for hour, minute in pending:
-            out.append(_clock(day, hour, minute, meridiem))
-        pending.clear()
-
-    for _, kind, value in marks:
-        if kind == "day":
-            flush("")
-            day = value  # type: ignore[assignment]
+    pending: list[_Mark] = []
+    for mark in [*marks, _Mark(len(text), day=date.max)]:  # a sentinel day flushes the last list
+        if mark.day is not None or mark.meridiem:
+            if mark.day is None:
+                pending.append(mark)
+            meridiem = "" if mark.day is not None else mark.meridiem
+            out += [_clock(day, p.hour, p.minute, meridiem) for p in pending if day is not None]
+            pending = []
+            if mark.day is not None:
+                day = mark.day
             continue
-        hour, minute, meridiem = value  # type: ignore[misc]
-        if day is None:
-            continue
-        pending.append((hour, minute))
-        if meridiem:
-            flush(meridiem)
-    flush("")
+        pending.append(mark)
     return out
 
 
@@ -161,7 +164,7 @@ def _price(match: re.Match[str]) -> int:
 def listings_offered(text: str) -> list[Offered]:
     """Street addresses read out, each with the first price after it (before the next address)."""
     found = list(STREET.finditer(text))
-    out = []
+    out: list[Offered] = []
     for i, m in enumerate(found):
         stop = found[i + 1].start() if i + 1 < len(found) else len(text)
         price = PRICE.search(text, m.end(), stop)

@@ -223,7 +223,8 @@ class PersonaReport:
         t = self.totals()
         rows.append("-" * (width + 50))
         rows.append(f"{self.mode} mode, agent {self.agent}: {t['calls']} persona calls, goal met {t['goal_met']} "
-                    f"({t['goal_met_rate']:.0%}), wrong bookings {t['wrong_bookings']}, wrong texts {t['wrong_texts']}, "
+                    f"({t['goal_met_rate']:.0%}), wrong bookings {t['wrong_bookings']}, "
+                    f"wrong texts {t['wrong_texts']}, "
                     f"unconfirmed writes {t['unconfirmed_writes']}, calls with loops {t['calls_with_loops']}, "
                     f"re-asks/call {t['reasks_per_call']}, turn p50/p95 {t['latency_ms_p50']}/{t['latency_ms_p95']} ms "
                     f"in {self.seconds:.1f} s")  # fmt: skip
