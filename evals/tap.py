@@ -5,7 +5,8 @@ what the agent said and what the caller answered. The stores only say what was w
 in the conversation. So each write endpoint gets a plain (non-queue) subscription: NATS hands it
 a copy of every request, whichever engine sent it (the dialog, an LLM, the gateway in audio
 mode), and it never answers. The modes call `settle(turn)` once the agent has finished with a
-caller line; every request seen since the previous settle is stamped with that turn.
+caller line; every request seen since the previous settle is stamped with that turn (within a
+turn, requests to different endpoints are not kept in order: one subscription each).
 
 Only services that run are tapped: a subscriber on a `down` service's subject would turn the
 agent's immediate "no responders" into a timeout.
