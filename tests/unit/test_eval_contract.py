@@ -10,6 +10,7 @@ import pytest
 
 from evals import contract, heard
 from evals.record import CallRecord, TurnRecord
+from evals.scenario import load_scenarios, scenario_dir
 from evals.tap import BOOK, LEAD, SMS, ToolCall
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -170,3 +171,23 @@ def test_a_plain_yes(text: str, expected: bool) -> None:
 def test_questions_are_normalised() -> None:
     assert heard.questions("Thanks, Ada. What's the best number to text? Got it.") == ["what's the best number to text"]
     assert heard.questions("Okay, which one?") == heard.questions("which one?")
+
+
+CONTRACT_SCENARIOS = ("mixed-", "when-", "around-", "confirm-", "number-")
+
+
+def test_every_contract_scenario_asserts_booking_lead_and_text() -> None:
+    """The scenarios written from the dialog contract each say what must (or must not) be written."""
+    found = [
+        s for s in load_scenarios(scenario_dir("real_estate"), "real_estate") if s.name.startswith(CONTRACT_SCENARIOS)
+    ]
+    assert len(found) >= 25
+    for s in found:
+        booking, lead, sms = s.expect.get("booking"), s.expect.get("lead"), s.expect.get("sms")
+        assert booking and lead and sms, s.name
+        if booking["exists"]:  # a booking at the time and for the number the persona agreed to
+            assert ("local_time" in booking or "within" in booking) and ("phone" in lead or "phone" in booking), s.name
+            assert sms["sent"] and "to" in sms, s.name
+        else:
+            assert not lead["exists"] and not sms["sent"], s.name
+        assert not s.known_failure, s.name  # the stranger's test: never weakened to pass
