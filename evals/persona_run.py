@@ -3,7 +3,8 @@ in the same worlds as the scenarios (one nats-server, fresh stores per call, the
 the outcome of each call:
 
 - booked: exactly one booking, of the listing it wanted, at a time it wanted or accepted, for its
-  name and number, and one text to its number;
+  number, and one text, to its number; goal met: booked, and nothing written or texted before the
+  caller confirmed a read-back (for a caller who hangs up at the read-back: nothing written at all);
 - wrong bookings: bookings at a time it never wanted nor accepted, of another listing, or for
   another number (must be 0); wrong texts: texts to another number, or sent unconfirmed (must be 0);
 - re-asks: questions the agent asked again; loops (a question asked thrice) and unconfirmed
@@ -47,8 +48,8 @@ NO_AUDIO = np.zeros(0, dtype=np.int16)
 @dataclass
 class PersonaOutcome:
     name: str
-    met: bool = False  # the goal: booked what it wanted (or accepted); a caller who hangs up: nothing written
-    booked: bool = False  # exactly what it wanted, or an alternative it accepted
+    met: bool = False  # booked (below) and nothing written unconfirmed; a caller who hangs up: nothing written
+    booked: bool = False  # exactly what it wanted (or an alternative it accepted), texted to its number
     wrong_bookings: int = 0
     wrong_texts: int = 0
     unconfirmed: int = 0  # writes without a confirmed read-back (contract)
@@ -138,7 +139,7 @@ def judge(persona: Persona, record: CallRecord) -> PersonaOutcome:
     out.loops = sum(1 for b in breaches if b.assertion == "no_loops")
     out.reasks = contract.reasks(record)
     texts_ok = [t for t in effects.texts if t.to == phone]
-    out.booked = len(effects.bookings) == 1 and len(right) == 1 and len(texts_ok) == 1 and out.wrong_texts == 0
+    out.booked = len(effects.bookings) == 1 and len(right) == 1 and len(texts_ok) == len(effects.texts) == 1
     if not effects.bookings:
         out.why.append("nothing booked")
     if effects.bookings and len(texts_ok) != 1:
@@ -147,8 +148,8 @@ def judge(persona: Persona, record: CallRecord) -> PersonaOutcome:
     if persona.behaviour.hang_up_at_read_back:
         out.met = not (effects.bookings or effects.leads or effects.texts)
         out.why = [w for w in out.why if w != "nothing booked"]
-    else:
-        out.met = out.booked
+    else:  # booked what it wanted, and nothing written or texted before it confirmed
+        out.met = out.booked and out.wrong_texts == 0 and out.unconfirmed == 0
     return out
 
 
@@ -223,8 +224,8 @@ class PersonaReport:
         t = self.totals()
         rows.append("-" * (width + 50))
         rows.append(f"{self.mode} mode, agent {self.agent}: {t['calls']} persona calls, goal met {t['goal_met']} "
-                    f"({t['goal_met_rate']:.0%}), wrong bookings {t['wrong_bookings']}, "
-                    f"wrong texts {t['wrong_texts']}, "
+                    f"({t['goal_met_rate']:.0%}), booked what it wanted {t['booked']}, "
+                    f"wrong bookings {t['wrong_bookings']}, wrong texts {t['wrong_texts']}, "
                     f"unconfirmed writes {t['unconfirmed_writes']}, calls with loops {t['calls_with_loops']}, "
                     f"re-asks/call {t['reasks_per_call']}, turn p50/p95 {t['latency_ms_p50']}/{t['latency_ms_p95']} ms "
                     f"in {self.seconds:.1f} s")  # fmt: skip
