@@ -7,6 +7,8 @@ asks. So a persona call does not depend on the dialog's slot order. Format (docs
     description: Maria wants the Lakeview condo on Tuesday at eleven
     now: monday 08:00
     seed: 3                      # which ways of saying things are picked (repeatable runs)
+    voice: en-gb-x-rp+f2         # audio mode: an espeak-ng voice+variant (default: one of five in turn)
+    audio: true                  # in the small CI audio subset
     goal:
       city: Orlando
       property_type: condo       # optional: single_family | condo | townhouse | multi_family | land
@@ -66,6 +68,7 @@ SCHEMA: dict[str, Any] = {
         "now": {"type": "string"},
         "seed": {"type": "integer"},
         "audio": {"type": "boolean"},
+        "voice": {"type": "string", "pattern": r"^[a-z0-9-]+(\+[a-z0-9]+)?$"},
         "taken": {
             "type": "array",
             "items": {
@@ -169,6 +172,7 @@ class Persona:
     seed: int = 0
     audio: bool = False
     taken: tuple[TakenSlot, ...] = ()  # slots booked by someone else before the call
+    voice: str | None = None  # audio mode: the espeak-ng voice (+variant) it speaks with
 
 
 def _windows(raw: Sequence[Mapping[str, str]], path: Path, where: str) -> tuple[Window, ...]:
@@ -210,7 +214,7 @@ def parse_persona(path: Path) -> Persona:
         raise PersonaError(f"{path}: now or taken: {exc}") from None
     return Persona(name=raw.get("name", path.stem), path=path, goal=goal, say=raw.get("say", {}), behaviour=behaviour,
                    description=raw.get("description", ""), now=now, seed=int(raw.get("seed", 0)),
-                   audio=bool(raw.get("audio", False)), taken=taken)  # fmt: skip
+                   audio=bool(raw.get("audio", False)), taken=taken, voice=raw.get("voice"))  # fmt: skip
 
 
 def persona_dir(agent: str) -> Path:

@@ -15,11 +15,12 @@ the outcome of each call:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ from gateway.agent.engine import DialogEngine
 from gateway.responder import CallerTurn
 
 CALL_SECONDS = 120.0
+AUDIO_CALL_SECONDS = 900.0  # up to MAX_TURNS spoken turns on a busy 2-core machine
 NO_AUDIO = np.zeros(0, dtype=np.int16)
 
 
@@ -232,25 +234,54 @@ class PersonaReport:
         return "\n".join(rows)
 
 
+Place = Callable[[Persona, World, AgentConfig, str, Callable[[], datetime]], Awaitable[CallRecord]]
+
+
 async def run_personas(
-    personas: Sequence[Persona], agent: str, *, on_result: Callable[[PersonaOutcome], None] = lambda _: None
+    personas: Sequence[Persona],
+    agent: str,
+    *,
+    audio: bool = False,
+    on_result: Callable[[PersonaOutcome], None] = lambda _: None,
 ) -> PersonaReport:
     config = AgentConfig.load(agent)
-    report = PersonaReport(agent=agent, mode="text")
+    report = PersonaReport(agent=agent, mode="audio" if audio else "text")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="voicepod-personas-") as tmp, patched_env(NEUTRAL_ENV):
         root = Path(tmp)
         template = await seed_mls_template(root / "mls-template")
-        async with NatsHost(root / "nats") as nats:
+        async with NatsHost(root / "nats") as nats, _placing(audio, nats.url, config) as place:
             for persona in personas:
-                outcome = await _one(persona, config, nats.url, root / "calls", template)
+                outcome = await _one(persona, place, config, nats.url, root / "calls", template)
                 report.outcomes.append(outcome)
                 on_result(outcome)
     report.seconds = time.perf_counter() - started
     return report
 
 
-async def _one(persona: Persona, config: AgentConfig, nats_url: str, root: Path, template: Path) -> PersonaOutcome:
+@contextlib.asynccontextmanager
+async def _placing(audio: bool, nats_url: str, config: AgentConfig) -> AsyncIterator[Place]:
+    """How a persona call is placed: straight into the engine (text), or spoken to a gateway (audio)."""
+    if not audio:
+        yield call_as
+        return
+    from evals.audio_gateway import AudioGateway  # loads whisper, Piper and aiortc: only when asked for
+    from evals.persona_audio import VOICES, call_as_audio
+
+    voices = iter(VOICES * 100)
+    async with AudioGateway(nats_url, config.name) as gateway:
+
+        async def spoken(persona: Persona, world: World, config: AgentConfig, call_id: str,
+                         clock: Callable[[], datetime]) -> CallRecord:  # fmt: skip
+            voice = persona.voice or next(voices)
+            return await call_as_audio(persona, voice, gateway, world, config, call_id, clock)
+
+        yield spoken
+
+
+async def _one(
+    persona: Persona, place: Place, config: AgentConfig, nats_url: str, root: Path, template: Path
+) -> PersonaOutcome:
     call_id = f"eval-persona-{persona.name}"
     try:
         world = World(nats_url, root / persona.name, services_needed(config), Faults(taken=persona.taken), template)
@@ -258,10 +289,13 @@ async def _one(persona: Persona, config: AgentConfig, nats_url: str, root: Path,
             clock = persona_clock(persona, config)
             for slot in persona.taken:
                 await world.book_taken(slot, clock())
-            record = await asyncio.wait_for(call_as(persona, world, config, call_id, clock),
-                                            CALL_SECONDS)  # fmt: skip
+            seconds = CALL_SECONDS if place is call_as else AUDIO_CALL_SECONDS
+            record = await asyncio.wait_for(place(persona, world, config, call_id, clock), seconds)
             record.tool_calls = list(world.tap.calls)
         record.effects = await read_effects(world.state_dir, call_id)
-        return judge(persona, record)
+        outcome = judge(persona, record)
+        if record.problem:
+            outcome.why.append(f"call: {record.problem}")
+        return outcome
     except Exception as exc:  # one broken call is reported; the others still run
         return PersonaOutcome(name=persona.name, error=f"{type(exc).__name__}: {exc}")

@@ -73,9 +73,6 @@ def _run_personas(args: argparse.Namespace) -> int:
     from evals.persona import PersonaError, load_personas, persona_dir
     from evals.persona_run import PersonaOutcome, run_personas
 
-    if args.audio:
-        print("voicepod eval: --personas runs in text mode only for now", file=sys.stderr)
-        return 2
     directory = Path(args.dir) if args.dir else persona_dir(args.agent)
     try:
         personas = load_personas(directory, args.scenario or ["*"])
@@ -85,14 +82,15 @@ def _run_personas(args: argparse.Namespace) -> int:
     if not personas:
         print(f"voicepod eval: no persona in {directory} matches", file=sys.stderr)
         return 2
-    print(f"voicepod eval: {len(personas)} {args.agent} personas, text mode", flush=True)
+    mode = "audio" if args.audio else "text"
+    print(f"voicepod eval: {len(personas)} {args.agent} personas, {mode} mode", flush=True)
 
     def show(outcome: PersonaOutcome) -> None:
         verdict = "MET" if outcome.met else "NOT MET"
         print(f"  {verdict:<10} {outcome.name} ({outcome.turns} turns) {outcome.error or '; '.join(outcome.why)}"[:400],
               flush=True)  # fmt: skip
 
-    report = asyncio.run(run_personas(personas, args.agent, on_result=show))
+    report = asyncio.run(run_personas(personas, args.agent, audio=args.audio, on_result=show))
     print()
     print(report.table())
     if args.report:
