@@ -80,6 +80,7 @@ class CallerState:
     silences: int = 0
     asked_to_repeat: int = 0
     listing_asks: int = 0  # how often it was asked to pick a listing
+    missing_street: int = 0  # how often the street it wants was not among those read
     last_reply: str = ""
     same_reply: int = 0  # the agent said exactly the same thing this many times in a row
 
@@ -230,8 +231,17 @@ class PersonaCaller:
         self.state.listing_chosen = True
         if "street" in want:
             index = next((i for i, o in enumerate(offered) if want["street"].lower() in o.street.lower()), None)
-            if index is None:
-                return f"do you have the one on {want['street']}?"
+            if index is None:  # not offered: ask for it, then say again what it wants, then give up
+                self.state.listing_chosen = False
+                self.state.missing_street += 1
+                if self.state.missing_street == 1:
+                    return f"do you have the one on {want['street']}?"
+                if self.state.missing_street == 2:
+                    return "I'm looking for " + ", ".join(
+                        x for x in (self.say_slot(k) for k in ("bedrooms", "type", "city")) if x
+                    )
+                self.state.done = True
+                return "never mind, I'll call back later. bye"
             if self.state.listing_asks > 1 and index + 1 in ORDINALS:  # not understood: say it another way
                 return f"the {ORDINALS[index + 1]} one, on {offered[index].street}"
             return self._way("listing", listing=f"the one on {offered[index].street}")

@@ -69,7 +69,11 @@ class PersonaOutcome:
         if r is not None:
             out["call"] = {
                 "greeting": r.greeting,
-                "turns": [{"said": t.said, "replies": t.replies, "latency_ms": t.latency_ms} for t in r.turns],
+                "turns": [
+                    {"said": t.said, "heard_as": t.heard_as, "replies": t.replies, "latency_ms": t.latency_ms}
+                    for t in r.turns
+                ],
+                "problem": r.problem,
                 "bookings": [{**asdict(b), "start": b.start.isoformat()} for b in r.effects.bookings],
                 "texts": [asdict(t) for t in r.effects.texts],
             }
