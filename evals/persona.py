@@ -8,7 +8,6 @@ asks. So a persona call does not depend on the dialog's slot order. Format (docs
     now: monday 08:00
     seed: 3                      # which ways of saying things are picked (repeatable runs)
     voice: en-gb-x-rp+f2         # audio mode: an espeak-ng voice+variant (default: one of five in turn)
-    audio: true                  # in the small CI audio subset
     goal:
       city: Orlando
       property_type: condo       # optional: single_family | condo | townhouse | multi_family | land
@@ -67,7 +66,6 @@ SCHEMA: dict[str, Any] = {
         "description": {"type": "string"},
         "now": {"type": "string"},
         "seed": {"type": "integer"},
-        "audio": {"type": "boolean"},
         "voice": {"type": "string", "pattern": r"^[a-z0-9-]+(\+[a-z0-9]+)?$"},
         "taken": {
             "type": "array",
@@ -170,7 +168,6 @@ class Persona:
     description: str = ""
     now: Moment | None = None
     seed: int = 0
-    audio: bool = False
     taken: tuple[TakenSlot, ...] = ()  # slots booked by someone else before the call
     voice: str | None = None  # audio mode: the espeak-ng voice (+variant) it speaks with
 
@@ -214,7 +211,7 @@ def parse_persona(path: Path) -> Persona:
         raise PersonaError(f"{path}: now or taken: {exc}") from None
     return Persona(name=raw.get("name", path.stem), path=path, goal=goal, say=raw.get("say", {}), behaviour=behaviour,
                    description=raw.get("description", ""), now=now, seed=int(raw.get("seed", 0)),
-                   audio=bool(raw.get("audio", False)), taken=taken, voice=raw.get("voice"))  # fmt: skip
+                   taken=taken, voice=raw.get("voice"))  # fmt: skip
 
 
 def persona_dir(agent: str) -> Path:
