@@ -67,6 +67,8 @@ async def call_as_audio(
         try:
             while line is not None and len(said) < MAX_TURNS:
                 await ev.until(functools.partial(ev.listening, since), "the agent's reply", TURN_TIMEOUT)
+                if ev.ended:  # the agent said goodbye and hung up: no more audio will come
+                    break
                 await asyncio.wait_for(recorder.quiet_for(PAUSE_SECONDS), TURN_TIMEOUT)
                 if said:
                     line = caller.answer(ev.said_since(since))
