@@ -35,6 +35,7 @@ from evals.effects import Listed, read_effects
 from evals.nats import NatsHost
 from evals.persona import Persona
 from evals.persona_caller import PersonaCaller
+from evals.persona_ear import hear
 from evals.record import CallRecord, TurnRecord
 from evals.scenario import Faults
 from evals.world import NEUTRAL_ENV, World, patched_env, seed_mls_template
@@ -151,9 +152,11 @@ def judge(persona: Persona, record: CallRecord) -> PersonaOutcome:
     if effects.bookings and len(texts_ok) != 1:
         out.why.append(f"{len(texts_ok)} texts to {phone}")
     out.why += [f"{b.assertion}: {b.actual}" for b in breaches]
-    if persona.behaviour.hang_up_at_read_back:
-        out.met = not (effects.bookings or effects.leads or effects.texts)
-        out.why = [w for w in out.why if w != "nothing booked"]
+    if persona.behaviour.hang_up_at_read_back:  # it got as far as the read-back, and nothing was written
+        last = record.turns[-1].reply if record.turns else ""
+        reached = hear(last, record.clock.astimezone(caller.zone).date()).read_back
+        out.met = reached and not (effects.bookings or effects.leads or effects.texts)
+        out.why = [w for w in out.why if w != "nothing booked"] + ([] if reached else ["no read-back reached"])
     else:  # booked what it wanted, and nothing written or texted before it confirmed
         out.met = out.booked and out.wrong_texts == 0 and out.unconfirmed == 0
     return out
