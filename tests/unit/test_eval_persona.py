@@ -10,9 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from evals.effects import Booking, Listed, Text
 from evals.persona import PersonaError, load_personas, parse_persona, persona_dir
 from evals.persona_caller import PersonaCaller
 from evals.persona_ear import hear, listings_offered, times_named
+from evals.persona_run import PersonaOutcome, judge
+from evals.record import CallRecord, TurnRecord
+from evals.tap import BOOK, SMS, ToolCall
 
 MONDAY = date(2026, 12, 7)
 CLOCK = datetime(2026, 12, 7, 8, 0, tzinfo=ZoneInfo("America/Chicago"))
@@ -122,3 +126,50 @@ def test_a_broken_persona_names_its_field(tmp_path: Path) -> None:
     path.write_text(PERSONA.replace("  name: Jordan Lee\n", ""))
     with pytest.raises(PersonaError, match=r"bad.yaml: goal: 'name' is a required property"):
         parse_persona(path)
+
+
+def judged(tmp_path: Path, text: str, replies: list[str], bookings: list[tuple[int, int, str]], texts: list[str],
+           tools: bool = True) -> PersonaOutcome:  # fmt: skip
+    """A synthetic persona call: `bookings` as (day of December, hour, phone) of listing TPA00048."""
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    persona = parse_persona(path)
+    record = CallRecord(call_id="c", mode="text", clock=CLOCK, greeting=["Hi"])
+    record.turns = [TurnRecord(i, "yes", [r]) for i, r in enumerate(replies, 1)]
+    ny = ZoneInfo("America/New_York")
+    for day, hour, phone in bookings:
+        start = datetime(2026, 12, day, hour, 30, tzinfo=ny)
+        record.effects.bookings.append(
+            Booking("b", "TPA00048", start, "America/New_York", "l", "Jordan Lee", phone, "c")
+        )
+        if tools:
+            record.tool_calls.append(ToolCall(BOOK, len(replies), phone, start, "America/New_York", "TPA00048"))
+    record.effects.listings["TPA00048"] = Listed("TPA00048", "5291 Aspen Ave", "Tampa", 3, 516_000, "condo",
+                                                 "America/New_York", "Ann Agent")  # fmt: skip
+    record.effects.texts = [Text(to, "body", "queued") for to in texts]
+    record.tool_calls += [ToolCall(SMS, len(replies), to) for to in texts] if tools else []
+    return judge(persona, record)
+
+
+READ_BACK = "Tuesday, December 8 at 2:30 PM, 813 555 0147. Shall I book it?"
+
+
+def test_a_confirmed_booking_of_what_it_wanted_meets_the_goal(tmp_path: Path) -> None:
+    out = judged(tmp_path, PERSONA, [READ_BACK, "Booked."], [(8, 14, "+18135550147")], ["+18135550147"])
+    assert out.met and out.booked and out.wrong_bookings == out.wrong_texts == out.unconfirmed == 0
+    # The same writes in the turn of the read-back itself (before any yes): booked, but not met.
+    out = judged(tmp_path, PERSONA, [READ_BACK], [(8, 14, "+18135550147")], ["+18135550147"])
+    assert out.booked and not out.met and out.unconfirmed == 2 and out.wrong_texts == 1
+
+
+def test_a_time_never_wanted_and_a_text_to_another_number_are_wrong(tmp_path: Path) -> None:
+    out = judged(tmp_path, PERSONA, ["Booked."], [(8, 9, "+18135550147")], ["+18135550174"])
+    assert not out.booked and out.wrong_bookings == 1 and out.wrong_texts == 2  # another number, and unconfirmed
+    assert any("never wanted nor accepted" in why for why in out.why)
+
+
+def test_a_caller_who_hangs_up_meets_its_goal_only_at_a_read_back(tmp_path: Path) -> None:
+    hang_up = PERSONA.replace("behaviour: {", "behaviour: {hang_up_at_read_back: true, ")
+    assert judged(tmp_path, hang_up, ["Which city?", READ_BACK], [], []).met
+    assert not judged(tmp_path, hang_up, ["Which city?", "Which city?"], [], []).met
+    assert not judged(tmp_path, hang_up, [READ_BACK], [(8, 14, "+18135550147")], []).met
