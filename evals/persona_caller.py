@@ -201,6 +201,9 @@ class PersonaCaller:
             return self._pick_listing(h)
         if h.times and h.question:
             return self._pick_time(h)
+        if "criteria" in h.asks:  # "what should I look for instead?": say again what it wants
+            said = [x for x in (self.say_slot(k) for k in ("bedrooms", "type", "city", "budget")) if x]
+            return "I'm looking for " + ", ".join(said)
         for slot in ("phone", "name", "email", "city", "budget", "bedrooms", "when"):
             if slot in h.asks:
                 said = self.say_slot(slot)

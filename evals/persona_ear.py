@@ -32,6 +32,7 @@ _ASKS = {
     "city": r"\b(which city|what city|where are you|which area|what area|where would you|city)\b",
     "budget": r"\b(budget|price range|spend|how much)\b",
     "bedrooms": r"\b(how many bedrooms|bedrooms do you)\b",
+    "criteria": r"\b(look for|looking for|what kind|what sort|instead)\b",
     "listing": r"\b(which one|which home|which listing|which house|see one of them|first, second|the first|"
     r"the second)\b",
 }

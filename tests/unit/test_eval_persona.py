@@ -173,3 +173,8 @@ def test_a_caller_who_hangs_up_meets_its_goal_only_at_a_read_back(tmp_path: Path
     assert judged(tmp_path, hang_up, ["Which city?", READ_BACK], [], []).met
     assert not judged(tmp_path, hang_up, ["Which city?", "Which city?"], [], []).met
     assert not judged(tmp_path, hang_up, [READ_BACK], [(8, 14, "+18135550147")], []).met
+
+
+def test_asked_what_to_look_for_it_says_its_criteria_again(tmp_path: Path) -> None:
+    line = caller(tmp_path).answer("No problem. What should I look for instead?") or ""
+    assert "Tampa" in line and "condo" in line and "3" in line
