@@ -19,6 +19,12 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")  # fmt: skip
 
+_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+ORDINALS = (
+    *_UNITS, "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+    "eighteenth", "nineteenth", "twentieth", *(f"twenty {u}" for u in _UNITS), "thirtieth", "thirty first",
+)  # fmt: skip
+
 _YES = re.compile(
     r"\b(yes|yeah|yep|yup|ya|sure|correct|right|exactly|perfect|ok|okay|absolutely|definitely|"
     r"sounds good|go ahead|please do|do it|book it|that works|all good|affirmative|uh huh|mhm)\b"
@@ -85,9 +91,11 @@ def says_clock_time(text: str, local: datetime) -> bool:
     m = local.minute
     if m == 0:
         no_minutes = r"(?!\s*(?::\d|[.]\d|\d\d\b|fifteen|thirty|forty|twenty|fifty|ten\b))"
+        part = "morning" if local.hour < 12 else "(?:afternoon|evening)"
         patterns = [
             rf"\b{h}(?::00)?\s*(?:{mer}\b|o'?clock\b)",
             rf"\b(?:at|for|by|around) {h}(?::00)?\b{no_minutes}{not_other}",
+            rf"\b{h}(?::00)? in the {part}\b",
         ]
         if local.hour == 12:
             patterns.append(r"\b(?:noon|midday)\b")
@@ -114,8 +122,8 @@ def says_day(text: str, local: datetime, today: datetime) -> bool:
     ahead = (day - today.date()).days
     if (ahead == 0 and re.search(r"\btoday\b", t)) or (ahead == 1 and re.search(r"\btomorrow\b", t)):
         return True
-    month = MONTHS[day.month - 1]
-    return bool(re.search(rf"\b(?:{month}|{month[:3]}) {day.day}\b|\b{day.day}(?:st|nd|rd|th)\b", t))
+    month, nth = MONTHS[day.month - 1], ORDINALS[day.day - 1]
+    return bool(re.search(rf"\b(?:{month}|{month[:3]}) {day.day}\b|\b{day.day}(?:st|nd|rd|th)\b|\bthe {nth}\b", t))
 
 
 def says_time(text: str, local: datetime, today: datetime) -> bool:

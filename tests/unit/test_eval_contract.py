@@ -149,6 +149,9 @@ def test_phone_digits_in_any_grouping(text: str, phone: str, expected: bool) -> 
         ("Monday at two thirty", 14, 0, False),
         ("Monday at noon", 12, 0, True),
         ("Monday at a quarter to ten", 9, 45, True),
+        ("on the seventh, two in the afternoon", 14, 0, True),
+        ("Monday, two in the morning", 14, 0, False),
+        ("on the eighth at two", 14, 0, False),
     ],
 )
 def test_a_time_in_words(text: str, hour: int, minute: int, expected: bool) -> None:
