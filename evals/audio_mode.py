@@ -68,6 +68,7 @@ class AudioMode:
             return dialogs[-1]
 
         async def before_line(number: int) -> None:
+            await world.tap.settle(number - 1)  # the agent has answered line number - 1
             for slot in scenario.faults.taken:
                 if slot.before_turn == number:
                     await world.book_taken(slot, record.clock)
@@ -75,6 +76,7 @@ class AudioMode:
         self.gateway.answer_with(agent_responder(dialog, self.gateway.tts))
         call = await place_call(self.gateway.ws_url, self.gateway.token(), lines, before_line=before_line,
                                 turn_timeout=TURN_TIMEOUT)  # fmt: skip
+        await world.tap.settle(len(call.lines))
         record.problem = call.problem
         record.greeting = list(call.events.said.get(0, []))
         record.turns = [await self._turn(scenario, call, i) for i in range(len(call.lines))]

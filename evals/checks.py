@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from evals import times
+from evals import contract, times
+from evals.effects import Listed
 from evals.record import CallRecord
 from evals.scenario import Scenario
 from gateway.agent import speech_text
@@ -64,6 +65,8 @@ def check(scenario: Scenario, record: CallRecord, mode: str) -> list[Failure]:
     if record.problem:
         c.expect("call", False, "every line said and answered", record.problem)
     _turns(c)
+    for breach in contract.breaches(record):  # the dialog contract: every call, whatever it expects
+        c.expect(breach.assertion, False, breach.expected, breach.actual)
     e = scenario.expect
     if "stage" in e:
         c.equal("stage", e["stage"], record.stage)
@@ -202,6 +205,11 @@ def _booking(c: _Checker, e: Mapping[str, Any] | None) -> None:
     if "local_time" in e:
         want = times.parse(e["local_time"]).resolve(c.record.clock, ZoneInfo(b.time_zone))
         c.equal("booking.local_time", _local(want, b.time_zone), _local(b.start, b.time_zone))
+    if "within" in e:  # a range the caller asked for ("Thursday after three"): any slot inside it
+        zone = ZoneInfo(b.time_zone)
+        low, high = (times.parse(e["within"][k]).resolve(c.record.clock, zone) for k in ("from", "to"))
+        c.expect("booking.within", low <= b.start <= high, f"{_local(low, b.time_zone)} .. {_local(high, b.time_zone)}",
+                 _local(b.start, b.time_zone))  # fmt: skip
     chosen = _chosen(c)
     if "listing" in e:
         want_id = (chosen or {}).get("mls_id") if e["listing"] == "chosen" else e["listing"]
@@ -214,6 +222,27 @@ def _booking(c: _Checker, e: Mapping[str, Any] | None) -> None:
         c.equal("booking.name", e["name"], b.contact_name)
     if "phone" in e:
         c.equal("booking.phone", e["phone"], b.contact_phone)
+    if "listing_in" in e:
+        _booked_listing(c, e["listing_in"], c.record.effects.listings.get(b.listing_id), b.listing_id)
+
+
+def _booked_listing(c: _Checker, want: Mapping[str, Any], listed: Listed | None, listing_id: str) -> None:
+    """The booked listing (from the MLS store, not the agent's state) within the scenario's bounds."""
+    if listed is None:
+        c.expect("booking.listing_in", False, dict(want), f"{listing_id} not in the MLS store")
+        return
+    got = {"mls_id": listed.mls_id, "city": listed.city, "bedrooms": listed.bedrooms, "price_usd": listed.price_usd,
+           "property_type": listed.property_type}  # fmt: skip
+    ok = {
+        "city": lambda v: listed.city == v,
+        "bedrooms_min": lambda v: listed.bedrooms >= v,
+        "bedrooms_max": lambda v: listed.bedrooms <= v,
+        "price_min": lambda v: listed.price_usd >= v,
+        "price_max": lambda v: listed.price_usd <= v,
+        "property_type": lambda v: listed.property_type == v,
+    }
+    for key, value in want.items():
+        c.expect(f"booking.listing_in.{key}", ok[key](value), value, got)
 
 
 def _lead(c: _Checker, e: Mapping[str, Any] | None) -> None:
@@ -263,10 +292,11 @@ def _mention(c: _Checker, what: str) -> str | None:
     """The text the SMS must contain for `what`, from the booking, lead and listing of the call."""
     chosen = _chosen(c) or {}
     bookings, leads = c.record.effects.bookings, c.record.effects.leads
+    booked = c.record.effects.listings.get(bookings[0].listing_id) if len(bookings) == 1 else None
     if what == "address":
-        return str(chosen.get("address", {}).get("street", "")) or None
+        return booked.street if booked else str(chosen.get("address", {}).get("street", "")) or None
     if what == "agent":
-        return str(chosen.get("agent", {}).get("name", "")) or None
+        return booked.agent_name if booked else str(chosen.get("agent", {}).get("name", "")) or None
     if what == "time" and len(bookings) == 1:
         b = bookings[0]
         return speech_text.when(b.start.astimezone(ZoneInfo(b.time_zone)))

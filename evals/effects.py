@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.store import CONFIRMED, BookingRow
 from services.crm_writer.store import LeadRow
+from services.mls_lookup.store import ListingRow
 from services.sms.store import MessageRow
 from services.storage import StoreSettings, open_database
 from services.timestamps import as_utc
@@ -49,6 +50,20 @@ class Text:
     status: str
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A booked listing as the MLS store holds it (to check what was booked without the agent's state)."""
+
+    mls_id: str
+    street: str
+    city: str
+    bedrooms: int
+    price_usd: int
+    property_type: str
+    time_zone: str
+    agent_name: str
+
+
 @dataclass
 class Effects:
     """Rows written for the call under test (rows of other "callers", e.g. a taken slot, left out)."""
@@ -56,15 +71,16 @@ class Effects:
     bookings: list[Booking] = field(default_factory=list)
     leads: list[Lead] = field(default_factory=list)
     texts: list[Text] = field(default_factory=list)
+    listings: dict[str, Listed] = field(default_factory=dict)  # the booked ones, by MLS id
 
 
-async def _rows(state_dir: Path, service: str, model: type[Any]) -> list[Any]:
+async def _rows(state_dir: Path, service: str, model: type[Any], *where: Any) -> list[Any]:
     if not (state_dir / f"{service}.db").exists():
         return []  # the service never ran (down): it wrote nothing
     engine = await open_database(service, StoreSettings(state_dir=state_dir))
     try:
         async with AsyncSession(engine) as session:
-            return list((await session.execute(select(model))).scalars())
+            return list((await session.execute(select(model).where(*where))).scalars())
     finally:
         await engine.dispose()
 
@@ -94,4 +110,18 @@ async def read_effects(state_dir: Path, call_id: str) -> Effects:
         for r in await _rows(state_dir, "sms", MessageRow)
         if r.source_call_id == call_id
     ]
-    return Effects(bookings=bookings, leads=leads, texts=texts)
+    booked = {b.listing_id for b in bookings}
+    listings = {
+        r.mls_id: Listed(
+            r.mls_id,
+            r.street,
+            r.city,
+            r.bedrooms,
+            r.price_usd,
+            r.property_type,
+            r.time_zone,
+            str(r.document.get("agent_name", "")),
+        )
+        for r in (await _rows(state_dir, "mls_lookup", ListingRow, ListingRow.mls_id.in_(booked)) if booked else [])
+    }
+    return Effects(bookings=bookings, leads=leads, texts=texts, listings=listings)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from evals.effects import Effects
+from evals.tap import ToolCall
 from gateway.agent.frame import Frame
 
 
@@ -37,6 +38,7 @@ class CallRecord:
     stage: str | None = None
     slots: Frame | None = None
     effects: Effects = field(default_factory=Effects)
+    tool_calls: list[ToolCall] = field(default_factory=list)  # write requests, by caller turn (evals.tap)
     problem: str | None = None  # audio: why the caller stopped early (no reply, the call dropped)
 
     def all_replies(self) -> list[str]:

@@ -58,6 +58,7 @@ class ScenarioResult:
                 "bookings": [{**asdict(b), "start": b.start.isoformat()} for b in r.effects.bookings],
                 "leads": [asdict(lead) for lead in r.effects.leads],
                 "texts": [asdict(t) for t in r.effects.texts],
+                "tool_calls": [{**asdict(t), "start": t.start.isoformat() if t.start else None} for t in r.tool_calls],
             }
         return out
 

@@ -94,6 +94,7 @@ async def run_scenario(
         async with world:
             clock = scenario_clock(scenario, config)
             record = await asyncio.wait_for(mode.run(scenario, world, config, call_id, clock), mode.scenario_seconds)
+            record.tool_calls = list(world.tap.calls)
         # Read after the services stopped: every write they accepted is committed by then.
         record.effects = await read_effects(world.state_dir, call_id)
         failures = check(scenario, record, mode.name)

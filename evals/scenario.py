@@ -138,6 +138,25 @@ SCHEMA: dict[str, Any] = {
                         "name": {"type": "string"},
                         "phone": _PHONE,
                         "time_zone": {"type": "string"},
+                        "within": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["from", "to"],
+                            "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
+                        },
+                        "listing_in": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "minProperties": 1,
+                            "properties": {
+                                "city": {"type": "string"},
+                                "bedrooms_min": {"type": "integer", "minimum": 0},
+                                "bedrooms_max": {"type": "integer", "minimum": 0},
+                                "price_min": {"type": "integer", "minimum": 0},
+                                "price_max": {"type": "integer", "minimum": 0},
+                                "property_type": {"type": "string"},
+                            },
+                        },
                     },
                 },
                 "lead": {
@@ -285,6 +304,9 @@ def parse_scenario(path: Path, agent: str) -> Scenario:
             regex(text, f"expect.{key}[{i}]")
     if "local_time" in expect.get("booking", {}):
         moment(expect["booking"]["local_time"], "expect.booking.local_time")
+    for end in ("from", "to"):
+        if end in expect.get("booking", {}).get("within", {}):
+            moment(expect["booking"]["within"][end], f"expect.booking.within.{end}")
     hang_up_after = raw.get("hang_up_after")
     if hang_up_after is not None and hang_up_after > len(turns):
         raise ScenarioError(path, "hang_up_after", f"there are only {len(turns)} turns")

@@ -32,6 +32,7 @@ async def run_text(
     record = CallRecord(call_id=call_id, mode="text", clock=clock())
     await _book_taken(scenario, world, record, before_turn=1)
     record.greeting = [line.text for line in await engine.greeting()]
+    await world.tap.settle(0)
     last = record.greeting
     for index, turn in enumerate(scenario.spoken, 1):
         if index > 1:
@@ -41,6 +42,7 @@ async def run_text(
         started = time.perf_counter()
         lines = [line.text async for line in engine.respond(CallerTurn(index=index, audio=NO_AUDIO, text=turn.say))]
         latency = (time.perf_counter() - started) * 1000
+        await world.tap.settle(index)
         record.turns.append(TurnRecord(index, turn.say, lines, latency, barge_in=turn.barge_in))
         last = lines
         if engine.ended:

@@ -31,6 +31,7 @@ from bus.runner import ServiceDefinition, ServiceEnv
 from bus.service import ServiceRuntime
 from bus.settings import BusSettings
 from evals.scenario import Faults, TakenSlot
+from evals.tap import SOMEONE_ELSE, ToolTap
 from services.registry import DEFINITIONS
 from services.timestamps import to_proto
 
@@ -100,6 +101,7 @@ class World:
         self._mls_template = mls_template
         self._stack = contextlib.AsyncExitStack()
         self.nc: NATS | None = None
+        self.tap = ToolTap()  # the agent's write requests, by caller turn (the confirmation check)
 
     @property
     def bus(self) -> BusClient:
@@ -121,6 +123,9 @@ class World:
                         await self._swallow(name)
                     elif name not in self.faults.down:
                         await self._stack.enter_async_context(serving(DEFINITIONS[name], self.nc))
+            running = tuple(name for name in self.services if name not in self.faults.down)
+            await self.tap.start(self.nc, running)
+            self._stack.push_async_callback(self.tap.stop)
         except BaseException:
             await self._stack.aclose()
             raise
@@ -157,7 +162,7 @@ class World:
                 start_time=to_proto(start),
                 contact_name="Someone Else",
                 contact_phone="+15125550100",
-                source_call_id="eval-someone-else",
+                source_call_id=SOMEONE_ELSE,
             ),
             timeout=5,
         )

@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
 
     # The services and the agent log at info; the eval's own output is the progress and the table.
     configure_logging("eval", level=os.environ.get("VOICEPOD_LOG_LEVEL", "error"), fmt="console")
+    if args.personas:
+        return _run_personas(args)
     directory = Path(args.dir) if args.dir else scenario_dir(args.agent)
     try:
         scenarios = load_scenarios(directory, args.agent, args.scenario or ["*"])
@@ -66,12 +68,46 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _run_personas(args: argparse.Namespace) -> int:
+    """Adaptive persona calls (evals/personas/AGENT): booked, wrong bookings/texts, re-asks, latency."""
+    from evals.persona import PersonaError, load_personas, persona_dir
+    from evals.persona_run import PersonaOutcome, run_personas
+
+    directory = Path(args.dir) if args.dir else persona_dir(args.agent)
+    try:
+        personas = load_personas(directory, args.scenario or ["*"])
+    except PersonaError as exc:
+        print(f"voicepod eval: bad persona: {exc}", file=sys.stderr)
+        return 2
+    if not personas:
+        print(f"voicepod eval: no persona in {directory} matches", file=sys.stderr)
+        return 2
+    mode = "audio" if args.audio else "text"
+    print(f"voicepod eval: {len(personas)} {args.agent} personas, {mode} mode", flush=True)
+
+    def show(outcome: PersonaOutcome) -> None:
+        verdict = "MET" if outcome.met else "NOT MET"
+        print(f"  {verdict:<10} {outcome.name} ({outcome.turns} turns) {outcome.error or '; '.join(outcome.why)}"[:400],
+              flush=True)  # fmt: skip
+
+    report = asyncio.run(run_personas(personas, args.agent, audio=args.audio, on_result=show))
+    print()
+    print(report.table())
+    if args.report:
+        report.write(Path(args.report))
+        print(f"report: {args.report}")
+    return 0 if report.ok(args.min_pass_rate) else 1
+
+
 def add_to(commands: Any) -> None:
     e = commands.add_parser("eval", help="replay synthetic calls (evals/scenarios) and check what they leave behind")
     e.add_argument("--audio", action="store_true",
                    help="speak each line (Piper) to an in-process gateway over WebRTC and transcribe the replies; "
                    "runs the scenarios marked audio: true")  # fmt: skip
     e.add_argument("--agent", default="real_estate", help="the agent (agents/NAME.yaml; default real_estate)")
+    e.add_argument("--personas", action="store_true",
+                   help="adaptive persona callers (evals/personas/AGENT) instead of scripted scenarios; "
+                   "--scenario and --dir then select personas")  # fmt: skip
     e.add_argument("--scenario", action="append", metavar="GLOB",
                    help="only scenarios whose name matches (repeatable; default: all)")  # fmt: skip
     e.add_argument("--dir", default=None, help="scenario directory (default: evals/scenarios/AGENT)")

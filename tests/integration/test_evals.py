@@ -138,3 +138,52 @@ def test_audio_mode_speaks_a_subset_through_the_gateway(tmp_path: Path) -> None:
             assert 0 < turn["latency_ms"] < 15_000, turn
     barge = {s["name"]: s for s in report["scenarios"]}["barge-in-picks-listing"]["call"]["turns"][1]
     assert barge["barge_in"] and barge["replies"][0].startswith("Great, ")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_persona_calls_report_their_outcome(tmp_path: Path) -> None:
+    """Two adaptive persona calls: whatever the dialog does, each is judged (goal met or not, wrong
+    bookings and texts, re-asks) and the totals add up; exit 2 only for a broken persona file."""
+    report_path = tmp_path / "personas.json"
+    run = voicepod_eval("--personas", "--scenario", "maria-orlando-lakeview", "--scenario", "gus-raleigh-hangs-up",
+                        "--report", str(report_path), "--min-pass-rate", "0.5")  # fmt: skip
+    assert run.returncode in (0, 1), run.stdout[-3000:] + run.stderr[-2000:]
+    report = report_of(report_path)
+    totals, personas = report["totals"], report["personas"]
+    assert totals["calls"] == 2 and [p["name"] for p in personas] == ["gus-raleigh-hangs-up", "maria-orlando-lakeview"]
+    for p in personas:
+        assert p["turns"] >= 2 and p["call"]["turns"][0]["said"].startswith("hi"), p
+        assert p["met"] or p["why"], p  # a missed goal says why
+    assert totals["wrong_bookings"] == sum(p["wrong_bookings"] for p in personas)
+    assert (run.returncode == 0) == (totals["goal_met_rate"] >= 0.5 and totals["wrong_bookings"] == 0
+                                     and totals["wrong_texts"] == 0)  # fmt: skip
+    assert "persona calls, goal met" in run.stdout
+
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "p.yaml").write_text("goal: {city: Austin}\n")
+    broken = voicepod_eval("--personas", "--dir", str(tmp_path / "broken"), timeout=60)
+    assert broken.returncode == 2 and "p.yaml: goal: 'listing' is a required property" in broken.stderr, broken.stderr
+
+
+AUDIO_PERSONAS = ("linh-austin-friday-four", "noor-denver-all-at-once", "gus-raleigh-hangs-up")
+
+
+@pytest.mark.long
+@pytest.mark.timeout(1500)
+def test_persona_calls_in_audio_with_three_caller_voices(tmp_path: Path) -> None:
+    """The CI subset of `voicepod eval --personas --audio`: three personas, three espeak-ng voices
+    unlike the agent's, each line heard by the gateway's STT and each reply timed at the caller."""
+    report_path = tmp_path / "audio-personas.json"
+    args = [a for name in AUDIO_PERSONAS for a in ("--scenario", name)]
+    run = voicepod_eval("--personas", "--audio", *args, "--report", str(report_path), "--min-pass-rate", "0",
+                        timeout=1450)  # fmt: skip
+    assert run.returncode in (0, 1), run.stdout[-3000:] + run.stderr[-2000:]
+    report = report_of(report_path)
+    assert report["mode"] == "audio" and report["totals"]["calls"] == 3
+    for p in report["personas"]:
+        assert not p["error"], p
+        turns = p["call"]["turns"]
+        assert turns and all(t["heard_as"] for t in turns), p["name"]  # the gateway heard every line
+        assert all(0 < t["latency_ms"] < 15_000 for t in turns if t["replies"]), p["name"]
+    assert report["totals"]["latency_ms_p50"] is not None

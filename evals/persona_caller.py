@@ -1,0 +1,294 @@
+"""The adaptive caller: given a persona and the agent's last reply, what it says next.
+
+It answers what was asked (a slot, a choice among listings or times, a read-back), checks a
+read-back against its goal (the digits of its number, the time it wanted or accepted) and says
+"no, it's ..." when something is wrong and "yes" only when all is right. When it cannot tell
+what was asked it offers the next thing it has not said yet, like a person filling a silence.
+It hangs up after a goodbye, when it has nothing left to say, or after MAX_TURNS.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from evals import heard
+from evals.persona import Persona, Window
+from evals.persona_ear import Heard, Offered, hear
+from services.mls_lookup.sample import METROS
+
+MAX_TURNS = 24
+GIVE_UP_AFTER = 3  # the same reply heard this many times more
+ORDINALS = {1: "first", 2: "second", 3: "third"}
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+TYPES = {"single_family": "house", "condo": "condo", "townhouse": "townhouse", "multi_family": "duplex",
+         "land": "lot"}  # fmt: skip
+
+DEFAULT_WAYS: dict[str, tuple[str, ...]] = {
+    "city": ("in {city}", "somewhere in {city}", "{city}, ideally"),
+    "bedrooms": ("{bedrooms} bedrooms", "at least {bedrooms} bedrooms", "{bedrooms} beds"),
+    "type": ("a {type}", "looking at a {type}", "{type}"),
+    "budget": ("{budget}",),
+    "name": ("my name is {name}", "it's {name}", "{name}", "this is {name}"),
+    "phone": ("my number is {phone}", "it's {phone}", "{phone}", "you can reach me at {phone}"),
+    "email": ("my email is {email}", "{email}"),
+    "yes": ("yes", "yes, that's right", "yeah, correct", "that's right", "yes please"),
+    "listing": ("{listing}",),
+}
+ANYTHING_ELSE_NO = ("no, that's all, thanks", "no thanks, that's it", "nope, that's everything")
+SILENCE = ("hmm, hold on a second", "um, sorry, one moment", "uh")
+
+
+def zone_of(city: str) -> ZoneInfo:
+    for metro in METROS:
+        if metro.city.lower() == city.lower():
+            return ZoneInfo(metro.time_zone)
+    return ZoneInfo("America/Chicago")
+
+
+def speak_digits(phone: str) -> str:
+    d = heard.national(phone)
+    groups = [d[:3], d[3:6], d[6:]] if len(d) == 10 else [d]
+    return ", ".join(" ".join(NUMBER_WORDS[int(c)] for c in g) for g in groups)
+
+
+def speak_money(amount: int) -> str:
+    if amount >= 1_000_000:
+        millions = amount / 1_000_000
+        return f"{millions:g} million"
+    return f"{amount // 1000} thousand"
+
+
+def speak_time(at: datetime) -> str:
+    hour = at.hour % 12 or 12
+    minutes = "" if at.minute == 0 else f":{at.minute:02d}"
+    return f"{heard.WEEKDAYS[at.weekday()]} at {hour}{minutes} {'am' if at.hour < 12 else 'pm'}"
+
+
+@dataclass
+class CallerState:
+    given: set[str] = field(default_factory=set)
+    phone_said: str | None = None  # the number the caller last said
+    corrected_phone: bool = False
+    listing_chosen: bool = False
+    listings: list[Offered] = field(default_factory=list)
+    turns: int = 0
+    done: bool = False  # said its goodbye
+    silences: int = 0
+    asked_to_repeat: int = 0
+    listing_asks: int = 0  # how often it was asked to pick a listing
+    missing_street: int = 0  # how often the street it wants was not among those read
+    last_reply: str = ""
+    same_reply: int = 0  # the agent said exactly the same thing this many times in a row
+
+
+class PersonaCaller:
+    """Stateful: `opening()` once, then `answer(reply)` for each agent reply; None means hang up."""
+
+    def __init__(self, persona: Persona, clock: datetime) -> None:
+        self.persona = persona
+        self.goal = persona.goal
+        self.zone = zone_of(self.goal.city)
+        self.clock = clock.astimezone(self.zone)
+        self.random = random.Random(persona.seed)
+        self.state = CallerState()
+
+    # --- what the caller wants -------------------------------------------------
+    def _windows(self, windows: Sequence[Window]) -> list[tuple[datetime, datetime]]:
+        out = []
+        for w in windows:
+            start = w.start.resolve(self.clock, self.zone).replace(tzinfo=None)
+            end = w.end.resolve(self.clock, self.zone).replace(tzinfo=None)
+            out.append((start, end))
+        return out
+
+    def wanted(self, at: datetime) -> bool:
+        return any(s <= at <= e for s, e in self._windows(self.goal.when))
+
+    def acceptable(self, at: datetime) -> bool:
+        return self.wanted(at) or any(s <= at <= e for s, e in self._windows(self.goal.accept))
+
+    # --- how it says things -----------------------------------------------------
+    def _way(self, slot: str, **values: str) -> str:
+        ways = self.persona.say.get(slot) or DEFAULT_WAYS.get(slot, ("{" + slot + "}",))
+        return self.random.choice(list(ways)).format(**values)
+
+    def say_slot(self, slot: str) -> str:
+        g = self.goal
+        self.state.given.add(slot)
+        if slot == "city":
+            return self._way("city", city=g.city)
+        if slot == "bedrooms" and g.bedrooms is not None:
+            return self._way("bedrooms", bedrooms=str(g.bedrooms))
+        if slot == "type" and g.property_type:
+            return self._way("type", type=TYPES[g.property_type])
+        if slot == "budget" and g.budget:
+            return self._way("budget", budget=self._budget())
+        if slot == "when":
+            if "when" in self.persona.say:
+                return self._way("when")
+            start, _ = self._windows(g.when)[0]
+            return speak_time(start)
+        if slot == "name":
+            return self._way("name", name=g.name)
+        if slot == "phone":
+            number = self.goal.phone
+            if self.persona.behaviour.misspeak_phone and not self.state.corrected_phone:
+                number = self.persona.behaviour.misspeak_phone
+            self.state.phone_said = number
+            return self._way("phone", phone=speak_digits(number))
+        if slot == "email" and g.email:
+            return self._way("email", email=g.email.replace("@", " at ").replace(".", " dot "))
+        return ""
+
+    def _budget(self) -> str:
+        b = self.goal.budget
+        if "around" in b:
+            return self.random.choice(("around {m}", "about {m}", "somewhere around {m}", "roughly {m}")).format(
+                m=speak_money(b["around"])
+            )
+        if "min" in b and "max" in b:
+            return f"between {speak_money(b['min'])} and {speak_money(b['max'])}"
+        if "max" in b:
+            return f"under {speak_money(b['max'])}"
+        return f"at least {speak_money(b['min'])}"
+
+    def opening(self) -> str:
+        parts = [self.say_slot(s) for s in self.persona.behaviour.opener]
+        line = ", ".join(p for p in parts if p)
+        return "hi, " + (line or "I'm looking for a home")
+
+    # --- answering ------------------------------------------------------------
+    def answer(self, reply: str) -> str | None:
+        s = self.state
+        s.turns += 1
+        if s.done or s.turns > MAX_TURNS:
+            return None
+        h = hear(reply, self.clock.date())
+        if h.goodbye:
+            return None
+        s.same_reply = s.same_reply + 1 if reply == s.last_reply else 0
+        s.last_reply = reply
+        if s.same_reply >= GIVE_UP_AFTER:  # a person gives up on an agent that keeps saying the same thing
+            s.done = True
+            return "never mind, I'll call back later. bye"
+        if s.turns in self.persona.behaviour.silence_at:
+            s.silences += 1
+            return self.random.choice(SILENCE)
+        if h.booked or (h.anything_else and not h.read_back):
+            s.done = True
+            return self.random.choice(ANYTHING_ELSE_NO)
+        if h.read_back:
+            return self._check_read_back(h)
+        held = h.times[0] if len(h.times) == 1 and not h.not_free and "when" in self.state.given else None
+        if held is not None and not self.acceptable(held) and s.listing_chosen:
+            start, _ = self._windows(self.goal.when)[0]  # "Tuesday at 10 works" when it asked for 11
+            return f"no, I asked for {speak_time(start)}"
+        for slot in ("name", "phone", "email"):
+            if slot in h.asks:
+                return self.say_slot(slot) or self._fill_silence() or ""
+        offering = len(h.listings) >= 2 or (len(h.listings) == 1 and not s.listing_chosen)
+        if offering:
+            s.listings = h.listings
+        if h.times and (h.not_free or "when" in h.asks) and (s.listing_chosen or not offering):
+            return self._pick_time(h)
+        if offering and h.question:
+            return self._pick_listing(h)
+        if "listing" in h.asks and s.listings:
+            return self._pick_listing(h)
+        if h.times and h.question:
+            return self._pick_time(h)
+        if "criteria" in h.asks:  # "what should I look for instead?": say again what it wants
+            said = [x for x in (self.say_slot(k) for k in ("bedrooms", "type", "city", "budget")) if x]
+            return "I'm looking for " + ", ".join(said)
+        for slot in ("phone", "name", "email", "city", "budget", "bedrooms", "when"):
+            if slot in h.asks:
+                said = self.say_slot(slot)
+                if said:
+                    return said
+        return self._fill_silence()
+
+    def _fill_silence(self) -> str | None:
+        """Nothing recognisable asked: say the next thing not said yet, like a person would."""
+        for slot in ("city", "bedrooms", "type", "budget", "when", "name", "phone"):
+            if slot not in self.state.given:
+                said = self.say_slot(slot)
+                if said:
+                    return said
+        if self.state.asked_to_repeat < 2:
+            self.state.asked_to_repeat += 1
+            return "sorry, could you say that again?"
+        return None  # nothing left to say: the caller gives up
+
+    def _pick_listing(self, h: Heard) -> str:
+        offered = h.listings or self.state.listings
+        want = self.goal.listing
+        self.state.listing_asks += 1
+        refine = [slot for slot in ("bedrooms", "type", "budget") if slot not in self.state.given]
+        said = [x for x in (self.say_slot(slot) for slot in refine) if x]
+        if said:  # it had not said all it wants yet: narrow the search first, as a caller would
+            return "actually, " + ", ".join(said)
+        self.state.listing_chosen = True
+        if "street" in want:
+            index = next((i for i, o in enumerate(offered) if want["street"].lower() in o.street.lower()), None)
+            if index is None:  # not offered: ask for it, then say again what it wants, then give up
+                self.state.listing_chosen = False
+                self.state.missing_street += 1
+                if self.state.missing_street == 1:
+                    return f"do you have the one on {want['street']}?"
+                if self.state.missing_street == 2:
+                    return "I'm looking for " + ", ".join(
+                        x for x in (self.say_slot(k) for k in ("bedrooms", "type", "city")) if x
+                    )
+                self.state.done = True
+                return "never mind, I'll call back later. bye"
+            if self.state.listing_asks > 1 and index + 1 in ORDINALS:  # not understood: say it another way
+                return f"the {ORDINALS[index + 1]} one, on {offered[index].street}"
+            return self._way("listing", listing=f"the one on {offered[index].street}")
+        pick = want["pick"]
+        if len(offered) == 1:
+            return "yes, that one"
+        if pick in ORDINALS:
+            return self._way("listing", listing=f"the {ORDINALS[pick]} one")
+        priced = [(o.price, i) for i, o in enumerate(offered) if o.price is not None]
+        if self.state.listing_asks > 1 and priced:
+            _, index = min(priced) if pick == "cheapest" else max(priced)
+            if index + 1 in ORDINALS:
+                return f"the {ORDINALS[index + 1]} one"
+        if pick == "cheapest":
+            return "the cheaper one" if len(offered) == 2 else "the cheapest one"
+        return "the more expensive one" if len(offered) == 2 else "the most expensive one"
+
+    def _pick_time(self, h: Heard) -> str:
+        for at in h.times:
+            if self.wanted(at):
+                self.state.given.add("when")
+                return f"{speak_time(at)} works"
+        if not h.not_free and "when" not in self.state.given:
+            return self.say_slot("when")
+        for at in h.times:
+            if self.acceptable(at):
+                self.state.given.add("when")
+                return f"ok, {speak_time(at)} then"
+        accept = self._windows(self.persona.goal.accept)
+        if accept:
+            return f"how about {speak_time(accept[0][0])}?"
+        return self.say_slot("when")
+
+    def _check_read_back(self, h: Heard) -> str | None:
+        if self.persona.behaviour.hang_up_at_read_back:
+            return None
+        digits = heard.digits_said(h.text)
+        wanted = heard.national(self.goal.phone)
+        if wanted not in digits:
+            self.state.corrected_phone = True
+            self.state.phone_said = self.goal.phone
+            return f"no, it's {speak_digits(self.goal.phone)}"
+        wrong = [at for at in h.times if not self.acceptable(at)]
+        if wrong and not any(self.acceptable(at) for at in h.times):
+            start, _ = self._windows(self.goal.when)[0]
+            return f"no, I wanted {speak_time(start)}"
+        return self._way("yes")

@@ -1,0 +1,180 @@
+"""The adaptive persona caller on synthetic agent lines: it hears listings, times and read-backs,
+answers what was asked, corrects a wrong read-back and says yes only to a right one; and the
+shipped persona files parse."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from evals.effects import Booking, Listed, Text
+from evals.persona import PersonaError, load_personas, parse_persona, persona_dir
+from evals.persona_caller import PersonaCaller
+from evals.persona_ear import hear, listings_offered, times_named
+from evals.persona_run import PersonaOutcome, judge
+from evals.record import CallRecord, TurnRecord
+from evals.tap import BOOK, SMS, ToolCall
+
+MONDAY = date(2026, 12, 7)
+CLOCK = datetime(2026, 12, 7, 8, 0, tzinfo=ZoneInfo("America/Chicago"))
+LIST = (
+    "I found 3 homes. First: 3850 Mesa Trl in Tampa, 3 bedrooms, 1 and a half baths, for 450 thousand dollars. "
+    "Second: 5291 Aspen Ave in Tampa, 3 bedrooms, 2 baths, for $516,000. Third: 4016 Spring St in Tampa, "
+    "3 bedrooms, 2 and a half baths, for 932 thousand dollars. Which one would you like?"
+)
+PERSONA = """
+now: monday 08:00
+goal:
+  city: Tampa
+  property_type: condo
+  bedrooms: 3
+  listing: {street: Aspen}
+  when: [{from: tuesday 14:30, to: tuesday 14:30}]
+  accept: [{from: wednesday 09:00, to: wednesday 12:00}]
+  name: Jordan Lee
+  phone: "+18135550147"
+say: {when: ["tomorrow at two thirty in the afternoon"]}
+behaviour: {opener: [type, city, bedrooms], misspeak_phone: "+18135550174"}
+"""
+
+
+def caller(tmp_path: Path, text: str = PERSONA) -> PersonaCaller:
+    path = tmp_path / "jordan.yaml"
+    path.write_text(text)
+    return PersonaCaller(parse_persona(path), CLOCK)
+
+
+def test_listings_and_prices_are_heard() -> None:
+    offered = listings_offered(LIST)
+    assert [(o.street, o.price) for o in offered] == [
+        ("Mesa Trl", 450_000), ("Aspen Ave", 516_000), ("Spring St", 932_000),
+    ]  # fmt: skip
+
+
+def test_grouped_times_take_the_day_and_the_meridiem_of_their_list() -> None:
+    got = times_named("I can show it Monday the 7th at 9, 9:30 or 10 AM, or Tuesday at 2.", MONDAY)
+    assert [t.strftime("%a %H:%M") for t in got] == ["Mon 09:00", "Mon 09:30", "Mon 10:00", "Tue 14:00"]
+
+
+def test_a_number_read_back_is_not_a_list_of_times() -> None:
+    got = times_named("Tuesday at 2:30 PM, for 8 1 3, 5 5 5, 0 1 4 7. Shall I book it?", MONDAY)
+    assert [t.strftime("%a %H:%M") for t in got] == ["Tue 14:30"]
+
+
+def test_a_refused_time_is_not_an_offer() -> None:
+    h = hear("Sorry, Wednesday at 3 PM is taken. The nearest times are Wednesday at 2:30 PM or 3:30 PM. Which?", MONDAY)
+    assert [t.strftime("%H:%M") for t in h.refused] == ["15:00"]
+    assert [t.strftime("%H:%M") for t in h.times] == ["14:30", "15:30"]
+
+
+def test_the_caller_answers_what_is_asked(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    assert "Tampa" in c.opening() and "condo" in c.opening()
+    assert "Aspen" in (c.answer(LIST) or "")
+    # Not understood: it says the same choice another way (an ordinal), not the same words.
+    assert "second" in (c.answer("Which one would you like to see? Say first, second or third.") or "")
+    times = "I can show 5291 Aspen Ave on Monday at 9, 9:30 or 10 AM. Which works for you?"
+    assert c.answer(times) == "tomorrow at two thirty in the afternoon"
+    assert "Jordan Lee" in (c.answer("Tuesday at 2:30 PM is free. May I have your name?") or "")
+    assert "eight one three, five five five, zero one seven four" in (c.answer("And your phone number?") or "")
+
+
+def test_a_wrong_read_back_is_corrected_and_a_right_one_gets_a_yes(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    wrong_number = "Tuesday, December 8 at 2:30 PM, Jordan, 813 555 0174. Shall I book it?"
+    assert c.answer(wrong_number) == "no, it's eight one three, five five five, zero one four seven"
+    wrong_time = "Tuesday, December 8 at 9 AM, Jordan, 813 555 0147. Shall I book it?"
+    assert (c.answer(wrong_time) or "").startswith("no, I wanted tuesday at 2:30 pm")
+    right = "Tuesday, December 8 at 2:30 PM for Jordan Lee, 8 1 3, 5 5 5, 0 1 4 7. Shall I book it?"
+    assert not (c.answer(right) or "no").lower().startswith("no")
+    assert c.answer("You're booked. Is there anything else?") is not None
+    assert c.answer("Thanks for calling. Goodbye!") is None
+
+
+def test_an_offered_alternative_it_accepts_is_taken(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    c.state.given.add("when")
+    c.state.listing_chosen = True
+    line = c.answer("Sorry, Tuesday at 2:30 PM is taken. I have Wednesday at 10 AM or Thursday at 9 AM. Which?")
+    assert line == "ok, wednesday at 10 am then"
+
+
+def test_a_time_held_that_it_never_asked_for_is_refused(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    c.state.given.add("when")
+    c.state.listing_chosen = True
+    assert (c.answer("Tuesday, December 8 at 9 AM works. May I have your name?") or "").startswith("no, I asked")
+
+
+def test_it_gives_up_on_an_agent_that_repeats_itself(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    lines = [c.answer("Sorry, what city?") for _ in range(5)]
+    assert lines[-1] is None or "call back" in " ".join(x or "" for x in lines)
+
+
+def test_the_shipped_personas_parse() -> None:
+    personas = load_personas(persona_dir("real_estate"))
+    assert len(personas) >= 15
+    assert len({p.goal.phone for p in personas}) == len(personas)
+
+
+def test_a_broken_persona_names_its_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(PERSONA.replace("  name: Jordan Lee\n", ""))
+    with pytest.raises(PersonaError, match=r"bad.yaml: goal: 'name' is a required property"):
+        parse_persona(path)
+
+
+def judged(tmp_path: Path, text: str, replies: list[str], bookings: list[tuple[int, int, str]], texts: list[str],
+           tools: bool = True) -> PersonaOutcome:  # fmt: skip
+    """A synthetic persona call: `bookings` as (day of December, hour, phone) of listing TPA00048."""
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    persona = parse_persona(path)
+    record = CallRecord(call_id="c", mode="text", clock=CLOCK, greeting=["Hi"])
+    record.turns = [TurnRecord(i, "yes", [r]) for i, r in enumerate(replies, 1)]
+    ny = ZoneInfo("America/New_York")
+    for day, hour, phone in bookings:
+        start = datetime(2026, 12, day, hour, 30, tzinfo=ny)
+        record.effects.bookings.append(
+            Booking("b", "TPA00048", start, "America/New_York", "l", "Jordan Lee", phone, "c")
+        )
+        if tools:
+            record.tool_calls.append(ToolCall(BOOK, len(replies), phone, start, "America/New_York", "TPA00048"))
+    record.effects.listings["TPA00048"] = Listed("TPA00048", "5291 Aspen Ave", "Tampa", 3, 516_000, "condo",
+                                                 "America/New_York", "Ann Agent")  # fmt: skip
+    record.effects.texts = [Text(to, "body", "queued") for to in texts]
+    record.tool_calls += [ToolCall(SMS, len(replies), to) for to in texts] if tools else []
+    return judge(persona, record)
+
+
+READ_BACK = "Tuesday, December 8 at 2:30 PM, 813 555 0147. Shall I book it?"
+
+
+def test_a_confirmed_booking_of_what_it_wanted_meets_the_goal(tmp_path: Path) -> None:
+    out = judged(tmp_path, PERSONA, [READ_BACK, "Booked."], [(8, 14, "+18135550147")], ["+18135550147"])
+    assert out.met and out.booked and out.wrong_bookings == out.wrong_texts == out.unconfirmed == 0
+    # The same writes in the turn of the read-back itself (before any yes): booked, but not met.
+    out = judged(tmp_path, PERSONA, [READ_BACK], [(8, 14, "+18135550147")], ["+18135550147"])
+    assert out.booked and not out.met and out.unconfirmed == 2 and out.wrong_texts == 1
+
+
+def test_a_time_never_wanted_and_a_text_to_another_number_are_wrong(tmp_path: Path) -> None:
+    out = judged(tmp_path, PERSONA, ["Booked."], [(8, 9, "+18135550147")], ["+18135550174"])
+    assert not out.booked and out.wrong_bookings == 1 and out.wrong_texts == 2  # another number, and unconfirmed
+    assert any("never wanted nor accepted" in why for why in out.why)
+
+
+def test_a_caller_who_hangs_up_meets_its_goal_only_at_a_read_back(tmp_path: Path) -> None:
+    hang_up = PERSONA.replace("behaviour: {", "behaviour: {hang_up_at_read_back: true, ")
+    assert judged(tmp_path, hang_up, ["Which city?", READ_BACK], [], []).met
+    assert not judged(tmp_path, hang_up, ["Which city?", "Which city?"], [], []).met
+    assert not judged(tmp_path, hang_up, [READ_BACK], [(8, 14, "+18135550147")], []).met
+
+
+def test_asked_what_to_look_for_it_says_its_criteria_again(tmp_path: Path) -> None:
+    line = caller(tmp_path).answer("No problem. What should I look for instead?") or ""
+    assert "Tampa" in line and "condo" in line and "3" in line
