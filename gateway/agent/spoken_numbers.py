@@ -235,9 +235,16 @@ def _spell_kinds(tokens: list[str]) -> list[tuple[str, str]]:
 
 
 def _among_letters(tokens: list[str], i: int) -> bool:
-    """A letter name ("bee", "you", "are") is a letter only next to another single letter."""
+    """A letter name ("bee", "you", "are") is a letter next to a single letter, or inside a run of three
+    or more letter names ("see oh aitch ee en")."""
     near = [tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
-    return any(len(n) == 1 and n.isalpha() for n in near)
+    if any(len(n) == 1 and n.isalpha() for n in near):
+        return True
+    for start in range(i - 2, i + 1):
+        window = tokens[max(0, start) : start + 3]
+        if start >= 0 and len(window) == 3 and all(w in LETTERS and w not in LEAD_INS for w in window):
+            return True
+    return False
 
 
 def _next_to_symbol(kinds: list[tuple[str, str]], i: int) -> bool:

@@ -1,0 +1,33 @@
+"""A whisper decoding prompt from what the dialog expects to hear (gateway/providers/stt/context.py).
+
+Whisper continues the style of the text before it: a prompt that writes a phone number as
+digits makes the decoder write digits ("512-555-0134") rather than words or a dropped
+"five"; a list of the agent's cities makes "condo in Austin" likelier than "con dune Austin".
+The prompts were chosen on the TUNING voices of bench/stt/corpus.py, never on the held-out ones.
+"""
+
+from __future__ import annotations
+
+from gateway.providers.stt.context import SpeechContext
+
+# Short: a long prompt costs decoder time on every turn and can leak its own words into the text.
+SLOT_PROMPTS = {
+    "phone": "My number is 512-555-0134. It's 214-550-0100.",
+    "name": "My name is Maria Lopez. That's L-O-P-E-Z.",
+    "email": "It's maria.lopez@gmail.com.",
+    "time": "Saturday at 10 AM. Friday at half past three.",
+    "yes_no": "Yes, that's right. No.",
+    "listing": "The first one. The cheaper one.",
+    "city": "I'm looking for a condo in",
+}
+GENERAL = "A caller to a real-estate agent: a condo, 3 bedrooms, around $600,000, Saturday at 10 AM."
+MAX_PHRASES = 30
+
+
+def prompt(context: SpeechContext) -> str:
+    """The initial prompt for a turn expected to answer `context` (the general one without a slot)."""
+    base = SLOT_PROMPTS.get(context.slot or "", GENERAL)
+    if not context.phrases:
+        return base
+    phrases = ", ".join(context.phrases[:MAX_PHRASES])
+    return f"{phrases}. {base}"
