@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,7 @@ def run(candidate: Candidate, items: list[tuple[Voice, Utterance, Pcm]], noise: 
         wall, cpu = time.perf_counter(), time.process_time()
         heard = stt.transcribe_now(audio, context).text
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(f"  {candidate.label} {u.id}: {wall:.2f} s wall {cpu:.2f} s cpu: {heard!r}", file=sys.stderr, flush=True)
         ref, hyp = canonical(u.reference), canonical(heard)
         rows.append({"voice": voice.name, "id": u.id, "category": u.category, "said": u.said, "heard": heard,
                      "errors": edit_distance(ref, hyp), "words": len(ref), "wall": wall, "cpu": cpu,

@@ -95,6 +95,8 @@ def _group_words(group: str, rng: random.Random, *, style: str) -> str:
         return f"{WORD[group[0]]} {_two(group[1:])}"
     if style == "number" and len(group) == 4 and group[0] != "0" and group[2] != "0":
         return f"{_two(group[:2])} {_two(group[2:])}"
+    if style == "number" and len(group) == 4 and group[1:] == "000" and group[0] != "0":
+        return f"{WORD[group[0]]} thousand"
     if style == "number" and len(group) == 4 and group[2:] == "00" and group[:2] != "00" and group[0] != "0":
         return f"{_two(group[:2])} hundred"
     words: list[str] = []

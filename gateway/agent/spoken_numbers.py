@@ -21,7 +21,9 @@ DIGIT_WORDS = {
     "eight": "8", "nine": "9",
 }  # fmt: skip
 # Sound like a digit, mean it only among other digits.
-HOMOPHONES = {"oh": "0", "o": "0", "won": "1", "to": "2", "too": "2", "for": "4", "fore": "4", "ate": "8"}
+HOMOPHONES = {
+    "oh": "0", "o": "0", "won": "1", "to": "2", "too": "2", "free": "3", "tree": "3", "for": "4", "fore": "4", "ate": "8",
+}  # fmt: skip
 NUMBER_WORDS = {
     "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
     "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand",

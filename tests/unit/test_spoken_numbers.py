@@ -45,6 +45,8 @@ from gateway.agent.spoken_numbers import digit_runs, digit_string, spelled
         # Homophones, but only among digits.
         ("five one two five five five oh one three for", "5125550134"),
         ("nine won too, five five five, ate ate ate ate", "9125558888"),
+        ("Sure, it's 404 free double oh 1013.", "4043001013"),
+        ("feel free to call", ""),
         ("six one to, five five five, one two three four", "6125551234"),
     ],
 )
