@@ -31,7 +31,7 @@ NUMBER_WORDS = {
 SCALE_WORDS = {"hundred", "thousand"}
 REPEATS = {"double": 2, "triple": 3, "treble": 3}
 # Said between the digits of one number without ending it.
-FILLERS = {"dash", "hyphen", "uh", "um", "er", "erm", "and", "then", "area", "code", "is", "the", "rest"}
+FILLERS = {"a", "dash", "hyphen", "uh", "um", "er", "erm", "and", "then", "area", "code", "is", "the", "rest"}
 _TOKEN = re.compile(r"\+?\d[\d\-.()/ ]*\d|\d|[a-z]+(?:'[a-z]+)?|[,;:!?]")
 
 
