@@ -63,8 +63,8 @@ class Utterance:
 
 
 WORD = dict(zip("0123456789", "zero one two three four five six seven eight nine".split(), strict=True))
-AREA_CODES = ("512", "214", "713", "210", "303", "602", "520", "206", "503", "619", "916", "702", "801", "305",
-              "813", "407", "404", "704", "919", "615", "312", "612", "614", "617", "215", "800", "888", "900")  # fmt: skip
+AREA_CODES = ("512", "214", "713", "210", "303", "602", "520", "206", "503", "619", "916", "702", "801", "305", "813",
+              "407", "404", "704", "919", "615", "312", "612", "614", "617", "215", "800", "888", "900")  # fmt: skip
 TENS = {"2": "twenty", "3": "thirty", "4": "forty", "5": "fifty", "6": "sixty", "7": "seventy", "8": "eighty",
         "9": "ninety"}  # fmt: skip
 TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -149,7 +149,9 @@ def other_utterances(prefix: str, rng: random.Random, count: int) -> list[Uttera
             out.append(Utterance(uid, kind, text + ".", text, "city"))
         elif kind == "beds":
             beds = rng.choice(["two", "three", "four", "five"])
-            text = rng.choice([f"{beds} bedrooms", f"at least {beds} bedrooms and two baths", f"we need {beds} bedrooms"])
+            text = rng.choice(
+                [f"{beds} bedrooms", f"at least {beds} bedrooms and two baths", f"we need {beds} bedrooms"]
+            )
             out.append(Utterance(uid, kind, text + ".", text, "city"))
         elif kind == "price":
             amount = rng.choice(["six hundred thousand", "four hundred fifty thousand", "three hundred thousand",

@@ -22,7 +22,8 @@ DIGIT_WORDS = {
 }  # fmt: skip
 # Sound like a digit, mean it only among other digits.
 HOMOPHONES = {
-    "oh": "0", "o": "0", "won": "1", "to": "2", "too": "2", "free": "3", "tree": "3", "for": "4", "fore": "4", "ate": "8",
+    "oh": "0", "o": "0", "won": "1", "to": "2", "too": "2", "free": "3", "tree": "3", "for": "4", "fore": "4",
+    "ate": "8",
 }  # fmt: skip
 NUMBER_WORDS = {
     "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",

@@ -10,7 +10,6 @@ import structlog
 from prometheus_client import Counter
 
 from gateway.media.pcm import Pcm
-from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.providers.stt import (
     Interim,
     PerTurnTranscriber,
@@ -20,6 +19,7 @@ from gateway.providers.stt import (
     Transcript,
     TurnHeard,
 )
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 
 log = structlog.get_logger("gateway.stt")
 FALLBACKS = Counter("voicepod_gateway_stt_fallbacks_total", "Turns transcribed by the backup STT.", ["provider"])

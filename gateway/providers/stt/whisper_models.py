@@ -93,4 +93,6 @@ def _check(path: Path, expected: str) -> None:
             digest.update(chunk)
     if digest.hexdigest() != expected:
         raise RuntimeError(f"{path} has SHA-256 {digest.hexdigest()}, expected {expected}")
+
+
 DEFAULT = TINY_EN  # chosen by the held-out figures in docs/performance.md
