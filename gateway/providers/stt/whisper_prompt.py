@@ -22,14 +22,14 @@ SLOT_PROMPTS = {
     "listing": "The first one. The cheaper one.",
     "city": "I'm looking for a condo in",
 }
-GENERAL = "A caller to a real-estate agent: a condo, 3 bedrooms, around $600,000, Saturday at 10 AM."
 MAX_PHRASES = 30
 
 
-def prompt(context: SpeechContext) -> str:
-    """The initial prompt for a turn expected to answer `context` (the general one without a slot)."""
-    base = SLOT_PROMPTS.get(context.slot or "", GENERAL)
-    if not context.phrases:
-        return base
+def prompt(context: SpeechContext) -> str | None:
+    """The initial prompt for a turn expected to answer `context`; None (no prompt, whisper as it was)
+    when the dialog said nothing about the turn."""
+    base = SLOT_PROMPTS.get(context.slot or "")
     phrases = ", ".join(context.phrases[:MAX_PHRASES])
-    return f"{phrases}. {base}"
+    if base and phrases:
+        return f"{phrases}. {base}"
+    return base or (f"{phrases}." if phrases else None)
