@@ -161,15 +161,14 @@ def main() -> None:
     parser.add_argument("--rescore", action="store_true", help="summaries and the docs table again from the JSON")
     args = parser.parse_args()
     if args.rescore:
-        rescore()
+        rescore(args.phones, args.others)
         return
     if args.smoke:
         items = corpus(HELD_OUT[:1], 2, 1)
         print(json.dumps(summary(run(CANDIDATES[1], items, noise_turns(1))), indent=2))
         return
     chosen = [c for c in CANDIDATES if args.candidates is None or c.label in args.candidates]
-    sets = {"tuning": (TUNING, max(4, args.phones // 2), max(7, args.others // 2)),
-            "held-out": (HELD_OUT, args.phones, args.others)}  # fmt: skip
+    sets = _sets(args.phones, args.others)
     out: dict[str, Any] = {"seed": SEED, "voices": {k: [v.name for v in s[0]] for k, s in sets.items()}}
     for name, (voices, phones, others) in sets.items():
         if args.only and name != args.only:
@@ -185,17 +184,27 @@ def main() -> None:
             print(json.dumps({k: v for k, v in s.items() if k != "phone_misses"}), flush=True)
     write_json("stt_candidates" if not args.only else f"stt_candidates_{args.only}", out)
     if "held-out" in out and not args.only:
-        rescore()
+        rescore(args.phones, args.others)
 
 
-def rescore() -> None:
-    """Summaries (with the by-slot routing of two measured candidates) and the docs table from the saved rows."""
+def _sets(phones: int, others: int) -> dict[str, tuple[tuple[Voice, ...], int, int]]:
+    return {"tuning": (TUNING, max(4, phones // 2), max(7, others // 2)), "held-out": (HELD_OUT, phones, others)}
+
+
+def rescore(phones: int, others: int) -> None:
+    """Summaries (with the by-slot routing of two measured candidates) and the docs table from the saved
+    rows, each heard text scored again by today's gateway/agent/spoken_numbers.py."""
     path = RESULTS / "stt_candidates.json"
     out = json.loads(path.read_text())
-    for name in ("tuning", "held-out"):
+    for name, (voices, n_phones, n_others) in _sets(phones, others).items():
         if name not in out:
             continue
+        expected = {u.id: u for v in voices for u in utterances(v, phones=n_phones, others=n_others, seed=SEED)}
         rows, invented = out[name]["rows"], out[name]["invented"]
+        for row in (r for label_rows in rows.values() for r in label_rows):
+            u = expected[row["id"]]
+            row["phone_right"] = phone_digits(row["heard"]) == u.digits if u.digits else None
+            row["letters_right"] = letters_right(row["heard"], u.letters) if u.letters else None
         results = [{"candidate": label, "rows": r, "invented": invented[label], "noise_turns": NOISE_TURNS}
                    for label, r in rows.items()]  # fmt: skip
         if {"whisper-tiny.en + context", "whisper-base + context"} <= rows.keys():

@@ -120,6 +120,8 @@ def _read(run: list[_Token]) -> list[str]:
                 flush()
                 out.append(t.digits)
                 continue
+            if words and words_to_number([*words, t.text]) is None:
+                flush()  # "seventy seven | eighty eight": a new number starts
             words.append(t.text)
             continue
         flush()
