@@ -110,3 +110,17 @@ def test_weights_with_another_hash_are_refused_and_not_kept(tmp_path: Path, monk
     assert not list((tmp_path / "cache").rglob("model.bin*"))
     for name in packages:
         sys.modules.pop(name, None)
+
+
+def test_by_slot_sends_digits_and_spellings_to_the_precise_model() -> None:
+    from gateway.providers.stt.whisper_by_slot import WhisperBySlot
+
+    stt = WhisperBySlot()  # nothing is loaded until a turn or warm_up
+    try:
+        for slot in ("phone", "name", "email"):
+            assert stt.model_for(SpeechContext(slot)) is stt.precise
+        for slot in ("city", "time", "yes_no", "listing", None):
+            assert stt.model_for(SpeechContext(slot)) is stt.small
+        assert stt.model_for(NO_CONTEXT) is stt.small
+    finally:
+        stt.close()
