@@ -25,8 +25,8 @@ class ProviderSettings:
     # Deepgram's API root; a local server speaking its protocol in tests, e.g. http://127.0.0.1:9000.
     deepgram_url: str = ""
     deepgram_stt_model: str = "nova-3"
-    # The offline whisper model (gateway/providers/stt/whisper_models.py; figures in docs/performance.md);
-    # "by-slot": base for phone/name/e-mail turns, tiny.en for the rest (whisper_by_slot.py).
+    # The offline whisper model (gateway/providers/stt/whisper_models.py; figures in docs/performance.md).
+    # "base" needs the packages of the dev extra (pyproject.toml).
     whisper_model: str = "tiny.en"
     # "opus": an STT that takes Opus is sent the caller's own packets when the media stack has them
     # (lean); "pcm": always 16 kHz linear16.
@@ -76,7 +76,7 @@ class ProviderSettings:
             deepgram_api_key=deepgram,
             deepgram_url=env.get("DEEPGRAM_URL", "").strip(),
             deepgram_stt_model=env.get("VOICEPOD_DEEPGRAM_STT_MODEL", "").strip() or cls.deepgram_stt_model,
-            whisper_model=pick("VOICEPOD_WHISPER_MODEL", cls.whisper_model, ("tiny.en", "base", "by-slot")),
+            whisper_model=pick("VOICEPOD_WHISPER_MODEL", cls.whisper_model, ("tiny.en", "base")),
             stt_audio=pick("VOICEPOD_STT_AUDIO", cls.stt_audio, ("opus", "pcm")),
             turns=pick("VOICEPOD_TURNS", cls.turns, ("local", "provider")),
             tts_audio=pick("VOICEPOD_TTS_AUDIO", cls.tts_audio, ("opus", "pcm")),
