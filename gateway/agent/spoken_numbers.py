@@ -102,7 +102,9 @@ def _read(run: list[_Token]) -> list[str]:
             continue
         if t.kind == "homophone":
             follows_repeat = repeat > 1
-            if not (lone or follows_repeat):
+            # "oh" is a zero next to any digit ("two oh oh", "oh five"); "to"/"for" need a longer run.
+            zero = t.text in {"oh", "o"} and _next_to_digit(run, i)
+            if not (lone or follows_repeat or zero):
                 flush()
                 pieces.append("".join(out))
                 out.clear()
@@ -118,7 +120,10 @@ def _read(run: list[_Token]) -> list[str]:
         if t.kind == "number" or (t.kind == "digits" and t.text in DIGIT_WORDS and words):
             if t.kind == "digits" and not _joins(words, t.text, run[i + 1 :]):
                 flush()
-                out.append(t.digits)
+                if i + 1 < len(run) and run[i + 1].text in SCALE_WORDS:
+                    words.append(t.text)  # "twenty one | two thousand": the digit starts the next cardinal
+                else:
+                    out.append(t.digits)
                 continue
             if words and words_to_number([*words, t.text]) is None:
                 flush()  # "seventy seven | eighty eight": a new number starts
@@ -134,6 +139,17 @@ def _read(run: list[_Token]) -> list[str]:
         repeat = 1
     flush()
     return [p for p in [*pieces, "".join(out)] if p]
+
+
+def _next_to_digit(run: list[_Token], i: int) -> bool:
+    """A digit said right before or after, past pauses and other ohs ("three, oh, one"; "two oh oh")."""
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(run) and (run[j].text in {"oh", "o", ",", ";", ":"}):
+            j += step
+        if 0 <= j < len(run) and run[j].kind == "digits":
+            return True
+    return False
 
 
 def _joins(words: list[str], unit: str, rest: list[_Token]) -> bool:

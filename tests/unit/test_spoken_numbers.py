@@ -39,6 +39,11 @@ from gateway.agent.spoken_numbers import digit_runs, digit_string, spelled
         ("eight hundred five five five one two one two", "8005551212"),
         ("seven oh two, five five five, two thousand", "7025552000"),
         ("five one two five five five twenty one hundred", "5125552100"),
+        ("nine, nineteen two, twenty one two thousand", "9192212000"),
+        # A part of a number, asked for alone.
+        ("two oh oh", "200"),
+        ("oh five", "05"),
+        ("Three, oh, one.", "301"),
         # Fillers inside the number.
         ("area code five one two, then five five five, and then oh one three four", "5125550134"),
         ("uh five one two um five five five dash oh one three four", "5125550134"),
@@ -62,6 +67,8 @@ def test_digit_string(said: str, digits: str) -> None:
         ("a house for my family, too", []),
         ("I ate already, thanks", []),
         ("Oh, it's five one two, five five five, oh one three four", ["5125550134"]),
+        ("Oh, okay, three bedrooms", ["3"]),
+        ("oh oh, I forgot", []),
         ("I have 4 kids and my number is 512 555 0134", ["4", "5125550134"]),
         ("call me at 512 555 0134 after 3", ["5125550134", "3"]),
         ("no numbers in here at all", []),
