@@ -270,3 +270,19 @@ def _among_letters(tokens: list[str], i: int) -> bool:
 
 def _next_to_symbol(kinds: list[tuple[str, str]], i: int) -> bool:
     return any(0 <= j < len(kinds) and kinds[j][1] == "symbol" for j in (i - 1, i + 1))
+
+
+def us_phone_digits(text: str) -> str | None:
+    """The ten digits of a US phone number said in the text, or None.
+
+    Only a run of exactly ten digits (or eleven with a leading 1) counts: ten digits are never picked
+    out of a longer run, because a run of eleven or twelve means a digit was misheard or said twice,
+    and which one is a guess. Several numbers: the last one said ("512 555 0134, no, 512 555 0143").
+    """
+    found = None
+    for digits in digit_runs(text):
+        if len(digits) == 11 and digits.startswith("1"):
+            digits = digits[1:]
+        if len(digits) == 10:
+            found = digits
+    return found

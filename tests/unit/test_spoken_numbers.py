@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.agent.spoken_numbers import digit_runs, digit_string, spelled
+from gateway.agent.spoken_numbers import digit_runs, digit_string, spelled, us_phone_digits
 
 
 @pytest.mark.parametrize(
@@ -120,3 +120,20 @@ def test_spelled_letters(said: str, letters: str) -> None:
 )
 def test_spelled_email(said: str, address: str) -> None:
     assert spelled(said) == address
+
+
+@pytest.mark.parametrize(
+    ("said", "number"),
+    [
+        ("my number is five one two, double five five, oh one three four", "5125550134"),
+        ("1-800-555-1212", "8005551212"),
+        ("it's 512 555 0134, no sorry, 512 555 0143", "5125550143"),
+        # Eleven digits heard (one said twice or misheard): never ten of them picked.
+        ("five one two five five five five oh one three four", None),
+        ("call 512 555 0134 after 3 pm", "5125550134"),  # a time after it is another run
+        ("five one two, five five five", None),
+        ("I'd like four bedrooms", None),
+    ],
+)
+def test_us_phone_digits(said: str, number: str | None) -> None:
+    assert us_phone_digits(said) == number
