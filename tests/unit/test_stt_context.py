@@ -15,7 +15,7 @@ from gateway.providers.stt import PerTurnSession, Transcript
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.providers.stt.fallback import FallbackSTT
 from gateway.providers.stt.whisper_models import WhisperModelFiles
-from gateway.providers.stt.whisper_prompt import prompt
+from gateway.providers.stt.whisper_prompt import beams, prompt
 
 
 class Recorder:
@@ -73,6 +73,7 @@ def test_prompt_follows_the_slot_and_names_the_phrases() -> None:
     assert prompt(SpeechContext("city", ("Austin", "San Antonio"))) == "Austin, San Antonio."
     assert str(prompt(SpeechContext("city", tuple(f"C{n}" for n in range(100))))).count(",") < 40  # bounded
     assert prompt(SpeechContext("yes_no")) is None  # no prompt that noise could turn into a "yes"
+    assert (beams(SpeechContext("phone")), beams(SpeechContext("city")), beams(NO_CONTEXT)) == (5, 1, 1)
 
 
 def _fake_parts(root: Path, parts: list[bytes]) -> tuple[str, ...]:

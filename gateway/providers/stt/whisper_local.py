@@ -6,7 +6,8 @@ dedicated worker thread (CTranslate2 releases the GIL), so the event loop never
 blocks and concurrent turns queue instead of fighting for the cores.
 
 Each turn is decoded with a prompt built from what the dialog expects (the slot it asked
-for, likely phrases: gateway/providers/stt/whisper_prompt.py); `bias=False` turns that off.
+for, likely phrases: gateway/providers/stt/whisper_prompt.py), a phone number with beam search;
+`bias=False` turns both off.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from gateway.media.pcm import IN_RATE, Pcm
 from gateway.providers.stt import Interim, PerTurnSession, SttSession, Transcript
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.providers.stt.whisper_models import DEFAULT, WhisperModelFiles
-from gateway.providers.stt.whisper_prompt import prompt
+from gateway.providers.stt.whisper_prompt import beams, prompt
 
 
 @functools.cache
@@ -64,7 +65,8 @@ class WhisperLocal:
         started = time.perf_counter()
         model = _model(self.model, self._threads)
         segments, _ = model.transcribe(
-            audio.astype(np.float32) / 32768.0, language="en", beam_size=1, vad_filter=False,
+            audio.astype(np.float32) / 32768.0, language="en", beam_size=beams(context) if self._bias else 1,
+            vad_filter=False,
             without_timestamps=True, condition_on_previous_text=False,
             initial_prompt=prompt(context) if self._bias else None,
         )  # fmt: skip

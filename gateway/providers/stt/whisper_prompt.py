@@ -24,6 +24,13 @@ SLOT_PROMPTS = {
     "phone": "Phone number: five one two, five five five, oh one three four. Double five, triple five, oh.",
 }
 MAX_PHRASES = 30
+# Beam search where one token decides a digit: on the tuning voices tiny.en got 11 of 24 phone numbers
+# exactly right with 5 beams against 8 with greedy decoding, for ~13 % more CPU on those turns only.
+SLOT_BEAMS = {"phone": 5}
+
+
+def beams(context: SpeechContext) -> int:
+    return SLOT_BEAMS.get(context.slot or "", 1)
 
 
 def prompt(context: SpeechContext) -> str | None:
