@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from gateway.agent.numbers import normalise
-from gateway.agent.spoken_numbers import digit_string, spelled
+from gateway.agent.spoken_numbers import spelled, us_phone_digits
 
 
 def canonical(text: str) -> list[str]:
@@ -30,9 +30,8 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
 
 
 def phone_digits(heard: str) -> str:
-    """The ten digits of a US number heard in the text (a leading 1 dropped), or what digits there were."""
-    digits = digit_string(heard)
-    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+    """The ten digits of the US number heard in the text, as the agent would take them ("" if none)."""
+    return us_phone_digits(heard) or ""
 
 
 def letters_right(heard: str, expected: str) -> bool:
