@@ -99,8 +99,8 @@ def _phrases(u: Utterance) -> tuple[str, ...]:
     return tuple(cities())
 
 
-# Turns whose exact characters matter (digits, letters) go to the bigger model, the rest to the small one.
-PRECISE_SLOTS = ("phone", "name", "email")
+# As gateway/providers/stt/whisper_by_slot.py: phone turns to the bigger model, the rest to the small one.
+PRECISE_SLOTS = ("phone",)
 
 
 def routed(rows: dict[str, list[dict[str, Any]]], small: str, precise: str) -> dict[str, Any]:
@@ -108,7 +108,8 @@ def routed(rows: dict[str, list[dict[str, Any]]], small: str, precise: str) -> d
     slot_of = {"phone": "phone", "name": "name", "spelled": "name", "email": "email"}
     chosen = [p if slot_of.get(p["category"]) in PRECISE_SLOTS else s
               for s, p in zip(rows[small], rows[precise], strict=True)]  # fmt: skip
-    return {"candidate": f"{small.split(' ')[0]} / {precise} by slot", "rows": chosen, "noise_turns": 0, "invented": []}
+    label = f"{small.split(' ')[0]} / {precise.split(' ')[0]} for phone numbers, + context"
+    return {"candidate": label, "rows": chosen, "noise_turns": 0, "invented": []}
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from gateway.providers.stt import SpeechToText
 from gateway.providers.tts import TextToSpeech
 
 if TYPE_CHECKING:
+    from gateway.providers.stt.whisper_by_slot import WhisperBySlot
     from gateway.providers.stt.whisper_local import WhisperLocal
 
 
@@ -25,7 +26,11 @@ def choose_stt(p: ProviderSettings) -> SpeechToText | None:
     return _whisper(p)
 
 
-def _whisper(p: ProviderSettings) -> WhisperLocal:
+def _whisper(p: ProviderSettings) -> WhisperLocal | WhisperBySlot:
+    if p.whisper_model == "by-slot":
+        from gateway.providers.stt.whisper_by_slot import WhisperBySlot
+
+        return WhisperBySlot()
     from gateway.providers.stt.whisper_local import WhisperLocal
     from gateway.providers.stt.whisper_models import MODELS
 

@@ -117,3 +117,16 @@ def test_a_model_whose_package_is_missing_says_which(tmp_path: Path) -> None:
     model = WhisperModelFiles("absent", "0" * 64, ("no_such_whisper_part1", "no_such_whisper_part2"), True)
     with pytest.raises(RuntimeError, match="no-such-whisper-part1"):
         model.directory(tmp_path)
+
+
+def test_by_slot_sends_phone_numbers_to_the_precise_model() -> None:
+    from gateway.providers.stt.whisper_by_slot import WhisperBySlot
+
+    stt = WhisperBySlot()  # nothing is loaded until a turn or warm_up
+    try:
+        assert stt.model_for(SpeechContext("phone")) is stt.precise
+        for slot in ("name", "email", "city", "time", "yes_no", "listing", None):
+            assert stt.model_for(SpeechContext(slot)) is stt.small
+        assert stt.model_for(NO_CONTEXT) is stt.small
+    finally:
+        stt.close()

