@@ -16,16 +16,17 @@ from bench.report import write_json
 from bench.stt.corpus import HELD_OUT, _group_words, _phone_digits, synthesize
 from gateway.agent.spoken_numbers import digit_string
 from gateway.providers.stt.context import SpeechContext
-from gateway.providers.stt.whisper_local import WhisperLocal
+from gateway.providers.stt.whisper_by_slot import WhisperBySlot
 
 SEED = 29
 PER_VOICE = 12
 
 
 def main() -> None:
-    stt = WhisperLocal()
+    stt = WhisperBySlot()
     stt.warm_up()
-    rows = []
+    rows: list[dict[str, object]] = []
+    right = 0
     for n, voice in enumerate(HELD_OUT):
         rng = random.Random(f"{SEED}:{voice.name}")
         for k in range(PER_VOICE):
@@ -33,11 +34,12 @@ def main() -> None:
             group = (digits[:3], digits[3:6], digits[6:])[k % 3]
             said = _group_words(group, rng, style=rng.choice(["plain", "oh", "repeat"])) + "."
             audio = synthesize(voice, said, seed=SEED * 1000 + n * 100 + k)
-            heard = stt.transcribe_now(audio, SpeechContext(slot="phone")).text
-            rows.append({"voice": voice.name, "said": said, "digits": group, "heard": heard,
-                         "right": digit_string(heard) == group})  # fmt: skip
-            print(f"{voice.name} {said!r} -> {heard!r} {'ok' if rows[-1]['right'] else 'WRONG'}", flush=True)
-    right = sum(r["right"] for r in rows)
+            context = SpeechContext(slot="phone")
+            heard = stt.model_for(context).transcribe_now(audio, context).text
+            ok = digit_string(heard) == group
+            right += ok
+            rows.append({"voice": voice.name, "said": said, "digits": group, "heard": heard, "right": ok})
+            print(f"{voice.name} {said!r} -> {heard!r} {'ok' if ok else 'WRONG'}", flush=True)
     summary = {"stt": stt.name, "groups": len(rows), "exact": round(right / len(rows), 3)}
     print(summary)
     write_json("stt_groups", {"summary": summary, "rows": rows})
