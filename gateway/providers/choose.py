@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gateway.providers.config import ProviderSettings
 from gateway.providers.stt import SpeechToText
 from gateway.providers.tts import TextToSpeech
+
+if TYPE_CHECKING:
+    from gateway.providers.stt.whisper_by_slot import WhisperBySlot
+    from gateway.providers.stt.whisper_local import WhisperLocal
 
 
 def choose_stt(p: ProviderSettings) -> SpeechToText | None:
@@ -13,14 +19,22 @@ def choose_stt(p: ProviderSettings) -> SpeechToText | None:
     if p.stt == "deepgram":
         from gateway.providers.stt.deepgram_live import DeepgramLive
         from gateway.providers.stt.fallback import FallbackSTT
-        from gateway.providers.stt.whisper_local import WhisperLocal
 
         live = DeepgramLive(api_key=p.deepgram_api_key, model=p.deepgram_stt_model, base_url=p.deepgram_url,
                             takes_opus=p.stt_audio == "opus")  # fmt: skip
-        return FallbackSTT(live, WhisperLocal())  # a turn Deepgram cannot finish is transcribed offline
-    from gateway.providers.stt.whisper_local import WhisperLocal
+        return FallbackSTT(live, _whisper(p))  # a turn Deepgram cannot finish is transcribed offline
+    return _whisper(p)
 
-    return WhisperLocal()
+
+def _whisper(p: ProviderSettings) -> WhisperLocal | WhisperBySlot:
+    if p.whisper_model == "by-slot":
+        from gateway.providers.stt.whisper_by_slot import WhisperBySlot
+
+        return WhisperBySlot()
+    from gateway.providers.stt.whisper_local import WhisperLocal
+    from gateway.providers.stt.whisper_models import MODELS
+
+    return WhisperLocal(MODELS[f"whisper-{p.whisper_model}"])
 
 
 def choose_tts(p: ProviderSettings) -> TextToSpeech:

@@ -25,6 +25,9 @@ class ProviderSettings:
     # Deepgram's API root; a local server speaking its protocol in tests, e.g. http://127.0.0.1:9000.
     deepgram_url: str = ""
     deepgram_stt_model: str = "nova-3"
+    # The offline whisper model (gateway/providers/stt/whisper_models.py; figures in docs/performance.md):
+    # "by-slot" (default) decodes phone-number turns with base and the rest with tiny.en.
+    whisper_model: str = "by-slot"
     # "opus": an STT that takes Opus is sent the caller's own packets when the media stack has them
     # (lean); "pcm": always 16 kHz linear16.
     stt_audio: str = "opus"
@@ -73,6 +76,7 @@ class ProviderSettings:
             deepgram_api_key=deepgram,
             deepgram_url=env.get("DEEPGRAM_URL", "").strip(),
             deepgram_stt_model=env.get("VOICEPOD_DEEPGRAM_STT_MODEL", "").strip() or cls.deepgram_stt_model,
+            whisper_model=pick("VOICEPOD_WHISPER_MODEL", cls.whisper_model, ("by-slot", "tiny.en", "base")),
             stt_audio=pick("VOICEPOD_STT_AUDIO", cls.stt_audio, ("opus", "pcm")),
             turns=pick("VOICEPOD_TURNS", cls.turns, ("local", "provider")),
             tts_audio=pick("VOICEPOD_TTS_AUDIO", cls.tts_audio, ("opus", "pcm")),

@@ -13,6 +13,10 @@ of its own (VOICEPOD_TURNS=provider).
 A provider that `takes_opus` can be opened with `opus=True` when the call's media link has
 the caller's Opus packets (our own endpoint): the session is then fed those packets
 (`feed_opus`) instead of frames, so nothing is decoded or resampled for it.
+
+Before each caller turn the call may tell the session what the dialog expects to hear
+(`session.expect(SpeechContext(slot="phone"))`); whisper biases its decoding with it,
+a provider that cannot use it ignores it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gateway.media.pcm import Pcm
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class SttSession(Protocol):
         """One of the caller's Opus packets, as received (None: lost), for a session opened with opus=True."""
         ...
 
+    def expect(self, context: SpeechContext) -> None:
+        """What the next caller turns are likely to say (the slot asked for, likely phrases)."""
+        ...
+
     async def turn_ended(self, audio: Pcm) -> Transcript:
         """Our VAD ended a turn (`audio` is that turn, preroll included): its final text."""
         ...
@@ -73,7 +82,7 @@ class SpeechToText(Protocol):
 
 
 class PerTurnTranscriber(Protocol):
-    async def transcribe(self, audio: Pcm) -> Transcript: ...
+    async def transcribe(self, audio: Pcm, context: SpeechContext = NO_CONTEXT) -> Transcript: ...
 
 
 class PerTurnSession:
@@ -81,6 +90,7 @@ class PerTurnSession:
 
     def __init__(self, provider: PerTurnTranscriber) -> None:
         self._provider = provider
+        self._context = NO_CONTEXT
 
     def feed(self, frame: Pcm) -> None:
         return None
@@ -88,8 +98,11 @@ class PerTurnSession:
     def feed_opus(self, packet: bytes | None) -> None:
         return None
 
+    def expect(self, context: SpeechContext) -> None:
+        self._context = context
+
     async def turn_ended(self, audio: Pcm) -> Transcript:
-        return await self._provider.transcribe(audio)
+        return await self._provider.transcribe(audio, self._context)
 
     async def close(self) -> None:
         return None

@@ -42,6 +42,7 @@ from gateway.media.ogg_opus import SAMPLE_RATE, OggOpusWriter, lost_packet, pack
 from gateway.media.pcm import IN_RATE, Pcm
 from gateway.providers.deepgram_env import environment
 from gateway.providers.stt import Interim, SpeechHeard, Transcript, TurnHeard
+from gateway.providers.stt.context import SpeechContext
 from gateway.providers.stt.live_outbox import FRAME_SAMPLES, LiveOutbox
 from gateway.providers.stt.live_turn import Finalize, LiveTurn
 
@@ -161,6 +162,10 @@ class DeepgramSession:
         assert self._on_turn is not None
         self._on_turn(Transcript(text=turn.text(), confidence=turn.confidence(), seconds=0.0,
                                  audio_seconds=turn.billed, complete=True, waited=waited))  # fmt: skip
+
+    def expect(self, context: SpeechContext) -> None:
+        """Ignored: Deepgram takes its keyterms when the socket opens, once per call, not per turn."""
+        return None
 
     async def turn_ended(self, audio: Pcm) -> Transcript:
         started = time.perf_counter()

@@ -19,6 +19,7 @@ from gateway.providers.stt import (
     Transcript,
     TurnHeard,
 )
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 
 log = structlog.get_logger("gateway.stt")
 FALLBACKS = Counter("voicepod_gateway_stt_fallbacks_total", "Turns transcribed by the backup STT.", ["provider"])
@@ -46,6 +47,7 @@ class _Session:
     def __init__(self, owner: FallbackSTT, primary: SttSession) -> None:
         self._owner = owner
         self._primary = primary
+        self._context = NO_CONTEXT
 
     def feed(self, frame: Pcm) -> None:
         self._primary.feed(frame)
@@ -55,6 +57,10 @@ class _Session:
 
     def detect_turns(self, on_speech: SpeechHeard, on_turn: TurnHeard) -> None:
         self._primary.detect_turns(on_speech, on_turn)  # type: ignore[attr-defined]
+
+    def expect(self, context: SpeechContext) -> None:
+        self._context = context
+        self._primary.expect(context)
 
     async def turn_ended(self, audio: Pcm) -> Transcript:
         try:
@@ -66,7 +72,7 @@ class _Session:
             return heard
         FALLBACKS.labels(self._owner.name).inc()
         log.warning("stt_fallback", provider=self._owner.name, partial=bool(heard.text))
-        backup = await self._owner.backup.transcribe(audio)
+        backup = await self._owner.backup.transcribe(audio, self._context)
         # Billing stays the provider's (it was sent the audio); the time is what the caller waited.
         return dataclasses.replace(backup, seconds=heard.seconds + backup.seconds, audio_seconds=heard.audio_seconds)
 

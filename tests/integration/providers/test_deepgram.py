@@ -19,6 +19,7 @@ from gateway.media.opus_out import OpusOut
 from gateway.media.pcm import IN_FRAME, OUT_FRAME, OUT_RATE, Pcm
 from gateway.providers.deepgram_env import environment
 from gateway.providers.stt import Transcript, deepgram_live
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.providers.stt.deepgram_live import DeepgramLive, LiveSettings
 from gateway.providers.stt.fallback import FallbackSTT
 from gateway.providers.tts.deepgram_aura import DeepgramAura, SpeechFailed
@@ -394,7 +395,7 @@ class OfflineStandIn:
     def __init__(self) -> None:
         self.turns: list[int] = []
 
-    async def transcribe(self, audio: Pcm) -> Transcript:
+    async def transcribe(self, audio: Pcm, context: SpeechContext = NO_CONTEXT) -> Transcript:
         self.turns.append(len(audio))
         return Transcript(text="heard offline", confidence=0.8, seconds=0.2)
 

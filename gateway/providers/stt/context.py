@@ -1,0 +1,26 @@
+"""What the dialog expects to hear next, so an STT can bias its decoding toward it.
+
+The dialog knows the slot it just asked for ("phone", "name", "time", "city", "listing",
+"yes_no", "email") and the words that may come back (city names, street names of the listings
+it read). A session is told before each caller turn (`session.expect(context)`); a provider
+uses what it can (whisper: a decoding prompt and hotwords) and ignores the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SLOTS = ("phone", "name", "time", "city", "listing", "yes_no", "email")
+
+
+@dataclass(frozen=True)
+class SpeechContext:
+    slot: str | None = None  # one of SLOTS, or None: nothing in particular
+    phrases: tuple[str, ...] = ()  # words likely in the answer: cities, streets, names
+
+    def __post_init__(self) -> None:
+        if self.slot is not None and self.slot not in SLOTS:
+            raise ValueError(f"unknown slot {self.slot!r}; expected one of {', '.join(SLOTS)}")
+
+
+NO_CONTEXT = SpeechContext()
