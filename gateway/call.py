@@ -296,6 +296,8 @@ class Call:
     async def _reply(self, turn: CallerTurn, clock: TurnClock, heard: Transcript | None) -> None:
         """`heard`: the provider ended the turn with this text; otherwise our STT session is asked."""
         if self.stt_session is not None:
+            if heard is None:
+                self.stt_session.expect(self.responder.listening_for())  # e.g. digits after "your number?"
             transcript = heard if heard is not None else await self.stt_session.turn_ended(turn.audio)
             metrics.TURN_LATENCY.labels("stt").observe(transcript.seconds)
             assert self.stt is not None

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from gateway.media.outbound import Voice
 from gateway.media.pcm import IN_RATE, OUT_RATE, Pcm, resample
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class Responder(Protocol):
         """What of the agent's last reply the caller actually heard (cut short on barge-in)."""
         ...
 
+    def listening_for(self) -> SpeechContext:
+        """What the caller's next turn is likely to say (the STT biases its decoding with it)."""
+        ...
+
     async def close(self) -> None:
         """The call ended: release what the responder holds (a provider connection)."""
         ...
@@ -52,6 +57,9 @@ class EchoResponder:
 
     def heard(self, turn: int, text: str) -> None:
         return None
+
+    def listening_for(self) -> SpeechContext:
+        return NO_CONTEXT
 
     async def close(self) -> None:
         return None

@@ -81,6 +81,10 @@ class ChatEngine:
     def ended(self) -> bool:
         return self.dialog.ended if self.fell_back else self._said_goodbye
 
+    @property
+    def expecting(self) -> str | None:
+        return self.dialog.expecting if self.fell_back else None  # the model's question is not parsed
+
     async def greeting(self) -> list[Line]:
         self.messages.append({"role": "assistant", "content": self.config.greeting})
         self._consent.agent_said(self.config.greeting)

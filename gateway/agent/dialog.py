@@ -147,6 +147,9 @@ class FrameDialog:
     # --- the engine's interface ---------------------------------------------------
 
     def greeting(self) -> list[str]:
+        # A greeting asks for what the flow needs first (the city, for real estate): the first turn's
+        # speech recognition may lean towards it like any answer to a question.
+        self._asked = self.flow.slots[0].name if self.flow.slots else None
         return self._say([self.config.greeting])
 
     def heard(self, text: str) -> None:

@@ -42,6 +42,12 @@ class Engine(Protocol):
 
     def respond(self, turn: CallerTurn) -> AsyncIterator[Line]: ...
 
+    @property
+    def expecting(self) -> str | None:
+        """The slot the agent just asked for (gateway/providers/stt/context.py SLOTS), or None: what
+        the speech recogniser may bias its decoding towards."""
+        ...
+
     def heard(self, text: str) -> None:
         """Barge-in: the caller heard only `text` of the last reply."""
         ...

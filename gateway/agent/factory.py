@@ -56,6 +56,6 @@ def agent_factory(
             from gateway.agent.realtime_engine import RealtimeEngine
 
             engine = RealtimeEngine(providers, config, toolbox, call.usage, call.call_id, emit=call.events.send)
-        return AgentResponder(engine, tts, call.usage, emit=call.events.send)
+        return AgentResponder(engine, tts, call.usage, emit=call.events.send, cities=tuple(config.cities))
 
     return make

@@ -125,6 +125,10 @@ class RealtimeEngine:
         return self._ended
 
     @property
+    def expecting(self) -> str | None:
+        return None  # the model's question is not parsed
+
+    @property
     def wants_text(self) -> bool:
         return self.providers.realtime_input == "text"
 

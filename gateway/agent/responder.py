@@ -19,6 +19,7 @@ import structlog
 from gateway.agent.engine import Engine, Line
 from gateway.agent.usage import UsageMeter
 from gateway.media.outbound import Voice
+from gateway.providers.stt.context import NO_CONTEXT, SLOTS, SpeechContext
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import CallerTurn, Speech
 
@@ -38,8 +39,10 @@ class AgentResponder:
         usage: UsageMeter | None = None,
         emit: Callable[..., Any] = lambda *a, **k: None,
         filler_after: float = 0.7,
+        cities: tuple[str, ...] = (),
     ) -> None:
         self.engine = engine
+        self.cities = cities  # where the agent searches: likely words when it asks for a city
         self.tts = tts
         self.usage = usage
         self.emit = emit
@@ -80,6 +83,14 @@ class AgentResponder:
 
     def heard(self, turn: int, text: str) -> None:
         self.engine.heard(text)
+
+    def listening_for(self) -> SpeechContext:
+        """The slot the engine just asked for; with the agent's cities when that is where to look
+        (a city list in every turn's prompt would also be text whisper can copy onto other answers)."""
+        slot = self.engine.expecting
+        if slot not in SLOTS:
+            return NO_CONTEXT
+        return SpeechContext(slot, self.cities if slot == "city" else ())
 
     async def close(self) -> None:
         await self.engine.close()
