@@ -26,7 +26,7 @@ from gateway.agent.tools import ToolObserver
 from gateway.app import GatewayState, build_app
 from gateway.call import Call
 from gateway.calls import CallRegistry
-from gateway.providers.stt.whisper_local import WhisperLocal
+from gateway.providers.stt.whisper_by_slot import WhisperBySlot
 from gateway.providers.tts.piper_local import PiperLocal
 from gateway.responder import Responder
 from gateway.rtc.ice_options import LOOPBACK
@@ -47,7 +47,9 @@ def agent_responder(new_dialog: Callable[[ToolObserver], FrameDialog], tts: Pipe
             call.events.send("tool.finished", tool=tool, outcome=details["outcome"],
                              seconds=round(details["seconds"], 3))  # fmt: skip
 
-        return AgentResponder(DialogEngine(new_dialog(observe)), tts, call.usage, emit=call.events.send)
+        dialog = new_dialog(observe)
+        return AgentResponder(DialogEngine(dialog), tts, call.usage, emit=call.events.send,
+                              cities=tuple(dialog.config.cities))  # fmt: skip
 
     return make
 
@@ -57,7 +59,7 @@ class AudioGateway:
         self.nats_url = nats_url
         self.agent_name = agent_name
         self.secret = os.urandom(32)
-        self.stt = WhisperLocal()
+        self.stt = WhisperBySlot()  # the offline default: base on phone-number turns, tiny.en for the rest
         self.tts = PiperLocal()
         self.ws_url = ""
         self._nc: NATS | None = None
