@@ -260,7 +260,11 @@ class FrameDialog:
     def _take(self, turn: Turn) -> bool:
         """Take the dialog's own slots from the turn; True if anything new was heard (the same
         answer said again is no progress: the question's count goes on)."""
-        took = any(self._heard.get(name) != value for name, value in turn.values.items())
+        # A time already refused, asked for again, is the caller insisting: no progress.
+        insisted = self.timing.refused_before(turn.values.get("time"))
+        took = any(
+            self._heard.get(name) != value for name, value in turn.values.items() if not (name == "time" and insisted)
+        )
         self._heard.update(turn.values)
         self.timing.take(turn, self.frame.last_list == "times")
         if name := turn.values.get("name"):

@@ -214,3 +214,34 @@ async def test_a_calendar_that_fails_keeps_the_requested_time_for_the_retry() ->
     assert "couldn't check the calendar" in sorry and "try again" in sorry
     held = said(await d.respond("yes"))
     assert "Wednesday the 9th at 11 AM — let me check. It's free." in held
+
+
+async def test_insisting_on_a_closed_day_changes_strategy_instead_of_looping() -> None:
+    d, tools = dialog()
+    await d.respond("a place in Seattle")
+    await d.respond("the second")
+    first = said(await d.respond("I'd love sunday at 11:30"))
+    assert "outside our showing hours" in first and first.endswith("Which would you like?")
+    # The same refused time again: it is named in the refusal, the question is worded anew.
+    second = said(await d.respond("sunday 11:30 is really the only time I have"))
+    assert "I can't book Sunday the 13th at 11:30 AM" in second and "Which would you like?" not in second
+    # Nearest open days around the closed one, the day before included, at the clock time asked.
+    assert "Saturday the 12th at 11:30 AM" in second and "Monday the 14th at 11:30 AM" in second
+    third = said(await d.respond("nope, sunday at eleven thirty"))
+    assert "We do showings Monday to Saturday, from 9 in the morning; the last one starts at 5:30." in third
+    assert "I can't book" not in third and not d.ended
+    fourth = said(await d.respond("sunday, 11:30"))
+    assert "call you back" in fourth and d.ended and tools.writes() == []
+
+
+async def test_an_insisted_taken_time_offers_numbered_choices_and_a_pick_is_checked() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, two beds")
+    await d.respond("the first one")
+    tools.taken.add(datetime(2026, 12, 10, 16, 0, tzinfo=LA))
+    await d.respond("thursday at 4 in the afternoon")
+    await d.respond("4 pm thursday please")
+    numbered = said(await d.respond("I said thursday 4 pm"))
+    assert "say one for Thursday the 10th at 3:30 PM or two for Thursday the 10th at 4:30 PM" in numbered
+    held = said(await d.respond("two"))
+    assert "Thursday the 10th at 4:30 PM — let me check. It's free." in held and d.frame.when is not None
