@@ -120,8 +120,14 @@ def _day(text: str, today: date) -> tuple[date, str, bool] | None:
     return None
 
 
+# Five or more digits in a run ("8 1 3 5 5 5 0 1 9 9", "813 555 0199"): a phone number or a
+# price, never a clock. "at 8 1 3 ..." must not become 8 AM.
+DIGIT_RUN = re.compile(r"\d(?:[\s.()-]*\d){4,}")
+
+
 def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     text = re.sub(r"\bgood (morning|afternoon|evening)\b", " ", text)
+    text = DIGIT_RUN.sub(" ", text)
     local = now.astimezone(tz)
     part = next((p for p in PARTS if re.search(rf"\b{p}\b", text)), None)
     clock = _clock_time(text, part)
@@ -152,4 +158,4 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     start, end = at(when_day, start_t), at(when_day, end_t)
     if end <= local and (day is None or day[2]):
         start, end = start + timedelta(days=7 if day else 1), end + timedelta(days=7 if day else 1)
-    return TimeAsk(start, end, label)
+    return TimeAsk(start, end, label, day_said=day is not None)

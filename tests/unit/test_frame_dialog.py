@@ -245,3 +245,29 @@ async def test_an_insisted_taken_time_offers_numbered_choices_and_a_pick_is_chec
     assert "say one for Thursday the 10th at 3:30 PM or two for Thursday the 10th at 4:30 PM" in numbered
     held = said(await d.respond("two"))
     assert "Thursday the 10th at 4:30 PM — let me check. It's free." in held and d.frame.when is not None
+
+
+async def test_a_phone_number_said_with_at_never_replaces_the_held_time() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, a 2 bed")
+    await d.respond("the third")
+    held = said(await d.respond("thursday at 3"))
+    assert "Thursday the 10th at 3 PM — let me check. It's free." in held
+    await d.respond("Noor Haddad")
+    read = said(await d.respond("you can get me at four two five, five five five, zero one eight eight"))
+    assert "Thursday the 10th at 3 PM" in read and "4 2 5, 5 5 5, 0 1 8 8" in read and read.endswith("book it?")
+    await d.respond("yes please")
+    assert dict(tools.calls)["book_showing"]["start_time"] == datetime(2026, 12, 10, 15, 0, tzinfo=LA).isoformat()
+
+
+async def test_a_time_heard_in_passing_is_kept_out_and_said_so_but_a_clear_change_replaces() -> None:
+    d, _ = dialog()
+    await d.respond("Seattle")
+    await d.respond("number one")
+    await d.respond("friday at 11")
+    kept = said(await d.respond("it's Ama Boateng, I'm free after 5 most days"))
+    assert kept.startswith("I've kept Friday the 11th at 11 AM for the showing.") and d.frame.name == "Ama Boateng"
+    assert d.frame.when == datetime(2026, 12, 11, 11, 0, tzinfo=LA)
+    moved = said(await d.respond("oh wait, rather make it friday at 1"))
+    assert "Friday the 11th at 1 PM — let me check. It's free." in moved
+    assert d.frame.when == datetime(2026, 12, 11, 13, 0, tzinfo=LA)

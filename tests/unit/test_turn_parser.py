@@ -148,3 +148,33 @@ def test_why_a_time_is_not_free() -> None:
 )  # fmt: skip
 def test_email_addresses_typed_or_said(text: str, email: str | None) -> None:
     assert turn(text).values.get("email") == email
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "text me at two oh six, five five five, zero one four seven",
+        "best to reach me at 9 1 7 5 5 5 0 1 2 2",
+        "you'll get me on 312.555.0111 at any time",
+        "my cell is at 6 4 6, 5 5 5 0 1 3 3 thanks",
+    ],
+)
+def test_a_phone_digit_run_is_never_a_time(text: str) -> None:
+    t = turn(text, expecting="phone")
+    assert "time" not in t.values and t.values.get("phone", "").startswith("+1")
+
+
+def test_a_time_next_to_a_phone_number_is_still_a_time() -> None:
+    t = turn("Wednesday at 4 works, and my number is 7 3 7 5 5 5 0 1 9 0")
+    assert t.values["time"] == TimeAsk(at(9, 16)) and t.values["phone"] == "+17375550190"
+
+
+def test_hours_said_plainly() -> None:
+    assert Hours().plainly("showing") == (
+        "We do showings Monday to Saturday, from 9 in the morning; the last one starts at 5:30."
+    )
+    weekends = Hours(open_hour=13, close_hour=17, weekdays=frozenset({5, 6}), slot_minutes=60)
+    assert (
+        weekends.plainly("tour")
+        == "We do tours on Saturday and Sunday, from 1 in the afternoon; the last one starts at 4."
+    )
