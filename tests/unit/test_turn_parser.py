@@ -178,3 +178,16 @@ def test_hours_said_plainly() -> None:
         weekends.plainly("tour")
         == "We do tours on Saturday and Sunday, from 1 in the afternoon; the last one starts at 4."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("we'd look at 4 bedrooms in Austin, ideally thursday at 2", TimeAsk(at(10, 14))),
+        ("at 2 baths minimum, and wednesday around 10 in the morning", TimeAsk(at(9, 10))),
+        ("could we see about 3 houses saturday at 9", TimeAsk(at(12, 9))),
+        ("I'm looking at 3 bedroom places", None),
+    ],
+)
+def test_a_count_of_things_is_not_a_clock(text: str, expected: TimeAsk | None) -> None:
+    assert turn(text).values.get("time") == expected
