@@ -181,7 +181,7 @@ class FrameDialog:
         if self._asked == "change" and not turn.values:
             self._reopen(turn.text)
         took = self._take(turn)
-        if took:
+        if took and self._answers_question(took):
             self.policy.progress()
         if confirming and turn.bare_no:
             return self.ask(Question(
@@ -260,8 +260,17 @@ class FrameDialog:
             took.append("your number")
         return [f"Noted: {readout.either(took, 'and')}."] if took else []
 
-    def _take(self, turn: Turn) -> bool:
-        """Take the dialog's own slots from the turn; True if anything new was heard (the same
+    def _answers_question(self, took: set[str]) -> bool:
+        """Whether what was heard is progress on the question being counted. A question about what
+        to book ("which one would you like to see?") is not answered by a time, a name or a number
+        given ahead: asked again after those, it is still the same question and counts on."""
+        about_what = {slot.name for slot in self.flow.slots}
+        if self.policy.slot not in about_what:
+            return True
+        return any(name in about_what or name == "choice" for name in took)
+
+    def _take(self, turn: Turn) -> set[str]:
+        """Take the dialog's own slots from the turn; the names of the values new in it (the same
         answer said again is no progress: the question's count goes on)."""
         if turn.values.get("time") is not None and self.timing.when is not None and not self._changes_time(turn):
             # A held, checked time is not replaced by a time read from a turn that answered
@@ -272,9 +281,11 @@ class FrameDialog:
                 self._kept = f"I've kept {readout.moment(held)} for the {self.flow.noun}."
         # A time already refused, asked for again, is the caller insisting: no progress.
         insisted = self.timing.refused_before(turn.values.get("time"))
-        took = any(
-            self._heard.get(name) != value for name, value in turn.values.items() if not (name == "time" and insisted)
-        )
+        took = {
+            name
+            for name, value in turn.values.items()
+            if self._heard.get(name) != value and not (name == "time" and insisted)
+        }
         self._heard.update(turn.values)
         self.timing.take(turn, self.frame.last_list == "times")
         if name := turn.values.get("name"):

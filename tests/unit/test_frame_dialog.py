@@ -15,7 +15,7 @@ from gateway.agent.config import AgentConfig
 from gateway.agent.dialog import FrameDialog
 from gateway.agent.tools import ToolError, ToolResult
 from gateway.agent.vertical import Stage
-from tests.unit.fake_tools import FakeTools
+from tests.unit.fake_tools import LISTINGS, FakeTools
 
 LA = ZoneInfo("America/Los_Angeles")
 MONDAY_8AM = datetime(2026, 12, 7, 8, 0, tzinfo=LA)  # a Monday
@@ -271,3 +271,24 @@ async def test_a_time_heard_in_passing_is_kept_out_and_said_so_but_a_clear_chang
     moved = said(await d.respond("oh wait, rather make it friday at 1"))
     assert "Friday the 11th at 1 PM — let me check. It's free." in moved
     assert d.frame.when == datetime(2026, 12, 11, 13, 0, tzinfo=LA)
+
+
+async def test_the_city_corrected_is_searched_again_and_is_no_name() -> None:
+    d, tools = dialog()
+    tools.listings = [{**LISTINGS[0], "address": {"street": "12 Maple St", "city": "Seattle"}}]
+    await d.respond("a two bedroom in Seattle")
+    tools.listings = LISTINGS[1:]
+    again = said(await d.respond("nope, it's Austin I want, not Seattle"))
+    assert d.frame.city == "Austin" and d.frame.name is None and "48 Harbor View Rd" in again
+    assert [name for name, _ in tools.calls].count("search_listings") == 2
+
+
+async def test_the_listing_question_counts_on_when_other_slots_come_ahead_of_it() -> None:
+    d, _ = dialog()
+    await d.respond("Seattle, 2 beds")
+    first = said(await d.respond("I'd say monday at 11"))
+    assert first.endswith("Which one would you like to see: the first, the second or the third?")
+    second = said(await d.respond("Lou Brandt is the name"))
+    assert "Sorry, which home" in second
+    third = said(await d.respond("my cell is 206 555 0181"))
+    assert "Which one would you like" not in third and "You can also say the street" in third

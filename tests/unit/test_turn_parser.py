@@ -191,3 +191,27 @@ def test_hours_said_plainly() -> None:
 )
 def test_a_count_of_things_is_not_a_clock(text: str, expected: TimeAsk | None) -> None:
     assert turn(text).values.get("time") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("not Seattle, I said Austin", "Austin"),
+        ("it's Salt Lake City rather than Seattle", "Salt Lake City"),
+        ("Austin, not in Seattle", "Austin"),
+        ("no, Seattle", "Seattle"),
+    ],
+)
+def test_the_city_said_wins_over_the_city_denied(text: str, city: str) -> None:
+    t = turn(text, city="Austin" if city != "Austin" else "Seattle")
+    assert t.values["city"] == city and "name" not in t.values
+
+
+def test_a_real_name_next_to_a_city_is_kept() -> None:
+    t = turn("I'm Dale, Seattle please")
+    assert (t.values["name"], t.values["city"]) == ("Dale", "Seattle")
+
+
+def test_a_short_name_inside_a_city_word_is_still_a_name() -> None:
+    t = turn("this is Al, Salt Lake City")
+    assert (t.values["name"], t.values["city"]) == ("Al", "Salt Lake City")
