@@ -292,3 +292,11 @@ async def test_the_listing_question_counts_on_when_other_slots_come_ahead_of_it(
     assert "Sorry, which home" in second
     third = said(await d.respond("my cell is 206 555 0181"))
     assert "Which one would you like" not in third and "You can also say the street" in third
+
+
+async def test_a_listing_picked_by_its_price_is_no_new_budget() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, up to 800k")
+    picked = said(await d.respond("I'll take the 790 grand one"))
+    assert d.frame.get("listing", {}).get("mls_id") == "SEA3" and picked.startswith("Great, 3 Pine Ct.")
+    assert d.frame.max_price == 800_000 and [n for n, _ in tools.calls].count("search_listings") == 1
