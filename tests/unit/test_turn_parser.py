@@ -215,3 +215,17 @@ def test_a_real_name_next_to_a_city_is_kept() -> None:
 def test_a_short_name_inside_a_city_word_is_still_a_name() -> None:
     t = turn("this is Al, Salt Lake City")
     assert (t.values["name"], t.values["city"]) == ("Al", "Salt Lake City")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("hello, Ines Vidal here, calling about a condo", "Ines Vidal"),
+        ("good morning, Kwame speaking", "Kwame"),
+        ("hi there, I'm here about the house on Maple", None),
+        ("yes, we're here for the open house", None),
+        ("the Seattle listing here looks nice", None),
+    ],
+)
+def test_a_name_said_first_with_here_or_speaking(text: str, name: str | None) -> None:
+    assert turn(text).values.get("name") == name
