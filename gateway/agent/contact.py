@@ -28,6 +28,9 @@ FILLER = {"it's", "its", "i", "am", "my", "name", "is", "this", "uh", "um", "sur
 _INTRO = r"\b(?:my name is|my name's|name's|name is|the name is|this is|i am|i'm|it's|call me|under)\s+"
 
 
+_GREETING = r"^\W*(?:(?:hi|hello|hey|yes|yeah|oh|well|good (?:morning|afternoon|evening))\W+)*(?:there\W+)?"
+
+
 def _titled(words: list[str]) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in words)
 
@@ -39,6 +42,11 @@ def name_in(said: Said) -> str | None:
         while words and words[-1] in NOT_A_NAME | FILLER:
             words.pop()
         if words and words[0] not in NOT_A_NAME:
+            return _titled(words)
+    # "Zoe Marchetti here", "Ken speaking": the name comes first, as on a voicemail.
+    if m := re.search(_GREETING + r"([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)\s+(?:here|speaking)\b", t):
+        words = m.group(1).split()
+        if not any(w in NOT_A_NAME | FILLER for w in words):
             return _titled(words)
     if said.expecting != "name":
         return None

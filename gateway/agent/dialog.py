@@ -27,7 +27,7 @@ from gateway.agent.frame import Frame, Said, Slot
 from gateway.agent.numbers import normalise
 from gateway.agent.reask import Question, ReAskPolicy, Strategy
 from gateway.agent.slots_common import CHOICE, TIME
-from gateway.agent.time_phrases import TimeAsk
+from gateway.agent.time_phrases import DIGIT_RUN, TimeAsk
 from gateway.agent.timing import TimeNegotiation
 from gateway.agent.tools import ToolBox, ToolError
 from gateway.agent.turn_parser import NOTHING_ELSE, Turn, parse_turn
@@ -79,6 +79,7 @@ class FrameDialog:
         self.skipped: set[str] = set()  # slots the caller could not give and we went on without
         # The step a service failed to answer, run again when the caller says "yes" to our offer to retry.
         self._retry: Callable[[], Awaitable[list[str]]] | None = None
+        self._kept: str | None = None  # said once: a time heard in passing did not replace the held one
 
     # --- what the engine and the evals read --------------------------------------
 
@@ -170,7 +171,9 @@ class FrameDialog:
             return self._say(await retry())
         if self.booked:
             return self._say(self._after_booking(turn))
-        return self._say(await self._advance(turn))
+        lines = await self._advance(turn)
+        kept, self._kept = self._kept, None
+        return self._say([kept, *lines] if kept and not self.booked else lines)
 
     # --- the flow -------------------------------------------------------------
 
@@ -181,7 +184,7 @@ class FrameDialog:
         if self._asked == "change" and not turn.values:
             self._reopen(turn.text)
         took = self._take(turn)
-        if took:
+        if took and self._answers_question(took):
             self.policy.progress()
         if confirming and turn.bare_no:
             return self.ask(Question(
@@ -260,10 +263,32 @@ class FrameDialog:
             took.append("your number")
         return [f"Noted: {readout.either(took, 'and')}."] if took else []
 
-    def _take(self, turn: Turn) -> bool:
-        """Take the dialog's own slots from the turn; True if anything new was heard (the same
+    def _answers_question(self, took: set[str]) -> bool:
+        """Whether what was heard is progress on the question being counted. A question about what
+        to book ("which one would you like to see?") is not answered by a time, a name or a number
+        given ahead: asked again after those, it is still the same question and counts on."""
+        about_what = {slot.name for slot in self.flow.slots}
+        if self.policy.slot not in about_what:
+            return True
+        return any(name in about_what or name == "choice" for name in took)
+
+    def _take(self, turn: Turn) -> set[str]:
+        """Take the dialog's own slots from the turn; the names of the values new in it (the same
         answer said again is no progress: the question's count goes on)."""
-        took = any(self._heard.get(name) != value for name, value in turn.values.items())
+        if turn.values.get("time") is not None and self.timing.when is not None and not self._changes_time(turn):
+            # A held, checked time is not replaced by a time read from a turn that answered
+            # something else; the caller hears it was kept and can still change it.
+            heard: TimeAsk = turn.values.pop("time")
+            held = self.timing.when
+            if (heard.start.hour, heard.start.minute, heard.start.date()) != (held.hour, held.minute, held.date()):
+                self._kept = f"I've kept {readout.moment(held)} for the {self.flow.noun}."
+        # A time already refused, asked for again, is the caller insisting: no progress.
+        insisted = self.timing.refused_before(turn.values.get("time"))
+        took = {
+            name
+            for name, value in turn.values.items()
+            if self._heard.get(name) != value and not (name == "time" and insisted)
+        }
         self._heard.update(turn.values)
         self.timing.take(turn, self.frame.last_list == "times")
         if name := turn.values.get("name"):
@@ -274,6 +299,16 @@ class FrameDialog:
         if number:
             self.frame.set("phone", number)
         return took
+
+    def _changes_time(self, turn: Turn) -> bool:
+        """A new time replaces the held one only when the caller clearly asks for it: a change word
+        ("actually", "instead", "make it"), a time given where a time was asked (or at the
+        read-back), or a day and time said while no phone number is being said."""
+        if turn.correction or self._asked in ("time", "change", "confirm"):
+            return True
+        asked: TimeAsk = turn.values["time"]
+        saying_number = "phone" in turn.values or self._asked == "phone" or bool(DIGIT_RUN.search(turn.text))
+        return asked.day_said and not saying_number
 
     def _read_back(self) -> list[str]:
         """Everything in one turn, then one yes/no question; asked at most twice like any other."""

@@ -41,3 +41,30 @@ class Hours:
         ):
             return "outside_hours"
         return "taken"
+
+    def plainly(self, noun: str) -> str:
+        """The rule in one sentence, for a caller who keeps asking outside it:
+        "We do showings Monday to Saturday, from 9 in the morning; the last one starts at 5:30."."""
+        last = self.close_hour * 60 - self.slot_minutes
+        start = f"{_twelve(self.open_hour * 60)} in the {'morning' if self.open_hour < 12 else 'afternoon'}"
+        return f"We do {noun}s {_days(self.weekdays)}, from {start}; the last one starts at {_twelve(last)}."
+
+
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _twelve(minutes: int) -> str:
+    hour, minute = divmod(minutes, 60)
+    spoken = str(hour % 12 or 12)
+    return spoken if minute == 0 else f"{spoken}:{minute:02d}"
+
+
+def _days(weekdays: frozenset[int]) -> str:
+    """'Monday to Saturday' for a run of days, else 'on Monday, Wednesday and Friday'."""
+    days = sorted(weekdays)
+    if not days:
+        return "on no day"
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        return f"{_DAY_NAMES[days[0]]} to {_DAY_NAMES[days[-1]]}"
+    names = [_DAY_NAMES[d] for d in days]
+    return "on " + (", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0])

@@ -17,6 +17,11 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")  # fmt: skip
 PARTS = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 21), "lunchtime": (12, 13)}
+# A number followed by what it counts is no clock ("look at 3 bedroom condos", "about 2 baths").
+_COUNTED = (r"(?:bed|beds|bedroom|bedrooms|br|bath|baths|bathroom|bathrooms|stor(?:y|ies)|car|cars|garage|"
+            r"sq|square|feet|foot|acres?|k|grand|thousand|hundred|million|dollars?|bucks|percent|minutes?|"
+            r"hours?|days?|weeks?|months?|years?|people|kids|homes?|houses?|condos?|townhouses?|listings?|"
+            r"of them|units?)\b")  # fmt: skip
 _CLOCK = r"(\d{1,2})(?:(?::|\s)([0-5]\d))?\s*(a\.?m\.?|p\.?m\.?|o'?clock)?"
 
 
@@ -60,7 +65,7 @@ def _clock_time(text: str, part: str | None) -> tuple[str, time] | None:
     if m := re.search(r"\b(?:a\s+)?quarter\s+to\s+(\d{1,2})\b", text):
         t = _hour((int(m[1]) - 1) or 12, 45, None, part)
         return ("at", t) if t else None
-    pattern = rf"\b(?:(at|around|about|by|after|before|from|past)\s+)?{_CLOCK}(?=\W|$)"
+    pattern = rf"\b(?:(at|around|about|by|after|before|from|past)\s+)?{_CLOCK}(?=\W|$)(?!\s*{_COUNTED})"
     for m in re.finditer(pattern, text):
         word, h, minute, meridiem = m[1], int(m[2]), int(m[3] or 0), m[4]
         if m[3] and not (word or meridiem or ":" in m[0]):
@@ -120,8 +125,14 @@ def _day(text: str, today: date) -> tuple[date, str, bool] | None:
     return None
 
 
+# Five or more digits in a run ("8 1 3 5 5 5 0 1 9 9", "813 555 0199"): a phone number or a
+# price, never a clock. "at 8 1 3 ..." must not become 8 AM.
+DIGIT_RUN = re.compile(r"\d(?:[\s.()-]*\d){4,}")
+
+
 def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     text = re.sub(r"\bgood (morning|afternoon|evening)\b", " ", text)
+    text = DIGIT_RUN.sub(" ", text)
     local = now.astimezone(tz)
     part = next((p for p in PARTS if re.search(rf"\b{p}\b", text)), None)
     clock = _clock_time(text, part)
@@ -152,4 +163,4 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     start, end = at(when_day, start_t), at(when_day, end_t)
     if end <= local and (day is None or day[2]):
         start, end = start + timedelta(days=7 if day else 1), end + timedelta(days=7 if day else 1)
-    return TimeAsk(start, end, label)
+    return TimeAsk(start, end, label, day_said=day is not None)

@@ -36,6 +36,9 @@ class TimeNegotiation:
         self.requested: TimeAsk | None = None  # asked for and not yet checked
         self.offered: list[datetime] = []  # the times last read out
         self.when: datetime | None = None  # held (not booked) until the caller confirms
+        # Exact times already refused (wall clock -> why): asked for again, they are a re-ask
+        # of the same question, not news, and lead to another strategy instead of a loop.
+        self.refused: dict[datetime, str] = {}
 
     def take(self, turn: Turn, times_listed_last: bool) -> bool:
         """Read the turn for a time; True if it named one (a new request or a pick from the offer)."""
@@ -46,6 +49,12 @@ class TimeNegotiation:
             same_clock = [t for t in self.offered if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
             if same_clock:
                 asked = TimeAsk(same_clock[0])
+            elif choice is not None and times_listed_last and self.offered:
+                asked = None  # "two" to "say one for ..., or two for ...": the pick, not 2 PM
+            else:  # "7 PM works" after Tuesday at 7 PM was refused: that Tuesday, again
+                refused = [t for t in self.refused if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
+                if refused:
+                    asked = TimeAsk(refused[-1].replace(tzinfo=asked.start.tzinfo))
         if asked is not None:
             self.requested, self.when = asked, None
             return True
@@ -56,6 +65,14 @@ class TimeNegotiation:
                 self.requested, self.when = TimeAsk(self.offered[index]), None
                 return True
         return False
+
+    def refused_before(self, asked: TimeAsk | None) -> bool:
+        """True if `asked` is an exact time this call already refused (the caller insisting)."""
+        if asked is None or not asked.exact:
+            return False
+        if not asked.day_said:  # "7 PM works": the refused 7 PM, whatever day it was on
+            return any((t.hour, t.minute) == (asked.start.hour, asked.start.minute) for t in self.refused)
+        return asked.start.replace(tzinfo=None) in self.refused
 
     def reopen(self) -> None:
         """The caller wants another time: forget the held one and offer again."""
@@ -73,12 +90,12 @@ class TimeNegotiation:
         if self.when is not None:
             return Step(done=True)
         if self.requested is not None:
-            checked = await self._check(self.requested, free, now.astimezone(tz))
+            checked = await self._check(self.requested, free, now.astimezone(tz), ask)
             self.requested = None  # only once checked: a calendar that failed is asked again on "yes"
             return checked
         if self.offered and turn.bare_yes:
             if len(self.offered) == 1:
-                return await self._check(TimeAsk(self.offered[0]), free, now.astimezone(tz))
+                return await self._check(TimeAsk(self.offered[0]), free, now.astimezone(tz), ask)
             return Step([f"Which one: {readout.times(self.offered)}?"])
         if self.offered and turn.bare_no:
             return Step(ask(Question(
@@ -104,7 +121,9 @@ class TimeNegotiation:
             ),
         )))  # fmt: skip
 
-    async def _check(self, asked: TimeAsk, free: FreeSlots, now: datetime) -> Step:
+    async def _check(
+        self, asked: TimeAsk, free: FreeSlots, now: datetime, ask: Callable[[Question], list[str]]
+    ) -> Step:
         # A time said before the listing was chosen was read in the agent's zone: the caller meant
         # the wall-clock time where the thing is booked.
         zone = now.tzinfo
@@ -118,8 +137,15 @@ class TimeNegotiation:
             if start in same_day:
                 self.when = start
                 return Step([said, "It's free."], done=True)
-            why = WHY[self.hours.why_not(start, now)].format(noun=self.noun)
-            return await self._alternatives(said, f"Sorry, {why}.", start, same_day, free, now)
+            why_key = self.hours.why_not(start, now)
+            key = start.replace(tzinfo=None)
+            insisted = key in self.refused
+            self.refused[key] = why_key
+            if insisted:
+                return await self._refused_again(start, why_key, free, now, ask)
+            first = await self._alternatives(said, f"Sorry, {WHY[why_key].format(noun=self.noun)}.", start,
+                                             same_day, free, now)  # fmt: skip
+            return Step(ask(self._refusal(start, why_key, first.lines)))
         window = await self._free(free, max(start, now), asked.end or start, 1) if (asked.end or start) > now else []
         label = asked.label or readout.day(start)
         if window:
@@ -152,6 +178,60 @@ class TimeNegotiation:
         if not self.offered:
             return Step([*lead, "I don't see anything free soon after it. What other day works for you?"])
         return Step([*lead, f"The nearest free times are {readout.times(self.offered)}. Which would you like?"])
+
+    async def _refused_again(
+        self, start: datetime, why_key: str, free: FreeSlots, now: datetime, ask: Callable[[Question], list[str]]
+    ) -> Step:
+        """The caller asks again for a time already refused: say plainly why, with the time named,
+        then (the third time) change strategy; the last strategy is a call back, never a loop."""
+        if why_key == "outside_hours":
+            self.offered = await self._nearest_days(start, free, now) or self.offered
+        said = readout.moment(start)
+        first = [f"{said} — let me check.", f"Sorry, {WHY[why_key].format(noun=self.noun)}."]
+        if self.offered:
+            first.append(f"The nearest free times are {readout.times(self.offered)}. Which would you like?")
+        return Step(ask(self._refusal(start, why_key, first)))
+
+    def _refusal(self, start: datetime, why_key: str, first: list[str]) -> Question:
+        """The question after a refused time: asked, asked again naming the refused time, then
+        the hours explained or numbered choices, then a call back by a person."""
+        said = readout.moment(start)
+        refused = f"Sorry, I can't book {said}: {WHY[why_key].format(noun=self.noun)}."
+        if self.offered:
+            again = [refused, f"I can offer {readout.times(self.offered)}. Would one of those work?"]
+        else:
+            again = [refused, "What other day and time would suit you?"]
+        if why_key == "outside_hours" and self.offered:
+            other = Strategy("hours", [self.hours.plainly(self.noun),
+                                       f"The closest I can do is {readout.times(self.offered)}. "
+                                       "Shall I take one of those?"])  # fmt: skip
+        elif self.offered:
+            other = Strategy("choices", [f"I can't book {said}.", _numbered(self.offered)])
+        else:
+            other = Strategy("hours", [self.hours.plainly(self.noun), "Which other day would suit you?"])
+        call_back = Strategy("call_back", ["I'm sorry we couldn't find a time that suits you.",
+                                           "A person from our team can call you back to arrange it."])  # fmt: skip
+        return Question("time", ask=first, again=again, strategies=(other, call_back))
+
+    async def _nearest_days(self, around: datetime, free: FreeSlots, now: datetime) -> list[datetime]:
+        """Free times closest to `around` on the nearest days it can be: the same day if open,
+        else the nearest open day before it (if not past) and after it, at the closest clock time."""
+        day_start = around.replace(hour=0, minute=0)
+        same_day = await self._free(free, max(day_start, now), day_start + timedelta(days=1), 24)
+        if same_day:
+            return sorted(sorted(same_day, key=lambda t: abs((t - around).total_seconds()))[:2])
+        wanted = around.hour * 60 + around.minute
+        picks: list[datetime] = []
+        for direction in (-1, 1):
+            for n in range(1, 8):
+                day = day_start + timedelta(days=direction * n)
+                if day + timedelta(days=1) <= now:
+                    break
+                slots = await self._free(free, max(day, now), day + timedelta(days=1), 24)
+                if slots:
+                    picks.append(min(slots, key=lambda t: abs(t.hour * 60 + t.minute - wanted)))
+                    break
+        return sorted(picks)
 
     async def _free(self, free: FreeSlots, start: datetime, end: datetime, count: int) -> list[datetime]:
         if count <= 0 or end <= start:

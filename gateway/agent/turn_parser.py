@@ -54,9 +54,34 @@ def parse_turn(said: Said, slots: Sequence[Slot]) -> Turn:
         value = slot.parse(said)
         if value is not None:
             turn.values[slot.name] = value
+    if isinstance(name := turn.values.get("name"), str):
+        others = [v for k, v in turn.values.items() if k != "name" and isinstance(v, str)]
+        if kept := _name_without(name, others):
+            turn.values["name"] = kept
+        else:
+            del turn.values["name"]  # "it's Houston": a city (or another value heard), not a name
     t = said.text
     # "no, it's 5 1 2 ..." is a correction with a no in front: the no is part of the correction.
     turn.yes, turn.no = bool(YES.search(t)), bool(NO.search(t))
     turn.repeat, turn.goodbye = bool(REPEAT.search(t)), bool(GOODBYE.search(t))
     turn.correction = bool(CORRECTION.search(t)) or (turn.no and bool(turn.values))
     return turn
+
+
+def _name_without(name: str, others: Sequence[str]) -> str:
+    """The name without words that are another value heard in the same turn ("Dale Seattle" with
+    the city Seattle is Dale; "Salt Lake" with Salt Lake City is no name at all)."""
+    words = name.split()
+    for other in others:
+        said = other.lower().split()
+        low = [w.lower() for w in words]
+        if f" {' '.join(low)} " in f" {' '.join(said)} ":  # whole words: "Al" is no part of "Salt Lake City"
+            return ""
+        for n in range(len(said), 0, -1):
+            if low[-n:] == said[:n]:  # the name ran on into the value
+                words = words[:-n]
+                break
+            if low[:n] == said[-n:]:
+                words = words[n:]
+                break
+    return " ".join(words)

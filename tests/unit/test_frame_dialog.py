@@ -15,7 +15,7 @@ from gateway.agent.config import AgentConfig
 from gateway.agent.dialog import FrameDialog
 from gateway.agent.tools import ToolError, ToolResult
 from gateway.agent.vertical import Stage
-from tests.unit.fake_tools import FakeTools
+from tests.unit.fake_tools import LISTINGS, FakeTools
 
 LA = ZoneInfo("America/Los_Angeles")
 MONDAY_8AM = datetime(2026, 12, 7, 8, 0, tzinfo=LA)  # a Monday
@@ -214,3 +214,89 @@ async def test_a_calendar_that_fails_keeps_the_requested_time_for_the_retry() ->
     assert "couldn't check the calendar" in sorry and "try again" in sorry
     held = said(await d.respond("yes"))
     assert "Wednesday the 9th at 11 AM — let me check. It's free." in held
+
+
+async def test_insisting_on_a_closed_day_changes_strategy_instead_of_looping() -> None:
+    d, tools = dialog()
+    await d.respond("a place in Seattle")
+    await d.respond("the second")
+    first = said(await d.respond("I'd love sunday at 11:30"))
+    assert "outside our showing hours" in first and first.endswith("Which would you like?")
+    # The same refused time again: it is named in the refusal, the question is worded anew.
+    second = said(await d.respond("sunday 11:30 is really the only time I have"))
+    assert "I can't book Sunday the 13th at 11:30 AM" in second and "Which would you like?" not in second
+    # Nearest open days around the closed one, the day before included, at the clock time asked.
+    assert "Saturday the 12th at 11:30 AM" in second and "Monday the 14th at 11:30 AM" in second
+    third = said(await d.respond("nope, sunday at eleven thirty"))
+    assert "We do showings Monday to Saturday, from 9 in the morning; the last one starts at 5:30." in third
+    assert "I can't book" not in third and not d.ended
+    fourth = said(await d.respond("sunday, 11:30"))
+    assert "call you back" in fourth and d.ended and tools.writes() == []
+
+
+async def test_an_insisted_taken_time_offers_numbered_choices_and_a_pick_is_checked() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, two beds")
+    await d.respond("the first one")
+    tools.taken.add(datetime(2026, 12, 10, 16, 0, tzinfo=LA))
+    await d.respond("thursday at 4 in the afternoon")
+    await d.respond("4 pm thursday please")
+    numbered = said(await d.respond("I said thursday 4 pm"))
+    assert "say one for Thursday the 10th at 3:30 PM or two for Thursday the 10th at 4:30 PM" in numbered
+    held = said(await d.respond("two"))
+    assert "Thursday the 10th at 4:30 PM — let me check. It's free." in held and d.frame.when is not None
+
+
+async def test_a_phone_number_said_with_at_never_replaces_the_held_time() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, a 2 bed")
+    await d.respond("the third")
+    held = said(await d.respond("thursday at 3"))
+    assert "Thursday the 10th at 3 PM — let me check. It's free." in held
+    await d.respond("Noor Haddad")
+    read = said(await d.respond("you can get me at four two five, five five five, zero one eight eight"))
+    assert "Thursday the 10th at 3 PM" in read and "4 2 5, 5 5 5, 0 1 8 8" in read and read.endswith("book it?")
+    await d.respond("yes please")
+    assert dict(tools.calls)["book_showing"]["start_time"] == datetime(2026, 12, 10, 15, 0, tzinfo=LA).isoformat()
+
+
+async def test_a_time_heard_in_passing_is_kept_out_and_said_so_but_a_clear_change_replaces() -> None:
+    d, _ = dialog()
+    await d.respond("Seattle")
+    await d.respond("number one")
+    await d.respond("friday at 11")
+    kept = said(await d.respond("it's Ama Boateng, I'm free after 5 most days"))
+    assert kept.startswith("I've kept Friday the 11th at 11 AM for the showing.") and d.frame.name == "Ama Boateng"
+    assert d.frame.when == datetime(2026, 12, 11, 11, 0, tzinfo=LA)
+    moved = said(await d.respond("oh wait, rather make it friday at 1"))
+    assert "Friday the 11th at 1 PM — let me check. It's free." in moved
+    assert d.frame.when == datetime(2026, 12, 11, 13, 0, tzinfo=LA)
+
+
+async def test_the_city_corrected_is_searched_again_and_is_no_name() -> None:
+    d, tools = dialog()
+    tools.listings = [{**LISTINGS[0], "address": {"street": "12 Maple St", "city": "Seattle"}}]
+    await d.respond("a two bedroom in Seattle")
+    tools.listings = LISTINGS[1:]
+    again = said(await d.respond("nope, it's Austin I want, not Seattle"))
+    assert d.frame.city == "Austin" and d.frame.name is None and "48 Harbor View Rd" in again
+    assert [name for name, _ in tools.calls].count("search_listings") == 2
+
+
+async def test_the_listing_question_counts_on_when_other_slots_come_ahead_of_it() -> None:
+    d, _ = dialog()
+    await d.respond("Seattle, 2 beds")
+    first = said(await d.respond("I'd say monday at 11"))
+    assert first.endswith("Which one would you like to see: the first, the second or the third?")
+    second = said(await d.respond("Lou Brandt is the name"))
+    assert "Sorry, which home" in second
+    third = said(await d.respond("my cell is 206 555 0181"))
+    assert "Which one would you like" not in third and "You can also say the street" in third
+
+
+async def test_a_listing_picked_by_its_price_is_no_new_budget() -> None:
+    d, tools = dialog()
+    await d.respond("Seattle, up to 800k")
+    picked = said(await d.respond("I'll take the 790 grand one"))
+    assert d.frame.get("listing", {}).get("mls_id") == "SEA3" and picked.startswith("Great, 3 Pine Ct.")
+    assert d.frame.max_price == 800_000 and [n for n, _ in tools.calls].count("search_listings") == 1

@@ -148,3 +148,84 @@ def test_why_a_time_is_not_free() -> None:
 )  # fmt: skip
 def test_email_addresses_typed_or_said(text: str, email: str | None) -> None:
     assert turn(text).values.get("email") == email
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "text me at two oh six, five five five, zero one four seven",
+        "best to reach me at 9 1 7 5 5 5 0 1 2 2",
+        "you'll get me on 312.555.0111 at any time",
+        "my cell is at 6 4 6, 5 5 5 0 1 3 3 thanks",
+    ],
+)
+def test_a_phone_digit_run_is_never_a_time(text: str) -> None:
+    t = turn(text, expecting="phone")
+    assert "time" not in t.values and t.values.get("phone", "").startswith("+1")
+
+
+def test_a_time_next_to_a_phone_number_is_still_a_time() -> None:
+    t = turn("Wednesday at 4 works, and my number is 7 3 7 5 5 5 0 1 9 0")
+    assert t.values["time"] == TimeAsk(at(9, 16)) and t.values["phone"] == "+17375550190"
+
+
+def test_hours_said_plainly() -> None:
+    assert Hours().plainly("showing") == (
+        "We do showings Monday to Saturday, from 9 in the morning; the last one starts at 5:30."
+    )
+    weekends = Hours(open_hour=13, close_hour=17, weekdays=frozenset({5, 6}), slot_minutes=60)
+    assert (
+        weekends.plainly("tour")
+        == "We do tours on Saturday and Sunday, from 1 in the afternoon; the last one starts at 4."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("we'd look at 4 bedrooms in Austin, ideally thursday at 2", TimeAsk(at(10, 14))),
+        ("at 2 baths minimum, and wednesday around 10 in the morning", TimeAsk(at(9, 10))),
+        ("could we see about 3 houses saturday at 9", TimeAsk(at(12, 9))),
+        ("I'm looking at 3 bedroom places", None),
+    ],
+)
+def test_a_count_of_things_is_not_a_clock(text: str, expected: TimeAsk | None) -> None:
+    assert turn(text).values.get("time") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("not Seattle, I said Austin", "Austin"),
+        ("it's Salt Lake City rather than Seattle", "Salt Lake City"),
+        ("Austin, not in Seattle", "Austin"),
+        ("no, Seattle", "Seattle"),
+    ],
+)
+def test_the_city_said_wins_over_the_city_denied(text: str, city: str) -> None:
+    t = turn(text, city="Austin" if city != "Austin" else "Seattle")
+    assert t.values["city"] == city and "name" not in t.values
+
+
+def test_a_real_name_next_to_a_city_is_kept() -> None:
+    t = turn("I'm Dale, Seattle please")
+    assert (t.values["name"], t.values["city"]) == ("Dale", "Seattle")
+
+
+def test_a_short_name_inside_a_city_word_is_still_a_name() -> None:
+    t = turn("this is Al, Salt Lake City")
+    assert (t.values["name"], t.values["city"]) == ("Al", "Salt Lake City")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("hello, Ines Vidal here, calling about a condo", "Ines Vidal"),
+        ("good morning, Kwame speaking", "Kwame"),
+        ("hi there, I'm here about the house on Maple", None),
+        ("yes, we're here for the open house", None),
+        ("the Seattle listing here looks nice", None),
+    ],
+)
+def test_a_name_said_first_with_here_or_speaking(text: str, name: str | None) -> None:
+    assert turn(text).values.get("name") == name

@@ -62,6 +62,8 @@ class RealEstateFlow:
         f, v = self.frame, turn.values
         changed = f.take(v, CRITERIA)
         price: Price | None = v.get("price")
+        if price is not None and _names_a_listing_price(price, v.get("listing"), f.get("matches", [])):
+            price = None  # "the one for 752 thousand" picks that home; it is no new budget
         if price is not None and (price.low, price.high) != (f.min_price, f.max_price):
             f.set("min_price", price.low)
             f.set("max_price", price.high)
@@ -232,3 +234,14 @@ class RealEstateFlow:
             f"I've texted the details to {speech_text.phone(f.phone)}.",
             "Is there anything else I can help you with?",
         ]
+
+
+def _names_a_listing_price(price: Price, pick: int | None, matches: Sequence[dict[str, Any]]) -> bool:
+    """Whether the amount heard is the price of the listing picked in the same turn."""
+    if pick is None or not matches:
+        return False
+    index = pick - 1 if pick > 0 else len(matches) - 1
+    if not 0 <= index < len(matches):
+        return False
+    listed = int(matches[index].get("price_usd", 0))
+    return listed > 0 and any(a is not None and abs(a - listed) <= 0.03 * listed for a in (price.low, price.high))

@@ -20,6 +20,7 @@ AROUND = re.compile(
     r"\b(around|about|roughly|approximately|close to|in the ballpark of|ballpark|something like)\s*(of\s+)?\$?\s*$"
 )
 FLOOR = re.compile(r"\b(over|above|more than|at least|minimum|min|starting at|from)\s*\$?\s*$")
+NEGATED = re.compile(r"\b(not|isn'?t|instead of|rather than)\s+(?:in\s+)?$")
 AROUND_SPREAD = 0.10  # "around 600k" is 540k-660k, not a ceiling of 600k
 
 
@@ -31,10 +32,13 @@ class Price:
 
 def city_in(cities: Sequence[str]) -> Any:
     def parse(said: Said) -> str | None:
+        # "no, it's Houston, not Dallas": the first city said that is not negated, in the caller's order.
+        said_at = []
         for city in cities:
-            if re.search(rf"\b{re.escape(city.lower())}\b", said.text):
-                return city
-        return None
+            for m in re.finditer(rf"\b{re.escape(city.lower())}\b", said.text):
+                if not NEGATED.search(said.text[max(0, m.start() - 12) : m.start()]):
+                    said_at.append((m.start(), city))
+        return min(said_at)[1] if said_at else None
 
     return parse
 
