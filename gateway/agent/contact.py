@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from gateway.agent import speech_text
-from gateway.agent.extract import digits_said, phone_in
+from gateway.agent import speech_text, spoken_numbers
+from gateway.agent.extract import phone_in
 from gateway.agent.frame import Said, Slot
 from gateway.agent.reask import Question, Strategy
 from gateway.agent.time_phrases import WEEKDAYS
@@ -59,26 +59,17 @@ def name_in(said: Said) -> str | None:
     return _titled(kept)
 
 
-_DIGIT_RUN = re.compile(r"\+?\d[\d\s,.\-()]*\d")
-
-
-def digit_runs(text: str) -> list[str]:
-    """The digits said together, run by run: "friday at 2, 5 1 2 5 5 5 ..." -> ["2", "5125550134"]."""
-    return [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(text)]
-
-
 def phone_from(text: str) -> str | None:
-    """A whole phone number said in one run of digits (normalised text), or None. A run of the wrong
-    length is never cut to fit: eleven digits heard for ten is a number to ask again, not to guess."""
-    for digits in digit_runs(text):
-        if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
-            if number := phone_in(digits):
-                return number
-    return None
+    """A whole US phone number said in the text, as E.164, or None; the digits however they were said
+    ("triple five", "oh", "five twelve": gateway/agent/spoken_numbers.py). Ten digits are never picked
+    out of a longer run: eleven digits heard for ten is a number to ask again, not to guess. Of several
+    numbers the last one said counts ("... 0134, no, ... 0143")."""
+    digits = spoken_numbers.us_phone_digits(text)
+    return phone_in(digits) if digits else None
 
 
 def phone_slot_value(said: Said) -> str | None:
-    return phone_from(said.text)
+    return phone_from(said.raw)
 
 
 def email_in(said: Said) -> str | None:
@@ -113,9 +104,9 @@ class PhoneCollector:
 
     def take(self, said: Said) -> str | None:
         """A full, valid number from this turn (with the parts heard before), else None."""
-        if number := phone_from(said.text):
+        if number := phone_from(said.raw):
             return number
-        runs = digit_runs(said.text) if digits_said(said.raw) else []
+        runs = spoken_numbers.digit_runs(said.raw)
         if not runs:
             return None
         digits = max(runs, key=len)
