@@ -12,7 +12,8 @@ from tests.eventually import eventually
 from tests.integration.pod_helpers import running_pod
 from tests.integration.tls_nats import OPEN_CONF, tls_nats_server
 
-pytestmark = pytest.mark.slow
+# Minutes of `voicepod up` start-ups: run by `make test-long` (make test keeps its 15-minute budget).
+pytestmark = pytest.mark.long
 
 
 async def test_every_child_reaches_a_tls_nats_named_by_nats_url(tmp_path: Path) -> None:

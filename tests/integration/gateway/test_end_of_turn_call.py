@@ -13,7 +13,8 @@ from gateway.turns import TurnSettings
 from tests.integration.gateway_helpers import SECRET, gateway
 from tests.speech import say
 
-pytestmark = pytest.mark.slow
+# A non-default turn mode through a real call: run by `make test-long` (make test keeps its budget).
+pytestmark = pytest.mark.long
 
 
 async def test_a_finished_sentence_is_ended_by_the_model_after_a_short_silence(nc: NATS, tmp_path: Path) -> None:

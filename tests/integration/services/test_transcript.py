@@ -59,10 +59,15 @@ async def test_final_turns_are_stored_in_order_and_exported(nc: NATS) -> None:
         for e in published:
             await events.publish(js, events.TRANSCRIPT, e)
         await events.publish(js, events.TRANSCRIPT, published[1])  # a retried publish
-        got = await eventually(
-            lambda: bus.call(subjects.GET_TRANSCRIPT, tr.GetTranscriptRequest(call_id=call), timeout=5),
-            lambda r: r.transcript.HasField("ended"),
-        )
+
+        async def stored() -> tr.GetTranscriptResponse | None:
+            try:
+                return await bus.call(subjects.GET_TRANSCRIPT, tr.GetTranscriptRequest(call_id=call), timeout=5)
+            except errors.NotFound:  # the consumer has not stored the call's first event yet
+                return None
+
+        got = await eventually(stored, lambda r: r is not None and r.transcript.HasField("ended"))
+        assert got is not None
         text = await bus.call(
             subjects.EXPORT_TRANSCRIPT,
             tr.ExportTranscriptRequest(call_id=call, format=tr.EXPORT_FORMAT_TEXT),
