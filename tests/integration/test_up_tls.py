@@ -12,7 +12,7 @@ from tests.eventually import eventually
 from tests.integration.pod_helpers import running_pod
 from tests.integration.tls_nats import OPEN_CONF, tls_nats_server
 
-# Minutes of `voicepod up` start-ups: run by `make test-long` (make test keeps its 15-minute budget).
+# Two `voicepod up` start-ups (~30 s): run by `make test-long` (make test keeps its 15-minute budget).
 pytestmark = pytest.mark.long
 
 
