@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+
 from gateway.agent import speech_text, spoken_numbers
-from gateway.agent.extract import phone_in
 from gateway.agent.frame import Said, Slot
 from gateway.agent.reask import Question, Strategy
 from gateway.agent.time_phrases import WEEKDAYS
@@ -65,7 +66,16 @@ def phone_from(text: str) -> str | None:
     out of a longer run: eleven digits heard for ten is a number to ask again, not to guess. Of several
     numbers the last one said counts ("... 0134, no, ... 0143")."""
     digits = spoken_numbers.us_phone_digits(text)
-    return phone_in(digits) if digits else None
+    return _us_e164(digits) if digits else None
+
+
+def _us_e164(digits: str) -> str | None:
+    """Ten digits as a US number in E.164 ("5125550134" -> "+15125550134"), or None when no US
+    number has them (an area code or exchange that cannot exist)."""
+    number = phonenumbers.parse(digits, "US")
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def phone_slot_value(said: Said) -> str | None:

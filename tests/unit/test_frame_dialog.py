@@ -30,6 +30,15 @@ def said(lines: list[str]) -> str:
     return " ".join(lines)
 
 
+async def test_repeat_after_a_barge_in_says_the_whole_last_reply() -> None:
+    d, tools = dialog()
+    greeting = d.greeting()
+    d.heard(greeting[0][:20])  # the caller cut in early
+    assert await d.respond("wait, what did you say?") == greeting
+    assert d.last_heard is None  # a new reply: nothing of it was cut short
+    assert tools.calls == []
+
+
 async def test_everything_at_once_out_of_order_goes_straight_to_the_read_back() -> None:
     d, tools = dialog()
     found = await d.respond(
