@@ -113,20 +113,24 @@ class PhoneCollector:
         self.in_parts = False
 
     def take(self, said: Said) -> str | None:
-        """A full, valid number from this turn (with the parts heard before), else None."""
-        if number := phone_from(said.raw):
-            return number
+        """A full, valid number from this turn (with the parts heard before), else None. The top
+        hearing first, then the STT's runners-up: a number the top one got a digit short may be
+        whole in another. Whatever is taken is read back before anything is sent to it."""
+        hearings = (said.raw, *said.alternatives)
+        for text in hearings:
+            if number := phone_from(text):
+                return number
         runs = spoken_numbers.digit_runs(said.raw)
         if not runs:
             return None
-        digits = max(runs, key=len)
-        self.heard = digits
+        self.heard = max(runs, key=len)
         if self.in_parts:
-            if self.area is None and len(digits) == 3:
-                self.area = digits
+            longest = [max(r, key=len) for r in map(spoken_numbers.digit_runs, hearings) if r]
+            if self.area is None and (area := next((d for d in longest if len(d) == 3), None)):
+                self.area = area
                 return None
-            if self.area is not None and len(digits) == 7:
-                return phone_from(self.area + digits)
+            if self.area is not None and (rest := next((d for d in longest if len(d) == 7), None)):
+                return phone_from(self.area + rest)
         return None
 
     def question(self) -> Question:

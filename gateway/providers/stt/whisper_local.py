@@ -6,8 +6,9 @@ dedicated worker thread (CTranslate2 releases the GIL), so the event loop never
 blocks and concurrent turns queue instead of fighting for the cores.
 
 Each turn is decoded with a prompt built from what the dialog expects (the slot it asked
-for, likely phrases: gateway/providers/stt/whisper_prompt.py), a phone number with beam search;
-`bias=False` turns both off.
+for, likely phrases: gateway/providers/stt/whisper_prompt.py), a phone number with beam search,
+whose runners-up come back as the transcript's alternatives (gateway/providers/stt/whisper_nbest.py);
+`bias=False` turns all of it off.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gateway.media.pcm import IN_RATE, Pcm
 from gateway.providers.stt import Interim, PerTurnSession, SttSession, Transcript
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.providers.stt.whisper_models import DEFAULT, WhisperModelFiles
+from gateway.providers.stt.whisper_nbest import fits, n_best
 from gateway.providers.stt.whisper_prompt import beams, prompt
 
 
@@ -64,8 +66,14 @@ class WhisperLocal:
         """On the calling thread (benchmarks); the gateway goes through `transcribe`."""
         started = time.perf_counter()
         model = _model(self.model, self._threads)
+        width = beams(context) if self._bias else 1
+        if width > 1 and fits(audio):
+            hearings, logprob = n_best(model, audio, prompt(context), width)
+            return Transcript(text=hearings[0] if hearings else "", confidence=round(math.exp(logprob), 3),
+                              seconds=time.perf_counter() - started, audio_seconds=len(audio) / IN_RATE,
+                              alternatives=tuple(hearings[1:]))  # fmt: skip
         segments, _ = model.transcribe(
-            audio.astype(np.float32) / 32768.0, language="en", beam_size=beams(context) if self._bias else 1,
+            audio.astype(np.float32) / 32768.0, language="en", beam_size=width,
             vad_filter=False,
             without_timestamps=True, condition_on_previous_text=False,
             initial_prompt=prompt(context) if self._bias else None,
