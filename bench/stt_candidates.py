@@ -103,16 +103,22 @@ def _phrases(u: Utterance) -> tuple[str, ...]:
     return tuple(cities())
 
 
-# As gateway/providers/stt/whisper_by_slot.py: phone turns to the bigger model, the rest to the small one.
-PRECISE_SLOTS = ("phone",)
-
-
 def routed(rows: dict[str, list[dict[str, Any]]], small: str, precise: str) -> dict[str, Any]:
-    """The figures of a session that picks the model per turn by the slot asked for (from measured rows)."""
-    slot_of = {"phone": "phone", "name": "name", "spelled": "name", "email": "email"}
-    chosen = [p if slot_of.get(p["category"]) in PRECISE_SLOTS else s
-              for s, p in zip(rows[small], rows[precise], strict=True)]  # fmt: skip
-    label = f"{small.split(' ')[0]} / {precise.split(' ')[0]} for phone numbers, + context"
+    """The figures of gateway/providers/stt/whisper_by_slot.py from measured rows: a phone turn is
+    heard by the bigger model and, when that heard someone, by the small one too (its hearings after
+    the big one's: the dialog takes the first that holds a whole number); the rest by the small one."""
+    chosen = []
+    for s, p in zip(rows[small], rows[precise], strict=True):
+        if p["category"] != "phone":
+            chosen.append(s)
+            continue
+        extra = [s["heard"], *s.get("alternatives", [])] if p["heard"] else []
+        hearings = [p["heard"], *p.get("alternatives", []), *extra]
+        chosen.append({**p, "alternatives": hearings[1:], "wall": p["wall"] + (s["wall"] if extra else 0.0),
+                       "cpu": p["cpu"] + (s["cpu"] if extra else 0.0),
+                       "phone_right": phone_taken(hearings) == phone_taken([p["said"]])})  # fmt: skip
+    big, little = precise.split(" ")[0], small.split(" ")[0]
+    label = f"by slot: {little}; phone numbers {big} then {little}, + context"
     return {"candidate": label, "rows": chosen, "noise_turns": 0, "invented": []}
 
 

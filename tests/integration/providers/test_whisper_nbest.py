@@ -48,3 +48,18 @@ def test_other_turns_have_no_runners_up(tmp_path: Path) -> None:
     heard = stt.transcribe_now(speech("a condo in Austin, please.", tmp_path), SpeechContext(slot="city"))
     assert heard.text and heard.alternatives == ()
     stt.close()
+
+
+def test_by_slot_adds_the_small_models_hearings_to_a_phone_turn_but_not_to_silence(tmp_path: Path) -> None:
+    from gateway.providers.stt.whisper_by_slot import WhisperBySlot
+
+    stt = WhisperBySlot()
+    line = speech("call me on two one five, three double oh, six one three four.", tmp_path)
+    both = stt.transcribe_now(line, PHONE)
+    alone = stt.precise.transcribe_now(line, PHONE)
+    small = stt.small.transcribe_now(line, PHONE)
+    assert both.text and small.text in (both.text, *both.alternatives)
+    assert len(both.alternatives) >= len(alone.alternatives)
+    quiet = np.random.default_rng(5).normal(0, 300, int(1.5 * IN_RATE)).astype(np.int16)
+    assert stt.transcribe_now(quiet, PHONE).alternatives == ()
+    stt.close()
