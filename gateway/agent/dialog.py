@@ -168,7 +168,9 @@ class FrameDialog:
             return self._say(self._goodbye())
         retry, self._retry = self._retry, None
         if retry is not None and turn.bare_yes:
-            return self._say(await retry())
+            lines = await retry()
+            self._asked = self.flow.expecting or self._asked  # e.g. a search it ran asks which home
+            return self._say(lines)
         if self.booked:
             return self._say(self._after_booking(turn))
         lines = await self._advance(turn)

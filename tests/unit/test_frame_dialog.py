@@ -163,6 +163,23 @@ async def test_runners_up_never_replace_a_whole_number_in_the_top_hearing() -> N
     assert "4 1 5, 5 5 5, 0 1 9 9" in read_back
 
 
+async def test_a_city_heard_as_other_words_is_asked_about_and_searched_only_on_a_yes() -> None:
+    d, tools = dialog()
+    asked = await d.respond("a house somewhere in Austen")
+    assert asked == ["Did you say Austin?"] and d.expecting == "yes_no" and tools.calls == []
+    found = said(await d.respond("yes"))
+    assert found.startswith("I found") and dict(tools.calls)["search_listings"]["city"] == "Austin"
+    assert d.expecting == "listing"
+
+
+async def test_a_no_to_the_guessed_city_asks_for_the_city_and_never_guesses_it_again() -> None:
+    d, tools = dialog()
+    assert await d.respond("somewhere in Austen") == ["Did you say Austin?"]
+    again = said(await d.respond("no"))
+    assert "city" in again and d.expecting == "city" and tools.calls == []
+    assert "Did you say" not in said(await d.respond("Austen"))
+
+
 async def test_a_caller_who_never_answers_is_offered_a_call_back_and_the_call_ends() -> None:
     d, tools = dialog()
     replies = [said(await d.respond("uh")) for _ in range(6) if not d.ended]

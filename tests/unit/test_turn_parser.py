@@ -267,6 +267,12 @@ def test_a_count_of_things_is_not_a_clock(text: str, expected: TimeAsk | None) -
     assert turn(text).values.get("time") == expected
 
 
+@pytest.mark.parametrize("heard", ["2 seconds.", "No, I asked for two seconds.", "ten minutes"])
+def test_a_mishearing_with_a_unit_is_no_time_even_when_a_time_was_asked(heard: str) -> None:
+    # "tuesday at 10 am" heard as "2 seconds" (espeak-ng voice, whisper tiny.en) once became 2 PM.
+    assert "time" not in turn(heard, expecting="time").values
+
+
 @pytest.mark.parametrize(
     ("text", "city"),
     [
