@@ -119,6 +119,7 @@ class PhoneCollector:
         hearings = (said.raw, *said.alternatives)
         for text in hearings:
             if number := phone_from(text):
+                self.heard = ""
                 return number
         runs = spoken_numbers.digit_runs(said.raw)
         if not runs:
@@ -141,7 +142,8 @@ class PhoneCollector:
         )  # fmt: skip
         return Question(
             "phone",
-            ask=[PHONE.ask],
+            # Most of a number was said (at the read-back) and heard unusable: say what was heard.
+            ask=heard if len(self.heard) >= 5 else [PHONE.ask],
             again=[
                 "That number doesn't look right." if len(self.heard) >= 7 else "Sorry, I didn't get the whole number.",
                 "Could you say it again, digit by digit, with the area code?",

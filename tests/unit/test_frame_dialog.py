@@ -180,6 +180,30 @@ async def test_a_no_to_the_guessed_city_asks_for_the_city_and_never_guesses_it_a
     assert "Did you say" not in said(await d.respond("Austen"))
 
 
+async def test_a_number_said_at_the_read_back_but_heard_short_is_asked_for_again_not_the_old_one_read() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    first = said(await d.respond("415 555 0134"))
+    assert "4 1 5, 5 5 5, 0 1 3 4" in first
+    again = said(await d.respond("no, it's 4 1 5, 5 5, 0 1 9 9"))  # a digit lost by the STT
+    assert "0 1 3 4" not in again and "4 1 5, 5 5 0, 1 9 9" in again and again.endswith("with the area code.")
+    assert d.expecting == "phone"
+    read = said(await d.respond("four one five, five five five, zero one nine nine"))
+    assert "4 1 5, 5 5 5, 0 1 9 9" in read and read.endswith("Shall I book it now?") and tools.writes() == []
+
+
+async def test_a_number_said_at_the_read_back_is_taken_from_a_runner_up_and_read_back() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    await d.respond("415 555 0134")
+    read = said(await d.respond("no, it's 4 1 5, 5 5, 0 1 9 9", ("no, it's 415 555 0199",)))
+    assert "4 1 5, 5 5 5, 0 1 9 9" in read and "0 1 3 4" not in read and tools.writes() == []
+    await d.respond("yes")
+    assert dict(tools.calls)["send_sms"]["to_phone"] == "+14155550199"
+
+
 async def test_a_caller_who_never_answers_is_offered_a_call_back_and_the_call_ends() -> None:
     d, tools = dialog()
     replies = [said(await d.respond("uh")) for _ in range(6) if not d.ended]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from gateway.media.pcm import Pcm
@@ -23,6 +24,13 @@ from gateway.providers.stt.whisper_local import WhisperLocal
 from gateway.providers.stt.whisper_models import BASE, TINY_EN, WhisperModelFiles
 
 PRECISE_SLOTS = frozenset({"phone"})
+PHONE = SpeechContext(slot="phone")
+_DIGITS = re.compile(r"\d|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b", re.IGNORECASE)
+
+
+def _holds_a_number(text: str) -> bool:
+    """Seven digits or more, as figures or words: a phone number, whole or nearly."""
+    return len(_DIGITS.findall(text)) >= 7
 
 
 class WhisperBySlot:
@@ -53,6 +61,10 @@ class WhisperBySlot:
     def transcribe_now(self, audio: Pcm, context: SpeechContext = NO_CONTEXT) -> Transcript:
         stt = self.model_for(context)
         heard = stt.transcribe_now(audio, context)
+        if stt is self.small and _holds_a_number(heard.text):
+            # A phone number where something else was asked ("no, it's 704 555 0143" at the read-back):
+            # heard again as a number is heard, so it gets the same care.
+            return self.transcribe_now(audio, PHONE)
         if stt is self.small or not heard.text:  # base heard nobody: tiny.en would only invent digits
             return heard
         second = self.small.transcribe_now(audio, context)
