@@ -19,12 +19,13 @@ import os
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import structlog
 
 from bus.settings import env_float
+from gateway.interruptions import InterruptionSettings
 from gateway.media.end_of_turn import EndOfTurnJudge
 from gateway.media.pcm import FRAME_SECONDS, Pcm
 
@@ -47,6 +48,8 @@ class TurnSettings:
     eot_silence_ms: float = 200.0  # silence before the model is asked
     eot_threshold: float = 0.5  # its "complete" probability that ends the turn
     eot_max_silence_ms: float = 1500.0  # silence that ends the turn whatever it says
+    # What an onset during the agent's reply does: pause it, and resume after a backchannel.
+    interruptions: InterruptionSettings = field(default_factory=InterruptionSettings)
 
     def __post_init__(self) -> None:
         if self.end_of_turn not in END_OF_TURN_MODES:
@@ -81,6 +84,7 @@ class TurnSettings:
             eot_silence_ms=f(env, "VOICEPOD_EOT_SILENCE_MS", cls.eot_silence_ms),
             eot_threshold=f(env, "VOICEPOD_EOT_THRESHOLD", cls.eot_threshold),
             eot_max_silence_ms=f(env, "VOICEPOD_EOT_MAX_SILENCE_MS", cls.eot_max_silence_ms),
+            interruptions=InterruptionSettings.from_env(env),
         )
 
 

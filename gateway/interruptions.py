@@ -1,0 +1,79 @@
+"""False interruptions: caller speech during the agent's reply that is not a turn of its own.
+
+A caller who says "uh-huh", "okay" or "mm-hm", or coughs, while the agent speaks is listening,
+not taking the floor. The turn loop pauses the reply at every onset (the sound stops as fast as
+for a real barge-in) and, once the caller's speech has ended, asks `is_backchannel`: yes, and the
+reply resumes where it stopped; no, and it is dropped and the caller's turn answered, as before.
+
+The rule: speech longer than `backchannel_max_ms` (as the turn detector counts it, its preroll
+included) is a turn whatever it says. Shorter speech is a backchannel when its transcript is
+empty (a cough, a noise) or only backchannel words; with no STT running, its length alone decides.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bus.settings import env_float
+
+# Words a listener says while listening. Not "yes" or "no": said during a read-back they answer it.
+WORDS = ("uh", "huh", "uhhuh", "um", "hm", "hmm", "mm", "mmm", "mhm", "mmhm", "mmhmm", "ah", "oh", "okay", "ok",
+         "yeah", "yep", "yup", "right", "alright", "sure", "cool", "great", "nice", "wow")  # fmt: skip
+PHRASES = ("i see", "got it", "go on", "all right", "sounds good", "makes sense")
+# Non-speech a transcriber writes out ("[coughs]", "(laughs)", "*sigh*"), and what is not a letter.
+_ANNOTATION = re.compile(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*")
+_NOT_A_LETTER = re.compile(r"[^a-z' ]+")
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    return default if not value else value in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class InterruptionSettings:
+    resume: bool = True  # off: every onset during a reply drops it at once (barge-in as before)
+    backchannel_max_ms: float = 1000.0  # speech longer than this is a real interruption
+    # The longest a reply stays paused without the caller's speech ending (a provider's onset that
+    # no turn follows): then it resumes, or, if the caller is still in a turn, is dropped.
+    window_ms: float = 2500.0
+    words: tuple[str, ...] = WORDS
+    phrases: tuple[str, ...] = PHRASES
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.backchannel_max_ms <= self.window_ms:
+            raise ValueError(
+                f"VOICEPOD_BACKCHANNEL_MAX_MS ({self.backchannel_max_ms}) must be above 0 and at most "
+                f"VOICEPOD_FALSE_INTERRUPTION_WINDOW_MS ({self.window_ms})"
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> InterruptionSettings:
+        env = os.environ if env is None else env
+        extra = tuple(w for w in (normalise(x) for x in env.get("VOICEPOD_BACKCHANNEL_WORDS", "").split(",")) if w)
+        return cls(
+            resume=_flag(env, "VOICEPOD_RESUME_AFTER_BACKCHANNEL", cls.resume),
+            backchannel_max_ms=env_float(env, "VOICEPOD_BACKCHANNEL_MAX_MS", cls.backchannel_max_ms),
+            window_ms=env_float(env, "VOICEPOD_FALSE_INTERRUPTION_WINDOW_MS", cls.window_ms),
+            words=WORDS + tuple(w for w in extra if " " not in w),
+            phrases=PHRASES + tuple(w for w in extra if " " in w),
+        )
+
+
+def normalise(text: str) -> str:
+    """Lower case, letters only, one space between words; "Uh-huh." -> "uhhuh"."""
+    text = _ANNOTATION.sub(" ", text.lower()).replace("-", "")
+    return " ".join(_NOT_A_LETTER.sub(" ", text).split())
+
+
+def is_backchannel(text: str | None, speech_seconds: float, s: InterruptionSettings) -> bool:
+    """`text`: the speech's transcript, None when no STT runs."""
+    if speech_seconds * 1000 > s.backchannel_max_ms:
+        return False
+    if text is None:
+        return True
+    said = normalise(text)
+    return not said or said in s.phrases or all(word in s.words for word in said.split())
