@@ -150,7 +150,9 @@ class TurnLoop:
             self._hold.judging = True
             self._spawn(self._judge(turn, clock))
             return
-        if self._hold is not None:  # a second turn while the first is judged: no backchannel
+        if self._hold is not None or self.playout.speaking:
+            # A second turn while the first is judged, or a turn that ended while the agent was
+            # talking (it resumed after a provider's onset): the caller takes the floor.
             self._barge_in()
         self._take_turn(turn, clock, turn.heard)
 
@@ -167,7 +169,7 @@ class TurnLoop:
             return
         if heard is not None:
             self.usage.add(self.stt_name, "audio_seconds", heard.audio_seconds)
-        if self.source.in_turn:  # speaking again: that speech decides, when it ends or its window passes
+        if self.source.speaking:  # speaking again: that speech decides, when it ends or its window passes
             self._hold.judging = False
             return
         self._resume(heard.text if heard else "")
@@ -177,7 +179,7 @@ class TurnLoop:
         an onset that no turn followed (a provider's, on noise) was nothing."""
         if self._hold is None or self._hold.judging:
             return
-        if self.source.in_turn:
+        if self.source.speaking:
             self._barge_in()
         else:
             self._resume("")

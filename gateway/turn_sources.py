@@ -63,6 +63,11 @@ class TurnSource(Protocol):
     @property
     def in_turn(self) -> bool: ...
 
+    @property
+    def speaking(self) -> bool:
+        """The caller is speaking now, as far as this source can tell."""
+        ...
+
     def start(self, emit: Emit, agent_busy: Callable[[], bool]) -> None:
         """From now on, onsets and ended turns go to `emit` (from `hear`, or the provider's task);
         `agent_busy`: the agent is replying, so an onset now would be a barge-in."""
@@ -79,19 +84,28 @@ class TurnSource(Protocol):
         """The call is over: drop `emit` (it refers back to the call)."""
 
 
+class SpeechProbability(Protocol):
+    def push(self, pcm: Pcm) -> float: ...
+
+
 class LocalTurns:
-    def __init__(self, detector: TurnDetector, session: SttSession | None, *, opus: bool, quiet_gap: float) -> None:
-        """`opus`: the session is fed the caller's packets as they came."""
+    def __init__(self, detector: TurnDetector, session: SttSession | None, *, opus: bool, quiet_gap: float,
+                 vad: SpeechProbability | None = None) -> None:  # fmt: skip
+        """`opus`: the session is fed the caller's packets as they came; `vad`: Silero unless given."""
         self._detector = detector
         self._session = session
         self._opus = opus
-        self._vad = VadStream()
+        self._vad = vad or VadStream()
         self._agent_busy: Callable[[], bool] | None = None  # a barge-in onset must pass a stronger threshold
         self._emit: Emit | None = None
         self.quiet_gap = quiet_gap
 
     @property
     def in_turn(self) -> bool:
+        return self._detector.in_turn
+
+    @property
+    def speaking(self) -> bool:
         return self._detector.in_turn
 
     def start(self, emit: Emit, agent_busy: Callable[[], bool]) -> None:
@@ -141,6 +155,12 @@ class ProviderTurns:
     @property
     def in_turn(self) -> bool:
         return self._in_turn
+
+    @property
+    def speaking(self) -> bool:
+        """Unknown: the provider reports onsets, not offsets. It ends any turn with words in it after
+        its endpointing's short silence, so an onset that no turn follows for long heard no words."""
+        return False
 
     def start(self, emit: Emit, agent_busy: Callable[[], bool]) -> None:
         self._emit = emit

@@ -78,6 +78,11 @@ class PlayoutTrack(MediaStreamTrack):
     def paused(self) -> bool:
         return self._paused
 
+    @property
+    def current(self) -> Utterance | None:
+        """The utterance playing (or paused) now."""
+        return self._queue[0] if self._queue else None
+
     def pause(self) -> None:
         """Silence from the next frame on, the queue kept (and still taking utterances) until resume()."""
         if self._paused:
