@@ -5,8 +5,8 @@ not taking the floor. The turn loop pauses the reply at every onset (the sound s
 for a real barge-in) and, once the caller's speech has ended, asks `is_backchannel`: yes, and the
 reply resumes where it stopped; no, and it is dropped and the caller's turn answered, as before.
 
-The rule: speech longer than `backchannel_max_ms` (as the turn detector counts it, its preroll
-included) is a turn whatever it says. Shorter speech is a backchannel when its transcript is
+The rule: speech longer than `backchannel_max_ms` (from the onset's first likely frame to the
+trailing silence) is a turn whatever it says. Shorter speech is a backchannel when its transcript is
 empty (a cough, a noise) or only backchannel words; with no STT running, its length alone decides.
 """
 
@@ -37,6 +37,11 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
 class InterruptionSettings:
     resume: bool = True  # off: every onset during a reply drops it at once (barge-in as before)
     backchannel_max_ms: float = 1000.0  # speech longer than this is a real interruption
+    # Speech likely for this long while the agent talks pauses it (our VAD; the onset proper needs
+    # barge_in_ms): a pause is undone at once if the sound stops short of an onset.
+    pause_ms: float = 40.0
+    # The silence that ends a barge-in turn whose speech is still short enough to be a backchannel.
+    stop_ms: float = 300.0
     # The longest a reply stays paused without the caller's speech ending (a provider's onset that
     # no turn follows): then it resumes, or, if the caller is still in a turn, is dropped.
     window_ms: float = 2500.0
@@ -57,6 +62,8 @@ class InterruptionSettings:
         return cls(
             resume=_flag(env, "VOICEPOD_RESUME_AFTER_BACKCHANNEL", cls.resume),
             backchannel_max_ms=env_float(env, "VOICEPOD_BACKCHANNEL_MAX_MS", cls.backchannel_max_ms),
+            pause_ms=env_float(env, "VOICEPOD_BARGE_IN_PAUSE_MS", cls.pause_ms),
+            stop_ms=env_float(env, "VOICEPOD_BACKCHANNEL_STOP_MS", cls.stop_ms),
             window_ms=env_float(env, "VOICEPOD_FALSE_INTERRUPTION_WINDOW_MS", cls.window_ms),
             words=WORDS + tuple(w for w in extra if " " not in w),
             phrases=PHRASES + tuple(w for w in extra if " " in w),

@@ -36,7 +36,7 @@ from gateway.providers.stt import SttSession, Transcript
 from gateway.recorder import CallRecorder
 from gateway.responder import CallerTurn, Responder, Speech
 from gateway.turn_clock import TurnClock
-from gateway.turn_sources import CallerMedia, Ended, Onset, TurnSignal, TurnSource
+from gateway.turn_sources import CallerMedia, Ended, MaybeSpeech, NotSpeech, Onset, TurnSignal, TurnSource
 
 log = structlog.get_logger("gateway.turn_loop")
 HEARD_BATCH = 10  # frames (200 ms) of caller audio per update of the caller-audio counter
@@ -83,6 +83,7 @@ class TurnLoop:
         self.barge_ins = 0
         self.resumed = 0
         self._hold: _Hold | None = None
+        self._hushed = False  # paused on a MaybeSpeech, before any onset
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reply_task: asyncio.Task[None] | None = None
         self._hang_up_after: Utterance | None = None
@@ -126,12 +127,25 @@ class TurnLoop:
             self._onset()
         elif isinstance(signal, Ended):
             self._ended(signal)
+        elif isinstance(signal, MaybeSpeech):
+            if self._hold is None and self._agent_busy():
+                self.playout.pause()
+                self._hushed = True
+        elif isinstance(signal, NotSpeech):
+            self._unhush()
+
+    def _unhush(self) -> None:
+        if self._hushed and self._hold is None:
+            self.playout.resume()
+        self._hushed = False
 
     def _onset(self) -> None:
         busy = self._agent_busy()
         self.events.send("speech.started", barge_in=busy)
         if not busy:
+            self._unhush()
             return
+        self._hushed = False  # the onset's hold (or barge-in) takes over the pause
         if not self.interruptions.resume:
             self._barge_in()
             return
@@ -163,7 +177,7 @@ class TurnLoop:
             heard = await self._transcribe(turn.audio)
         if self._hold is None:  # dropped meanwhile by a later turn, which is being answered
             return
-        if not is_backchannel(heard.text if heard else None, turn.speech_seconds, self.interruptions):
+        if not is_backchannel(heard.text if heard else None, turn.voiced, self.interruptions):
             self._barge_in()
             self._take_turn(turn, clock, heard)
             return
@@ -197,6 +211,7 @@ class TurnLoop:
 
     def _barge_in(self) -> None:
         """The caller took the floor: the reply is dropped; what of it was heard is kept."""
+        self._hushed = False
         if self._hold is not None:
             self._hold.timer.cancel()
             self._hold = None
@@ -229,6 +244,8 @@ class TurnLoop:
         return self._reply_task is not None and not self._reply_task.done()
 
     def _take_turn(self, turn: Ended, clock: TurnClock, heard: Transcript | None) -> None:
+        if self.playout.paused:  # never left paused with no hold to undo it: the next reply must be heard
+            self.playout.resume()
         self.turns += 1
         metrics.TURNS.inc()
         self.events.send("turn.ended", turn=self.turns, speech_seconds=round(turn.speech_seconds, 3))

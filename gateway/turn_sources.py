@@ -44,6 +44,16 @@ class Onset:
 
 
 @dataclass(frozen=True)
+class MaybeSpeech:
+    """While the agent talks: a sound that may become an onset (hush the agent now)."""
+
+
+@dataclass(frozen=True)
+class NotSpeech:
+    """The sound after a MaybeSpeech stopped short of an onset."""
+
+
+@dataclass(frozen=True)
 class Ended:
     """The caller's turn ended: its audio (ours), or its text (the provider's)."""
 
@@ -51,9 +61,14 @@ class Ended:
     speech_seconds: float
     waited: float  # the silence waited before ending it (the latency's vad_wait stage)
     heard: Transcript | None = None  # the provider's final text
+    voiced_seconds: float | None = None  # the speech alone, when the source can tell (else speech_seconds)
+
+    @property
+    def voiced(self) -> float:
+        return self.speech_seconds if self.voiced_seconds is None else self.voiced_seconds
 
 
-TurnSignal = Onset | Ended
+TurnSignal = Onset | MaybeSpeech | NotSpeech | Ended
 Emit = Callable[[TurnSignal], None]
 
 
@@ -93,6 +108,11 @@ class LocalTurns:
                  vad: SpeechProbability | None = None) -> None:  # fmt: skip
         """`opus`: the session is fed the caller's packets as they came; `vad`: Silero unless given."""
         self._detector = detector
+        s = detector.s
+        self._hush_at = s.interruptions.pause_ms if s.interruptions.pause_ms < s.barge_in_ms else None
+        self._hush_threshold = s.barge_in_threshold
+        self._likely_ms = 0.0  # while the agent talks and no turn is open: the run of likely frames
+        self._hushed = False
         self._session = session
         self._opus = opus
         self._vad = vad or VadStream()
@@ -127,13 +147,30 @@ class LocalTurns:
         if self._session is not None:
             self._session.feed(frame)  # a session fed Opus ignores frames
         busy = self._agent_busy is not None and self._agent_busy()
+        was_in_turn = self._detector.in_turn
         event = self._detector.feed(frame, probability, agent_speaking=busy)
-        if self._emit is None or event is None:
+        if self._emit is None:
             return
+        if self._hush_at is not None and (busy or self._hushed) and not was_in_turn:
+            self._hush(probability, event)
         if isinstance(event, SpeechStarted):
             self._emit(Onset())
         elif isinstance(event, TurnEnded):
-            self._emit(Ended(audio=event.audio, speech_seconds=event.speech_seconds, waited=event.silence_seconds))
+            self._emit(Ended(audio=event.audio, speech_seconds=event.speech_seconds, waited=event.silence_seconds,
+                             voiced_seconds=event.voiced_seconds))  # fmt: skip
+
+    def _hush(self, probability: float, event: object) -> None:
+        """Pausing is undone for free, so the agent hushes at the first likely frames, ahead of the onset."""
+        assert self._emit is not None and self._hush_at is not None
+        self._likely_ms = self._likely_ms + FRAME_SECONDS * 1000 if probability >= self._hush_threshold else 0.0
+        if isinstance(event, SpeechStarted):
+            self._hushed, self._likely_ms = False, 0.0  # the onset takes over
+        elif not self._hushed and self._likely_ms >= self._hush_at:
+            self._hushed = True
+            self._emit(MaybeSpeech())
+        elif self._hushed and self._likely_ms == 0.0:
+            self._hushed = False
+            self._emit(NotSpeech())
 
     def release(self) -> None:
         self._emit = self._agent_busy = None

@@ -40,6 +40,8 @@ class ScriptedLink:
         self.script = list(script)
         self.pace = pace
         self.closed = asyncio.Event()
+        self.finished = asyncio.Event()  # every frame of the script has been handed over
+        self._waiting: dict[int, asyncio.Event] = {}  # id of a script step -> set when the link waits there
         self.frame_times: list[float] = []  # monotonic time each frame was handed over
 
     async def caller_audio(self, packets: PacketTap | None = None) -> AsyncIterator[Pcm]:
@@ -47,6 +49,7 @@ class ScriptedLink:
         due = loop.time()
         for step in self.script:
             if not isinstance(step, np.ndarray):
+                self._reached(step).set()
                 await step()
                 due = loop.time()
                 continue
@@ -58,7 +61,17 @@ class ScriptedLink:
                 packets(b"\xf8\xff\xfe")
             self.frame_times.append(loop.time())
             yield step
+        self.finished.set()
         await self.closed.wait()
+
+    def _reached(self, step: object) -> asyncio.Event:
+        owner = getattr(step, "__self__", step)  # a step `gate.wait` is known by its gate
+        return self._waiting.setdefault(id(owner), asyncio.Event())
+
+    async def waiting_at(self, gate: asyncio.Event) -> None:
+        """Until the link waits on `gate` (a step `gate.wait`): the frames before it were all heard."""
+        async with asyncio.timeout(5):
+            await self._reached(gate).wait()
 
     async def caller_packets(self) -> AsyncIterator[bytes | None]:
         async for _frame in self.caller_audio():
@@ -89,11 +102,15 @@ class RecordedEvents:
 
     async def wait(self, kind: str, count: int = 1, timeout: float = 5.0) -> dict[str, Any]:
         """The `count`th event of `kind`, once sent."""
+        await self.until(lambda: len(self.of(kind)) >= count, timeout)
+        return self.of(kind)[count - 1]
+
+    async def until(self, done: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Re-checked at each event sent."""
         async with asyncio.timeout(timeout):
-            while len(self.of(kind)) < count:
+            while not done():
                 self._changed.clear()
                 await self._changed.wait()
-        return self.of(kind)[count - 1]
 
     def waiting(self, kind: str, count: int = 1) -> Callable[[], Awaitable[Any]]:
         """A script step: wait for that event."""

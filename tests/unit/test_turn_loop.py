@@ -179,3 +179,17 @@ async def test_an_onset_no_turn_follows_resumes_after_the_window() -> None:
         resumed = await events.wait("agent.resumed")
     assert resumed["heard"] == "" and resumed["paused_seconds"] >= 0.1
     assert not r.playout.paused and r.loop.turns == 1
+
+
+async def test_a_sound_too_short_for_an_onset_only_hushes_the_agent_for_its_length() -> None:
+    events, heard = RecordedEvents(), asyncio.Event()
+    blip = [*frames(3), heard.wait, *frames(5, 0)]  # 60 ms: past the 40 ms hush, short of the 120 ms onset
+    script = [*TURN, events.waiting("agent.text"), lambda: play(playout, 2), *blip]
+    async with running(script, events=events, session=SetAnswersSession("a house")) as r:
+        playout = r.playout
+        await r.link.waiting_at(heard)
+        assert playout.paused
+        heard.set()
+        await asyncio.wait_for(r.link.finished.wait(), 5)
+        assert not playout.paused and playout.speaking
+    assert events.kinds().count("speech.started") == 1 and "agent.paused" not in events.kinds()
