@@ -7,7 +7,8 @@ that hands over the caller's 20 ms frames in real time, with the agent's 3 s rep
 real PlayoutTrack pulled in real time. 0.6 s into the reply the caller makes one sound:
 
 - a **backchannel** (espeak-ng voices unlike the agent's: "uh-huh", "okay", "I see", ...) or a
-  **noise burst** (sox: coughs, a knock, a breath, bursts of noise): the reply should be kept,
+  **noise burst** (sox: coughs, a knock, a breath, bursts of noise, a throat-clear and a hum,
+  each at two levels): the reply should be kept,
   i.e. played to its end (paused and resumed, or never paused); target >= 90 %;
 - a **real interruption** ("wait, stop", "no, I meant Dallas", ...): the reply should be dropped,
   and the time from the caller's speech onset (the start of the 20 ms frame holding the first
@@ -59,6 +60,9 @@ NOISES = {
     "pink-250ms": "synth 0.25 pinknoise fade q 0.01 0.25 0.05",
     "white-150ms": "synth 0.15 whitenoise fade q 0.005 0.15 0.03",
     "brown-400ms": "synth 0.4 brownnoise fade q 0.02 0.4 0.1",
+    # voiced: a throat-clear and a hum have a pitch, as speech has
+    "throat-clear": "synth 0.35 sawtooth 140 lowpass 1200 tremolo 12 80 fade q 0.02 0.35 0.1",
+    "hum": "synth 0.5 square 120 lowpass 900 fade q 0.05 0.5 0.15",
 }
 NOISE_LEVELS_DBFS = (-20.0, -30.0)
 LEAD = 0.6  # seconds of the reply before the caller's sound

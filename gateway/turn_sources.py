@@ -110,7 +110,7 @@ class LocalTurns:
         self._detector = detector
         s = detector.s
         self._hush_at = s.interruptions.pause_ms if s.interruptions.pause_ms < s.barge_in_ms else None
-        self._hush_threshold = s.barge_in_threshold
+        self._hush_threshold = s.start_threshold  # an ordinary onset's: a needless hush costs a few frames
         self._likely_ms = 0.0  # while the agent talks and no turn is open: the run of likely frames
         self._hushed = False
         self._session = session
