@@ -92,7 +92,8 @@ class Trial:
     completed: bool  # the reply played to its end
     heard: str  # the STT's text for the sound, when it was judged
     onset_to_stop_ms: float | None  # caller's onset -> first silent frame sent (paused trials)
-    paused_ms: float | None  # how long a resumed reply stayed paused
+    paused_ms: float | None  # how long a resumed reply stayed paused (from the onset)
+    silent_ms: float  # silence inside the reply as sent: what the sound cost (hushes included)
 
 
 def _trim(pcm: Pcm) -> Pcm:
@@ -165,6 +166,8 @@ async def trial(s: Stimulus, stt: SpeechToText, settings: TurnSettings) -> Trial
         loop.release()
     onset_at = link.frame_times[lead + onset_frame(s.audio)] - FRAME_SECONDS
     stop = next((t for t, voiced in sent if t > onset_at and not voiced), None)
+    voiced = [i for i, (_, v) in enumerate(sent) if v]
+    silent_ms = sum(not v for _, v in sent[voiced[0] : voiced[-1]]) * FRAME_SECONDS * 1000 if voiced else 0.0
     paused = bool(events.of("agent.paused"))
     resumed = events.of("agent.resumed")
     judged = [e["text"] for e in events.of("transcript.final")] + [e["heard"] for e in resumed]
@@ -174,7 +177,7 @@ async def trial(s: Stimulus, stt: SpeechToText, settings: TurnSettings) -> Trial
         completed=any(e["turn"] == 0 for e in events.of("agent.done")),
         heard=judged[0] if judged else "",
         onset_to_stop_ms=round((stop - onset_at) * 1000, 1) if paused and stop is not None else None,
-        paused_ms=round(resumed[0]["paused_seconds"] * 1000) if resumed else None,
+        paused_ms=round(resumed[0]["paused_seconds"] * 1000) if resumed else None, silent_ms=round(silent_ms),
     )  # fmt: skip
 
 
@@ -187,6 +190,7 @@ def summary(trials: list[Trial]) -> dict[str, Any]:
     for kind in ("backchannel", "noise"):
         ts = [t for t in trials if t.kind == kind]
         paused_ms = [float(t.paused_ms) for t in ts if t.paused_ms is not None]
+        kept = [t for t in ts if t.completed and not t.dropped]
         out[kind] = {
             "trials": len(ts),
             "kept_rate": round(sum(t.completed and not t.dropped for t in ts) / len(ts), 3),
@@ -195,7 +199,11 @@ def summary(trials: list[Trial]) -> dict[str, Any]:
             "dropped": sum(t.dropped for t in ts),
             "pause_p50_ms": _pct(paused_ms, 50) if paused_ms else None,
             "pause_p95_ms": _pct(paused_ms, 95) if paused_ms else None,
+            "kept_silent_p50_ms": _pct([t.silent_ms for t in kept], 50) if kept else None,
+            "kept_silent_max_ms": max(t.silent_ms for t in kept) if kept else None,
         }
+    either = [t for t in trials if t.kind != "real"]
+    out["backchannel_or_noise_kept_rate"] = round(sum(t.completed and not t.dropped for t in either) / len(either), 3)
     real = [t for t in trials if t.kind == "real"]
     stops = [t.onset_to_stop_ms for t in real if t.onset_to_stop_ms is not None]
     out["real"] = {
@@ -214,15 +222,18 @@ def table(s: dict[str, Any]) -> str:
 
     def kept(x: dict[str, Any]) -> str:
         pause = f"{x['pause_p50_ms']:.0f} / {x['pause_p95_ms']:.0f}" if x["pause_p50_ms"] is not None else "–"
+        silent = f"{x['kept_silent_p50_ms']:.0f} / {x['kept_silent_max_ms']:.0f}"
         return (f"{x['trials']} | **{x['kept_rate'] * 100:.0f} %** | {x['paused_and_resumed']} | {x['never_paused']} "
-                f"| {x['dropped']} | {pause}")  # fmt: skip
+                f"| {x['dropped']} | {pause} | {silent}")  # fmt: skip
 
     return "\n".join([
         "| caller's sound during the reply | trials | reply kept (target ≥ 90 %) | paused, resumed | never paused "
-        "| dropped | pause p50 / p95 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| dropped | pause p50 / p95 ms | silence in kept replies p50 / max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
         f"| backchannel | {kept(b)} |",
         f"| noise burst | {kept(n)} |",
+        f"| **both** | {b['trials'] + n['trials']} | **{s['backchannel_or_noise_kept_rate'] * 100:.0f} %** "
+        "| | | | | |",
         "",
         "| real interruption | trials | reply dropped | onset → silence p50 ms | p95 ms | max ms | ≤ 150 ms |",
         "|---|---:|---:|---:|---:|---:|---:|",

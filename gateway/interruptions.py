@@ -7,7 +7,9 @@ reply resumes where it stopped; no, and it is dropped and the caller's turn answ
 
 The rule: speech longer than `backchannel_max_ms` (from the onset's first likely frame to the
 trailing silence) is a turn whatever it says. Shorter speech is a backchannel when its transcript is
-empty (a cough, a noise) or only backchannel words; with no STT running, its length alone decides.
+empty (a cough, a noise) or only backchannel words (a hum written any way: "mm", "mhm", "M-m-m");
+with no STT running, its length alone decides, at half that limit ("oh, okay" and "wait, stop" are
+the same length: without their words a short sound is all that can be let pass).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ PHRASES = ("i see", "got it", "go on", "all right", "sounds good", "makes sense"
 # Non-speech a transcriber writes out ("[coughs]", "(laughs)", "*sigh*"), and what is not a letter.
 _ANNOTATION = re.compile(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*")
 _NOT_A_LETTER = re.compile(r"[^a-z' ]+")
+_HUM = re.compile(r"[mhu]+")  # "mm", "hmm", "mhm", "uhhuh", "mmmmm": however a transcriber spells a hum
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -36,7 +39,7 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
 @dataclass(frozen=True)
 class InterruptionSettings:
     resume: bool = True  # off: every onset during a reply drops it at once (barge-in as before)
-    backchannel_max_ms: float = 1000.0  # speech longer than this is a real interruption
+    backchannel_max_ms: float = 1500.0  # speech longer than this is a real interruption (no STT: half)
     # Speech likely for this long while the agent talks pauses it (our VAD; the onset proper needs
     # barge_in_ms): a pause is undone at once if the sound stops short of an onset.
     pause_ms: float = 40.0
@@ -81,6 +84,6 @@ def is_backchannel(text: str | None, speech_seconds: float, s: InterruptionSetti
     if speech_seconds * 1000 > s.backchannel_max_ms:
         return False
     if text is None:
-        return True
+        return speech_seconds * 1000 <= s.backchannel_max_ms / 2
     said = normalise(text)
-    return not said or said in s.phrases or all(word in s.words for word in said.split())
+    return not said or said in s.phrases or all(w in s.words or _HUM.fullmatch(w) for w in said.split())

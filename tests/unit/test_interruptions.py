@@ -10,8 +10,8 @@ from gateway.turns import TurnSettings
 S = InterruptionSettings()
 
 
-@pytest.mark.parametrize("text", ["Uh-huh.", "Mm-hmm.", "mhm", "Okay.", "okay, okay", "Yeah, right.", "I see.",
-                                  "", "[coughs]", "(clears throat)", " ... "])  # fmt: skip
+@pytest.mark.parametrize("text", ["Uh-huh.", "Mm-hmm.", "mhm", "M-M-M-M.", "Hmmmm", "Okay.", "okay, okay",
+                                  "Yeah, right.", "I see.", "", "[coughs]", "(clears throat)", " ... "])  # fmt: skip
 def test_backchannels_and_noise_do_not_interrupt(text: str) -> None:
     assert is_backchannel(text, 0.5, S)
 
@@ -22,8 +22,8 @@ def test_words_that_take_the_floor_interrupt(text: str) -> None:
 
 
 def test_long_speech_interrupts_whatever_it_says_and_without_an_stt_length_decides() -> None:
-    assert not is_backchannel("okay okay okay okay", 1.2, S)
-    assert is_backchannel(None, 0.9, S) and not is_backchannel(None, 1.1, S)
+    assert is_backchannel("Oh, okay.", 1.2, S) and not is_backchannel("okay okay okay okay", 1.6, S)
+    assert is_backchannel(None, 0.7, S) and not is_backchannel(None, 0.8, S)  # half the limit
 
 
 def test_settings_come_from_the_environment() -> None:

@@ -20,8 +20,8 @@ from tests.turn_fakes import LinesResponder, LoudnessVad, RecordedEvents, Script
 
 TURNS = TurnSettings(stop_ms=200)  # a turn ends after 10 quiet frames
 TURN = [*frames(30), *frames(10, 0)]  # 600 ms of speech, then the silence that ends it
-UH_HUH = [*frames(20), *frames(10, 0)]  # 400 ms: under the backchannel limit (1 s)
-LONG = [*frames(70), *frames(10, 0)]  # 1.4 s: a turn whatever it says
+UH_HUH = [*frames(20), *frames(10, 0)]  # 400 ms: under the backchannel limit (1.5 s; 0.75 s with no STT)
+LONG = [*frames(90), *frames(10, 0)]  # 1.8 s: a turn whatever it says
 
 
 @dataclass

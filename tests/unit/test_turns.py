@@ -181,5 +181,5 @@ def test_a_short_barge_in_ends_after_the_shorter_silence_and_a_long_one_after_st
     assert isinstance(ended, TurnEnded) and ended.voiced_seconds == pytest.approx(0.4)
     assert ended.speech_seconds == pytest.approx(0.4 + 0.3 - 0.12)  # the preroll: 300 ms before the onset
     long = run_over_the_agent(TurnDetector(TurnSettings(stop_ms=600)),
-                              frames(400, QUIET) + frames(1200, SPEECH) + frames(1000, QUIET))  # fmt: skip
-    assert ended_at(long) == [20 + 60 + 30 - 1]
+                              frames(400, QUIET) + frames(1600, SPEECH) + frames(1000, QUIET))  # fmt: skip
+    assert ended_at(long) == [20 + 80 + 30 - 1]
