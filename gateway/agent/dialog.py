@@ -158,9 +158,9 @@ class FrameDialog:
         "what did you say?" after cutting in asks for what was missed, so a repeat says it all."""
         self.last_heard = text
 
-    async def respond(self, text: str) -> list[str]:
+    async def respond(self, text: str, alternatives: tuple[str, ...] = ()) -> list[str]:
         said = Said(raw=text.strip(), text=normalise(text.strip()), now=self.clock(), tz=self._tz(),
-                    frame=self.frame, expecting=self._asked)  # fmt: skip
+                    frame=self.frame, expecting=self._asked, alternatives=alternatives)  # fmt: skip
         turn = parse_turn(said, self.all_slots)
         if turn.repeat and self.last_said and not turn.values:
             return self._say(list(self.last_said))  # said again in full

@@ -30,6 +30,15 @@ def said(lines: list[str]) -> str:
     return " ".join(lines)
 
 
+async def test_repeat_after_a_barge_in_says_the_whole_last_reply() -> None:
+    d, tools = dialog()
+    greeting = d.greeting()
+    d.heard(greeting[0][:20])  # the caller cut in early
+    assert await d.respond("wait, what did you say?") == greeting
+    assert d.last_heard is None  # a new reply: nothing of it was cut short
+    assert tools.calls == []
+
+
 async def test_everything_at_once_out_of_order_goes_straight_to_the_read_back() -> None:
     d, tools = dialog()
     found = await d.respond(
@@ -129,6 +138,29 @@ async def test_a_number_misheard_twice_changes_strategy_and_never_loops() -> Non
     assert rest[0].startswith("4 1 5. And the remaining seven digits")
     read_back = said(await d.respond("five five five, zero one nine nine"))
     assert "4 1 5, 5 5 5, 0 1 9 9" in read_back and tools.writes() == []
+
+
+async def test_a_number_a_digit_short_is_taken_whole_from_the_stt_runner_up_and_read_back() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    assert d.expecting == "phone"
+    # The top hearing dropped a "five"; the second beam has all ten digits, the third eleven.
+    read_back = said(await d.respond("four one five, five five, zero one nine nine",
+                                     ("four one five, five five five, zero one nine nine",
+                                      "four one five, five five five five, zero one nine nine")))  # fmt: skip
+    assert "4 1 5, 5 5 5, 0 1 9 9" in read_back and read_back.endswith("Shall I book it?")
+    assert tools.writes() == []  # read back, not acted on
+    await d.respond("yes")
+    assert dict(tools.calls)["send_sms"]["to_phone"] == "+14155550199"
+
+
+async def test_runners_up_never_replace_a_whole_number_in_the_top_hearing() -> None:
+    d, _ = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    read_back = said(await d.respond("415 555 0199", ("415 555 0198",)))
+    assert "4 1 5, 5 5 5, 0 1 9 9" in read_back
 
 
 async def test_a_caller_who_never_answers_is_offered_a_call_back_and_the_call_ends() -> None:
