@@ -36,8 +36,8 @@ class Running:
 @asynccontextmanager
 async def running(script: Sequence[Step], *, events: RecordedEvents, session: SetAnswersSession | None = None,
                   provider: bool = False, interruptions: InterruptionSettings | None = None,
-                  ) -> AsyncIterator[Running]:  # fmt: skip
-    playout, responder = PlayoutTrack(), LinesResponder("First line.", "Second line.")
+                  playout: PlayoutTrack | None = None) -> AsyncIterator[Running]:  # fmt: skip
+    playout, responder = playout or PlayoutTrack(), LinesResponder("First line.", "Second line.")
     source: TurnSource
     if provider:
         assert session is not None
@@ -72,11 +72,11 @@ async def test_a_turn_is_transcribed_and_answered() -> None:
 
 
 async def test_a_backchannel_pauses_the_reply_and_it_resumes_where_it_stopped() -> None:
-    events, checked = RecordedEvents(), asyncio.Event()
-    script = [*TURN, events.waiting("agent.text"), lambda: play(playout, 5), *UH_HUH[:20], checked.wait, *UH_HUH[20:]]
+    events, checked, playout = RecordedEvents(), asyncio.Event(), PlayoutTrack()
+    script: list[Step] = [*TURN, events.waiting("agent.text"), lambda: play(playout, 5), *UH_HUH[:20], checked.wait,
+                          *UH_HUH[20:]]  # fmt: skip
     session = SetAnswersSession("a house in Austin", "Uh-huh.")
-    async with running(script, events=events, session=session) as r:
-        playout = r.playout
+    async with running(script, events=events, session=session, playout=playout) as r:
         paused = await events.wait("agent.paused")
         first = playout.current
         assert first is not None
@@ -95,11 +95,10 @@ async def test_a_backchannel_pauses_the_reply_and_it_resumes_where_it_stopped() 
 
 
 async def test_a_real_interruption_drops_the_reply_and_answers_the_caller() -> None:
-    events = RecordedEvents()
-    script = [*TURN, events.waiting("agent.text"), lambda: play(playout, 10), *LONG]
+    events, playout = RecordedEvents(), PlayoutTrack()
+    script: list[Step] = [*TURN, events.waiting("agent.text"), lambda: play(playout, 10), *LONG]
     session = SetAnswersSession("a house in Austin", "wait I meant Dallas")
-    async with running(script, events=events, session=session) as r:
-        playout = r.playout
+    async with running(script, events=events, session=session, playout=playout) as r:
         await events.wait("agent.text", 3)  # the reply to the second turn
     first, second = events.of("barge_in")  # one per line cut
     assert first == {"turn": 1, "heard_fraction": 0.2} and second == {"turn": 1, "heard_fraction": 0.0}
@@ -111,7 +110,7 @@ async def test_a_real_interruption_drops_the_reply_and_answers_the_caller() -> N
 
 async def test_a_short_word_that_is_not_a_backchannel_still_interrupts() -> None:
     events = RecordedEvents()
-    script = [*TURN, events.waiting("agent.text"), *UH_HUH]
+    script: list[Step] = [*TURN, events.waiting("agent.text"), *UH_HUH]
     async with running(script, events=events, session=SetAnswersSession("a house", "No.")) as r:
         await events.wait("transcript.final", 2)
     assert events.of("barge_in") and r.loop.turns == 2
@@ -120,7 +119,7 @@ async def test_a_short_word_that_is_not_a_backchannel_still_interrupts() -> None
 
 async def test_without_an_stt_length_alone_decides() -> None:
     events = RecordedEvents()
-    script = [*TURN, events.waiting("agent.text"), *UH_HUH, events.waiting("agent.resumed"), *LONG]
+    script: list[Step] = [*TURN, events.waiting("agent.text"), *UH_HUH, events.waiting("agent.resumed"), *LONG]
     async with running(script, events=events) as r:
         await events.wait("turn.ended", 2)
     assert events.kinds().count("agent.paused") == 2
@@ -129,7 +128,7 @@ async def test_without_an_stt_length_alone_decides() -> None:
 
 async def test_with_resume_off_an_onset_drops_the_reply_at_once() -> None:
     events = RecordedEvents()
-    script = [*TURN, events.waiting("agent.text"), *UH_HUH]
+    script: list[Step] = [*TURN, events.waiting("agent.text"), *UH_HUH]
     async with running(script, events=events, interruptions=InterruptionSettings(resume=False)) as r:
         await events.wait("turn.ended", 2)
     kinds = events.kinds()
@@ -182,11 +181,10 @@ async def test_an_onset_no_turn_follows_resumes_after_the_window() -> None:
 
 
 async def test_a_sound_too_short_for_an_onset_only_hushes_the_agent_for_its_length() -> None:
-    events, heard = RecordedEvents(), asyncio.Event()
-    blip = [*frames(3), heard.wait, *frames(5, 0)]  # 60 ms: past the 40 ms hush, short of the 120 ms onset
-    script = [*TURN, events.waiting("agent.text"), lambda: play(playout, 2), *blip]
-    async with running(script, events=events, session=SetAnswersSession("a house")) as r:
-        playout = r.playout
+    events, heard, playout = RecordedEvents(), asyncio.Event(), PlayoutTrack()
+    blip: list[Step] = [*frames(3), heard.wait, *frames(5, 0)]  # 60 ms: past the 40 ms hush, short of the onset
+    script: list[Step] = [*TURN, events.waiting("agent.text"), lambda: play(playout, 2), *blip]
+    async with running(script, events=events, session=SetAnswersSession("a house"), playout=playout) as r:
         await r.link.waiting_at(heard)
         assert playout.paused
         heard.set()
