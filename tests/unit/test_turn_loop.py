@@ -165,7 +165,7 @@ async def test_provider_turns_a_backchannel_resumes_a_real_turn_interrupts() -> 
     assert session.heard == []  # the provider's text is used: nothing asked of turn_ended
 
 
-async def test_an_onset_no_turn_follows_resumes_after_the_window() -> None:
+async def test_an_onset_no_turn_follows_resumes_after_the_window_and_a_later_turn_still_interrupts() -> None:
     events = RecordedEvents()
     session = SetAnswersSession()
     window = InterruptionSettings(backchannel_max_ms=50, window_ms=100)
@@ -176,8 +176,11 @@ async def test_an_onset_no_turn_follows_resumes_after_the_window() -> None:
         await events.wait("agent.text")
         session.speech()  # noise: the provider's onset, and no turn
         resumed = await events.wait("agent.resumed")
+        assert not r.playout.paused and r.loop.turns == 1 and r.playout.speaking
+        session.turn("what about Dallas", 1.2)  # words after all, the reply playing again: the caller's turn
+        await events.wait("transcript.final", 2)
     assert resumed["heard"] == "" and resumed["paused_seconds"] >= 0.1
-    assert not r.playout.paused and r.loop.turns == 1
+    assert events.of("barge_in") and r.loop.turns == 2 and r.loop.resumed == 1
 
 
 async def test_a_sound_too_short_for_an_onset_only_hushes_the_agent_for_its_length() -> None:
