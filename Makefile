@@ -74,6 +74,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.turn_latency
 	$(BIN)/python -m bench.media_stages
 	$(BIN)/python -m bench.end_of_turn
+	$(BIN)/python -m bench.false_interruptions
 	$(BIN)/python -m bench.capacity
 
 clean:
