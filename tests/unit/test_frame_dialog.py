@@ -204,6 +204,16 @@ async def test_a_number_said_at_the_read_back_is_taken_from_a_runner_up_and_read
     assert dict(tools.calls)["send_sms"]["to_phone"] == "+14155550199"
 
 
+async def test_a_clock_time_said_with_an_ordinal_is_the_time_not_the_offered_pick() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle")
+    offered = said(await d.respond("number two"))
+    assert "Monday the 7th at 9" in offered  # times offered; none at 3 PM
+    # "Thursday at 3 PM" heard as "first day at 3pm": never the first time offered (Monday at 9).
+    took = said(await d.respond("No, I wanted first day at 3pm."))
+    assert "at 3 PM" in took and "at 9 AM" not in took and tools.writes() == []
+
+
 async def test_a_caller_who_never_answers_is_offered_a_call_back_and_the_call_ends() -> None:
     d, tools = dialog()
     replies = [said(await d.respond("uh")) for _ in range(6) if not d.ended]
