@@ -55,6 +55,10 @@ class TimeNegotiation:
             elif choice is not None and times_listed_last and self.offered and not _CLOCK_SAID.search(turn.said.text):
                 asked = None  # "two" to "say one for ..., or two for ...": the pick, not 2 PM; but in
                 # "the first day at 3 PM" the 3 PM was said as a time and wins over "first"
+            elif self.when is not None or self.requested is not None:
+                # "make it 11 AM" about a time being booked: 11 AM on that day, not today
+                day = self.when or (self.requested.start if self.requested else asked.start)
+                asked = TimeAsk(day.replace(hour=asked.start.hour, minute=asked.start.minute))
             else:  # "7 PM works" after Tuesday at 7 PM was refused: that Tuesday, again
                 refused = [t for t in self.refused if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
                 if refused:
