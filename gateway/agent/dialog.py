@@ -36,6 +36,8 @@ from gateway.agent.vertical import Committed, Outcome, Stage, Vertical, load_ver
 # Read-backs and "what should I change?" per call: past these the caller is handed to a person
 # (each is a question of its own, so the re-ask policy alone would let them alternate forever).
 MAX_READ_BACKS = 3
+# Questions answered only by these values: progress on anything else counts on.
+ANSWERED_BY = {"time": {"time", "choice"}}
 MAX_CHANGES = 2
 NAME_QUESTION = Question(
     "name",
@@ -288,7 +290,11 @@ class FrameDialog:
     def _answers_question(self, took: set[str]) -> bool:
         """Whether what was heard is progress on the question being counted. A question about what
         to book ("which one would you like to see?") is not answered by a time, a name or a number
-        given ahead: asked again after those, it is still the same question and counts on."""
+        given ahead: asked again after those, it is still the same question and counts on. Nor is
+        "which time?" answered by a name or a number (a caller whose time the STT cannot hear, giving
+        the rest meanwhile, would otherwise hear the time question afresh after each of them)."""
+        if self.policy.slot in ANSWERED_BY:
+            return bool(took & ANSWERED_BY[self.policy.slot])
         about_what = {slot.name for slot in self.flow.slots}
         if self.policy.slot not in about_what:
             return True

@@ -243,6 +243,23 @@ async def test_a_fourth_read_back_is_a_hand_over_to_a_person() -> None:
     assert d.ended and "call you back" in last and tools.writes() == []
 
 
+async def test_the_time_question_counts_on_through_a_name_and_a_number_given_meanwhile() -> None:
+    d, tools = dialog()
+    await d.respond("looking in Seattle")
+    await d.respond("number two")  # times offered
+    replies = []
+    # The caller's time is never heard ("how about to use that for the end?"); name and number are.
+    for line in ("how about to use that for the end?", "my name is Eric Lindquist",
+                 "how about to use that for the end?", "six one two, five five five, zero one nine three",
+                 "how about to use that for the end?", "how about to use that for the end?"):  # fmt: skip
+        if d.ended:
+            break
+        replies.append(said(await d.respond(line)))
+    questions = [q.strip() for r in replies for q in re.findall(r"[^.?!]*\?", r)]
+    assert max(questions.count(q) for q in questions) <= 2, questions
+    assert d.ended and "call you back" in replies[-1] and tools.writes() == []
+
+
 async def test_a_caller_who_never_answers_is_offered_a_call_back_and_the_call_ends() -> None:
     d, tools = dialog()
     replies = [said(await d.respond("uh")) for _ in range(6) if not d.ended]
