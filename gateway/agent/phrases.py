@@ -18,13 +18,13 @@ from gateway.agent.sentences import SentenceBuffer
 
 WHOLE_UP_TO = 6  # words: a sentence this short is synthesised fast enough whole
 PUNCTUATED_HEAD = (2, 8)  # words before a comma, colon, semicolon or dash where the cut may fall
-WORD_HEAD = (3, 7)  # the same before a conjunction or preposition, when no punctuation is near
+WORD_HEAD = (4, 7)  # the same before a conjunction or preposition, when no punctuation is near
 _CLAUSE_END = (",", ";", ":")
 _DASHES = {"—", "–", "-", "--"}
-_CUT_BEFORE = {
-    "and", "but", "or", "so", "because", "which", "who", "where", "when", "while", "if", "than",
-    "with", "for", "in", "on", "at", "from", "near", "under", "over", "to", "after", "before", "by",
-}  # fmt: skip
+# Words a long clause is cut before: conjunctions first, then prepositions (after a verb, as in
+# "goes by", a preposition is a worse place: the head's 4 words make that rarer).
+_CONJUNCTIONS = {"and", "but", "or", "so", "because", "which", "who", "where", "when", "while", "if", "than"}
+_PREPOSITIONS = {"with", "for", "in", "on", "at", "from", "near", "under", "over", "to", "after", "before", "by"}
 _NUMBER_WORDS = {
     "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
@@ -82,11 +82,12 @@ def _punctuated_cut(words: list[str]) -> int | None:
 
 
 def _word_cut(words: list[str]) -> int | None:
-    """The head up to the first conjunction or preposition in range, not one inside a number."""
+    """The head up to the first conjunction in range, else the first preposition; not inside a number."""
     low, high = WORD_HEAD
-    for at in range(low, min(high, len(words) - 2) + 1):
-        if words[at].lower() in _CUT_BEFORE and not _between_numbers(words[at - 1], words[at + 1]):
-            return at
+    for kind in (_CONJUNCTIONS, _PREPOSITIONS):
+        for at in range(low, min(high, len(words) - 2) + 1):
+            if words[at].lower() in kind and not _between_numbers(words[at - 1], words[at + 1]):
+                return at
     return None
 
 

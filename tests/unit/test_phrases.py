@@ -1,0 +1,83 @@
+"""Where a reply is cut for speech: the first sentence at a phrase boundary, never inside a number,
+and the rest as whole sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.agent.phrases import Piece, first_phrase, pieces
+
+
+def texts(cut: list[Piece]) -> list[str]:
+    return [p.text for p in cut]
+
+
+def test_the_first_sentence_is_cut_after_its_first_clause() -> None:
+    line = "Let me read that back: a showing of 4060 Meadow Rd on Monday the 7th at 9:30 AM for Ada Lovelace."
+    head, tail = first_phrase(line)
+    assert (head.text, head.say, head.cut) == ("Let me read that back:", "Let me read that back:", True)
+    assert tail == Piece("a showing of 4060 Meadow Rd on Monday the 7th at 9:30 AM for Ada Lovelace.",
+                         "a showing of 4060 Meadow Rd on Monday the 7th at 9:30 AM for Ada Lovelace.")  # fmt: skip
+
+
+def test_a_long_sentence_without_punctuation_is_cut_before_a_preposition_with_a_spoken_comma() -> None:
+    head, tail = first_phrase("You're booked to see 957 Oak Pl on Monday the 7th at 9 AM.")
+    assert head == Piece("You're booked to see 957 Oak Pl", "You're booked to see 957 Oak Pl,", cut=True)
+    assert tail.text == "on Monday the 7th at 9 AM."
+
+
+def test_a_conjunction_is_a_better_cut_than_an_earlier_preposition() -> None:
+    assert texts(first_phrase("It is listed at $650,000 and has three bedrooms near the park.")) == [
+        "It is listed at $650,000", "and has three bedrooms near the park."
+    ]  # fmt: skip
+
+
+def test_a_dash_stays_with_the_head() -> None:
+    assert texts(first_phrase("Monday the 7th at 9 AM — let me check.")) == ["Monday the 7th at 9 AM —", "let me check."]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Which city are you looking in?", "I found 3 homes.", "Great, 1114 Canyon St.", "Thanks for calling, Ada!"],
+)
+def test_short_sentences_stay_whole(sentence: str) -> None:
+    assert first_phrase(sentence) == [Piece(sentence, sentence)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "whole"),
+    [
+        ("It is listed at $650,000 and has three bedrooms near the park.", "$650,000"),
+        ("The confirmation goes by text to 5 1 2, 5 5 5, 0 1 3 4 tonight.", "5 1 2, 5 5 5, 0 1 3 4"),
+        ("Your number is five one two, five five five, zero one three four, right?",
+         "five one two, five five five, zero one three four"),
+        ("The asking price is two hundred and fifty thousand dollars for this one.", "two hundred and fifty thousand"),
+        ("I can do Monday the 7th at 9, 9:30 or 10 AM if that works.", "9, 9:30 or 10 AM"),
+        ("It has 3 to 4 bedrooms and a yard with an oak tree.", "3 to 4 bedrooms"),
+        ("A showing at 2:30 PM, the 8th, is free if you like.", "2:30 PM"),
+    ],
+)  # fmt: skip
+def test_no_cut_falls_inside_a_number(sentence: str, whole: str) -> None:
+    cut = first_phrase(sentence)
+    assert " ".join(texts(cut)) == sentence
+    assert any(whole in piece.text for piece in cut), texts(cut)
+
+
+def test_only_the_first_sentence_of_a_reply_is_cut_and_the_rest_stay_whole_sentences() -> None:
+    line = "I'm sorry, I couldn't search the listings just now. Could you try again, in a minute or two?"
+    assert texts(pieces(line, first=True)) == [
+        "I'm sorry,", "I couldn't search the listings just now.", "Could you try again, in a minute or two?"
+    ]  # fmt: skip
+    assert texts(pieces(line, first=False)) == [
+        "I'm sorry, I couldn't search the listings just now.", "Could you try again, in a minute or two?"
+    ]  # fmt: skip
+
+
+def test_pieces_put_back_together_are_the_line() -> None:
+    line = "First: 1114 Canyon St in Raleigh, three bedrooms, 2 baths, for 429 thousand dollars. Which one? St. Louis too."
+    for first in (True, False):
+        assert " ".join(texts(pieces(line, first=first))) == line
+
+
+def test_an_empty_line_has_no_pieces() -> None:
+    assert pieces("  ", first=True) == []
