@@ -1,12 +1,16 @@
-"""Where a reply is cut for speech: its first sentence at a phrase boundary, everything else as
-whole sentences.
+"""Where a reply is cut for speech: its first sentence at a phrase boundary, the rest as whole
+sentences unless one would not be synthesised before the audio ahead of it has played.
 
 A TTS synthesises a text in one go (Piper runs its model once per sentence and nothing finer), so a
 reply's first audio waits for the whole first sentence: ~0.3 s for a long read-back on a busy
-machine. A first phrase of a few words is synthesised in tens of ms and plays while the rest of
-the sentence is synthesised. Cuts fall only where a speaker pauses anyway: after a comma, colon,
-semicolon or dash, or (a long sentence without one) before a conjunction or preposition; never
-inside a number ("$650,000", "9 1 9, 5 5 5", "two hundred and fifty", "9, 9:30 or 10 AM").
+machine. A first phrase of a few words is synthesised in tens of ms and plays while the rest is
+synthesised. For that to be in time, no piece may be much longer than what plays before it: a long
+sentence after a short one ("Thanks, Dee." then a read-back) is cut too, at the latest pause that
+keeps it within GROWTH times the sentence (or, within a sentence, the piece) before.
+
+Cuts fall only where a speaker pauses anyway: after a comma, colon, semicolon or dash, or (the
+first phrase of a long sentence without one) before a conjunction or preposition; never inside a
+number ("$650,000", "9 1 9, 5 5 5", "two hundred and fifty", "9, 9:30 or 10 AM").
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from dataclasses import dataclass
 
 from gateway.agent.sentences import SentenceBuffer
 
-WHOLE_UP_TO = 6  # words: a sentence this short is synthesised fast enough whole
-PUNCTUATED_HEAD = (2, 8)  # words before a comma, colon, semicolon or dash where the cut may fall
+WHOLE_UP_TO = 6  # words: a reply's first sentence this short is synthesised fast enough whole
+PUNCTUATED_HEAD = (2, 8)  # words before a comma, colon, semicolon or dash where the first cut may fall
 WORD_HEAD = (4, 7)  # the same before a conjunction or preposition, when no punctuation is near
+# A piece may be this many times as long as the one before it: it is synthesised while that one
+# plays, and Piper on one busy core makes ~1 s of speech in 0.1-0.3 s.
+GROWTH = 3.0
 _CLAUSE_END = (",", ";", ":")
 _DASHES = {"—", "–", "-", "--"}
 # Words a long clause is cut before: conjunctions first, then prepositions (after a verb, as in
@@ -43,38 +50,88 @@ class Piece:
     cut: bool = False  # it ends mid-sentence: the rest of its sentence follows at once
 
 
-def pieces(text: str, *, first: bool) -> list[Piece]:
-    """`text` as whole sentences; with `first` (a reply's first line), its first sentence in two."""
+class ReplyCutter:
+    """Cuts one reply, line by line as the engine gives them (it remembers the last piece's length)."""
+
+    def __init__(self) -> None:
+        # Spoken length of what plays while the next piece is synthesised: the last piece within a
+        # sentence, the whole sentence before (0: nothing yet, the reply's first piece is next).
+        self._last = 0.0
+
+    def cut(self, line: str) -> list[Piece]:
+        out: list[Piece] = []
+        for sentence in sentences(line):
+            out += self._sentence(sentence)
+        return out
+
+    def _sentence(self, sentence: str) -> list[Piece]:
+        words = sentence.split()
+        out: list[Piece] = []
+        if self._last == 0.0:
+            head = first_phrase(words)
+            if head is not None:
+                out.append(_head(words, head))
+                self._last, words = spoken_length(out[-1].text), words[head:]
+        while spoken_length(" ".join(words)) > GROWTH * self._last > 0:
+            at = _within(words, GROWTH * self._last)
+            if at is None:
+                break
+            out.append(_head(words, at))
+            self._last, words = spoken_length(out[-1].text), words[at:]
+        rest = " ".join(words)
+        out.append(Piece(rest, rest))
+        self._last = spoken_length(sentence)
+        return out
+
+
+def sentences(text: str) -> list[str]:
     buffer = SentenceBuffer()
-    sentences = buffer.feed(text + " ")
+    out = buffer.feed(text + " ")
     if rest := buffer.flush():
-        sentences.append(rest)
-    out = [Piece(s, s) for s in sentences]
-    if first and out:
-        out[:1] = first_phrase(sentences[0])
+        out.append(rest)
     return out
 
 
-def first_phrase(sentence: str) -> list[Piece]:
-    """The sentence as a short head and the rest, or whole when no good cut comes early enough."""
-    words = sentence.split()
+def first_phrase(words: list[str]) -> int | None:
+    """How many words the first phrase of a reply takes: None, the sentence is spoken whole."""
     if len(words) <= WHOLE_UP_TO:
-        return [Piece(sentence, sentence)]
-    at = _punctuated_cut(words) or _word_cut(words)
-    if at is None:
-        return [Piece(sentence, sentence)]
-    head, tail = " ".join(words[:at]), " ".join(words[at:])
+        return None
+    return _punctuated_cut(words, *PUNCTUATED_HEAD) or _word_cut(words)
+
+
+def spoken_length(text: str) -> float:
+    """About how long `text` takes to say, in characters: a digit is said as a word ("5": "five")."""
+    return len(text) + 3 * sum(c.isdigit() for c in text)
+
+
+def _head(words: list[str], at: int) -> Piece:
+    head = " ".join(words[:at])
     spoken = head if head.endswith(_CLAUSE_END) or words[at - 1] in _DASHES else head + ","
-    return [Piece(head, spoken, cut=True), Piece(tail, tail)]
+    return Piece(head, spoken, cut=True)
 
 
-def _punctuated_cut(words: list[str]) -> int | None:
-    """How many words the head takes: the first clause end in range that is not inside a number."""
-    low, high = PUNCTUATED_HEAD
-    for at in range(low, min(high, len(words) - 1) + 1):
+def _within(words: list[str], budget: float) -> int | None:
+    """The latest pause whose head fits in `budget`; else the first pause at all (a shorter piece
+    than the whole still comes sooner)."""
+    fits = [at for at in _pauses(words) if spoken_length(" ".join(words[:at])) <= budget]
+    return fits[-1] if fits else next(iter(_pauses(words)), None)
+
+
+def _pauses(words: list[str]) -> list[int]:
+    """Every punctuated boundary (as a head's word count) with two words or more on both sides."""
+    found, at = [], 2
+    while (at := _punctuated_cut(words, at, len(words) - 2) or 0) > 0:
+        found.append(at)
+        at += 1
+    return found
+
+
+def _punctuated_cut(words: list[str], low: int, high: int) -> int | None:
+    """The first clause end in [low, high] words that is not inside a number."""
+    for at in range(max(low, 1), min(high, len(words) - 1) + 1):
         last = words[at - 1]
         if last in _DASHES:
-            if not _between_numbers(words[at - 2], words[at]):
+            if at >= 2 and not _between_numbers(words[at - 2], words[at]):
                 return at
         elif last.endswith(_CLAUSE_END) and len(last) > 1 and not _between_numbers(last, words[at]):
             return at

@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from gateway.agent.engine import Engine, Line
-from gateway.agent.phrases import Piece, pieces
+from gateway.agent.phrases import Piece, ReplyCutter
 from gateway.agent.usage import UsageMeter
 from gateway.media.ogg_opus import OpusSpeech
 from gateway.media.outbound import Voice
@@ -48,8 +48,8 @@ class AgentResponder:
         cities: tuple[str, ...] = (),
         phrases: bool = True,
     ) -> None:
-        """`phrases`: speak lines sentence by sentence, the first cut at a phrase; False: whole lines
-        (what the agent did before; the TTS benchmark's baseline)."""
+        """`phrases`: speak lines as gateway/agent/phrases.py cuts them (the first sentence at a phrase,
+        then whole sentences); False: whole lines (as before; the TTS benchmark's baseline)."""
         self.engine = engine
         self.cities = cities  # where the agent searches: likely words when it asks for a city
         self.tts = tts
@@ -82,12 +82,11 @@ class AgentResponder:
             if not done:
                 yield await self._said(FILLER, self._speak(FILLER))
             item = await first
-            opening = True  # the reply's first line: its first sentence is cut at a phrase
+            cutter = ReplyCutter()
             while item is not _DONE:
                 assert isinstance(item, Line)
-                async for speech in self._line(item, opening):
+                async for speech in self._line(item, cutter):
                     yield speech
-                opening = False
                 item = await lines.get()
         finally:
             producer.cancel()  # barge-in cancels the work in flight, not only the audio
@@ -127,13 +126,13 @@ class AgentResponder:
         started = time.perf_counter()
         return Speech(text=text, audio=await audio, tts_seconds=time.perf_counter() - started, line=line)
 
-    async def _line(self, line: Line, opening: bool) -> AsyncIterator[Speech]:
+    async def _line(self, line: Line, cutter: ReplyCutter) -> AsyncIterator[Speech]:
         """The line piece by piece, each synthesised only once the one before is handed over: the
         first plays while the next is synthesised, and a cancelled reply synthesises no more."""
         if line.pcm is not None:
             yield Speech(text=line.text, audio=line.pcm)
             return
-        cut = pieces(line.text, first=opening) if self.phrases else [Piece(line.text, line.text)]
+        cut = cutter.cut(line.text) if self.phrases else [Piece(line.text, line.text)]
         for n, piece in enumerate(cut):
             speech = await self._said(piece.text, self._speak(piece.say), line=line.text if n == 0 else "")
             if piece.cut and not isinstance(speech.audio, OpusSpeech):

@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.agent.phrases import Piece, first_phrase, pieces
+from gateway.agent.phrases import GROWTH, Piece, ReplyCutter, spoken_length
 
 
 def texts(cut: list[Piece]) -> list[str]:
     return [p.text for p in cut]
+
+
+def first_phrase(sentence: str) -> list[Piece]:
+    """The reply's first sentence as it is cut."""
+    return ReplyCutter().cut(sentence)
+
+
+def reply(*lines: str) -> list[list[str]]:
+    cutter = ReplyCutter()
+    return [texts(cutter.cut(line)) for line in lines]
 
 
 def test_the_first_sentence_is_cut_after_its_first_clause() -> None:
@@ -33,7 +43,8 @@ def test_a_conjunction_is_a_better_cut_than_an_earlier_preposition() -> None:
 
 
 def test_a_dash_stays_with_the_head() -> None:
-    assert texts(first_phrase("Monday the 7th at 9 AM — let me check.")) == ["Monday the 7th at 9 AM —", "let me check."]
+    cut = first_phrase("Monday the 7th at 9 AM — let me check.")
+    assert texts(cut) == ["Monday the 7th at 9 AM —", "let me check."]
 
 
 @pytest.mark.parametrize(
@@ -63,21 +74,39 @@ def test_no_cut_falls_inside_a_number(sentence: str, whole: str) -> None:
     assert any(whole in piece.text for piece in cut), texts(cut)
 
 
-def test_only_the_first_sentence_of_a_reply_is_cut_and_the_rest_stay_whole_sentences() -> None:
-    line = "I'm sorry, I couldn't search the listings just now. Could you try again, in a minute or two?"
-    assert texts(pieces(line, first=True)) == [
-        "I'm sorry,", "I couldn't search the listings just now.", "Could you try again, in a minute or two?"
+def test_after_the_first_phrase_the_reply_goes_on_in_whole_sentences() -> None:
+    assert reply("I'm sorry, I couldn't search the listings. Could you try again, in a minute or two?",
+                 "Or tell me another city, and I'll look there.") == [
+        ["I'm sorry,", "I couldn't search the listings.", "Could you try again, in a minute or two?"],
+        ["Or tell me another city, and I'll look there."],
     ]  # fmt: skip
-    assert texts(pieces(line, first=False)) == [
-        "I'm sorry, I couldn't search the listings just now.", "Could you try again, in a minute or two?"
-    ]  # fmt: skip
+
+
+def test_a_long_sentence_after_a_short_one_is_cut_where_its_synthesis_can_keep_up() -> None:
+    said = reply("Thanks, Dee.", "Let me read that back: a showing of 3746 Magnolia Ave on Thursday the 10th at "
+                 "11 AM for Dee Brown, and the confirmation goes by text to 5 1 2, 5 5 5, 0 1 3 4.")  # fmt: skip
+    assert said == [["Thanks, Dee."], [
+        "Let me read that back:",
+        "a showing of 3746 Magnolia Ave on Thursday the 10th at 11 AM for Dee Brown,",
+        "and the confirmation goes by text to 5 1 2, 5 5 5, 0 1 3 4.",
+    ]]  # fmt: skip
+
+
+def test_each_piece_is_at_most_growth_times_the_one_before_when_a_pause_allows() -> None:
+    line = ("First: 1114 Canyon St in Raleigh, three bedrooms, 2 baths, a big yard, a new roof, close to the "
+            "schools, for 429 thousand dollars.")  # fmt: skip
+    intro = "Great, that is a lovely one."
+    cut = reply(intro, line)[1]
+    assert " ".join(cut) == line and len(cut) > 1
+    for before, piece in zip([intro, *cut], cut, strict=False):
+        assert spoken_length(piece) <= GROWTH * spoken_length(before)
 
 
 def test_pieces_put_back_together_are_the_line() -> None:
-    line = "First: 1114 Canyon St in Raleigh, three bedrooms, 2 baths, for 429 thousand dollars. Which one? St. Louis too."
-    for first in (True, False):
-        assert " ".join(texts(pieces(line, first=first))) == line
+    line = "First: 1114 Canyon St in Raleigh, three bedrooms, 2 baths, for 429 thousand. Which one? St. Louis too."
+    for lines in ([line], ["Hi.", line], ["A much longer first sentence to start with, as you see.", line]):
+        assert [" ".join(cut) for cut in reply(*lines)] == lines
 
 
 def test_an_empty_line_has_no_pieces() -> None:
-    assert pieces("  ", first=True) == []
+    assert ReplyCutter().cut("  ") == []
