@@ -58,6 +58,7 @@ class AgentResponder:
         self.filler_after = filler_after
         self.phrases = phrases
         self._voice_cache: dict[str, Voice] = {}
+        self._heard_turn = -1  # the turn whose barge-in was last reported to the engine
 
     @property
     def ended(self) -> bool:
@@ -94,7 +95,11 @@ class AgentResponder:
                 await producer
 
     def heard(self, turn: int, text: str) -> None:
-        self.engine.heard(text)
+        # The call reports each cut piece in playing order: the one playing, then the queued ones,
+        # none of it heard; those must not overwrite what was heard of the first.
+        if text or turn != self._heard_turn:
+            self.engine.heard(text)
+        self._heard_turn = turn
 
     def listening_for(self) -> SpeechContext:
         """The slot the engine just asked for; with the agent's cities when that is where to look

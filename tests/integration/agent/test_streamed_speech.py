@@ -32,6 +32,7 @@ class Scripted:
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
+        self.heard_texts: list[str] = []
 
     async def greeting(self) -> list[Line]:
         return []
@@ -41,7 +42,7 @@ class Scripted:
             yield Line(text)
 
     def heard(self, text: str) -> None:
-        return None
+        self.heard_texts.append(text)
 
     async def close(self) -> None:
         return None
@@ -108,3 +109,17 @@ async def test_a_cancelled_reply_synthesises_nothing_more(piper: PiperLocal, mon
     assert texts in (["Let me read that back:"], ["Let me read that back:", "a showing of 4060 Meadow Rd on "
                      "Monday the 7th at 9:30 AM for Ada Lovelace."])  # fmt: skip
     assert [u.text for u in playout.interrupt()] == ["Let me read that back:"]
+
+
+async def test_on_barge_in_the_engine_hears_what_was_heard_of_the_playing_piece(piper: PiperLocal) -> None:
+    engine = Scripted([READ_BACK, "Shall I book it?"])
+    agent = AgentResponder(engine, piper)
+    playout = PlayoutTrack()
+    queued = [Utterance(audio=speech.audio, text=speech.text, turn=TURN.index) async for speech in agent.reply(TURN)]
+    for u in queued:
+        playout.play(u)
+    queued[0].played = queued[0].length // 2  # half of the first phrase has gone out
+    for u in playout.interrupt():  # as the call reports a barge-in: every cut piece, in order
+        agent.heard(u.turn, u.text[: int(len(u.text) * u.heard_fraction)])
+    half = "Let me read that back:"[: int(len("Let me read that back:") * queued[0].heard_fraction)]
+    assert len(queued) > 2 and half.startswith("Let me re") and engine.heard_texts == [half]
