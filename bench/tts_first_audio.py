@@ -41,7 +41,7 @@ from gateway.responder import CallerTurn
 MODES = {"before: whole lines, piper's threads": (True, False), "whole lines": (False, False),
          "phrases": (False, True)}  # fmt: skip
 BUSY = 3
-REPLIES = 120
+REPLIES = 60
 TURN = CallerTurn(index=1, audio=np.zeros(0, dtype=np.int16), text="")
 
 
