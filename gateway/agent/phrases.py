@@ -20,18 +20,20 @@ from dataclasses import dataclass
 
 from gateway.agent.sentences import SentenceBuffer
 
-WHOLE_UP_TO = 6  # words: a reply's first sentence this short is synthesised fast enough whole
-PUNCTUATED_HEAD = (2, 8)  # words before a comma, colon, semicolon or dash where the first cut may fall
-WORD_HEAD = (4, 7)  # the same before a conjunction or preposition, when no punctuation is near
+# Lengths as spoken (spoken_length: ~16 a second of speech). Piper makes ~1 s of speech in ~30 ms
+# on an idle core and 2-3 times that on this busy 2-core machine.
+WHOLE_UP_TO = 30  # a reply's first sentence this short is synthesised fast enough whole
+FIRST_HEAD = (5, 32)  # a first phrase: "Sure," up to "Let me read that back:", "I found one home that fits:"
+WORD_HEAD_FROM = 12  # a first phrase cut before a word, not a pause: at least "You're booked"
 # A piece may be this many times as long as the one before it: it is synthesised while that one
 # plays, and Piper on one busy core makes ~1 s of speech in 0.1-0.3 s.
 GROWTH = 3.0
 _CLAUSE_END = (",", ";", ":")
 _DASHES = {"—", "–", "-", "--"}
-# Words a long clause is cut before: conjunctions first, then prepositions (after a verb, as in
-# "goes by", a preposition is a worse place: the head's 4 words make that rarer).
+# Words a long first sentence without a pause is cut before: conjunctions, else prepositions.
 _CONJUNCTIONS = {"and", "but", "or", "so", "because", "which", "who", "where", "when", "while", "if", "than"}
 _PREPOSITIONS = {"with", "for", "in", "on", "at", "from", "near", "under", "over", "to", "after", "before", "by"}
+_JOINS_NUMBERS = {"and", "or", "to", "by", "than"}  # "hundred and fifty", "9 or 10", "3 to 4", "10 by 12"
 _NUMBER_WORDS = {
     "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
@@ -94,9 +96,11 @@ def sentences(text: str) -> list[str]:
 
 def first_phrase(words: list[str]) -> int | None:
     """How many words the first phrase of a reply takes: None, the sentence is spoken whole."""
-    if len(words) <= WHOLE_UP_TO:
+    if spoken_length(" ".join(words)) <= WHOLE_UP_TO:
         return None
-    return _punctuated_cut(words, *PUNCTUATED_HEAD) or _word_cut(words)
+    low, high = FIRST_HEAD
+    fits = [at for at in _pauses(words, 1) if low <= spoken_length(" ".join(words[:at])) <= high]
+    return fits[0] if fits else _word_cut(words)
 
 
 def spoken_length(text: str) -> float:
@@ -117,9 +121,10 @@ def _within(words: list[str], budget: float) -> int | None:
     return fits[-1] if fits else next(iter(_pauses(words)), None)
 
 
-def _pauses(words: list[str]) -> list[int]:
-    """Every punctuated boundary (as a head's word count) with two words or more on both sides."""
-    found, at = [], 2
+def _pauses(words: list[str], shortest: int = 2) -> list[int]:
+    """Every punctuated boundary (as a head's word count) with `shortest` words or more before it
+    and two or more after it."""
+    found, at = [], shortest
     while (at := _punctuated_cut(words, at, len(words) - 2) or 0) > 0:
         found.append(at)
         at += 1
@@ -139,12 +144,17 @@ def _punctuated_cut(words: list[str], low: int, high: int) -> int | None:
 
 
 def _word_cut(words: list[str]) -> int | None:
-    """The head up to the first conjunction in range, else the first preposition; not inside a number."""
-    low, high = WORD_HEAD
+    """The longest first phrase that ends before a conjunction, else before a preposition ("goes by"
+    is a worse place than "goes by text | to"); never inside a number."""
     for kind in (_CONJUNCTIONS, _PREPOSITIONS):
-        for at in range(low, min(high, len(words) - 2) + 1):
-            if words[at].lower() in kind and not _between_numbers(words[at - 1], words[at + 1]):
-                return at
+        fits = [
+            at for at in range(2, len(words) - 1)
+            if words[at].lower() in kind
+            and not (words[at].lower() in _JOINS_NUMBERS and _between_numbers(words[at - 1], words[at + 1]))
+            and WORD_HEAD_FROM <= spoken_length(" ".join(words[:at])) <= FIRST_HEAD[1]
+        ]  # fmt: skip
+        if fits:
+            return fits[-1]
     return None
 
 
