@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import os
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -156,11 +157,14 @@ def main() -> None:
     every = asyncio.run(agent_replies())
     replies = [every[round(i * len(every) / args.replies)] for i in range(min(args.replies, len(every)))]
     print(f"{len(replies)} of {len(every)} replies", flush=True)
+    load = [os.getloadavg()[0]]  # other work on the machine: the figures depend on it
     runs = {"one call": asyncio.run(measure(replies, 1))}
+    load.append(os.getloadavg()[0])
     runs[f"{args.busy} calls at once"] = asyncio.run(measure(replies, args.busy))
+    load.append(os.getloadavg()[0])
     summary = {condition: {mode: stats(rows) for mode, rows in run.items()} for condition, run in runs.items()}
     path = write_json("tts_first_audio", {"benchmark": "tts_first_audio", "busy": args.busy, "replies": replies,
-                                          "summary": summary, "runs": runs})  # fmt: skip
+                                          "load_average_1m": load, "summary": summary, "runs": runs})  # fmt: skip
     md = table(summary, len(replies), args.busy)
     replace_section("tts_first_audio", md)
     print(md)
