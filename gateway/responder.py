@@ -31,7 +31,7 @@ class Speech:
 
     @property
     def shown(self) -> str:
-        """Its agent.text: its own text, the whole line it starts, or "" (a line's later piece)."""
+        """Its agent.text: its own text, the whole line it starts, or "" (a line's later piece: none)."""
         return self.text if self.line is None else self.line
 
 
