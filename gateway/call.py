@@ -305,7 +305,7 @@ class Call:
             self.events.send("transcript.final", turn=turn.index, text=transcript.text,
                              confidence=transcript.confidence)  # fmt: skip
             self.recorder.turn(events_pb2.SPEAKER_CALLER, transcript.text, confidence=transcript.confidence)
-            turn = dataclasses.replace(turn, text=transcript.text)
+            turn = dataclasses.replace(turn, text=transcript.text, alternatives=transcript.alternatives)
         clock.transcribed = time.monotonic()
         first = True
         async for speech in self.responder.reply(turn):

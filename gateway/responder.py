@@ -17,6 +17,7 @@ class CallerTurn:
     index: int
     audio: Pcm  # 16 kHz mono
     text: str = ""  # what STT heard, when an STT runs
+    alternatives: tuple[str, ...] = ()  # the STT's runners-up for the same audio, most likely first
 
 
 @dataclass(frozen=True)

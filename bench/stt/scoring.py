@@ -34,5 +34,11 @@ def phone_digits(heard: str) -> str:
     return us_phone_digits(heard) or ""
 
 
+def phone_taken(hearings: list[str]) -> str:
+    """The digits the dialog takes from a turn: the first hearing (top, then the STT's runners-up)
+    that holds a whole number, as gateway/agent/contact.py PhoneCollector does ("" if none)."""
+    return next((d for d in map(phone_digits, hearings) if d), "")
+
+
 def letters_right(heard: str, expected: str) -> bool:
     return spelled(heard) == expected or expected in spelled(heard)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+
 from gateway.agent import speech_text, spoken_numbers
-from gateway.agent.extract import phone_in
 from gateway.agent.frame import Said, Slot
 from gateway.agent.reask import Question, Strategy
 from gateway.agent.time_phrases import WEEKDAYS
@@ -65,7 +66,16 @@ def phone_from(text: str) -> str | None:
     out of a longer run: eleven digits heard for ten is a number to ask again, not to guess. Of several
     numbers the last one said counts ("... 0134, no, ... 0143")."""
     digits = spoken_numbers.us_phone_digits(text)
-    return phone_in(digits) if digits else None
+    return _us_e164(digits) if digits else None
+
+
+def _us_e164(digits: str) -> str | None:
+    """Ten digits as a US number in E.164 ("5125550134" -> "+15125550134"), or None when no US
+    number has them (an area code or exchange that cannot exist)."""
+    number = phonenumbers.parse(digits, "US")
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def phone_slot_value(said: Said) -> str | None:
@@ -103,20 +113,25 @@ class PhoneCollector:
         self.in_parts = False
 
     def take(self, said: Said) -> str | None:
-        """A full, valid number from this turn (with the parts heard before), else None."""
-        if number := phone_from(said.raw):
-            return number
+        """A full, valid number from this turn (with the parts heard before), else None. The top
+        hearing first, then the STT's runners-up: a number the top one got a digit short may be
+        whole in another. Whatever is taken is read back before anything is sent to it."""
+        hearings = (said.raw, *said.alternatives)
+        for text in hearings:
+            if number := phone_from(text):
+                self.heard = ""
+                return number
         runs = spoken_numbers.digit_runs(said.raw)
         if not runs:
             return None
-        digits = max(runs, key=len)
-        self.heard = digits
+        self.heard = max(runs, key=len)
         if self.in_parts:
-            if self.area is None and len(digits) == 3:
-                self.area = digits
+            longest = [max(r, key=len) for r in map(spoken_numbers.digit_runs, hearings) if r]
+            if self.area is None and (area := next((d for d in longest if len(d) == 3), None)):
+                self.area = area
                 return None
-            if self.area is not None and len(digits) == 7:
-                return phone_from(self.area + digits)
+            if self.area is not None and (rest := next((d for d in longest if len(d) == 7), None)):
+                return phone_from(self.area + rest)
         return None
 
     def question(self) -> Question:
@@ -127,7 +142,8 @@ class PhoneCollector:
         )  # fmt: skip
         return Question(
             "phone",
-            ask=[PHONE.ask],
+            # Most of a number was said (at the read-back) and heard unusable: say what was heard.
+            ask=heard if len(self.heard) >= 5 else [PHONE.ask],
             again=[
                 "That number doesn't look right." if len(self.heard) >= 7 else "Sorry, I didn't get the whole number.",
                 "Could you say it again, digit by digit, with the area code?",

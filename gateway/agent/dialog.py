@@ -158,9 +158,9 @@ class FrameDialog:
         "what did you say?" after cutting in asks for what was missed, so a repeat says it all."""
         self.last_heard = text
 
-    async def respond(self, text: str) -> list[str]:
+    async def respond(self, text: str, alternatives: tuple[str, ...] = ()) -> list[str]:
         said = Said(raw=text.strip(), text=normalise(text.strip()), now=self.clock(), tz=self._tz(),
-                    frame=self.frame, expecting=self._asked)  # fmt: skip
+                    frame=self.frame, expecting=self._asked, alternatives=alternatives)  # fmt: skip
         turn = parse_turn(said, self.all_slots)
         if turn.repeat and self.last_said and not turn.values:
             return self._say(list(self.last_said))  # said again in full
@@ -168,7 +168,9 @@ class FrameDialog:
             return self._say(self._goodbye())
         retry, self._retry = self._retry, None
         if retry is not None and turn.bare_yes:
-            return self._say(await retry())
+            lines = await retry()
+            self._asked = self.flow.expecting or self._asked  # e.g. a search it ran asks which home
+            return self._say(lines)
         if self.booked:
             return self._say(self._after_booking(turn))
         lines = await self._advance(turn)
@@ -186,7 +188,7 @@ class FrameDialog:
         took = self._take(turn)
         if took and self._answers_question(took):
             self.policy.progress()
-        if confirming and turn.bare_no:
+        if confirming and turn.bare_no and "phone" not in took and self.frame.phone:
             return self.ask(Question(
                 "change",
                 ask=["No problem. What should I change: the time, the name or the phone number?"],
@@ -295,10 +297,21 @@ class FrameDialog:
             self.frame.set("name", name)
         if email := turn.values.get("email"):
             self.frame.set("email", email)
-        number = turn.values.get("phone") or (self.phone.take(turn.said) if self._asked == "phone" else None)
+        number = turn.values.get("phone") or (self.phone.take(turn.said) if self._trying_a_number(turn) else None)
         if number:
             self.frame.set("phone", number)
+            took.add("phone")
+        elif self._asked in ("confirm", "change") and self._trying_a_number(turn):
+            # "No, it's 7 0 4, 5 5, 0 1 4 3" at the read-back: a number meant to replace the one read,
+            # heard unusable. The read one is wrong; ask for it again (saying what was heard).
+            self.frame.clear("phone")
         return took
+
+    def _trying_a_number(self, turn: Turn) -> bool:
+        """The caller is giving a phone number: asked for one, or digits said at the read-back."""
+        if self._asked == "phone":
+            return True
+        return self._asked in ("confirm", "change") and bool(DIGIT_RUN.search(turn.text))
 
     def _changes_time(self, turn: Turn) -> bool:
         """A new time replaces the held one only when the caller clearly asks for it: a change word

@@ -76,7 +76,7 @@ class DialogEngine:
         return [Line(" ".join(self.dialog.greeting()))]
 
     async def respond(self, turn: CallerTurn) -> AsyncIterator[Line]:
-        for text in await self.dialog.respond(turn.text):
+        for text in await self.dialog.respond(turn.text, turn.alternatives):
             yield Line(text)
 
     def heard(self, text: str) -> None:

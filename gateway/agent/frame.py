@@ -25,6 +25,9 @@ class Said:
     tz: ZoneInfo
     frame: Frame  # what is known so far (e.g. the matches a "the cheaper one" picks from)
     expecting: str | None = None  # the slot the agent asked for last
+    # The STT's runners-up for the same audio (most likely first): a phone number missing a digit in
+    # the top hearing may be whole in another (gateway/providers/stt/whisper_nbest.py).
+    alternatives: tuple[str, ...] = ()
 
 
 Parser = Callable[[Said], Any]  # a value, or None when the turn does not mention the slot

@@ -12,11 +12,6 @@ def price(usd: int) -> str:
     return f"{round(usd / 1000)} thousand dollars"
 
 
-def count(n: int, noun: str) -> str:
-    """Say a count with its noun: 1 home, 3 homes (regular plurals only)."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def when(moment: datetime) -> str:
     hour = moment.strftime("%I").lstrip("0")
     minutes = "" if moment.minute == 0 else f":{moment.minute:02d}"

@@ -20,7 +20,7 @@ PARTS = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 21), "luncht
 # A number followed by what it counts is no clock ("look at 3 bedroom condos", "about 2 baths").
 _COUNTED = (r"(?:bed|beds|bedroom|bedrooms|br|bath|baths|bathroom|bathrooms|stor(?:y|ies)|car|cars|garage|"
             r"sq|square|feet|foot|acres?|k|grand|thousand|hundred|million|dollars?|bucks|percent|minutes?|"
-            r"hours?|days?|weeks?|months?|years?|people|kids|homes?|houses?|condos?|townhouses?|listings?|"
+            r"seconds?|hours?|days?|weeks?|months?|years?|people|kids|homes?|houses?|condos?|townhouses?|listings?|"
             r"of them|units?)\b")  # fmt: skip
 _CLOCK = r"(\d{1,2})(?:(?::|\s)([0-5]\d))?\s*(a\.?m\.?|p\.?m\.?|o'?clock)?"
 

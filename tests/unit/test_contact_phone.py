@@ -34,3 +34,15 @@ def test_a_number_said_any_way_is_heard_whole(said: str, number: str) -> None:
 )
 def test_a_run_of_the_wrong_length_is_no_number(said: str) -> None:
     assert phone_from(said) is None
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "zero one two, five five five, zero one three four",  # no area code starts with 0
+        "(911) 555-0134",
+        "one two three four five six seven eight nine zero",
+    ],
+)
+def test_ten_digits_that_no_us_number_has_are_no_number(said: str) -> None:
+    assert phone_from(said) is None

@@ -30,6 +30,15 @@ def said(lines: list[str]) -> str:
     return " ".join(lines)
 
 
+async def test_repeat_after_a_barge_in_says_the_whole_last_reply() -> None:
+    d, tools = dialog()
+    greeting = d.greeting()
+    d.heard(greeting[0][:20])  # the caller cut in early
+    assert await d.respond("wait, what did you say?") == greeting
+    assert d.last_heard is None  # a new reply: nothing of it was cut short
+    assert tools.calls == []
+
+
 async def test_everything_at_once_out_of_order_goes_straight_to_the_read_back() -> None:
     d, tools = dialog()
     found = await d.respond(
@@ -129,6 +138,70 @@ async def test_a_number_misheard_twice_changes_strategy_and_never_loops() -> Non
     assert rest[0].startswith("4 1 5. And the remaining seven digits")
     read_back = said(await d.respond("five five five, zero one nine nine"))
     assert "4 1 5, 5 5 5, 0 1 9 9" in read_back and tools.writes() == []
+
+
+async def test_a_number_a_digit_short_is_taken_whole_from_the_stt_runner_up_and_read_back() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    assert d.expecting == "phone"
+    # The top hearing dropped a "five"; the second beam has all ten digits, the third eleven.
+    read_back = said(await d.respond("four one five, five five, zero one nine nine",
+                                     ("four one five, five five five, zero one nine nine",
+                                      "four one five, five five five five, zero one nine nine")))  # fmt: skip
+    assert "4 1 5, 5 5 5, 0 1 9 9" in read_back and read_back.endswith("Shall I book it?")
+    assert tools.writes() == []  # read back, not acted on
+    await d.respond("yes")
+    assert dict(tools.calls)["send_sms"]["to_phone"] == "+14155550199"
+
+
+async def test_runners_up_never_replace_a_whole_number_in_the_top_hearing() -> None:
+    d, _ = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    read_back = said(await d.respond("415 555 0199", ("415 555 0198",)))
+    assert "4 1 5, 5 5 5, 0 1 9 9" in read_back
+
+
+async def test_a_city_heard_as_other_words_is_asked_about_and_searched_only_on_a_yes() -> None:
+    d, tools = dialog()
+    asked = await d.respond("a house somewhere in Austen")
+    assert asked == ["Did you say Austin?"] and d.expecting == "yes_no" and tools.calls == []
+    found = said(await d.respond("yes"))
+    assert found.startswith("I found") and dict(tools.calls)["search_listings"]["city"] == "Austin"
+    assert d.expecting == "listing"
+
+
+async def test_a_no_to_the_guessed_city_asks_for_the_city_and_never_guesses_it_again() -> None:
+    d, tools = dialog()
+    assert await d.respond("somewhere in Austen") == ["Did you say Austin?"]
+    again = said(await d.respond("no"))
+    assert "city" in again and d.expecting == "city" and tools.calls == []
+    assert "Did you say" not in said(await d.respond("Austen"))
+
+
+async def test_a_number_said_at_the_read_back_but_heard_short_is_asked_for_again_not_the_old_one_read() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    first = said(await d.respond("415 555 0134"))
+    assert "4 1 5, 5 5 5, 0 1 3 4" in first
+    again = said(await d.respond("no, it's 4 1 5, 5 5, 0 1 9 9"))  # a digit lost by the STT
+    assert "0 1 3 4" not in again and "4 1 5, 5 5 0, 1 9 9" in again and again.endswith("with the area code.")
+    assert d.expecting == "phone"
+    read = said(await d.respond("four one five, five five five, zero one nine nine"))
+    assert "4 1 5, 5 5 5, 0 1 9 9" in read and read.endswith("Shall I book it now?") and tools.writes() == []
+
+
+async def test_a_number_said_at_the_read_back_is_taken_from_a_runner_up_and_read_back() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    await d.respond("415 555 0134")
+    read = said(await d.respond("no, it's 4 1 5, 5 5, 0 1 9 9", ("no, it's 415 555 0199",)))
+    assert "4 1 5, 5 5 5, 0 1 9 9" in read and "0 1 3 4" not in read and tools.writes() == []
+    await d.respond("yes")
+    assert dict(tools.calls)["send_sms"]["to_phone"] == "+14155550199"
 
 
 async def test_a_caller_who_never_answers_is_offered_a_call_back_and_the_call_ends() -> None:

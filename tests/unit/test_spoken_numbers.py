@@ -1,4 +1,4 @@
-"""Digit strings and spellings as callers say them and as an STT writes them down.
+"""Digit strings, spellings and amounts as callers say them and as an STT writes them down.
 
 The phrasings are the ways people give a number on the phone and the ways whisper transcribes
 them (digits with dashes, words, a mix), not the shapes the parser was written around."""
@@ -7,7 +7,33 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.agent.numbers import normalise
 from gateway.agent.spoken_numbers import digit_runs, digit_string, spelled, us_phone_digits
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("one point two million", "1.2 million"),
+        ("two point five oh million", "2.50 million"),
+        ("one and a half million", "1.5 million"),
+        ("a million and a half", "1.5 million"),
+        ("two million and a half", "2.5 million"),
+        ("half a million", "0.5 million"),
+        ("seven fifty thousand", "750000"),
+        ("six twenty five k", "625 k"),
+        ("four hundred and five hundred thousand", "400 and 500000"),
+        ("four hundred thousand and five hundred thousand", "400000 and 500000"),
+        ("one hundred and twenty thousand", "120000"),  # an "and" inside one number stays joined
+        ("four hundred and five", "405"),
+        ("two and a half baths", "2 and a half baths"),  # a fraction without a scale is no price
+        ("three thirty", "3 30"),  # a time, not 330
+        ("five one two five five five", "5 1 2 5 5 5"),  # digits one by one
+        ("under $700,000", "under $700000"),  # thousands separators, not pauses
+    ],
+)
+def test_normalise_writes_numbers_said_in_words_as_digits(said: str, expected: str) -> None:
+    assert normalise(said) == expected
 
 
 @pytest.mark.parametrize(

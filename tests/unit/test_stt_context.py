@@ -130,3 +130,33 @@ def test_by_slot_sends_phone_numbers_to_the_precise_model() -> None:
         assert stt.model_for(NO_CONTEXT) is stt.small
     finally:
         stt.close()
+
+
+class _Heard:
+    """A whisper stand-in: says `text` for every turn and remembers the contexts it was asked with."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.contexts = text, []  # type: list[SpeechContext]
+
+    def transcribe_now(self, audio: object, context: SpeechContext = NO_CONTEXT) -> Transcript:
+        self.contexts.append(context)
+        return Transcript(text=self.text, confidence=0.5, seconds=0.1)
+
+    def close(self) -> None:
+        return None
+
+
+def test_by_slot_hears_a_number_said_where_something_else_was_asked_again_as_a_number() -> None:
+    from gateway.providers.stt.whisper_by_slot import WhisperBySlot
+
+    stt = WhisperBySlot()
+    small, precise = _Heard("No, it's 7 0 4, 5 5, 0 1 4 3"), _Heard("No, it's 704 555 0143")
+    stt.small, stt.precise = small, precise  # type: ignore[assignment]
+    try:
+        heard = stt.transcribe_now(np.zeros(1600, dtype=np.int16), SpeechContext("yes_no"))
+        assert precise.contexts == [SpeechContext("phone")] and heard.text == "No, it's 704 555 0143"
+        small.text = "yes, that's right"
+        assert stt.transcribe_now(np.zeros(1600, dtype=np.int16), SpeechContext("yes_no")).text == small.text
+        assert len(precise.contexts) == 1  # a plain yes is heard once
+    finally:
+        stt.close()

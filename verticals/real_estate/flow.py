@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from gateway.agent import readout, speech_text
 from gateway.agent.frame import Slot
 from gateway.agent.reask import Question, Strategy
+from gateway.agent.sounds_like import closest
 from gateway.agent.tools import ToolError
 from gateway.agent.turn_parser import Turn
 from gateway.agent.vertical import Committed, Host, Outcome, Resource, Stage, Step
@@ -29,6 +30,7 @@ class RealEstateFlow:
         self.frame = host.frame
         self._slots = slots(host.config.cities)
         self._expecting: str | None = "city"
+        self._guessed: set[str] = set()  # cities asked about ("Did you say ...?"), each once
 
     @property
     def slots(self) -> Sequence[Slot]:
@@ -72,6 +74,9 @@ class RealEstateFlow:
             return Step(await self._search())
         if f.listing is not None:
             return Step(done=True)
+        if not f.city and (guess := self._sounds_like_a_city(turn)):
+            self._expecting = "yes_no"
+            return Step(self.host.offer_retry([f"Did you say {guess}?"], lambda: self._take_city(guess)))
         if not f.city:
             self._expecting = "city"
             examples = readout.either(list(self.host.config.cities[:5]))
@@ -123,6 +128,19 @@ class RealEstateFlow:
                 Strategy("call_back", ["No problem.", "A person from our team can call you back about these homes."]),
             ),
         )))  # fmt: skip
+
+    def _sounds_like_a_city(self, turn: Turn) -> str | None:
+        """A city the caller may have said that the STT wrote as other words ("touch on"): asked
+        about once ("Did you say Tucson?"), taken only on a yes."""
+        guess = closest(turn.said.raw, self.host.config.cities)
+        if guess is None or guess in self._guessed:
+            return None
+        self._guessed.add(guess)
+        return guess
+
+    async def _take_city(self, city: str) -> list[str]:
+        self.frame.set("city", city)
+        return await self._search()
 
     async def _search(self) -> list[str]:
         f = self.frame

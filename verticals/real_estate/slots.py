@@ -43,9 +43,16 @@ def city_in(cities: Sequence[str]) -> Any:
     return parse
 
 
+BEDS = r"(?:bed|beds|bedroom|bedrooms|br|bd|bdr|bdrm)\b"
+
+
 def bedrooms_in(said: Said) -> int | None:
+    """The fewest bedrooms the caller will take (the search's min_bedrooms)."""
     t = said.text
-    if m := re.search(r"\b(\d{1,2})\s*(?:bed|beds|bedroom|bedrooms|br|bd|bdr|bdrm)\b", t):
+    # A range is its low end: "between two and three bedrooms" is min_bedrooms 2, or the 2-bedroom homes go.
+    if m := re.search(rf"\b(\d{{1,2}})\s+(?:and|or|to)\s+(\d{{1,2}})\s*{BEDS}", t):
+        return min(int(m.group(1)), int(m.group(2)))
+    if m := re.search(rf"\b(\d{{1,2}})\s*{BEDS}", t):
         return int(m.group(1))
     # Heard as homophones: "for bedrooms", "to bedrooms" (a number is what a bedroom count needs).
     if m := re.search(r"\b(for|to|too)\s+(?:bed|beds|bedroom|bedrooms)\b", t):

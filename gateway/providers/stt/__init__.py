@@ -40,6 +40,9 @@ class Transcript:
     complete: bool = True
     # Provider turns: the silence the provider waited for before it ended the turn (its endpointing).
     waited: float = 0.0
+    # Runners-up of the same audio, most likely first (whisper's other beams on a phone-number turn):
+    # the dialog may take one when the top hearing is no usable answer (nine digits for a number).
+    alternatives: tuple[str, ...] = ()
 
 
 Interim = Callable[[str], None]  # partial text of the turn in progress

@@ -6,8 +6,9 @@ dedicated worker thread (CTranslate2 releases the GIL), so the event loop never
 blocks and concurrent turns queue instead of fighting for the cores.
 
 Each turn is decoded with a prompt built from what the dialog expects (the slot it asked
-for, likely phrases: gateway/providers/stt/whisper_prompt.py), a phone number with beam search;
-`bias=False` turns both off.
+for, likely phrases: gateway/providers/stt/whisper_prompt.py), a phone number with beam search,
+whose runners-up come back as the transcript's alternatives (gateway/providers/stt/whisper_nbest.py);
+`bias=False` turns all of it off.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gateway.media.pcm import IN_RATE, Pcm
 from gateway.providers.stt import Interim, PerTurnSession, SttSession, Transcript
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.providers.stt.whisper_models import DEFAULT, WhisperModelFiles
+from gateway.providers.stt.whisper_nbest import LOW_LOGPROB, fits, n_best
 from gateway.providers.stt.whisper_prompt import beams, prompt
 
 
@@ -64,8 +66,18 @@ class WhisperLocal:
         """On the calling thread (benchmarks); the gateway goes through `transcribe`."""
         started = time.perf_counter()
         model = _model(self.model, self._threads)
+        width = beams(context) if self._bias else 1
+        runners_up: list[str] = []
+        if width > 1 and fits(audio):
+            hearings, logprob = n_best(model, audio, prompt(context), width)
+            if not hearings or logprob >= LOW_LOGPROB:  # nobody spoke, or a confident top hearing
+                return _result(hearings[0] if hearings else "", logprob, hearings[1:], started, audio)
+            # Unsure: faster-whisper's own decode, which samples again at higher temperatures when the
+            # beams are this unsure, picks the top hearing (on the tuning voices its pick was right more
+            # often than the top beam); the beams stay as runners-up.
+            runners_up = hearings
         segments, _ = model.transcribe(
-            audio.astype(np.float32) / 32768.0, language="en", beam_size=beams(context) if self._bias else 1,
+            audio.astype(np.float32) / 32768.0, language="en", beam_size=width,
             vad_filter=False,
             without_timestamps=True, condition_on_previous_text=False,
             initial_prompt=prompt(context) if self._bias else None,
@@ -73,8 +85,12 @@ class WhisperLocal:
         parts = list(segments)
         text = " ".join(s.text.strip() for s in parts).strip()
         logprob = sum(s.avg_logprob for s in parts) / len(parts) if parts else -10.0
-        return Transcript(text=text, confidence=round(math.exp(logprob), 3), seconds=time.perf_counter() - started,
-                          audio_seconds=len(audio) / IN_RATE)  # fmt: skip
+        return _result(text, logprob, [h for h in runners_up if h != text], started, audio)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _result(text: str, logprob: float, alternatives: list[str], started: float, audio: Pcm) -> Transcript:
+    return Transcript(text=text, confidence=round(math.exp(logprob), 3), seconds=time.perf_counter() - started,
+                      audio_seconds=len(audio) / IN_RATE, alternatives=tuple(alternatives))  # fmt: skip
