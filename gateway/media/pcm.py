@@ -36,7 +36,7 @@ def rms_dbfs(pcm: Pcm) -> float:
 
 
 def trim_trailing_quiet(pcm: Pcm, keep: int, floor: int = 650) -> Pcm:
-    """`pcm` without the quiet (|sample| < floor, ~-34 dBFS) at its end beyond `keep` samples."""
+    """`pcm` without the quiet (|sample| < floor, ~-34 dBFS) at its end beyond `keep` samples; all of
+    it when none of it is louder (a quiet voice is not cut away)."""
     loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) >= floor)
-    end = int(loud[-1]) + 1 + keep if len(loud) else 0
-    return pcm[: min(len(pcm), end)]
+    return pcm[: int(loud[-1]) + 1 + keep] if len(loud) else pcm
