@@ -185,8 +185,8 @@ def main() -> None:
                                           "load_average_1m": load, "summary": summary, "runs": runs,
                                           "words_heard": understood})  # fmt: skip
     md = table(summary, len(replies), args.busy)
-    md += ("\n\nWhisper tiny.en hears " + ", ".join(f"{share:.1%} of the first lines' words {mode}"
-                                                    for mode, share in understood.items()) + ".")  # fmt: skip
+    md += "\n\nOf the first lines' words, whisper tiny.en hears: " + ", ".join(
+        f"{mode} {share:.1%}" for mode, share in understood.items()) + "."  # fmt: skip
     replace_section("tts_first_audio", md)
     print(md)
     print(f"\nwrote {path}")
