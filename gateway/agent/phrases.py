@@ -117,8 +117,9 @@ def _head(words: list[str], at: int) -> Piece:
 def _within(words: list[str], budget: float) -> int | None:
     """The latest pause whose head fits in `budget`; else the first pause at all (a shorter piece
     than the whole still comes sooner)."""
-    fits = [at for at in _pauses(words) if spoken_length(" ".join(words[:at])) <= budget]
-    return fits[-1] if fits else next(iter(_pauses(words)), None)
+    pauses = _pauses(words)
+    fits = [at for at in pauses if spoken_length(" ".join(words[:at])) <= budget]
+    return fits[-1] if fits else (pauses[0] if pauses else None)
 
 
 def _pauses(words: list[str], shortest: int = 2) -> list[int]:
