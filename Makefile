@@ -75,6 +75,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.tts_first_audio
 	$(BIN)/python -m bench.media_stages
 	$(BIN)/python -m bench.end_of_turn
+	$(BIN)/python -m bench.false_interruptions
 	$(BIN)/python -m bench.capacity
 
 clean:

@@ -124,6 +124,8 @@ class Conversation:
             self.hearing = True
         elif kind == "turn.ended":
             self.hearing, self.turn = False, int(event["turn"])
+        elif kind == "agent.resumed":  # what it heard was a backchannel, not a turn
+            self.hearing = False
         elif kind == "transcript.final":
             self.heard[int(event["turn"])] = str(event.get("text", ""))
         elif kind == "agent.text":

@@ -2,7 +2,9 @@
 
 Types: call.started, speech.started, turn.ended, transcript.interim, transcript.final,
 agent.text, agent.done (a whole reply has played), agent.fallback, tool.started, tool.finished,
-barge_in, turn.latency, stats, call.ended.
+agent.paused (the caller spoke over the reply: it is paused), agent.resumed (that was a
+backchannel: the reply goes on), barge_in (it was not: the reply is dropped), turn.latency,
+stats, call.ended.
 
 They travel on the call's `events` data channel when aiortc carries the call, and on the
 signalling socket (as {"type": "event", "event": {...}}) when our own endpoint does: it

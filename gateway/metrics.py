@@ -81,6 +81,16 @@ BARGE_IN_STOP = Histogram(
     "voicepod_gateway_barge_in_stop_seconds", "From a confirmed barge-in to the agent's audio stopping.",
     buckets=(0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.5),
 )  # fmt: skip
+INTERRUPTIONS = Counter(
+    "voicepod_gateway_interruptions_total",
+    "Caller speech during the agent's reply, by outcome: resumed (a backchannel: the paused reply went on), "
+    "interrupted (a real barge-in: the reply was dropped).",
+    ["outcome"],
+)  # fmt: skip
+PAUSED = Histogram(
+    "voicepod_gateway_reply_paused_seconds", "How long a reply that resumed stayed paused (a backchannel's cost).",
+    buckets=(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 5.0),
+)  # fmt: skip
 TURN_LATENCY = Histogram(
     "voicepod_gateway_turn_latency_seconds",
     "End of caller speech to first reply audio, by stage (stt, agent, tts, gateway, total).",

@@ -11,6 +11,10 @@ How a turn ends (VOICEPOD_END_OF_TURN):
   judge (gateway/media/end_of_turn.py) once; a "complete" at or above eot_threshold ends the
   turn as soon as it arrives, anything else waits for more speech, or for eot_max_silence_ms.
   Speech before the answer cancels that pause's question; the next pause asks again.
+
+A turn the caller starts over the agent (a barge-in) whose speech is still short
+(gateway/interruptions.py: at most backchannel_max_ms) ends after the interruption settings'
+shorter stop_ms: a paused reply need not wait the full silence to learn it was only an "uh-huh".
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ import os
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import structlog
 
 from bus.settings import env_float
+from gateway.interruptions import InterruptionSettings
 from gateway.media.end_of_turn import EndOfTurnJudge
 from gateway.media.pcm import FRAME_SECONDS, Pcm
 
@@ -47,6 +52,8 @@ class TurnSettings:
     eot_silence_ms: float = 200.0  # silence before the model is asked
     eot_threshold: float = 0.5  # its "complete" probability that ends the turn
     eot_max_silence_ms: float = 1500.0  # silence that ends the turn whatever it says
+    # What an onset during the agent's reply does: pause it, and resume after a backchannel.
+    interruptions: InterruptionSettings = field(default_factory=InterruptionSettings)
 
     def __post_init__(self) -> None:
         if self.end_of_turn not in END_OF_TURN_MODES:
@@ -81,6 +88,7 @@ class TurnSettings:
             eot_silence_ms=f(env, "VOICEPOD_EOT_SILENCE_MS", cls.eot_silence_ms),
             eot_threshold=f(env, "VOICEPOD_EOT_THRESHOLD", cls.eot_threshold),
             eot_max_silence_ms=f(env, "VOICEPOD_EOT_MAX_SILENCE_MS", cls.eot_max_silence_ms),
+            interruptions=InterruptionSettings.from_env(env),
         )
 
 
@@ -94,6 +102,8 @@ class TurnEnded:
     audio: Pcm  # 16 kHz, preroll included
     speech_seconds: float
     silence_seconds: float = 0.0  # waited after the caller's speech before ending (the latency's VAD stage)
+    # From the first likely frame of the onset to the trailing silence (speech_seconds counts the preroll)
+    voiced_seconds: float = 0.0
 
 
 TurnEvent = SpeechStarted | TurnEnded
@@ -116,6 +126,8 @@ class TurnDetector:
         self._turn: list[Pcm] = []
         self._verdict: Future[float] | None = None  # this pause's question to the judge
         self._asked = False  # already asked in this pause (one inference per pause)
+        self._barge_in = False  # this turn started while the agent was speaking
+        self._lead_ms = 0.0  # of the turn's audio before its onset's first likely frame
         self.judged = 0  # questions asked (for tests and benchmarks)
 
     @property
@@ -133,6 +145,7 @@ class TurnDetector:
             if self._likely_ms >= needed:
                 self._in_turn, self._unlikely_ms = True, 0.0
                 self._turn = list(self._preroll)
+                self._barge_in, self._lead_ms = agent_speaking, len(self._turn) * self._frame_ms - self._likely_ms
                 self._preroll.clear()
                 return SpeechStarted(barge_in=agent_speaking)
             return None
@@ -146,7 +159,14 @@ class TurnDetector:
             return self._end()
         return None
 
+    def _voiced_ms(self) -> float:
+        return len(self._turn) * self._frame_ms - self._lead_ms - self._unlikely_ms
+
     def _pause_ends_turn(self) -> bool:
+        short = self.s.interruptions
+        if (self._barge_in and short.resume and self._unlikely_ms >= short.stop_ms
+                and self._voiced_ms() <= short.backchannel_max_ms):  # fmt: skip
+            return True
         if self._judge is None:
             return self._unlikely_ms >= self.s.stop_ms
         if self._unlikely_ms >= self.s.eot_max_silence_ms:
@@ -167,9 +187,11 @@ class TurnDetector:
         audio = np.concatenate(self._turn)
         silence = self._unlikely_ms / 1000
         speech = len(self._turn) * self._frame_ms / 1000 - silence
+        voiced = self._voiced_ms() / 1000
         self._in_turn, self._likely_ms, self._turn = False, 0.0, []
         self._verdict, self._asked = None, False
-        return TurnEnded(audio=audio, speech_seconds=max(0.0, speech), silence_seconds=silence)
+        return TurnEnded(audio=audio, speech_seconds=max(0.0, speech), silence_seconds=silence,
+                         voiced_seconds=max(0.0, voiced))  # fmt: skip
 
 
 def detector_for(settings: TurnSettings) -> TurnDetector:

@@ -25,7 +25,7 @@ from gateway.agent.config import AgentConfig
 from gateway.agent.contact import EMAIL, NAME, PHONE, PhoneCollector
 from gateway.agent.frame import Frame, Said, Slot
 from gateway.agent.numbers import normalise
-from gateway.agent.reask import Question, ReAskPolicy, Strategy
+from gateway.agent.reask import STRATEGY_CHANGES, Question, ReAskPolicy, Strategy
 from gateway.agent.slots_common import CHOICE, TIME
 from gateway.agent.time_phrases import DIGIT_RUN, TimeAsk
 from gateway.agent.timing import TimeNegotiation
@@ -33,6 +33,10 @@ from gateway.agent.tools import ToolBox, ToolError
 from gateway.agent.turn_parser import NOTHING_ELSE, Turn, parse_turn
 from gateway.agent.vertical import Committed, Outcome, Stage, Vertical, load_vertical
 
+# Read-backs and "what should I change?" per call: past these the caller is handed to a person
+# (each is a question of its own, so the re-ask policy alone would let them alternate forever).
+MAX_READ_BACKS = 3
+MAX_CHANGES = 2
 NAME_QUESTION = Question(
     "name",
     ask=[NAME.ask],
@@ -75,6 +79,7 @@ class FrameDialog:
         self._asked: str | None = None  # the slot the last question asked for
         self._resource_id: str | None = None
         self._read_backs = 0
+        self._changes_asked = 0
         self._heard: dict[str, object] = {}  # the last value heard for each slot
         self.skipped: set[str] = set()  # slots the caller could not give and we went on without
         # The step a service failed to answer, run again when the caller says "yes" to our offer to retry.
@@ -183,19 +188,19 @@ class FrameDialog:
         confirming, self.confirming = self.confirming, False
         if confirming and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
             return await self._commit()
+        unclear_change = False
         if self._asked == "change" and not turn.values:
-            self._reopen(turn.text)
+            unclear_change = not self._reopen(turn.text)
         took = self._take(turn)
         if took and self._answers_question(took):
             self.policy.progress()
         if confirming and turn.bare_no and "phone" not in took and self.frame.phone:
-            return self.ask(Question(
-                "change",
-                ask=["No problem. What should I change: the time, the name or the phone number?"],
-                again=["Sorry, what would you like to change? For example, say: the time is Tuesday at 3."],
-                strategies=(Strategy("call_back", ["Nothing is booked.",
-                                                   "A person from our team can call you back to arrange it."]),),
-            ))  # fmt: skip
+            self._changes_asked += 1
+            if self._changes_asked > MAX_CHANGES:
+                return self._hand_over()
+            return self._ask_change()
+        if unclear_change and not took and not turn.yes:
+            return self._ask_change()  # "what should I change?" answered with nothing it can use
         step = await self.flow.settle(turn)
         lines = list(step.lines)
         if not step.done:
@@ -230,16 +235,31 @@ class FrameDialog:
             return [*lines, *self.ask(self.phone.question())]
         return [*lines, *self._read_back()]
 
-    def _reopen(self, text: str) -> None:
-        """The answer to "what should I change?" names a part without a new value: ask for it again."""
+    def _ask_change(self) -> list[str]:
+        return self.ask(Question(
+            "change",
+            ask=["No problem. What should I change: the time, the name or the phone number?"],
+            again=["Sorry, what would you like to change? For example, say: the time is Tuesday at 3."],
+            strategies=(Strategy("call_back", ["Nothing is booked.",
+                                               "A person from our team can call you back to arrange it."]),),
+        ))  # fmt: skip
+
+    def _reopen(self, text: str) -> bool:
+        """The answer to "what should I change?" names a part without a new value: ask for it again.
+        False when it names no part."""
+        named = False
         if re.search(r"\b(time|day|date|when)\b", text):
             self.timing.reopen()
             self.frame.set("when", None)
+            named = True
         if re.search(r"\bname\b", text):
             self.frame.clear("name")
             self.skipped.discard("name")
+            named = True
         if re.search(r"\b(number|phone)\b", text):
             self.frame.clear("phone")
+            named = True
+        return named
 
     def _agrees(self, turn: Turn) -> bool:
         """A yes that repeats what was read back ("yes, Friday at 2 is fine") is still a yes."""
@@ -331,6 +351,8 @@ class FrameDialog:
         who = f" for {f.name}" if f.name else ""
         booking = f"{self.flow.summary()} on {readout.moment(when)}{who}"
         read = f"{booking}, and the confirmation goes by text to {speech_text.phone(f.phone)}"
+        if self._read_backs >= MAX_READ_BACKS:
+            return self._hand_over()
         self.confirming = True
         # Each read-back after a correction is a new question; its wording says so.
         self._read_backs += 1
@@ -350,6 +372,16 @@ class FrameDialog:
         if self.ended:
             self.confirming = False
         return lines
+
+    def _hand_over(self) -> list[str]:
+        """Read back and corrected over and over (a line the STT cannot hear well): no third round
+        of the same questions; a person takes it from here, and nothing is booked."""
+        self.confirming = False
+        self.ended = True
+        STRATEGY_CHANGES.labels(self.config.name, "call_back").inc()
+        return ["I'm sorry, I'm not getting this right on this line, and I haven't booked anything.",
+                "A person from our team can call you back to arrange it.",
+                f"Thanks for calling {self.config.company}. Goodbye!"]  # fmt: skip
 
     async def _commit(self) -> list[str]:
         try:

@@ -8,6 +8,7 @@ held: it is booked after the read-back and the caller's yes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +28,8 @@ WHY = {
     "outside_hours": "that's outside our {noun} hours",
     "taken": "that time is already taken",
 }
+
+_CLOCK_SAID = re.compile(r"\d\s*(?:a\.?m\b|p\.?m\b|o'?clock)|\d:\d\d")
 
 
 class TimeNegotiation:
@@ -49,8 +52,13 @@ class TimeNegotiation:
             same_clock = [t for t in self.offered if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
             if same_clock:
                 asked = TimeAsk(same_clock[0])
-            elif choice is not None and times_listed_last and self.offered:
-                asked = None  # "two" to "say one for ..., or two for ...": the pick, not 2 PM
+            elif choice is not None and times_listed_last and self.offered and not _CLOCK_SAID.search(turn.said.text):
+                asked = None  # "two" to "say one for ..., or two for ...": the pick, not 2 PM; but in
+                # "the first day at 3 PM" the 3 PM was said as a time and wins over "first"
+            elif self.when is not None or self.requested is not None:
+                # "make it 11 AM" about a time being booked: 11 AM on that day, not today
+                day = self.when or (self.requested.start if self.requested else asked.start)
+                asked = TimeAsk(day.replace(hour=asked.start.hour, minute=asked.start.minute))
             else:  # "7 PM works" after Tuesday at 7 PM was refused: that Tuesday, again
                 refused = [t for t in self.refused if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
                 if refused:

@@ -1,7 +1,7 @@
 """What a call needs from the WebRTC stack that carries it, and nothing more.
 
-The call (gateway/call.py) owns the turn loop and the playout; a link answers the offer,
-takes trickled candidates, connects, hands over the caller's audio as 16 kHz frames, plays
+The call (gateway/call.py) owns the playout and its turn loop (gateway/turn_loop.py); a link
+answers the offer, takes trickled candidates, connects, hands over the caller's audio as 16 kHz frames, plays
 the call's `PlayoutTrack` to the caller, reports its state changes and media figures, and
 carries the call's events. Two links: `AiortcLink` (aiortc's peer connection, with the
 events data channel) and `LeanLink` (gateway/rtc: audio only, packets decoded inline).

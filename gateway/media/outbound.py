@@ -3,7 +3,9 @@ paced in real time, and silence in between.
 
 Utterances are queued whole and can be cut at any frame: `interrupt()` (barge-in)
 drops what is left and reports how much of each utterance was actually played,
-so the conversation history can keep only what the caller heard. Frames leave as Opus
+so the conversation history can keep only what the caller heard. `pause()` stops the sound
+at the next frame but keeps the queue, so `resume()` goes on from the very sample it stopped at
+(a caller's "uh-huh" need not cost the reply). Frames leave as Opus
 packets (gateway/media/opus_out.py): aiortc only packs them into RTP. Speech that is already
 Opus (a TTS that returns it) goes out packet by packet as it came: not decoded, not re-encoded.
 """
@@ -63,12 +65,36 @@ class PlayoutTrack(MediaStreamTrack):
         self.late_frames = 0  # frames produced more than a frame late
         self.last_voice_at = 0.0  # monotonic time the last non-silent frame went out
         self._interrupted_at: float | None = None
-        # Seconds from interrupt() to the first silent frame actually produced (barge-in stop time).
+        self._paused = False
+        # Seconds from pause() or interrupt() to the first silent frame actually produced (barge-in stop time).
         self.on_stopped: Callable[[float], None] | None = None
 
     @property
     def speaking(self) -> bool:
+        """Speech is queued (playing, or paused)."""
         return bool(self._queue)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def current(self) -> Utterance | None:
+        """The utterance playing (or paused) now."""
+        return self._queue[0] if self._queue else None
+
+    def pause(self) -> None:
+        """Silence from the next frame on, the queue kept (and still taking utterances) until resume()."""
+        if self._paused:
+            return
+        self._paused = True
+        if self._queue:
+            self._interrupted_at = time.monotonic()
+
+    def resume(self) -> None:
+        """Go on from where pause() stopped."""
+        self._paused = False
+        self._interrupted_at = None  # resumed before a silent frame went out: nothing was stopped
 
     def play(self, utterance: Utterance) -> None:
         if isinstance(utterance.audio, OpusSpeech) and not utterance.audio.packets:
@@ -78,11 +104,13 @@ class PlayoutTrack(MediaStreamTrack):
         self._queue.append(utterance)
 
     def interrupt(self) -> list[Utterance]:
-        """Stop now: the next frame is silence. Returns the cut utterances (played counts kept)."""
+        """Stop now: the next frame is silence. Returns the cut utterances (played counts kept).
+        It also ends a pause: what is played next is heard."""
         cut = list(self._queue)
         self._queue.clear()
-        if cut:
+        if cut and not self._paused:  # paused: the sound stopped already, and was timed then
             self._interrupted_at = time.monotonic()
+        self._paused = False
         for u in cut:
             if u.on_done:
                 u.on_done(u, False)
@@ -104,12 +132,12 @@ class PlayoutTrack(MediaStreamTrack):
             await asyncio.sleep(due - now)  # real-time pacing of the outgoing stream
         elif now - due > FRAME_SECONDS:
             self.late_frames += 1
-        head = self._queue[0] if self._queue else None
+        head = self._queue[0] if self._queue and not self._paused else None
         if head is not None and isinstance(head.audio, OpusSpeech):
             data = self._next_packet(head, head.audio)
             packet, samples = av.Packet(data), packet_samples(data) or OUT_FRAME
         else:
-            pcm = self._next_samples()
+            pcm = SILENCE if self._paused else self._next_samples()
             packet, samples = self._opus.packet(None if pcm is SILENCE else pcm), OUT_FRAME
         if self._interrupted_at is not None:
             if self.on_stopped:

@@ -49,6 +49,8 @@ function onEvent(event) {
     case "tool.started": addLine("activity", `⚙ ${event.tool}…`); break;
     case "tool.finished": addLine("activity", `✓ ${event.tool} (${ms(event.seconds)})`); break;
     case "barge_in": addLine("activity", `agent stopped (${Math.round(event.heard_fraction * 100)}% heard)`); break;
+    case "agent.paused": addLine("activity", "agent paused"); break;
+    case "agent.resumed": addLine("activity", "agent went on"); break;
     case "turn.latency": $("latency").textContent = ms(event.total_seconds); break;
     case "stats":
       $("rtt").textContent = ms(event.rtt_seconds);

@@ -5,6 +5,7 @@ are covered by the evals and tests/integration/agent/."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -202,6 +203,44 @@ async def test_a_number_said_at_the_read_back_is_taken_from_a_runner_up_and_read
     assert "4 1 5, 5 5 5, 0 1 9 9" in read and "0 1 3 4" not in read and tools.writes() == []
     await d.respond("yes")
     assert dict(tools.calls)["send_sms"]["to_phone"] == "+14155550199"
+
+
+async def test_a_clock_time_said_with_an_ordinal_is_the_time_not_the_offered_pick() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle")
+    offered = said(await d.respond("number two"))
+    assert "Monday the 7th at 9" in offered  # times offered; none at 3 PM
+    # "Thursday at 3 PM" heard as "first day at 3pm": never the first time offered (Monday at 9).
+    took = said(await d.respond("No, I wanted first day at 3pm."))
+    assert "at 3 PM" in took and "at 9 AM" not in took and tools.writes() == []
+
+
+async def test_read_backs_refused_over_and_over_end_with_a_person_not_a_loop() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    replies = [said(await d.respond("415 555 0134"))]
+    # A caller whose corrections the STT keeps losing: "no, ..." heard with nothing usable in it.
+    for _ in range(12):
+        if d.ended:
+            break
+        replies.append(said(await d.respond("no, I wanted the other thing")))
+    assert d.ended and "call you back" in replies[-1] and re.search(r"Nothing is booked|haven't booked", replies[-1])
+    questions = [q.strip() for r in replies for q in re.findall(r"[^.?!]*\?", r)]
+    assert max(questions.count(q) for q in questions) <= 2, questions
+    assert tools.writes() == []
+
+
+async def test_a_fourth_read_back_is_a_hand_over_to_a_person() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    await d.respond("415 555 0134")
+    for hour in ("11 AM", "12 PM"):  # each correction heard as another time: read back again
+        again = said(await d.respond(f"no, make it {hour}"))
+        assert "Shall I book it" in again and f"Tuesday the 8th at {hour}" in again  # the day being booked
+    last = said(await d.respond("no, make it 2 pm"))  # the fourth read-back
+    assert d.ended and "call you back" in last and tools.writes() == []
 
 
 async def test_a_caller_who_never_answers_is_offered_a_call_back_and_the_call_ends() -> None:

@@ -125,6 +125,26 @@ def test_bedrooms_and_a_budget_in_one_turn(text: str, expected: tuple[str | None
 
 
 @pytest.mark.parametrize(
+    ("heard", "bedrooms", "kind"),
+    [
+        # espeak-ng callers as whisper tiny.en wrote them (audio persona runs)
+        ("High, three men rooms, Congo, Raleigh, and nearly Thursday after three possible.", 3, "condo"),
+        ("Hi, three meds, a condor, rally, ideally", 3, "condo"),
+        ("I'm looking for at least three bedrooms, come door in rally.", 3, None),
+    ],
+)
+def test_bedrooms_and_a_condo_heard_as_other_words(heard: str, bedrooms: int, kind: str | None) -> None:
+    v = turn(heard).values
+    assert (v.get("bedrooms"), v.get("property_type")) == (bedrooms, kind)
+
+
+@pytest.mark.parametrize("heard", ["3 baths", "ten minutes", "3 bathrooms", "2 people", "at 3 pm", "london"])
+def test_other_counts_are_no_bedrooms_and_no_condo(heard: str) -> None:
+    v = turn(heard).values
+    assert "bedrooms" not in v and "property_type" not in v
+
+
+@pytest.mark.parametrize(
     ("text", "slot", "value"),
     [
         ("between two and three bedrooms", "bedrooms", 2),  # a range of bedrooms is its minimum

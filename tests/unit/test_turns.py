@@ -161,3 +161,25 @@ def test_bad_settings_are_refused_by_name(env: dict[str, str], message: str) -> 
 def test_the_first_pause_is_the_models_short_silence_or_the_vads_stop() -> None:
     assert TurnSettings(stop_ms=700).first_pause_ms == 700
     assert TurnSettings(end_of_turn="model", stop_ms=700, eot_silence_ms=250).first_pause_ms == 250
+
+
+def run_over_the_agent(detector: TurnDetector, probabilities: list[float]) -> list[tuple[int, TurnEvent]]:
+    events = []
+    for i, p in enumerate(probabilities):
+        event = detector.feed(frame(i), p, agent_speaking=True)
+        if event is not None:
+            events.append((i, event))
+    return events
+
+
+def test_a_short_barge_in_ends_after_the_shorter_silence_and_a_long_one_after_stop_ms() -> None:
+    short = run_over_the_agent(TurnDetector(TurnSettings(stop_ms=600)),
+                               frames(400, QUIET) + frames(400, SPEECH) + frames(1000, QUIET))  # fmt: skip
+    assert isinstance(short[0][1], SpeechStarted) and short[0][1].barge_in
+    assert ended_at(short) == [20 + 20 + 15 - 1]  # 300 ms of quiet (VOICEPOD_BACKCHANNEL_STOP_MS)
+    ended = short[-1][1]
+    assert isinstance(ended, TurnEnded) and ended.voiced_seconds == pytest.approx(0.4)
+    assert ended.speech_seconds == pytest.approx(0.4 + 0.3 - 0.12)  # the preroll: 300 ms before the onset
+    long = run_over_the_agent(TurnDetector(TurnSettings(stop_ms=600)),
+                              frames(400, QUIET) + frames(1600, SPEECH) + frames(1000, QUIET))  # fmt: skip
+    assert ended_at(long) == [20 + 80 + 30 - 1]

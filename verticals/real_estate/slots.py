@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.agent.frame import Said, Slot
 from gateway.agent.numbers import AMOUNT, money, price_range
+from gateway.agent.sounds_like import closeness, closest
 
 TYPES = {
     "single_family": r"\b(house|houses|single family)\b",
@@ -44,6 +45,8 @@ def city_in(cities: Sequence[str]) -> Any:
 
 
 BEDS = r"(?:bed|beds|bedroom|bedrooms|br|bd|bdr|bdrm)\b"
+# "men rooms" 0.75, "brooms" 0.86 from "bedrooms"; "bathrooms" 0.71, "minutes" 0.36 (tests/verticals).
+SOUNDS_LIKE_BEDS = 0.75
 
 
 def bedrooms_in(said: Said) -> int | None:
@@ -59,6 +62,11 @@ def bedrooms_in(said: Said) -> int | None:
         return 4 if m.group(1) == "for" else 2
     if re.search(r"\bstudio\b", t):
         return 0
+    # A count before words that sound like "beds" ("three men rooms", "free meds"): the STT writing
+    # a word it did not expect as common ones. A search criterion, read out with the matches.
+    for m in re.finditer(r"\b([1-9])\s+([a-z]+(?:\s+rooms?)?)\b", t):
+        if max(closeness(m.group(2), "bedrooms"), closeness(m.group(2), "beds")) >= SOUNDS_LIKE_BEDS:
+            return int(m.group(1))
     return None
 
 
@@ -73,6 +81,8 @@ def property_type_in(said: Said) -> str | None:
     for kind, pattern in TYPES.items():
         if re.search(pattern, said.text):
             found = kind
+    if found is None and closest(said.text, ["condo"]):
+        found = "condo"  # "a Congo in Raleigh", "a condor" (gateway/agent/sounds_like.py)
     return found
 
 

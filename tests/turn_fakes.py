@@ -1,0 +1,185 @@
+"""Stand-ins for what surrounds a call's turn loop: a link that plays a script of caller frames,
+an events sink that can be waited on, an STT session with set answers (or the provider's own
+turns, reported when the test says), a loudness VAD and a responder that says set lines.
+Shared by the turn loop's unit tests and bench/false_interruptions.py."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from gateway.link.base import PacketTap
+from gateway.media.pcm import IN_FRAME, OUT_RATE, Pcm
+from gateway.providers.stt import SpeechHeard, Transcript, TurnHeard
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
+from gateway.responder import CallerTurn, Speech
+
+Step = Pcm | Callable[[], Awaitable[Any]]  # a caller frame, or something to wait for before the next one
+
+
+def frames(count: int, level: int = 3000) -> list[Pcm]:
+    """`count` 20 ms caller frames: level 0 is silence, anything else "speech" to LoudnessVad."""
+    return [np.full(IN_FRAME, level, dtype=np.int16) for _ in range(count)]
+
+
+class LoudnessVad:
+    """A VAD that calls any frame above a level speech (unit tests need no model)."""
+
+    def push(self, pcm: Pcm) -> float:
+        return 0.9 if float(np.abs(pcm.astype(np.float32)).mean()) > 500 else 0.0
+
+
+class ScriptedLink:
+    """Hands over the script's frames, waiting where it says; then stays open, silent, until closed.
+    `pace`: seconds per frame (real time for benchmarks), 0: as fast as the loop takes them."""
+
+    def __init__(self, script: Sequence[Step], pace: float = 0.0) -> None:
+        self.script = list(script)
+        self.pace = pace
+        self.closed = asyncio.Event()
+        self.finished = asyncio.Event()  # every frame of the script has been handed over
+        self._waiting: dict[int, asyncio.Event] = {}  # id of a script step -> set when the link waits there
+        self.frame_times: list[float] = []  # monotonic time each frame was handed over
+
+    async def caller_audio(self, packets: PacketTap | None = None) -> AsyncIterator[Pcm]:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        for step in self.script:
+            if not isinstance(step, np.ndarray):
+                self._reached(step).set()
+                await step()
+                due = loop.time()
+                continue
+            if self.pace:
+                due += self.pace
+                if due > loop.time():
+                    await asyncio.sleep(due - loop.time())  # real-time pacing, like a caller's microphone
+            if packets is not None:
+                packets(b"\xf8\xff\xfe")
+            self.frame_times.append(loop.time())
+            yield step
+        self.finished.set()
+        await self.closed.wait()
+
+    def _reached(self, step: object) -> asyncio.Event:
+        owner = getattr(step, "__self__", step)  # a step `gate.wait` is known by its gate
+        return self._waiting.setdefault(id(owner), asyncio.Event())
+
+    async def waiting_at(self, gate: asyncio.Event) -> None:
+        """Until the link waits on `gate` (a step `gate.wait`): the frames before it were all heard."""
+        async with asyncio.timeout(5):
+            await self._reached(gate).wait()
+
+    async def caller_packets(self) -> AsyncIterator[bytes | None]:
+        async for _frame in self.caller_audio():
+            yield b"\xf8\xff\xfe"
+
+
+class RecordedEvents:
+    """An EventSink that keeps what was sent and lets a test wait for a kind."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.log: list[tuple[str, dict[str, Any]]] = []
+        self._changed = asyncio.Event()
+
+    def send(self, kind: str, **fields: Any) -> None:
+        self.log.append((kind, fields))
+        self.sent += 1
+        self._changed.set()
+
+    def close(self) -> None:
+        return None
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _ in self.log]
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [fields for k, fields in self.log if k == kind]
+
+    async def wait(self, kind: str, count: int = 1, timeout: float = 5.0) -> dict[str, Any]:
+        """The `count`th event of `kind`, once sent."""
+        await self.until(lambda: len(self.of(kind)) >= count, timeout)
+        return self.of(kind)[count - 1]
+
+    async def until(self, done: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Re-checked at each event sent."""
+        async with asyncio.timeout(timeout):
+            while not done():
+                self._changed.clear()
+                await self._changed.wait()
+
+    def waiting(self, kind: str, count: int = 1) -> Callable[[], Awaitable[Any]]:
+        """A script step: wait for that event."""
+        return lambda: self.wait(kind, count)
+
+
+class SetAnswersSession:
+    """An STT session whose turns come back with set texts, in order (then empty); as a provider
+    that ends turns, it reports onsets and turns when the test calls `speech()` and `turn()`."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.heard: list[Pcm] = []
+        self.fed = 0
+        self._on_speech: SpeechHeard | None = None
+        self._on_turn: TurnHeard | None = None
+
+    def feed(self, frame: Pcm) -> None:
+        self.fed += 1
+
+    def feed_opus(self, packet: bytes | None) -> None:
+        self.fed += 1
+
+    def expect(self, context: SpeechContext) -> None:
+        return None
+
+    async def turn_ended(self, audio: Pcm) -> Transcript:
+        self.heard.append(audio)
+        text = self.answers.pop(0) if self.answers else ""
+        return Transcript(text=text, confidence=0.9, seconds=0.01, audio_seconds=len(audio) / 16_000)
+
+    async def close(self) -> None:
+        return None
+
+    def detect_turns(self, on_speech: SpeechHeard, on_turn: TurnHeard) -> None:
+        self._on_speech, self._on_turn = on_speech, on_turn
+
+    def speech(self) -> None:
+        assert self._on_speech is not None
+        self._on_speech()
+
+    def turn(self, text: str, seconds: float) -> None:
+        assert self._on_turn is not None
+        self._on_turn(Transcript(text=text, confidence=0.9, seconds=0.0, audio_seconds=seconds, waited=0.3))
+
+
+class LinesResponder:
+    """Answers every turn with `lines`, each `seconds` of tone; remembers what it was told."""
+
+    def __init__(self, *lines: str, seconds: float = 1.0) -> None:
+        self.lines = lines or ("An answer.",)
+        self.seconds = seconds
+        self.turns: list[CallerTurn] = []
+        self.heard_back: list[tuple[int, str]] = []
+
+    async def greeting(self) -> Speech | None:
+        return None
+
+    async def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]:
+        self.turns.append(turn)
+        t = np.arange(int(OUT_RATE * self.seconds)) / OUT_RATE
+        for line in self.lines:
+            yield Speech(text=line, audio=(np.sin(2 * np.pi * 220 * t) * 8000).astype(np.int16))
+
+    def heard(self, turn: int, text: str) -> None:
+        self.heard_back.append((turn, text))
+
+    def listening_for(self) -> SpeechContext:
+        return NO_CONTEXT
+
+    async def close(self) -> None:
+        return None

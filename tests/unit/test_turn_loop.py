@@ -1,0 +1,196 @@
+"""The turn loop on a scripted link: turns answered, barge-in, and a backchannel that only
+pauses the reply. Both turn sources: ours (a loudness VAD and the real turn detector) and the
+provider's (an STT session that reports its own onsets and turns)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import pytest
+
+from gateway.interruptions import InterruptionSettings
+from gateway.media.outbound import PlayoutTrack
+from gateway.turn_loop import TurnLoop
+from gateway.turn_sources import LocalTurns, ProviderTurns, TurnSource
+from gateway.turns import TurnDetector, TurnSettings
+from tests.turn_fakes import LinesResponder, LoudnessVad, RecordedEvents, ScriptedLink, SetAnswersSession, Step, frames
+
+TURNS = TurnSettings(stop_ms=200)  # a turn ends after 10 quiet frames
+TURN = [*frames(30), *frames(10, 0)]  # 600 ms of speech, then the silence that ends it
+UH_HUH = [*frames(20), *frames(10, 0)]  # 400 ms: under the backchannel limit (1.5 s; 0.75 s with no STT)
+LONG = [*frames(90), *frames(10, 0)]  # 1.8 s: a turn whatever it says
+
+
+@dataclass
+class Running:
+    loop: TurnLoop
+    playout: PlayoutTrack
+    events: RecordedEvents
+    responder: LinesResponder
+    link: ScriptedLink
+
+
+@asynccontextmanager
+async def running(script: Sequence[Step], *, events: RecordedEvents, session: SetAnswersSession | None = None,
+                  provider: bool = False, interruptions: InterruptionSettings | None = None,
+                  playout: PlayoutTrack | None = None) -> AsyncIterator[Running]:  # fmt: skip
+    playout, responder = playout or PlayoutTrack(), LinesResponder("First line.", "Second line.")
+    source: TurnSource
+    if provider:
+        assert session is not None
+        source = ProviderTurns(session, opus=False, quiet_gap=0.2)
+    else:
+        source = LocalTurns(TurnDetector(TURNS), session, opus=False, quiet_gap=0.2, vad=LoudnessVad())
+    loop = TurnLoop(source, playout, responder, events, session=session, stt_name="fake",
+                    interruptions=interruptions)  # fmt: skip
+    link = ScriptedLink(script)
+    hearing = asyncio.create_task(loop.run(link))
+    try:
+        yield Running(loop, playout, events, responder, link)
+    finally:
+        hearing.cancel()
+        await asyncio.gather(hearing, *loop.cancel(), return_exceptions=True)
+        loop.release()
+
+
+async def play(playout: PlayoutTrack, count: int) -> None:
+    for _ in range(count):
+        await playout.recv()
+
+
+async def test_a_turn_is_transcribed_and_answered() -> None:
+    events = RecordedEvents()
+    async with running(TURN, events=events, session=SetAnswersSession("a house in Austin")) as r:
+        await events.wait("agent.text", 2)
+    assert events.kinds()[:4] == ["speech.started", "turn.ended", "transcript.final", "agent.text"]
+    assert events.of("speech.started") == [{"barge_in": False}]
+    assert [t.text for t in r.responder.turns] == ["a house in Austin"]
+    assert r.loop.turns == 1 and r.playout.speaking
+
+
+async def test_a_backchannel_pauses_the_reply_and_it_resumes_where_it_stopped() -> None:
+    events, checked, playout = RecordedEvents(), asyncio.Event(), PlayoutTrack()
+    script: list[Step] = [*TURN, events.waiting("agent.text"), lambda: play(playout, 5), *UH_HUH[:20], checked.wait,
+                          *UH_HUH[20:]]  # fmt: skip
+    session = SetAnswersSession("a house in Austin", "Uh-huh.")
+    async with running(script, events=events, session=session, playout=playout) as r:
+        paused = await events.wait("agent.paused")
+        first = playout.current
+        assert first is not None
+        at_pause = first.played
+        await play(playout, 3)  # silence while paused: nothing more of the line is played
+        assert first.played == at_pause and playout.paused
+        checked.set()  # the caller falls silent
+        resumed = await events.wait("agent.resumed")
+        await play(playout, 1)
+    assert paused == {"turn": 1}
+    assert resumed["heard"] == "Uh-huh." and resumed["turn"] == 1 and resumed["paused_seconds"] >= 0
+    assert at_pause == 5 * 960 and first.played == at_pause + 960  # on from the very sample it stopped at
+    assert "barge_in" not in events.kinds() and r.loop.turns == 1 and r.loop.resumed == 1
+    assert [e["barge_in"] for e in events.of("speech.started")] == [False, True]
+    assert len(r.responder.turns) == 1  # the backchannel was not answered
+
+
+async def test_a_real_interruption_drops_the_reply_and_answers_the_caller() -> None:
+    events, playout = RecordedEvents(), PlayoutTrack()
+    script: list[Step] = [*TURN, events.waiting("agent.text"), lambda: play(playout, 10), *LONG]
+    session = SetAnswersSession("a house in Austin", "wait I meant Dallas")
+    async with running(script, events=events, session=session, playout=playout) as r:
+        await events.wait("agent.text", 3)  # the reply to the second turn
+    first, second = events.of("barge_in")  # one per line cut
+    assert first == {"turn": 1, "heard_fraction": 0.2} and second == {"turn": 1, "heard_fraction": 0.0}
+    assert [t.text for t in r.responder.turns] == ["a house in Austin", "wait I meant Dallas"]
+    assert r.responder.heard_back == [(1, "Fi"), (1, "")]  # 10 of 50 frames: a fifth of "First line."
+    assert r.loop.barge_ins == 1 and r.loop.resumed == 0 and r.loop.turns == 2
+    assert "agent.resumed" not in events.kinds()
+
+
+async def test_a_short_word_that_is_not_a_backchannel_still_interrupts() -> None:
+    events = RecordedEvents()
+    script: list[Step] = [*TURN, events.waiting("agent.text"), *UH_HUH]
+    async with running(script, events=events, session=SetAnswersSession("a house", "No.")) as r:
+        await events.wait("transcript.final", 2)
+    assert events.of("barge_in") and r.loop.turns == 2
+    assert [e["text"] for e in events.of("transcript.final")] == ["a house", "No."]
+
+
+async def test_without_an_stt_length_alone_decides() -> None:
+    events = RecordedEvents()
+    script: list[Step] = [*TURN, events.waiting("agent.text"), *UH_HUH, events.waiting("agent.resumed"), *LONG]
+    async with running(script, events=events) as r:
+        await events.wait("turn.ended", 2)
+    assert events.kinds().count("agent.paused") == 2
+    assert r.loop.resumed == 1 and r.loop.barge_ins == 1 and r.loop.turns == 2
+
+
+async def test_with_resume_off_an_onset_drops_the_reply_at_once() -> None:
+    events = RecordedEvents()
+    script: list[Step] = [*TURN, events.waiting("agent.text"), *UH_HUH]
+    async with running(script, events=events, interruptions=InterruptionSettings(resume=False)) as r:
+        await events.wait("turn.ended", 2)
+    kinds = events.kinds()
+    assert "agent.paused" not in kinds and kinds.index("barge_in") < kinds.index("turn.ended", 2)
+    assert r.loop.turns == 2
+
+
+async def test_a_line_gone_quiet_mid_turn_still_ends_the_turn() -> None:
+    events = RecordedEvents()
+    async with running(frames(30), events=events, session=SetAnswersSession("hello")) as r:
+        ended = await events.wait("turn.ended")  # the link sends nothing after the speech
+        await events.wait("agent.text")
+    assert ended == {"turn": 1, "speech_seconds": pytest.approx(0.6 + 0.1, abs=0.15)}  # some preroll
+    assert r.responder.turns[0].text == "hello"
+
+
+async def test_provider_turns_a_backchannel_resumes_a_real_turn_interrupts() -> None:
+    events = RecordedEvents()
+    session = SetAnswersSession()
+    async with running([], events=events, session=session, provider=True) as r:
+        await asyncio.sleep(0)  # the loop starts: the provider's callbacks are set
+        session.speech()
+        session.turn("I want a house", 1.5)
+        await events.wait("agent.text")
+        session.speech()
+        assert r.playout.paused
+        session.turn("Okay.", 0.4)
+        await events.wait("agent.resumed")
+        session.speech()
+        session.turn("stop, what about Dallas", 1.8)
+        await events.wait("transcript.final", 2)
+    assert [e["text"] for e in events.of("transcript.final")] == ["I want a house", "stop, what about Dallas"]
+    assert r.loop.resumed == 1 and r.loop.barge_ins == 1 and r.loop.turns == 2
+    assert session.heard == []  # the provider's text is used: nothing asked of turn_ended
+
+
+async def test_an_onset_no_turn_follows_resumes_after_the_window_and_a_later_turn_still_interrupts() -> None:
+    events = RecordedEvents()
+    session = SetAnswersSession()
+    window = InterruptionSettings(backchannel_max_ms=50, window_ms=100)
+    async with running([], events=events, session=session, provider=True, interruptions=window) as r:
+        await asyncio.sleep(0)  # the loop starts: the provider's callbacks are set
+        session.speech()
+        session.turn("I want a house", 1.5)
+        await events.wait("agent.text")
+        session.speech()  # noise: the provider's onset, and no turn
+        resumed = await events.wait("agent.resumed")
+        assert not r.playout.paused and r.loop.turns == 1 and r.playout.speaking
+        session.turn("what about Dallas", 1.2)  # words after all, the reply playing again: the caller's turn
+        await events.wait("transcript.final", 2)
+    assert resumed["heard"] == "" and resumed["paused_seconds"] >= 0.1
+    assert events.of("barge_in") and r.loop.turns == 2 and r.loop.resumed == 1
+
+
+async def test_a_sound_too_short_for_an_onset_only_hushes_the_agent_for_its_length() -> None:
+    events, heard, playout = RecordedEvents(), asyncio.Event(), PlayoutTrack()
+    blip: list[Step] = [*frames(3), heard.wait, *frames(5, 0)]  # 60 ms: past the 40 ms hush, short of the onset
+    script: list[Step] = [*TURN, events.waiting("agent.text"), lambda: play(playout, 2), *blip]
+    async with running(script, events=events, session=SetAnswersSession("a house"), playout=playout) as r:
+        await r.link.waiting_at(heard)
+        assert playout.paused
+        heard.set()
+        await asyncio.wait_for(r.link.finished.wait(), 5)
+        assert not playout.paused and playout.speaking
+    assert events.kinds().count("speech.started") == 1 and "agent.paused" not in events.kinds()
