@@ -72,6 +72,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.bus_rpc
 	$(BIN)/python -m bench.mls_search
 	$(BIN)/python -m bench.turn_latency
+	$(BIN)/python -m bench.tts_first_audio
 	$(BIN)/python -m bench.media_stages
 	$(BIN)/python -m bench.end_of_turn
 	$(BIN)/python -m bench.false_interruptions

@@ -22,11 +22,18 @@ class CallerTurn:
 
 @dataclass(frozen=True)
 class Speech:
-    """One piece of agent speech, e.g. a sentence."""
+    """One piece of agent speech: a sentence, or the first phrase of a reply (gateway/agent/phrases.py)."""
 
     text: str
     audio: Voice  # 48 kHz mono PCM, or Opus packets from the TTS
     tts_seconds: float = 0.0  # spent synthesising it (0: cached, or the engine brought its own audio)
+    # The agent.text it starts: None, its own text; "" none (it continues a line already shown).
+    line: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """Its agent.text: its own text, the whole line it starts, or "" (a line's later piece: none)."""
+        return self.text if self.line is None else self.line
 
 
 class Responder(Protocol):

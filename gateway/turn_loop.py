@@ -276,7 +276,8 @@ class TurnLoop:
         async for speech in self.responder.reply(turn):
             if first:
                 clock.first_line, clock.tts_first = time.monotonic(), speech.tts_seconds
-            self.events.send("agent.text", text=speech.text, turn=turn.index)
+            if speech.line != "":  # "": a later piece of a line already shown
+                self.events.send("agent.text", text=speech.shown, turn=turn.index)
             last = Utterance(audio=speech.audio, text=speech.text, turn=turn.index, on_done=self._agent_said,
                              on_start=functools.partial(self._first_audio, clock) if first else None)  # fmt: skip
             self.playout.play(last)

@@ -1,7 +1,8 @@
 """The agent as the call's responder: the engine decides what to say, TTS says it.
 
-Lines are spoken as they arrive: while the first sentence is synthesised and played,
-the engine keeps generating the rest. A short filler covers a slow first line (a tool
+Lines are spoken as they arrive, sentence by sentence, the reply's first sentence cut at a phrase
+(gateway/agent/phrases.py): while the first piece plays, the next is synthesised and the engine
+keeps generating the rest. A short filler covers a slow first line (a tool
 call, a slow model) so the caller is not left in silence, and an engine that fails
 becomes an apology, never a dead call.
 """
@@ -12,13 +13,17 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import structlog
 
 from gateway.agent.engine import Engine, Line
+from gateway.agent.phrases import Piece, ReplyCutter
 from gateway.agent.usage import UsageMeter
+from gateway.media.ogg_opus import OpusSpeech
 from gateway.media.outbound import Voice
+from gateway.media.pcm import OUT_RATE, trim_trailing_quiet
 from gateway.providers.stt.context import NO_CONTEXT, SLOTS, SpeechContext
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import CallerTurn, Speech
@@ -29,6 +34,7 @@ FILLER = "One moment."
 NOT_HEARD = "Sorry, I didn't catch that. Could you say it again?"
 FAILED = "Sorry, something went wrong on my side. Could you say that again?"
 _DONE = object()
+PHRASE_PAUSE = int(0.12 * OUT_RATE)  # samples of quiet kept after a first phrase: a comma's pause
 
 
 class AgentResponder:
@@ -40,14 +46,19 @@ class AgentResponder:
         emit: Callable[..., Any] = lambda *a, **k: None,
         filler_after: float = 0.7,
         cities: tuple[str, ...] = (),
+        phrases: bool = True,
     ) -> None:
+        """`phrases`: speak lines as gateway/agent/phrases.py cuts them (the first sentence at a phrase,
+        then whole sentences); False: whole lines (as before; the TTS benchmark's baseline)."""
         self.engine = engine
         self.cities = cities  # where the agent searches: likely words when it asks for a city
         self.tts = tts
         self.usage = usage
         self.emit = emit
         self.filler_after = filler_after
+        self.phrases = phrases
         self._voice_cache: dict[str, Voice] = {}
+        self._heard_turn = -1  # the turn whose barge-in was last reported to the engine
 
     @property
     def ended(self) -> bool:
@@ -72,9 +83,11 @@ class AgentResponder:
             if not done:
                 yield await self._said(FILLER, self._speak(FILLER))
             item = await first
+            cutter = ReplyCutter()
             while item is not _DONE:
                 assert isinstance(item, Line)
-                yield await self._said(item.text, self._voice(item))
+                async for speech in self._line(item, cutter):
+                    yield speech
                 item = await lines.get()
         finally:
             producer.cancel()  # barge-in cancels the work in flight, not only the audio
@@ -82,7 +95,11 @@ class AgentResponder:
                 await producer
 
     def heard(self, turn: int, text: str) -> None:
-        self.engine.heard(text)
+        # The call reports each cut piece in playing order: the one playing, then the queued ones,
+        # none of it heard; those must not overwrite what was heard of the first.
+        if text or turn != self._heard_turn:
+            self.engine.heard(text)
+        self._heard_turn = turn
 
     def listening_for(self) -> SpeechContext:
         """The slot the engine just asked for; with the agent's cities when that is where to look
@@ -109,10 +126,24 @@ class AgentResponder:
         finally:
             lines.put_nowait(_DONE)
 
-    async def _said(self, text: str, audio: Awaitable[Voice]) -> Speech:
+    async def _said(self, text: str, audio: Awaitable[Voice], line: str | None = None) -> Speech:
         """`text` with its audio, and the time the audio took (for the turn.latency split)."""
         started = time.perf_counter()
-        return Speech(text=text, audio=await audio, tts_seconds=time.perf_counter() - started)
+        return Speech(text=text, audio=await audio, tts_seconds=time.perf_counter() - started, line=line)
+
+    async def _line(self, line: Line, cutter: ReplyCutter) -> AsyncIterator[Speech]:
+        """The line piece by piece, each synthesised only once the one before is handed over: the
+        first plays while the next is synthesised, and a cancelled reply synthesises no more."""
+        if line.pcm is not None:
+            yield Speech(text=line.text, audio=line.pcm)
+            return
+        cut = cutter.cut(line.text) if self.phrases else [Piece(line.text, line.text)]
+        for n, piece in enumerate(cut):
+            speech = await self._said(piece.text, self._speak(piece.say), line=line.text if n == 0 else "")
+            if piece.cut and not isinstance(speech.audio, OpusSpeech):
+                # Its own synthesis ends in a sentence's long silence; mid-sentence, a comma's pause.
+                speech = replace(speech, audio=trim_trailing_quiet(speech.audio, PHRASE_PAUSE))
+            yield speech
 
     async def _voice(self, line: Line) -> Voice:
         return line.pcm if line.pcm is not None else await self._speak(line.text)

@@ -1,6 +1,6 @@
 """One way to open a model file on onnxruntime: hash-checked, one thread, CPU only.
 
-Every ONNX model in the gateway (Silero VAD, the end-of-turn model) is opened here, once
+Every ONNX model in the gateway (Silero VAD, the end-of-turn model, the Piper voice) is opened here, once
 per process: the file must match its pinned SHA-256 (a swapped or corrupted package fails
 loudly instead of judging calls), and each session runs on the calling thread alone (one
 intra-op thread), so a call's inference never fans out over the cores other calls need.

@@ -33,3 +33,10 @@ def rms_dbfs(pcm: Pcm) -> float:
         return float("-inf")
     rms = float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2)))
     return 20 * np.log10(rms / 32768.0) if rms > 0 else float("-inf")
+
+
+def trim_trailing_quiet(pcm: Pcm, keep: int, floor: int = 650) -> Pcm:
+    """`pcm` without the quiet (|sample| < floor, ~-34 dBFS) at its end beyond `keep` samples; all of
+    it when none of it is louder (a quiet voice is not cut away)."""
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) >= floor)
+    return pcm[: int(loud[-1]) + 1 + keep] if len(loud) else pcm
