@@ -111,6 +111,7 @@ class PhoneCollector:
         self.area: str | None = None  # the area code, when collecting in parts
         self.heard = ""  # the digits of the last attempt that was not a valid number
         self.in_parts = False
+        self.rest_asked = 0  # times the rest of the number (after the area code) was asked for
 
     def take(self, said: Said) -> str | None:
         """A full, valid number from this turn (with the parts heard before), else None. The top
@@ -156,5 +157,13 @@ class PhoneCollector:
             ),
         )  # fmt: skip
 
-    def after_area(self) -> list[str]:
-        return [f"{' '.join(self.area or '')}. And the remaining seven digits?"]
+    def after_area(self) -> list[str] | None:
+        """The question for the rest of the number, at most twice; None when it was asked twice
+        already (the caller is then offered a person, not a third time)."""
+        self.rest_asked += 1
+        area = " ".join(self.area or "")
+        if self.rest_asked == 1:
+            return [f"{area}. And the remaining seven digits?"]
+        if self.rest_asked == 2:
+            return [f"Sorry, I didn't get that. After {area}: the other seven digits, one at a time?"]
+        return None

@@ -233,7 +233,8 @@ class FrameDialog:
             lines.append(f"Thanks, {self.frame.name.split()[0]}.")
         if not self.frame.phone:
             if self.phone.in_parts and self.phone.area is not None and "phone" not in turn.values:
-                return [*lines, *self.phone.after_area()]
+                rest = self.phone.after_area()
+                return [*lines, *(rest if rest is not None else self._hand_over())]
             return [*lines, *self.ask(self.phone.question())]
         return [*lines, *self._read_back()]
 

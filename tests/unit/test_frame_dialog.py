@@ -260,6 +260,21 @@ async def test_the_time_question_counts_on_through_a_name_and_a_number_given_mea
     assert d.ended and "call you back" in replies[-1] and tools.writes() == []
 
 
+async def test_the_rest_of_a_number_in_parts_is_asked_at_most_twice() -> None:
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    await d.respond("number two")
+    await d.respond("four one five five five")
+    await d.respond("four one five five five five one two three four five six")  # parts from here
+    replies = [said(await d.respond("four one five"))]
+    for _ in range(4):
+        if d.ended:
+            break
+        replies.append(said(await d.respond("five five")))  # the rest, never heard whole
+    assert "remaining seven digits" in replies[0] and "the other seven digits" in replies[1]
+    assert d.ended and "call you back" in replies[-1] and len(replies) == 3 and tools.writes() == []
+
+
 async def test_a_caller_who_never_answers_is_offered_a_call_back_and_the_call_ends() -> None:
     d, tools = dialog()
     replies = [said(await d.respond("uh")) for _ in range(6) if not d.ended]
