@@ -138,7 +138,9 @@ def test_bedrooms_and_a_condo_heard_as_other_words(heard: str, bedrooms: int, ki
     assert (v.get("bedrooms"), v.get("property_type")) == (bedrooms, kind)
 
 
-@pytest.mark.parametrize("heard", ["3 baths", "ten minutes", "3 bathrooms", "2 people", "at 3 pm", "london"])
+@pytest.mark.parametrize(
+    "heard", ["3 baths", "ten minutes", "3 bathrooms", "2 people", "at 3 pm", "london", "I think I can do that."]
+)
 def test_other_counts_are_no_bedrooms_and_no_condo(heard: str) -> None:
     v = turn(heard).values
     assert "bedrooms" not in v and "property_type" not in v

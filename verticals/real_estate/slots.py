@@ -9,7 +9,7 @@ from typing import Any
 
 from gateway.agent.frame import Said, Slot
 from gateway.agent.numbers import AMOUNT, money, price_range
-from gateway.agent.sounds_like import closeness, closest
+from gateway.agent.sounds_like import closeness
 
 TYPES = {
     "single_family": r"\b(house|houses|single family)\b",
@@ -47,6 +47,7 @@ def city_in(cities: Sequence[str]) -> Any:
 BEDS = r"(?:bed|beds|bedroom|bedrooms|br|bd|bdr|bdrm)\b"
 # "men rooms" 0.75, "brooms" 0.86 from "bedrooms"; "bathrooms" 0.71, "minutes" 0.36 (tests/verticals).
 SOUNDS_LIKE_BEDS = 0.75
+SOUNDS_LIKE_CONDO = 0.8  # "congo" 0.8, "condor" 0.91; "london" 0.73
 
 
 def bedrooms_in(said: Said) -> int | None:
@@ -81,8 +82,8 @@ def property_type_in(said: Said) -> str | None:
     for kind, pattern in TYPES.items():
         if re.search(pattern, said.text):
             found = kind
-    if found is None and closest(said.text, ["condo"]):
-        found = "condo"  # "a Congo in Raleigh", "a condor" (gateway/agent/sounds_like.py)
+    if found is None and any(closeness(w, "condo") >= SOUNDS_LIKE_CONDO for w in re.findall(r"[a-z]+", said.text)):
+        found = "condo"  # "a Congo in Raleigh", "a condor": one word only ("can do" is no condo)
     return found
 
 
