@@ -118,16 +118,22 @@ class RealEstateFlow:
             return Step(["No problem. What should I look for instead?"])
         self._expecting = "listing"
         which = readout.ordinals(len(matches))
+        return Step(self.host.ask(self._which_home(
+            matches, f"Which one would you like to see: {which}?" if len(matches) > 1 else "Would you like to see it?"
+        )))  # fmt: skip
+
+    def _which_home(self, matches: list[dict[str, Any]], ask: str) -> Question:
+        which = readout.ordinals(len(matches))
         streets = readout.either([readouts.street(m) for m in matches[: readout.MAX_ITEMS]])
-        return Step(self.host.ask(Question(
+        return Question(
             "listing",
-            ask=[f"Which one would you like to see: {which}?" if len(matches) > 1 else "Would you like to see it?"],
+            ask=[ask],
             again=[f"Sorry, which home: {which}?" if len(matches) > 1 else "Would you like to see it? Yes or no?"],
             strategies=(
                 Strategy("choices", [f"You can also say the street: {streets}."]),
                 Strategy("call_back", ["No problem.", "A person from our team can call you back about these homes."]),
             ),
-        )))  # fmt: skip
+        )  # fmt: skip
 
     def _sounds_like_a_city(self, turn: Turn) -> str | None:
         """A city the caller may have said that the STT wrote as other words ("touch on"): asked
@@ -171,7 +177,9 @@ class RealEstateFlow:
             ]
         f.set("last_list", "listings")
         self._expecting = "listing"
-        return readouts.matches(matches, int(found.get("total_count", len(matches))))
+        *read, question = readouts.matches(matches, int(found.get("total_count", len(matches))))
+        # The read-out's question is the first asking of "which home?": counted, so the next is "again".
+        return [*read, *self.host.ask(self._which_home(matches, question))]
 
     # --- the calendar -------------------------------------------------------------
 
