@@ -198,7 +198,12 @@ class Call:
             if self.stt_session is not None:
                 self.stt_session.feed(frame)
             agent_busy = self.playout.speaking or self._replying
-            event = detector.feed(frame, vad.push(frame) if heard else 0.0, agent_speaking=agent_busy)
+            speech = vad.push(frame) if heard else 0.0
+            event = detector.feed(frame, speech, agent_speaking=agent_busy)
+            if self.stt_session is not None:
+                if isinstance(event, SpeechStarted):  # an STT that decodes during the turn biases it now
+                    self.stt_session.expect(self.responder.listening_for())
+                self.stt_session.feed_vad(speech, detector.turn_frames)
             if isinstance(event, SpeechStarted):
                 self.events.send("speech.started", barge_in=event.barge_in)
                 if event.barge_in:

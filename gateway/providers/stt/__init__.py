@@ -14,6 +14,11 @@ A provider that `takes_opus` can be opened with `opus=True` when the call's medi
 the caller's Opus packets (our own endpoint): the session is then fed those packets
 (`feed_opus`) instead of frames, so nothing is decoded or resampled for it.
 
+The call also tells the session what our VAD made of each frame (`feed_vad`: its speech
+probability, and how many of the frames fed so far make the caller's open turn). Whisper's
+incremental session (gateway/providers/stt/incremental.py, VOICEPOD_STT_INCREMENTAL) times its
+decodes by it and sends interim text while the caller speaks; the others ignore it.
+
 Before each caller turn the call may tell the session what the dialog expects to hear
 (`session.expect(SpeechContext(slot="phone"))`); whisper biases its decoding with it,
 a provider that cannot use it ignores it.
@@ -56,6 +61,12 @@ class SttSession(Protocol):
         """One of the caller's Opus packets, as received (None: lost), for a session opened with opus=True."""
         ...
 
+    def feed_vad(self, speech: float, turn_frames: int) -> None:
+        """Our VAD on the frame just fed: its speech probability, and how many of the frames fed so far
+        (this one included, preroll too) make the caller's open turn; 0: none is open (the frame that
+        ends a turn is its last). Must not block."""
+        ...
+
     def expect(self, context: SpeechContext) -> None:
         """What the next caller turns are likely to say (the slot asked for, likely phrases)."""
         ...
@@ -96,6 +107,9 @@ class PerTurnSession:
         return None
 
     def feed_opus(self, packet: bytes | None) -> None:
+        return None
+
+    def feed_vad(self, speech: float, turn_frames: int) -> None:
         return None
 
     def expect(self, context: SpeechContext) -> None:

@@ -1,0 +1,225 @@
+"""Whisper while the caller speaks: the growing turn re-decoded on a budget, so the final text is
+(usually) ready when the turn ends instead of one whole decode after it.
+
+Whisper has no streaming mode, and a decode costs about the same whatever the turn's length (its
+encoder always reads a 30 s window: ~0.4-0.6 s for tiny.en on this machine's 2 cores). So the
+session decodes the turn so far, at most one decode in flight, on the STT's one worker thread at
+interim priority (gateway/providers/stt/decode_worker.py):
+- when the caller pauses (`pause_ms` of quiet after speech): most pauses end the turn, and the
+  endpointing waits longer than that (600 ms of silence by default) before it says so;
+- and while speech goes on, every `every_s` of new audio, for interim text (`transcript.interim`).
+
+When the turn ends, the last decode is the final text if it was made with the same expectation
+(SpeechContext) and nothing but quiet (`pause_ms` at least) follows its cut: what whisper would
+have heard beyond it is trailing silence. If that decode is still running it is awaited; otherwise
+the whole turn is decoded at final priority, exactly as a per-turn session does. A tail decode
+(only the audio after the cut) would cost the same 30 s window and lose the words' context, so
+there is none.
+
+The session learns where turns are from our VAD (`feed_vad`, after each frame's `feed`); without
+it, it is a per-turn session. Its picture of the turn is checked sample for sample against the
+audio the endpointing hands over before any decode of it is reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import structlog
+
+from gateway.media.pcm import FRAME_SECONDS, IN_RATE, Pcm
+from gateway.providers.stt import Interim, Transcript
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
+
+log = structlog.get_logger("gateway.stt")
+
+
+class SubmitsDecodes(Protocol):
+    def submit(self, audio: Pcm, context: SpeechContext, *, interim: bool) -> Future[Transcript]:
+        """Queue a decode on the STT's worker (interim ones behind every final one)."""
+        ...
+
+
+@dataclass(frozen=True)
+class IncrementalSettings:
+    every_s: float = 1.0  # new turn audio between two interim decodes while speech goes on
+    pause_ms: float = 120.0  # quiet after speech that asks for a decode at once
+    # A frame counts as speech at or above this VAD probability: the endpointing's stop threshold.
+    speech_threshold: float = 0.35
+    history_frames: int = 100  # frames kept before a turn opens (the turn's preroll is taken from them)
+
+    @property
+    def every_frames(self) -> int:
+        return max(1, round(self.every_s / FRAME_SECONDS))
+
+    @property
+    def pause_frames(self) -> int:
+        return max(1, round(self.pause_ms / 1000 / FRAME_SECONDS))
+
+
+@dataclass
+class _Decode:
+    cut: int  # frames of the turn it heard
+    context: SpeechContext
+    future: Future[Transcript]
+
+
+@dataclass
+class _Turn:
+    frames: list[Pcm]
+    aligned: bool  # the frames are the endpointing's turn from its first frame
+    last_speech: int = -1  # index of the last frame at or above the speech threshold
+    open: bool = True
+    running: _Decode | None = None  # the decode in flight (queued or running)
+    done: _Decode | None = None  # the latest one that finished with text
+    interim: str = ""
+
+    def quiet_after(self, cut: int, pause: int) -> bool:
+        """Only quiet from `pause` frames before `cut` to the end: nothing said after the cut."""
+        return self.last_speech < cut - pause
+
+
+class IncrementalSession:
+    def __init__(
+        self, stt: SubmitsDecodes, on_interim: Interim | None = None, settings: IncrementalSettings | None = None
+    ) -> None:
+        self._stt = stt
+        self._on_interim = on_interim
+        self.s = settings or IncrementalSettings()
+        self._context = NO_CONTEXT
+        self._frame: Pcm | None = None  # fed, not yet placed by feed_vad
+        self._history: deque[tuple[Pcm, bool]] = deque(maxlen=self.s.history_frames)
+        self._turn: _Turn | None = None  # open, or ended and not yet asked for
+        self._closed = False
+        self.reused = 0  # turns whose final text was a decode made while the caller spoke
+        self.decoded = 0  # decodes submitted (interim and final)
+
+    # --- the SttSession interface ---------------------------------------------------
+
+    def feed(self, frame: Pcm) -> None:
+        self._frame = frame
+
+    def feed_opus(self, packet: bytes | None) -> None:
+        return None
+
+    def expect(self, context: SpeechContext) -> None:
+        self._context = context
+
+    def feed_vad(self, speech: float, turn_frames: int) -> None:
+        frame, self._frame = self._frame, None
+        if frame is None or self._closed:
+            return
+        is_speech = speech >= self.s.speech_threshold
+        turn = self._turn
+        if turn is not None and turn.open:
+            turn.frames.append(frame)
+            if is_speech:
+                turn.last_speech = len(turn.frames) - 1
+            if turn_frames == 0:
+                turn.open = False  # this frame ended it; turn_ended will ask for its text
+            elif turn_frames != len(turn.frames):
+                turn.aligned = False  # we missed frames: no decode of ours is trusted for it
+            self._schedule()
+            return
+        self._history.append((frame, is_speech))
+        if turn_frames > 0:  # a turn opened on this frame, with its preroll before it
+            self._abandon(turn)
+            recent = list(self._history)[-turn_frames:]
+            turn = _Turn(frames=[f for f, _ in recent], aligned=len(recent) == turn_frames)
+            speech_at = [i for i, (_, s) in enumerate(recent) if s]
+            turn.last_speech = speech_at[-1] if speech_at else -1
+            self._turn = turn
+            self._history.clear()
+
+    async def turn_ended(self, audio: Pcm) -> Transcript:
+        started = time.perf_counter()
+        turn, self._turn = self._turn, None
+        heard = self._reusable(turn, audio)
+        if heard is not None:
+            try:
+                text = await asyncio.wrap_future(heard.future)
+            except Exception:
+                log.exception("stt_interim_decode_failed")
+            else:
+                self.reused += 1
+                return Transcript(text=text.text, confidence=text.confidence, seconds=time.perf_counter() - started,
+                                  audio_seconds=len(audio) / IN_RATE)  # fmt: skip
+        self._abandon(turn)
+        self.decoded += 1
+        whole = await asyncio.wrap_future(self._stt.submit(audio, self._context, interim=False))
+        return Transcript(text=whole.text, confidence=whole.confidence, seconds=time.perf_counter() - started,
+                          audio_seconds=whole.audio_seconds)  # fmt: skip
+
+    async def close(self) -> None:
+        self._closed = True
+        self._abandon(self._turn)
+        self._turn = None
+
+    # --- what the end of turn may ask -----------------------------------------------
+
+    @property
+    def interim(self) -> str:
+        """The latest text of the open turn ("" before its first decode, or when no turn is open)."""
+        return self._turn.interim if self._turn is not None and self._turn.open else ""
+
+    # --- scheduling -----------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        turn = self._turn
+        if turn is None or not turn.open or turn.running is not None or self._closed:
+            return
+        heard = len(turn.frames)
+        cut = turn.done.cut if turn.done is not None else 0
+        if turn.last_speech < cut:
+            return  # nothing said since the last decode
+        paused = heard - 1 - turn.last_speech >= self.s.pause_frames
+        if not paused and heard - cut < self.s.every_frames:
+            return
+        audio = np.concatenate(turn.frames)
+        decode = _Decode(cut=heard, context=self._context, future=self._stt.submit(audio, self._context, interim=True))
+        turn.running = decode
+        self.decoded += 1
+        loop = asyncio.get_running_loop()
+        decode.future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._decoded, turn, decode))
+
+    def _decoded(self, turn: _Turn, decode: _Decode) -> None:
+        if turn.running is decode:
+            turn.running = None
+        if decode.future.cancelled():
+            return
+        if (error := decode.future.exception()) is not None:
+            log.warning("stt_interim_decode_failed", error=repr(error))
+            return
+        if turn.done is None or decode.cut > turn.done.cut:
+            turn.done = decode
+        text = decode.future.result().text
+        if turn.open and turn is self._turn and not self._closed:
+            if text and text != turn.interim and self._on_interim is not None:
+                self._on_interim(text)
+            turn.interim = text
+            self._schedule()
+
+    def _reusable(self, turn: _Turn | None, audio: Pcm) -> _Decode | None:
+        """The decode whose text is the turn's final text, if there is one (see the module's docstring)."""
+        if turn is None or turn.open or not turn.aligned:
+            return None
+        latest = turn.running or turn.done
+        if latest is None or latest.context != self._context:
+            return None
+        if not turn.quiet_after(latest.cut, self.s.pause_frames):
+            return None
+        heard = sum(len(f) for f in turn.frames)
+        if heard != len(audio) or not np.array_equal(np.concatenate(turn.frames), audio):
+            return None  # not the endpointing's turn after all
+        return latest
+
+    def _abandon(self, turn: _Turn | None) -> None:
+        """The turn's queued decode is no longer wanted (a running one finishes, unused)."""
+        if turn is not None and turn.running is not None:
+            turn.running.future.cancel()

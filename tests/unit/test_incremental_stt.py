@@ -1,0 +1,278 @@
+"""The incremental STT session's scheduling: its budget, one decode in flight, the final text after
+the last interim, a whole-turn decode when the caller spoke after it, cancellation when the call ends.
+
+The endpointing is the real TurnDetector fed made-up VAD probabilities, the worker the real
+DecodeWorker; only the decoder is fake: each decode waits on the worker thread until the test
+releases it, so the tests say exactly which decodes finish when (no timing involved).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from gateway.media.pcm import IN_FRAME, Pcm
+from gateway.providers.stt import Transcript
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
+from gateway.providers.stt.decode_worker import FINAL, INTERIM, DecodeWorker
+from gateway.providers.stt.incremental import IncrementalSession
+from gateway.turns import TurnDetector, TurnEnded, TurnSettings
+
+SPEECH, QUIET = 0.9, 0.05
+HELD = 10.0  # seconds a decode waits for its release before failing the test (a bound, not a pause)
+
+
+@dataclass
+class Decode:
+    audio: Pcm
+    context: SpeechContext
+    interim: bool
+    future: Future[Transcript]
+    gate: threading.Event = field(default_factory=threading.Event)
+    started: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.gate.set()
+
+    async def running(self) -> None:
+        assert await asyncio.to_thread(self.started.wait, HELD)
+
+    async def finished(self) -> Transcript:
+        return await asyncio.wrap_future(self.future)
+
+
+class FakeDecoder:
+    """Says how many frames it heard ("heard 40 frames"), once the test releases it."""
+
+    def __init__(self) -> None:
+        self.worker = DecodeWorker("test-stt")
+        self.decodes: list[Decode] = []
+
+    def submit(self, audio: Pcm, context: SpeechContext, *, interim: bool) -> Future[Transcript]:
+        gate, started = threading.Event(), threading.Event()
+
+        def run() -> Transcript:
+            started.set()
+            if not gate.wait(HELD):
+                raise TimeoutError("the test never released this decode")
+            return Transcript(text=f"heard {len(audio) // IN_FRAME} frames", confidence=0.9, seconds=0.0)
+
+        future = self.worker.submit_at(INTERIM if interim else FINAL, run)
+        self.decodes.append(Decode(audio, context, interim, future, gate, started))
+        return future
+
+    def block(self) -> threading.Event:
+        """Occupy the worker until the returned event is set (another call's decode, running)."""
+        started, done = threading.Event(), threading.Event()
+
+        def busy() -> None:
+            started.set()
+            done.wait(HELD)
+
+        self.worker.submit_at(INTERIM, busy)
+        assert started.wait(HELD)
+        return done
+
+
+class Caller:
+    """Feeds a session the way the call does: every frame, then the VAD's view of it; frame i holds i."""
+
+    def __init__(self, session: IncrementalSession) -> None:
+        self.session = session
+        self.detector = TurnDetector(TurnSettings())  # VAD-only: 600 ms of quiet ends a turn
+        self.fed = 0
+        self.ended: list[TurnEnded] = []
+
+    def hear(self, seconds: float, speech: float) -> None:
+        for _ in range(round(seconds / 0.02)):
+            frame = np.full(IN_FRAME, self.fed % 30000, dtype=np.int16)
+            self.fed += 1
+            self.session.feed(frame)
+            event = self.detector.feed(frame, speech, agent_speaking=False)
+            self.session.feed_vad(speech, self.detector.turn_frames)
+            if isinstance(event, TurnEnded):
+                self.ended.append(event)
+
+    def say(self, seconds: float) -> None:
+        self.hear(seconds, SPEECH)
+
+    def pause(self, seconds: float) -> None:
+        self.hear(seconds, QUIET)
+
+
+async def step() -> None:
+    """One pass of the event loop (no time passes): a task just started runs to its first wait."""
+    await asyncio.sleep(0)
+
+
+@pytest.fixture
+def decoder() -> Iterator[FakeDecoder]:
+    fake = FakeDecoder()
+    yield fake
+    for decode in fake.decodes:
+        decode.release()
+    fake.worker.shutdown(wait=True, cancel_futures=True)
+
+
+def opened(decoder: FakeDecoder) -> tuple[IncrementalSession, Caller, list[str]]:
+    interims: list[str] = []
+    session = IncrementalSession(decoder, interims.append)
+    caller = Caller(session)
+    caller.pause(0.4)  # a quiet line before the caller speaks: the turn's preroll
+    return session, caller, interims
+
+
+async def test_one_decode_in_flight_and_one_per_second_of_new_speech(decoder: FakeDecoder) -> None:
+    session, caller, interims = opened(decoder)
+    caller.say(1.2)
+    assert len(decoder.decodes) == 1 and decoder.decodes[0].interim
+    assert len(decoder.decodes[0].audio) == 50 * IN_FRAME  # 1 s of turn audio (preroll included)
+    caller.say(2.0)
+    assert len(decoder.decodes) == 1  # still in flight: nothing else is queued
+    decoder.decodes[0].release()
+    await decoder.decodes[0].finished()
+    assert interims == ["heard 50 frames"] and session.interim == "heard 50 frames"
+    # Over a second of speech arrived meanwhile: the next decode goes out at once, with all of it.
+    assert len(decoder.decodes) == 2
+    assert len(decoder.decodes[1].audio) == (15 + 55 + 100) * IN_FRAME
+    decoder.decodes[1].release()
+    await decoder.decodes[1].finished()
+    caller.say(0.5)
+    assert len(decoder.decodes) == 2  # half a second of new speech: under the budget
+    assert interims == ["heard 50 frames", "heard 170 frames"]
+
+
+async def test_a_pause_is_decoded_at_once_and_its_text_is_the_final_text(decoder: FakeDecoder) -> None:
+    session, caller, interims = opened(decoder)
+    caller.say(0.6)
+    assert decoder.decodes == []
+    caller.pause(0.12)
+    assert len(decoder.decodes) == 1  # the caller paused: the likely end of the turn is decoded now
+    pause = decoder.decodes[0]
+    pause.release()
+    await pause.finished()
+    caller.pause(0.5)
+    assert len(caller.ended) == 1 and session.interim == ""  # 600 ms of quiet: the endpointing ended it
+    heard = await session.turn_ended(caller.ended[0].audio)
+    assert heard.text == interims[-1] == "heard 46 frames"
+    assert len(decoder.decodes) == 1 and session.reused == 1  # no decode after the turn ended
+    assert np.array_equal(pause.audio, caller.ended[0].audio[: len(pause.audio)])
+
+
+async def test_the_final_text_waits_for_a_pause_decode_still_running(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    caller.say(0.6)
+    caller.pause(0.62)
+    assert len(caller.ended) == 1 and len(decoder.decodes) == 1
+    final = asyncio.ensure_future(session.turn_ended(caller.ended[0].audio))
+    await step()  # turn_ended is now waiting on the decode
+    assert not final.done()
+    decoder.decodes[0].release()
+    heard = await final
+    assert heard.text == "heard 46 frames" and len(decoder.decodes) == 1
+
+
+async def test_speech_after_the_last_decode_means_a_whole_turn_decode_at_final_priority(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    blocker = decoder.block()  # the worker is busy with another call's decode
+    caller.say(1.2)
+    stale = decoder.decodes[0]  # queued behind the blocker, cut at 1 s
+    caller.say(0.6)
+    caller.pause(0.62)
+    assert len(decoder.decodes) == 1 and len(caller.ended) == 1
+    audio = caller.ended[0].audio
+    final = asyncio.ensure_future(session.turn_ended(audio))
+    await step()
+    assert stale.future.cancelled()  # never ran: its audio was not the whole turn
+    whole = decoder.decodes[1]
+    assert not whole.interim and np.array_equal(whole.audio, audio)
+    blocker.set()
+    whole.release()
+    heard = await final
+    assert heard.text == f"heard {len(audio) // IN_FRAME} frames" and session.reused == 0
+
+
+async def test_a_final_decode_goes_ahead_of_queued_interim_decodes(decoder: FakeDecoder) -> None:
+    blocker = decoder.block()
+    order: list[str] = []
+    later = decoder.worker.submit_at(INTERIM, order.append, "interim")
+    first = decoder.worker.submit(order.append, "final")
+    blocker.set()
+    await asyncio.wrap_future(later)
+    await asyncio.wrap_future(first)
+    assert order == ["final", "interim"]
+
+
+async def test_a_changed_expectation_is_decoded_again_with_it(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    session.expect(SpeechContext(slot="city"))
+    caller.say(0.6)
+    caller.pause(0.12)
+    decoder.decodes[0].release()
+    await decoder.decodes[0].finished()
+    caller.pause(0.5)
+    session.expect(SpeechContext(slot="phone"))  # the dialog asked something else meanwhile
+    final = asyncio.ensure_future(session.turn_ended(caller.ended[0].audio))
+    await step()
+    assert decoder.decodes[0].context.slot == "city"
+    assert [d.context.slot for d in decoder.decodes[1:]] == ["phone"] and not decoder.decodes[1].interim
+    decoder.decodes[1].release()
+    await final
+    assert session.reused == 0
+
+
+async def test_audio_that_is_not_the_sessions_turn_is_decoded_whole(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    caller.say(0.6)
+    caller.pause(0.12)
+    decoder.decodes[0].release()
+    await decoder.decodes[0].finished()
+    caller.pause(0.5)
+    other = caller.ended[0].audio.copy()
+    other[0] += 1  # the endpointing's turn differs from what the session was fed
+    final = asyncio.ensure_future(session.turn_ended(other))
+    await step()
+    assert len(decoder.decodes) == 2 and np.array_equal(decoder.decodes[1].audio, other)
+    decoder.decodes[1].release()
+    await final
+
+
+async def test_without_the_vad_it_decodes_each_whole_turn(decoder: FakeDecoder) -> None:
+    session = IncrementalSession(decoder)
+    audio = np.arange(40 * IN_FRAME, dtype=np.int16)
+    for start in range(0, len(audio), IN_FRAME):
+        session.feed(audio[start : start + IN_FRAME])
+    final = asyncio.ensure_future(session.turn_ended(audio))
+    await step()
+    assert [(d.interim, d.context) for d in decoder.decodes] == [(False, NO_CONTEXT)]
+    decoder.decodes[0].release()
+    assert (await final).text == "heard 40 frames"
+
+
+async def test_the_call_ending_cancels_the_queued_decode_and_silences_the_interims(decoder: FakeDecoder) -> None:
+    session, caller, interims = opened(decoder)
+    blocker = decoder.block()
+    caller.say(1.2)
+    queued = decoder.decodes[0]
+    await session.close()
+    assert queued.future.cancelled()
+    blocker.set()
+    caller.say(1.2)  # frames that still arrive after the call ended are ignored
+    assert len(decoder.decodes) == 1 and interims == []
+
+
+async def test_a_running_decode_finishing_after_the_call_ended_is_not_reported(decoder: FakeDecoder) -> None:
+    session, caller, interims = opened(decoder)
+    caller.say(1.2)
+    running = decoder.decodes[0]
+    await running.running()
+    await session.close()
+    running.release()
+    await running.finished()
+    assert interims == [] and session.interim == ""
