@@ -128,24 +128,39 @@ def opened(decoder: FakeDecoder) -> tuple[IncrementalSession, Caller, list[str]]
     return session, caller, interims
 
 
-async def test_one_decode_in_flight_and_one_per_second_of_new_speech(decoder: FakeDecoder) -> None:
+async def test_one_decode_in_flight_and_one_per_two_seconds_of_new_speech(decoder: FakeDecoder) -> None:
     session, caller, interims = opened(decoder)
-    caller.say(1.2)
+    caller.say(2.2)
     assert len(decoder.decodes) == 1 and decoder.decodes[0].interim
-    assert len(decoder.decodes[0].audio) == 50 * IN_FRAME  # 1 s of turn audio (preroll included)
+    assert len(decoder.decodes[0].audio) == 100 * IN_FRAME  # 2 s of turn audio (preroll included)
     caller.say(2.0)
     assert len(decoder.decodes) == 1  # still in flight: nothing else is queued
     decoder.decodes[0].release()
     await decoder.decodes[0].finished()
-    assert interims == ["heard 50 frames"] and session.interim == "heard 50 frames"
-    # Over a second of speech arrived meanwhile: the next decode goes out at once, with all of it.
+    assert interims == ["heard 100 frames"] and session.interim == "heard 100 frames"
+    # Two seconds of speech arrived meanwhile: the next decode goes out at once, with all of it.
     assert len(decoder.decodes) == 2
-    assert len(decoder.decodes[1].audio) == (15 + 55 + 100) * IN_FRAME
+    assert len(decoder.decodes[1].audio) == (15 + 105 + 100) * IN_FRAME
     decoder.decodes[1].release()
     await decoder.decodes[1].finished()
-    caller.say(0.5)
-    assert len(decoder.decodes) == 2  # half a second of new speech: under the budget
-    assert interims == ["heard 50 frames", "heard 170 frames"]
+    caller.say(1.0)
+    assert len(decoder.decodes) == 2  # a second of new speech: under the budget
+    assert interims == ["heard 100 frames", "heard 220 frames"]
+
+
+async def test_a_pause_replaces_a_decode_still_queued_behind_other_calls(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    blocker = decoder.block()
+    caller.say(2.2)
+    queued = decoder.decodes[0]
+    caller.pause(0.12)
+    assert queued.future.cancelled() and len(decoder.decodes) == 2  # one in flight, with all that was said
+    assert len(decoder.decodes[1].audio) == (120 + 6) * IN_FRAME
+    caller.pause(0.5)
+    blocker.set()
+    decoder.decodes[1].release()
+    heard = await session.turn_ended(caller.ended[0].audio)
+    assert heard.text == "heard 126 frames" and session.reused == 1
 
 
 async def test_a_pause_is_decoded_at_once_and_its_text_is_the_final_text(decoder: FakeDecoder) -> None:
@@ -180,19 +195,18 @@ async def test_the_final_text_waits_for_a_pause_decode_still_running(decoder: Fa
 
 async def test_speech_after_the_last_decode_means_a_whole_turn_decode_at_final_priority(decoder: FakeDecoder) -> None:
     session, caller, _ = opened(decoder)
-    blocker = decoder.block()  # the worker is busy with another call's decode
-    caller.say(1.2)
-    stale = decoder.decodes[0]  # queued behind the blocker, cut at 1 s
+    caller.say(2.2)
+    running = decoder.decodes[0]  # cut at 2 s
+    await running.running()
     caller.say(0.6)
     caller.pause(0.62)
-    assert len(decoder.decodes) == 1 and len(caller.ended) == 1
+    assert len(decoder.decodes) == 1 and len(caller.ended) == 1  # one in flight: the pause waited
     audio = caller.ended[0].audio
     final = asyncio.ensure_future(session.turn_ended(audio))
     await step()
-    assert stale.future.cancelled()  # never ran: its audio was not the whole turn
     whole = decoder.decodes[1]
     assert not whole.interim and np.array_equal(whole.audio, audio)
-    blocker.set()
+    running.release()
     whole.release()
     heard = await final
     assert heard.text == f"heard {len(audio) // IN_FRAME} frames" and session.reused == 0
@@ -258,18 +272,18 @@ async def test_without_the_vad_it_decodes_each_whole_turn(decoder: FakeDecoder) 
 async def test_the_call_ending_cancels_the_queued_decode_and_silences_the_interims(decoder: FakeDecoder) -> None:
     session, caller, interims = opened(decoder)
     blocker = decoder.block()
-    caller.say(1.2)
+    caller.say(2.2)
     queued = decoder.decodes[0]
     await session.close()
     assert queued.future.cancelled()
     blocker.set()
-    caller.say(1.2)  # frames that still arrive after the call ended are ignored
+    caller.say(2.2)  # frames that still arrive after the call ended are ignored
     assert len(decoder.decodes) == 1 and interims == []
 
 
 async def test_a_running_decode_finishing_after_the_call_ended_is_not_reported(decoder: FakeDecoder) -> None:
     session, caller, interims = opened(decoder)
-    caller.say(1.2)
+    caller.say(2.2)
     running = decoder.decodes[0]
     await running.running()
     await session.close()

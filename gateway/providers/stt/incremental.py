@@ -8,6 +8,7 @@ interim priority (gateway/providers/stt/decode_worker.py):
 - when the caller pauses (`pause_ms` of quiet after speech): most pauses end the turn, and the
   endpointing waits longer than that (600 ms of silence by default) before it says so;
 - and while speech goes on, every `every_s` of new audio, for interim text (`transcript.interim`).
+A decode still queued (behind other calls') when the caller pauses is replaced by the pause's.
 
 When the turn ends, the last decode is the final text if it was made with the same expectation
 (SpeechContext) and nothing but quiet (`pause_ms` at least) follows its cut: what whisper would
@@ -24,6 +25,7 @@ audio the endpointing hands over before any decode of it is reused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from concurrent.futures import Future
@@ -48,7 +50,10 @@ class SubmitsDecodes(Protocol):
 
 @dataclass(frozen=True)
 class IncrementalSettings:
-    every_s: float = 1.0  # new turn audio between two interim decodes while speech goes on
+    # New turn audio between two interim decodes while speech goes on. Each decode holds the worker
+    # for ~0.5 s, and a decode still running when the caller pauses delays the pause's decode: at 1 s
+    # more finals came late than at 2 s (docs/performance.md).
+    every_s: float = 2.0
     pause_ms: float = 120.0  # quiet after speech that asks for a decode at once
     # A frame counts as speech at or above this VAD probability: the endpointing's stop threshold.
     speech_threshold: float = 0.35
@@ -172,13 +177,20 @@ class IncrementalSession:
 
     def _schedule(self) -> None:
         turn = self._turn
-        if turn is None or not turn.open or turn.running is not None or self._closed:
+        if turn is None or not turn.open or self._closed:
             return
         heard = len(turn.frames)
+        paused = heard - 1 - turn.last_speech >= self.s.pause_frames
+        if turn.running is not None:
+            # Still queued behind other calls' decodes when the caller pauses: this pause's decode
+            # takes its place (one in flight still), rather than following it.
+            stale = turn.running.cut <= turn.last_speech
+            if not (paused and stale and turn.running.future.cancel()):
+                return
+            turn.running = None
         cut = turn.done.cut if turn.done is not None else 0
         if turn.last_speech < cut:
             return  # nothing said since the last decode
-        paused = heard - 1 - turn.last_speech >= self.s.pause_frames
         if not paused and heard - cut < self.s.every_frames:
             return
         audio = np.concatenate(turn.frames)
@@ -186,7 +198,12 @@ class IncrementalSession:
         turn.running = decode
         self.decoded += 1
         loop = asyncio.get_running_loop()
-        decode.future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._decoded, turn, decode))
+
+        def finished(_: Future[Transcript]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the process is ending, nobody to tell
+                loop.call_soon_threadsafe(self._decoded, turn, decode)
+
+        decode.future.add_done_callback(finished)
 
     def _decoded(self, turn: _Turn, decode: _Decode) -> None:
         if turn.running is decode:
