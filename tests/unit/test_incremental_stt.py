@@ -193,6 +193,24 @@ async def test_the_final_text_waits_for_a_pause_decode_still_running(decoder: Fa
     assert heard.text == "heard 46 frames" and len(decoder.decodes) == 1
 
 
+async def test_a_decode_cut_at_the_last_word_is_followed_by_the_pause_decode(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    caller.say(1.8)  # the budget's decode goes out on the last word's frame
+    early = decoder.decodes[0]
+    assert len(early.audio) == 100 * IN_FRAME
+    await early.running()
+    caller.pause(0.12)
+    assert len(decoder.decodes) == 1  # one in flight
+    early.release()
+    await early.finished()
+    # It heard every word but no quiet after them: the pause gets its own decode.
+    assert len(decoder.decodes) == 2 and len(decoder.decodes[1].audio) == 106 * IN_FRAME
+    caller.pause(0.5)
+    decoder.decodes[1].release()
+    heard = await session.turn_ended(caller.ended[0].audio)
+    assert heard.text == "heard 106 frames" and session.reused == 1
+
+
 async def test_speech_after_the_last_decode_means_a_whole_turn_decode_at_final_priority(decoder: FakeDecoder) -> None:
     session, caller, _ = opened(decoder)
     caller.say(2.2)

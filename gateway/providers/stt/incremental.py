@@ -181,18 +181,22 @@ class IncrementalSession:
             return
         heard = len(turn.frames)
         paused = heard - 1 - turn.last_speech >= self.s.pause_frames
+        pause = self.s.pause_frames
         if turn.running is not None:
             # Still queued behind other calls' decodes when the caller pauses: this pause's decode
             # takes its place (one in flight still), rather than following it.
-            stale = turn.running.cut <= turn.last_speech
+            stale = not turn.quiet_after(turn.running.cut, pause)
             if not (paused and stale and turn.running.future.cancel()):
                 return
             turn.running = None
         cut = turn.done.cut if turn.done is not None else 0
-        if turn.last_speech < cut:
-            return  # nothing said since the last decode
-        if not paused and heard - cut < self.s.every_frames:
-            return
+        if turn.last_speech < 0:
+            return  # nothing said yet
+        if paused:
+            if turn.done is not None and turn.quiet_after(cut, pause):
+                return  # the last decode heard all that was said, and quiet after it: it may be the final text
+        elif turn.last_speech < cut or heard - cut < self.s.every_frames:
+            return  # interim text: only for new speech, and within the budget
         audio = np.concatenate(turn.frames)
         decode = _Decode(cut=heard, context=self._context, future=self._stt.submit(audio, self._context, interim=True))
         turn.running = decode
