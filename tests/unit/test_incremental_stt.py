@@ -81,17 +81,18 @@ class FakeDecoder:
 
 
 class Caller:
-    """Feeds a session the way the call does: every frame, then the VAD's view of it; frame i holds i."""
+    """Feeds a session the way the call does: every frame, then the VAD's view of it. A spoken frame
+    holds its index (so misplaced audio shows), a quiet one digital silence."""
 
-    def __init__(self, session: IncrementalSession) -> None:
+    def __init__(self, session: IncrementalSession, settings: TurnSettings | None = None) -> None:
         self.session = session
-        self.detector = TurnDetector(TurnSettings())  # VAD-only: 600 ms of quiet ends a turn
+        self.detector = TurnDetector(settings or TurnSettings())  # VAD-only: 600 ms of quiet ends a turn
         self.fed = 0
         self.ended: list[TurnEnded] = []
 
     def hear(self, seconds: float, speech: float) -> None:
         for _ in range(round(seconds / 0.02)):
-            frame = np.full(IN_FRAME, self.fed % 30000, dtype=np.int16)
+            frame = np.full(IN_FRAME, self.fed % 30000 if speech > QUIET else 0, dtype=np.int16)
             self.fed += 1
             self.session.feed(frame)
             event = self.detector.feed(frame, speech, agent_speaking=False)
@@ -155,12 +156,12 @@ async def test_a_pause_replaces_a_decode_still_queued_behind_other_calls(decoder
     queued = decoder.decodes[0]
     caller.pause(0.12)
     assert queued.future.cancelled() and len(decoder.decodes) == 2  # one in flight, with all that was said
-    assert len(decoder.decodes[1].audio) == (120 + 6) * IN_FRAME
+    assert len(decoder.decodes[1].audio) == (120 + 30) * IN_FRAME
     caller.pause(0.5)
     blocker.set()
     decoder.decodes[1].release()
     heard = await session.turn_ended(caller.ended[0].audio)
-    assert heard.text == "heard 126 frames" and session.reused == 1
+    assert heard.text == "heard 150 frames" and session.reused == 1
 
 
 async def test_a_pause_is_decoded_at_once_and_its_text_is_the_final_text(decoder: FakeDecoder) -> None:
@@ -175,9 +176,29 @@ async def test_a_pause_is_decoded_at_once_and_its_text_is_the_final_text(decoder
     caller.pause(0.5)
     assert len(caller.ended) == 1 and session.interim == ""  # 600 ms of quiet: the endpointing ended it
     heard = await session.turn_ended(caller.ended[0].audio)
-    assert heard.text == interims[-1] == "heard 46 frames"
+    assert heard.text == interims[-1] == "heard 70 frames"
     assert len(decoder.decodes) == 1 and session.reused == 1  # no decode after the turn ended
-    assert np.array_equal(pause.audio, caller.ended[0].audio[: len(pause.audio)])
+    # Made up with the caller's quiet to the 600 ms the endpointing waits: the whole turn's audio.
+    assert np.array_equal(pause.audio, caller.ended[0].audio)
+
+
+async def test_the_quiet_made_up_is_what_the_endpointing_waited_last_time(decoder: FakeDecoder) -> None:
+    session = IncrementalSession(decoder)
+    caller = Caller(session, TurnSettings(stop_ms=400))
+    caller.pause(0.4)
+    lengths = []
+    for _ in range(2):
+        caller.say(0.6)
+        caller.pause(0.12)
+        decoder.decodes[-1].release()
+        await decoder.decodes[-1].finished()
+        caller.pause(0.4)
+        await session.turn_ended(caller.ended[-1].audio)
+        lengths.append((len(decoder.decodes[-1].audio), len(caller.ended[-1].audio)))
+    # First turn: 600 ms assumed, 400 ms waited; the next one is made up to 400 ms, the turn's length.
+    (first, first_turn), (second, second_turn) = lengths
+    assert first == first_turn + 10 * IN_FRAME and second == second_turn
+    assert session.reused == 2
 
 
 async def test_the_final_text_waits_for_a_pause_decode_still_running(decoder: FakeDecoder) -> None:
@@ -190,7 +211,7 @@ async def test_the_final_text_waits_for_a_pause_decode_still_running(decoder: Fa
     assert not final.done()
     decoder.decodes[0].release()
     heard = await final
-    assert heard.text == "heard 46 frames" and len(decoder.decodes) == 1
+    assert heard.text == "heard 70 frames" and len(decoder.decodes) == 1
 
 
 async def test_a_decode_cut_at_the_last_word_is_followed_by_the_pause_decode(decoder: FakeDecoder) -> None:
@@ -204,11 +225,11 @@ async def test_a_decode_cut_at_the_last_word_is_followed_by_the_pause_decode(dec
     early.release()
     await early.finished()
     # It heard every word but no quiet after them: the pause gets its own decode.
-    assert len(decoder.decodes) == 2 and len(decoder.decodes[1].audio) == 106 * IN_FRAME
+    assert len(decoder.decodes) == 2 and len(decoder.decodes[1].audio) == 130 * IN_FRAME
     caller.pause(0.5)
     decoder.decodes[1].release()
     heard = await session.turn_ended(caller.ended[0].audio)
-    assert heard.text == "heard 106 frames" and session.reused == 1
+    assert heard.text == "heard 130 frames" and session.reused == 1
 
 
 async def test_speech_after_the_last_decode_means_a_whole_turn_decode_at_final_priority(decoder: FakeDecoder) -> None:

@@ -10,6 +10,9 @@ interim priority (gateway/providers/stt/decode_worker.py):
 - and while speech goes on, every `every_s` of new audio, for interim text (`transcript.interim`).
 A decode still queued (behind other calls') when the caller pauses is replaced by the pause's.
 
+A pause's decode hears the turn so far plus the caller's quiet made up to the length the endpointing
+waits (learnt from the last turn), so its audio is the audio the whole turn will be (see _with_tail).
+
 When the turn ends, the last decode is the final text if it was made with the same expectation
 (SpeechContext) and nothing but quiet (`pause_ms` at least) follows its cut: what whisper would
 have heard beyond it is trailing silence. If that decode is still running it is awaited; otherwise
@@ -58,6 +61,7 @@ class IncrementalSettings:
     # A frame counts as speech at or above this VAD probability: the endpointing's stop threshold.
     speech_threshold: float = 0.35
     history_frames: int = 100  # frames kept before a turn opens (the turn's preroll is taken from them)
+    tail_frames: int = 30  # quiet that ends a turn until one has ended: the VAD-only 600 ms
 
     @property
     def every_frames(self) -> int:
@@ -101,6 +105,8 @@ class IncrementalSession:
         self._frame: Pcm | None = None  # fed, not yet placed by feed_vad
         self._history: deque[tuple[Pcm, bool]] = deque(maxlen=self.s.history_frames)
         self._turn: _Turn | None = None  # open, or ended and not yet asked for
+        # Quiet after the last word that the endpointing waited for before it ended the last turn.
+        self._tail_frames = self.s.tail_frames
         self._closed = False
         self.reused = 0  # turns whose final text was a decode made while the caller spoke
         self.decoded = 0  # decodes submitted (interim and final)
@@ -128,6 +134,8 @@ class IncrementalSession:
                 turn.last_speech = len(turn.frames) - 1
             if turn_frames == 0:
                 turn.open = False  # this frame ended it; turn_ended will ask for its text
+                if turn.last_speech >= 0:
+                    self._tail_frames = min(len(turn.frames) - 1 - turn.last_speech, self.s.history_frames)
             elif turn_frames != len(turn.frames):
                 turn.aligned = False  # we missed frames: no decode of ours is trusted for it
             self._schedule()
@@ -198,6 +206,8 @@ class IncrementalSession:
         elif turn.last_speech < cut or heard - cut < self.s.every_frames:
             return  # interim text: only for new speech, and within the budget
         audio = np.concatenate(turn.frames)
+        if paused:
+            audio = self._with_tail(turn, audio)
         decode = _Decode(cut=heard, context=self._context, future=self._stt.submit(audio, self._context, interim=True))
         turn.running = decode
         self.decoded += 1
@@ -208,6 +218,20 @@ class IncrementalSession:
                 loop.call_soon_threadsafe(self._decoded, turn, decode)
 
         decode.future.add_done_callback(finished)
+
+    def _with_tail(self, turn: _Turn, audio: Pcm) -> Pcm:
+        """The turn so far with as much quiet after its last word as the endpointing will leave.
+
+        faster-whisper pads the audio to its 30 s window in feature space, not with silence, so
+        where the audio ends changes what it writes: decoded with the 120 ms of quiet heard so far,
+        half of the held-out turns came back worded differently from the whole turn. With the
+        quiet made up to the length the endpointing waited last time (600 ms with the VAD alone),
+        from the caller's own quiet, the audio is the one the whole-turn decode will get."""
+        quiet = turn.frames[turn.last_speech + 1 :]
+        missing = self._tail_frames - len(quiet)
+        if missing <= 0 or not quiet:
+            return audio
+        return np.concatenate([audio, np.resize(np.concatenate(quiet), missing * len(quiet[0]))])
 
     def _decoded(self, turn: _Turn, decode: _Decode) -> None:
         if turn.running is decode:
