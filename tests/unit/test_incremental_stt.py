@@ -296,6 +296,26 @@ async def test_audio_that_is_not_the_sessions_turn_is_decoded_whole(decoder: Fak
     await final
 
 
+async def test_a_turn_asked_for_late_leaves_the_next_turn_alone(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    caller.say(0.6)
+    caller.pause(0.62)
+    decoder.decodes[0].release()
+    await decoder.decodes[0].finished()
+    caller.say(0.6)  # the next turn opened before the first one's text was asked for
+    final = asyncio.ensure_future(session.turn_ended(caller.ended[0].audio))
+    await step()
+    assert len(decoder.decodes) == 2 and not decoder.decodes[-1].interim and np.array_equal(decoder.decodes[-1].audio, caller.ended[0].audio)
+    decoder.decodes[-1].release()
+    await final
+    caller.pause(0.12)
+    decoder.decodes[-1].release()
+    await decoder.decodes[-1].finished()
+    caller.pause(0.5)
+    heard = await session.turn_ended(caller.ended[1].audio)
+    assert heard.text == f"heard {len(caller.ended[1].audio) // IN_FRAME} frames" and session.reused == 1
+
+
 async def test_without_the_vad_it_decodes_each_whole_turn(decoder: FakeDecoder) -> None:
     session = IncrementalSession(decoder)
     audio = np.arange(40 * IN_FRAME, dtype=np.int16)

@@ -152,7 +152,11 @@ class IncrementalSession:
 
     async def turn_ended(self, audio: Pcm) -> Transcript:
         started = time.perf_counter()
-        turn, self._turn = self._turn, None
+        turn = self._turn
+        if turn is not None and turn.open:
+            turn = None  # the caller is already in the next turn: leave it be, decode this audio whole
+        else:
+            self._turn = None
         heard = self._reusable(turn, audio)
         if heard is not None:
             try:
