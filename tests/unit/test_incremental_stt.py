@@ -305,7 +305,8 @@ async def test_a_turn_asked_for_late_leaves_the_next_turn_alone(decoder: FakeDec
     caller.say(0.6)  # the next turn opened before the first one's text was asked for
     final = asyncio.ensure_future(session.turn_ended(caller.ended[0].audio))
     await step()
-    assert len(decoder.decodes) == 2 and not decoder.decodes[-1].interim and np.array_equal(decoder.decodes[-1].audio, caller.ended[0].audio)
+    whole = decoder.decodes[-1]
+    assert len(decoder.decodes) == 2 and not whole.interim and np.array_equal(whole.audio, caller.ended[0].audio)
     decoder.decodes[-1].release()
     await final
     caller.pause(0.12)
