@@ -325,7 +325,7 @@ def rescore() -> None:
         every = data.get("every_s", IncrementalSettings.every_s)
         label = (f"{data['calls']} call{'s' if data['calls'] > 1 else ''}, {data['endpointing']} endpointing, "
                  f"{f'interims every {every:g} s' if every else 'decodes at pauses only'}")  # fmt: skip
-        runs[label] = data
+        runs[label + (f" ({data['note']})" if data.get("note") else "")] = data
     replace_section("incremental_stt", table(runs))
 
 

@@ -27,10 +27,11 @@ async def test_it_serves_run_in_executor_one_job_at_a_time_in_order_of_priority(
     assert await asyncio.to_thread(started.wait, HELD)
     interims = [worker.submit_at(INTERIM, order.append, f"interim {n}") for n in range(2)]
     final = loop.run_in_executor(worker, order.append, "final")
-    assert worker.queued == 3
+    assert worker.queued == 3 and not worker.idle
     gate.set()
     await asyncio.gather(running, final, *(asyncio.wrap_future(f) for f in interims))
     assert order == ["running", "final", "interim 0", "interim 1"]
+    assert worker.idle  # already when the last future is done: a done-callback may start the next decode
     worker.shutdown()
 
 

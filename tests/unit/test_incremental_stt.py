@@ -67,6 +67,14 @@ class FakeDecoder:
         self.decodes.append(Decode(audio, context, interim, future, gate, started))
         return future
 
+    @property
+    def idle(self) -> bool:
+        # A test may have the worker look idle while it is busy: the moment between a session's look
+        # and another call's final decode arriving, when a decode it starts ends up queued.
+        return self.looks_idle or self.worker.idle
+
+    looks_idle = False
+
     def block(self) -> threading.Event:
         """Occupy the worker until the returned event is set (another call's decode, running)."""
         started, done = threading.Event(), threading.Event()
@@ -75,7 +83,7 @@ class FakeDecoder:
             started.set()
             done.wait(HELD)
 
-        self.worker.submit_at(INTERIM, busy)
+        self.blocking = self.worker.submit_at(INTERIM, busy)
         assert started.wait(HELD)
         return done
 
@@ -149,19 +157,54 @@ async def test_one_decode_in_flight_and_one_per_two_seconds_of_new_speech(decode
     assert interims == ["heard 100 frames", "heard 220 frames"]
 
 
-async def test_a_pause_replaces_a_decode_still_queued_behind_other_calls(decoder: FakeDecoder) -> None:
+async def test_decodes_use_only_the_workers_spare_time(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    blocker = decoder.block()  # another call's decode
+    caller.say(2.2)
+    caller.pause(0.12)
+    assert decoder.decodes == []  # neither the budget's decode nor the pause's: the worker is busy
+    blocker.set()
+    await asyncio.wrap_future(decoder.blocking)
+    caller.pause(0.02)  # the next frame finds it idle: the pause is decoded with all that was said
+    assert len(decoder.decodes) == 1 and len(decoder.decodes[0].audio) == (120 + 30) * IN_FRAME
+    caller.pause(0.5)
+    decoder.decodes[0].release()
+    await decoder.decodes[0].finished()
+    heard = await session.turn_ended(caller.ended[0].audio)
+    assert heard.text == "heard 150 frames" and session.reused == 1
+
+
+async def test_a_pause_replaces_a_decode_still_queued(decoder: FakeDecoder) -> None:
     session, caller, _ = opened(decoder)
     blocker = decoder.block()
+    decoder.looks_idle = True
     caller.say(2.2)
-    queued = decoder.decodes[0]
+    queued = decoder.decodes[0]  # behind the blocker
     caller.pause(0.12)
     assert queued.future.cancelled() and len(decoder.decodes) == 2  # one in flight, with all that was said
     assert len(decoder.decodes[1].audio) == (120 + 30) * IN_FRAME
     caller.pause(0.5)
     blocker.set()
+    await decoder.decodes[1].running()
     decoder.decodes[1].release()
     heard = await session.turn_ended(caller.ended[0].audio)
     assert heard.text == "heard 150 frames" and session.reused == 1
+
+
+async def test_a_pause_decode_still_queued_when_the_turn_ends_goes_again_as_a_final(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    blocker = decoder.block()
+    decoder.looks_idle = True
+    caller.say(0.6)
+    caller.pause(0.62)
+    pause = decoder.decodes[0]  # queued behind the blocker when the turn ended
+    final = asyncio.ensure_future(session.turn_ended(caller.ended[0].audio))
+    await step()
+    assert pause.future.cancelled() and not decoder.decodes[1].interim  # ahead of every interim decode
+    assert np.array_equal(decoder.decodes[1].audio, caller.ended[0].audio)
+    blocker.set()
+    decoder.decodes[1].release()
+    assert (await final).text == "heard 70 frames" and session.reused == 0
 
 
 async def test_a_pause_is_decoded_at_once_and_its_text_is_the_final_text(decoder: FakeDecoder) -> None:
@@ -206,6 +249,7 @@ async def test_the_final_text_waits_for_a_pause_decode_still_running(decoder: Fa
     caller.say(0.6)
     caller.pause(0.62)
     assert len(caller.ended) == 1 and len(decoder.decodes) == 1
+    await decoder.decodes[0].running()
     final = asyncio.ensure_future(session.turn_ended(caller.ended[0].audio))
     await step()  # turn_ended is now waiting on the decode
     assert not final.done()
@@ -228,6 +272,7 @@ async def test_a_decode_cut_at_the_last_word_is_followed_by_the_pause_decode(dec
     assert len(decoder.decodes) == 2 and len(decoder.decodes[1].audio) == 130 * IN_FRAME
     caller.pause(0.5)
     decoder.decodes[1].release()
+    await decoder.decodes[1].finished()
     heard = await session.turn_ended(caller.ended[0].audio)
     assert heard.text == "heard 130 frames" and session.reused == 1
 
@@ -332,6 +377,7 @@ async def test_without_the_vad_it_decodes_each_whole_turn(decoder: FakeDecoder) 
 async def test_the_call_ending_cancels_the_queued_decode_and_silences_the_interims(decoder: FakeDecoder) -> None:
     session, caller, interims = opened(decoder)
     blocker = decoder.block()
+    decoder.looks_idle = True
     caller.say(2.2)
     queued = decoder.decodes[0]
     await session.close()

@@ -41,6 +41,7 @@ class DecodeWorker(Executor):
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None  # started on the first job, like ThreadPoolExecutor
         self._closed = False
+        self._running = False
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         return self.submit_at(FINAL, fn, *args, **kwargs)
@@ -63,6 +64,12 @@ class DecodeWorker(Executor):
         with self._ready:
             return len(self._queue)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing running and nothing waiting."""
+        with self._ready:
+            return not self._queue and not self._running
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._ready:
             self._closed = True
@@ -83,11 +90,17 @@ class DecodeWorker(Executor):
                 if not self._queue:
                     return  # shut down and nothing left to run
                 job = heapq.heappop(self._queue)
-            if not job.future.set_running_or_notify_cancel():
-                continue  # cancelled while queued: superseded, or its call ended
+                if not job.future.set_running_or_notify_cancel():
+                    continue  # cancelled while queued: superseded, or its call ended
+                self._running = True
+            failed: BaseException | None = None
             try:
                 result = job.run()
             except BaseException as exc:  # handed to whoever waits for it, as an Executor does
-                job.future.set_exception(exc)
+                failed = exc
+            with self._ready:
+                self._running = False  # before the future's callbacks, which may look at `idle`
+            if failed is not None:
+                job.future.set_exception(failed)
             else:
                 job.future.set_result(result)

@@ -8,7 +8,11 @@ interim priority (gateway/providers/stt/decode_worker.py):
 - when the caller pauses (`pause_ms` of quiet after speech): the pause may be the turn's end, and
   the endpointing waits longer than that (600 ms of silence by default) before it says so;
 - and while speech goes on, every `every_s` of new audio, for interim text (`transcript.interim`).
-A decode still queued (behind other calls') when the caller pauses is replaced by the pause's.
+A decode is only started when the worker is idle: with several callers the worker's time goes to
+final decodes first, and interim ones use what is left (at 3 callers at once, queued interims had
+made the final text later than decoding whole turns). A decode still queued (behind a final) when
+the caller pauses is replaced by the pause's; one still queued when the turn ends is decoded again
+at final priority.
 
 A pause's decode hears the turn so far plus the caller's quiet made up to the length the endpointing
 waits (learnt from the last turn), so its audio is the audio the whole turn will be (see _with_tail).
@@ -48,6 +52,11 @@ log = structlog.get_logger("gateway.stt")
 class SubmitsDecodes(Protocol):
     def submit(self, audio: Pcm, context: SpeechContext, *, interim: bool) -> Future[Transcript]:
         """Queue a decode on the STT's worker (interim ones behind every final one)."""
+        ...
+
+    @property
+    def idle(self) -> bool:
+        """The STT's worker has nothing running or waiting."""
         ...
 
 
@@ -158,6 +167,8 @@ class IncrementalSession:
         else:
             self._turn = None
         heard = self._reusable(turn, audio)
+        if heard is not None and heard.future.cancel():
+            heard = None  # not started yet: decoded again at final priority, ahead of other calls' interims
         if heard is not None:
             try:
                 text = await asyncio.wrap_future(heard.future)
@@ -209,6 +220,8 @@ class IncrementalSession:
                 return  # the last decode heard all that was said, and quiet after it: it may be the final text
         elif turn.last_speech < cut or heard - cut < self.s.every_frames:
             return  # interim text: only for new speech, and within the budget
+        if not self._stt.idle:
+            return  # only the worker's spare time: asked again on the next frame
         audio = np.concatenate(turn.frames)
         if paused:
             audio = self._with_tail(turn, audio)

@@ -62,6 +62,10 @@ class WhisperLocal:
             raise ValueError("whisper transcribes decoded turns; it cannot be fed Opus")
         return IncrementalSession(self, on_interim) if self.incremental else PerTurnSession(self)
 
+    @property
+    def idle(self) -> bool:
+        return self._executor.idle
+
     def submit(self, audio: Pcm, context: SpeechContext, *, interim: bool) -> Future[Transcript]:
         return self._executor.submit_at(INTERIM if interim else FINAL, self.transcribe_now, audio, context)
 
