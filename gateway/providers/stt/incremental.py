@@ -14,8 +14,9 @@ made the final text later than decoding whole turns). A decode still queued (beh
 the caller pauses is replaced by the pause's; one still queued when the turn ends is decoded again
 at final priority.
 
-A pause's decode hears the turn so far plus the caller's quiet made up to the length the endpointing
-waits (learnt from the last turn), so its audio is the audio the whole turn will be (see _with_tail).
+A pause's decode hears the turn so far plus quiet at the line's level, made up to the length the
+endpointing waits (learnt from the last turn), so its audio is the audio the whole turn will be
+(see _with_tail).
 
 When the turn ends, the last decode is the final text if it was made with the same expectation
 (SpeechContext) and nothing but quiet (`pause_ms` at least) follows its cut: what whisper would
@@ -116,6 +117,7 @@ class IncrementalSession:
         self._turn: _Turn | None = None  # open, or ended and not yet asked for
         # Quiet after the last word that the endpointing waited for before it ended the last turn.
         self._tail_frames = self.s.tail_frames
+        self._noise = np.random.default_rng(0)  # made-up quiet on a noisy line (seeded: runs repeat)
         self._closed = False
         self.reused = 0  # turns whose final text was a decode made while the caller spoke
         self.decoded = 0  # decodes submitted (interim and final)
@@ -243,12 +245,21 @@ class IncrementalSession:
         where the audio ends changes what it writes: decoded with the 120 ms of quiet heard so far,
         half of the held-out turns came back worded differently from the whole turn. With the
         quiet made up to the length the endpointing waited last time (600 ms with the VAD alone),
-        from the caller's own quiet, the audio is the one the whole-turn decode will get."""
+        at the line's own level, the audio is (on a silent line, exactly) what the whole-turn
+        decode will get."""
         quiet = turn.frames[turn.last_speech + 1 :]
         missing = self._tail_frames - len(quiet)
         if missing <= 0 or not quiet:
             return audio
-        return np.concatenate([audio, np.resize(np.concatenate(quiet), missing * len(quiet[0]))])
+        # The line's own floor: its quietest frame's level (digital silence stays silence). Not the quiet
+        # frames themselves: they hold the last word's fading end, and repeated, whisper heard words in it
+        # ("750 hours and...").
+        floor = min(float(np.sqrt(np.mean(f.astype(np.float32) ** 2))) for f in quiet)
+        samples = missing * len(quiet[0])
+        if floor < 1.0:
+            return np.concatenate([audio, np.zeros(samples, dtype=np.int16)])
+        noise = self._noise.normal(0.0, floor, samples)
+        return np.concatenate([audio, np.clip(noise, -32768, 32767).astype(np.int16)])
 
     def _decoded(self, turn: _Turn, decode: _Decode) -> None:
         if turn.running is decode:
