@@ -225,6 +225,29 @@ async def test_a_pause_is_decoded_at_once_and_its_text_is_the_final_text(decoder
     assert np.array_equal(pause.audio, caller.ended[0].audio)
 
 
+async def test_the_quiet_made_up_on_a_noisy_line_is_at_its_level_not_the_last_word_again(
+    decoder: FakeDecoder,
+) -> None:
+    session = IncrementalSession(decoder)
+    detector = TurnDetector(TurnSettings())
+    noise = np.random.default_rng(1)
+    fading = [np.full(IN_FRAME, 3000 // (n + 1), dtype=np.int16) for n in range(3)]  # the word dying away
+    heard = (
+        [(noise.normal(0, 50, IN_FRAME).astype(np.int16), QUIET) for _ in range(20)]
+        + [(np.full(IN_FRAME, 8000, dtype=np.int16), SPEECH) for _ in range(30)]
+        + [(f, QUIET) for f in fading]
+        + [(noise.normal(0, 50, IN_FRAME).astype(np.int16), QUIET) for _ in range(3)]
+    )
+    for frame, speech in heard:
+        session.feed(frame)
+        detector.feed(frame, speech, agent_speaking=False)
+        session.feed_vad(speech, detector.turn_frames)
+    (pause,) = decoder.decodes
+    made_up = pause.audio[-24 * IN_FRAME :]  # 600 ms of quiet after the word, 6 frames of it heard
+    assert 35 < np.sqrt(np.mean(made_up.astype(np.float32) ** 2)) < 65  # the line's noise level
+    assert not np.any(made_up == 3000)  # the word's end is not heard again
+
+
 async def test_the_quiet_made_up_is_what_the_endpointing_waited_last_time(decoder: FakeDecoder) -> None:
     session = IncrementalSession(decoder)
     caller = Caller(session, TurnSettings(stop_ms=400))
