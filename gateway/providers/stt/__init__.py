@@ -1,8 +1,8 @@
 """Speech to text: one interface, chosen by configuration (VOICEPOD_STT).
 
 A provider opens one session per call. The call feeds the session every 16 kHz frame
-it hears and asks for the transcript when our VAD ends a turn. Per-turn providers
-(offline whisper) ignore the frames and transcribe the turn's audio; streaming ones
+it hears and asks for the transcript when our VAD ends a turn. Per-turn sessions (whisper with
+VOICEPOD_STT_INCREMENTAL=off) ignore the frames and transcribe the turn's audio; streaming ones
 (Deepgram live) send the frames as they come, report interim text, and finalize at
 the turn's end, so the final text is ready almost as soon as the caller stops.
 
