@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections import deque
 from concurrent.futures import Future
@@ -178,13 +179,13 @@ class IncrementalSession:
                 log.exception("stt_interim_decode_failed")
             else:
                 self.reused += 1
-                return Transcript(text=text.text, confidence=text.confidence, seconds=time.perf_counter() - started,
-                                  audio_seconds=len(audio) / IN_RATE)  # fmt: skip
+                # Everything the decode gave (its text, confidence, any alternatives); the time is the caller's wait.
+                waited = time.perf_counter() - started
+                return dataclasses.replace(text, seconds=waited, audio_seconds=len(audio) / IN_RATE)
         self._abandon(turn)
         self.decoded += 1
         whole = await asyncio.wrap_future(self._stt.submit(audio, self._context, interim=False))
-        return Transcript(text=whole.text, confidence=whole.confidence, seconds=time.perf_counter() - started,
-                          audio_seconds=whole.audio_seconds)  # fmt: skip
+        return dataclasses.replace(whole, seconds=time.perf_counter() - started)
 
     async def close(self) -> None:
         self._closed = True
