@@ -142,6 +142,8 @@ class TurnLoop:
     def _onset(self) -> None:
         busy = self._agent_busy()
         self.events.send("speech.started", barge_in=busy)
+        if self.session is not None:  # a session that decodes during the turn biases it from the start
+            self.session.expect(self.responder.listening_for())
         if not busy:
             self._unhush()
             return

@@ -149,15 +149,16 @@ class LocalTurns:
         busy = self._agent_busy is not None and self._agent_busy()
         was_in_turn = self._detector.in_turn
         event = self._detector.feed(frame, probability, agent_speaking=busy)
-        if self._emit is None:
-            return
-        if self._hush_at is not None and (busy or self._hushed) and not was_in_turn:
-            self._hush(probability, event)
-        if isinstance(event, SpeechStarted):
-            self._emit(Onset())
-        elif isinstance(event, TurnEnded):
-            self._emit(Ended(audio=event.audio, speech_seconds=event.speech_seconds, waited=event.silence_seconds,
-                             voiced_seconds=event.voiced_seconds))  # fmt: skip
+        if self._emit is not None:
+            if self._hush_at is not None and (busy or self._hushed) and not was_in_turn:
+                self._hush(probability, event)
+            if isinstance(event, SpeechStarted):
+                self._emit(Onset())  # the loop tells the session what to expect before it decodes
+            elif isinstance(event, TurnEnded):
+                self._emit(Ended(audio=event.audio, speech_seconds=event.speech_seconds, waited=event.silence_seconds,
+                                 voiced_seconds=event.voiced_seconds))  # fmt: skip
+        if self._session is not None:  # an incremental session decodes at the caller's pauses
+            self._session.feed_vad(probability, self._detector.turn_frames)
 
     def _hush(self, probability: float, event: object) -> None:
         """Pausing is undone for free, so the agent hushes at the first likely frames, ahead of the onset."""

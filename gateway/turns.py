@@ -134,6 +134,11 @@ class TurnDetector:
     def in_turn(self) -> bool:
         return self._in_turn
 
+    @property
+    def turn_frames(self) -> int:
+        """Frames of the open turn so far, its preroll included (0: no turn open)."""
+        return len(self._turn) if self._in_turn else 0
+
     def feed(self, frame: Pcm, probability: float, *, agent_speaking: bool) -> TurnEvent | None:
         if not self._in_turn:
             self._preroll.append(frame)

@@ -125,6 +125,7 @@ class SetAnswersSession:
         self.answers = list(answers)
         self.heard: list[Pcm] = []
         self.fed = 0
+        self.expected: list[SpeechContext] = []
         self._on_speech: SpeechHeard | None = None
         self._on_turn: TurnHeard | None = None
 
@@ -135,6 +136,9 @@ class SetAnswersSession:
         self.fed += 1
 
     def expect(self, context: SpeechContext) -> None:
+        self.expected.append(context)
+
+    def feed_vad(self, speech: float, turn_frames: int) -> None:
         return None
 
     async def turn_ended(self, audio: Pcm) -> Transcript:

@@ -30,11 +30,11 @@ def _whisper(p: ProviderSettings) -> WhisperLocal | WhisperBySlot:
     if p.whisper_model == "by-slot":
         from gateway.providers.stt.whisper_by_slot import WhisperBySlot
 
-        return WhisperBySlot()
+        return WhisperBySlot(incremental=p.stt_incremental)
     from gateway.providers.stt.whisper_local import WhisperLocal
     from gateway.providers.stt.whisper_models import MODELS
 
-    return WhisperLocal(MODELS[f"whisper-{p.whisper_model}"])
+    return WhisperLocal(MODELS[f"whisper-{p.whisper_model}"], incremental=p.stt_incremental)
 
 
 def choose_tts(p: ProviderSettings) -> TextToSpeech:

@@ -28,6 +28,9 @@ class ProviderSettings:
     # The offline whisper model (gateway/providers/stt/whisper_models.py; figures in docs/performance.md):
     # "by-slot" (default) decodes phone-number turns with base and the rest with tiny.en.
     whisper_model: str = "by-slot"
+    # Whisper decodes each turn while the caller speaks, so the final text is ready as the turn ends
+    # (gateway/providers/stt/incremental.py; figures in docs/performance.md).
+    stt_incremental: bool = True
     # "opus": an STT that takes Opus is sent the caller's own packets when the media stack has them
     # (lean); "pcm": always 16 kHz linear16.
     stt_audio: str = "opus"
@@ -77,6 +80,8 @@ class ProviderSettings:
             deepgram_url=env.get("DEEPGRAM_URL", "").strip(),
             deepgram_stt_model=env.get("VOICEPOD_DEEPGRAM_STT_MODEL", "").strip() or cls.deepgram_stt_model,
             whisper_model=pick("VOICEPOD_WHISPER_MODEL", cls.whisper_model, ("by-slot", "tiny.en", "base")),
+            stt_incremental=pick("VOICEPOD_STT_INCREMENTAL", "on" if cls.stt_incremental else "off", ("on", "off"))
+            == "on",
             stt_audio=pick("VOICEPOD_STT_AUDIO", cls.stt_audio, ("opus", "pcm")),
             turns=pick("VOICEPOD_TURNS", cls.turns, ("local", "provider")),
             tts_audio=pick("VOICEPOD_TTS_AUDIO", cls.tts_audio, ("opus", "pcm")),

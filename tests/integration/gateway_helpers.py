@@ -16,6 +16,7 @@ from bus import events
 from bus.client import BusClient
 from gateway.app import GatewayState, build_app
 from gateway.calls import CallRegistry
+from gateway.providers.config import ProviderSettings
 from gateway.providers.stt.whisper_local import WhisperLocal
 from gateway.rtc.ice_options import LOOPBACK
 from gateway.settings import GatewaySettings
@@ -44,7 +45,8 @@ async def gateway(nc: NATS, **overrides: Any) -> AsyncIterator[RunningGateway]:
     turn_settings = overrides.pop("turn_settings", TurnSettings())
     settings = dataclasses.replace(GatewaySettings(auth_secret=SECRET, stats_interval=0.5, ice=LOOPBACK), **overrides)
     state = GatewayState(settings=settings, nc=nc, bus=BusClient(nc), calls=CallRegistry(settings.max_calls),
-                         stt=WhisperLocal() if stt == "whisper" else None if stt == "none" else stt,
+                         stt=WhisperLocal(incremental=ProviderSettings.stt_incremental) if stt == "whisper"
+                         else None if stt == "none" else stt,
                          turn_settings=turn_settings)  # fmt: skip
     for stream in (events.AUDIT, events.TRANSCRIPT):
         await events.ensure_stream(nc.jetstream(), stream)

@@ -67,3 +67,17 @@ def test_cloud_voices_send_opus_unless_told_pcm() -> None:
             assert voice.primary.opus is opus  # type: ignore[attr-defined]  # FallbackTTS(cloud, piper)
     with pytest.raises(SystemExit, match="VOICEPOD_TTS_AUDIO='wav'"):
         ProviderSettings.from_env({"VOICEPOD_TTS_AUDIO": "wav"})
+
+
+def test_whisper_decodes_while_the_caller_speaks_unless_told_off() -> None:
+    from gateway.providers.choose import choose_stt
+    from gateway.providers.stt import PerTurnSession
+    from gateway.providers.stt.incremental import IncrementalSession
+
+    on = {"VOICEPOD_STT_INCREMENTAL": "on"}
+    off = {"VOICEPOD_STT_INCREMENTAL": "OFF", "VOICEPOD_WHISPER_MODEL": "tiny.en"}
+    for env, session in ((on, IncrementalSession), (off, PerTurnSession)):
+        stt = choose_stt(ProviderSettings.from_env(env))
+        assert stt is not None and isinstance(stt.open(), session)
+    with pytest.raises(SystemExit, match="VOICEPOD_STT_INCREMENTAL='maybe'"):
+        ProviderSettings.from_env({"VOICEPOD_STT_INCREMENTAL": "maybe"})

@@ -1,8 +1,8 @@
 """Speech to text: one interface, chosen by configuration (VOICEPOD_STT).
 
 A provider opens one session per call. The call feeds the session every 16 kHz frame
-it hears and asks for the transcript when our VAD ends a turn. Per-turn providers
-(offline whisper) ignore the frames and transcribe the turn's audio; streaming ones
+it hears and asks for the transcript when our VAD ends a turn. Per-turn sessions (whisper with
+VOICEPOD_STT_INCREMENTAL=off) ignore the frames and transcribe the turn's audio; streaming ones
 (Deepgram live) send the frames as they come, report interim text, and finalize at
 the turn's end, so the final text is ready almost as soon as the caller stops.
 
@@ -13,6 +13,11 @@ of its own (VOICEPOD_TURNS=provider).
 A provider that `takes_opus` can be opened with `opus=True` when the call's media link has
 the caller's Opus packets (our own endpoint): the session is then fed those packets
 (`feed_opus`) instead of frames, so nothing is decoded or resampled for it.
+
+The call also tells the session what our VAD made of each frame (`feed_vad`: its speech
+probability, and how many of the frames fed so far make the caller's open turn). Whisper's
+incremental session (gateway/providers/stt/incremental.py, VOICEPOD_STT_INCREMENTAL) times its
+decodes by it and sends interim text while the caller speaks; the others ignore it.
 
 Before each caller turn the call may tell the session what the dialog expects to hear
 (`session.expect(SpeechContext(slot="phone"))`); whisper biases its decoding with it,
@@ -59,6 +64,12 @@ class SttSession(Protocol):
         """One of the caller's Opus packets, as received (None: lost), for a session opened with opus=True."""
         ...
 
+    def feed_vad(self, speech: float, turn_frames: int) -> None:
+        """Our VAD on the frame just fed: its speech probability, and how many of the frames fed so far
+        (this one included, preroll too) make the caller's open turn; 0: none is open (the frame that
+        ends a turn is its last). Must not block."""
+        ...
+
     def expect(self, context: SpeechContext) -> None:
         """What the next caller turns are likely to say (the slot asked for, likely phrases)."""
         ...
@@ -99,6 +110,9 @@ class PerTurnSession:
         return None
 
     def feed_opus(self, packet: bytes | None) -> None:
+        return None
+
+    def feed_vad(self, speech: float, turn_frames: int) -> None:
         return None
 
     def expect(self, context: SpeechContext) -> None:

@@ -132,6 +132,9 @@ class DeepgramSession:
             self._last_packet = packet
         self._hold(packet, packet_samples(packet))
 
+    def feed_vad(self, speech: float, turn_frames: int) -> None:
+        return None  # Deepgram hears the audio itself
+
     @property
     def dropped_frames(self) -> int:
         return self._outbox.dropped_frames

@@ -55,6 +55,9 @@ class _Session:
     def feed_opus(self, packet: bytes | None) -> None:
         self._primary.feed_opus(packet)
 
+    def feed_vad(self, speech: float, turn_frames: int) -> None:
+        self._primary.feed_vad(speech, turn_frames)
+
     def detect_turns(self, on_speech: SpeechHeard, on_turn: TurnHeard) -> None:
         self._primary.detect_turns(on_speech, on_turn)  # type: ignore[attr-defined]
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 
 from gateway.media.pcm import Pcm
 from gateway.providers.stt import Interim, PerTurnSession, SttSession, Transcript
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
+from gateway.providers.stt.decode_worker import FINAL, INTERIM, DecodeWorker
+from gateway.providers.stt.incremental import IncrementalSession
 from gateway.providers.stt.whisper_local import WhisperLocal
 from gateway.providers.stt.whisper_models import BASE, TINY_EN, WhisperModelFiles
 
@@ -37,11 +39,19 @@ class WhisperBySlot:
     takes_opus = False
     detects_turns = False
 
-    def __init__(self, small: WhisperModelFiles = TINY_EN, precise: WhisperModelFiles = BASE, threads: int = 2) -> None:
+    def __init__(
+        self,
+        small: WhisperModelFiles = TINY_EN,
+        precise: WhisperModelFiles = BASE,
+        threads: int = 2,
+        *,
+        incremental: bool = False,
+    ) -> None:
         self.small = WhisperLocal(small, threads)
         self.precise = WhisperLocal(precise, threads)
         self.name = f"{small.name}+{precise.name.removeprefix('whisper-')}"
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt")
+        self.incremental = incremental  # sessions decode while the caller speaks (incremental.py)
+        self._executor = DecodeWorker()
 
     def warm_up(self) -> None:
         self.small.warm_up()
@@ -50,7 +60,16 @@ class WhisperBySlot:
     def open(self, on_interim: Interim | None = None, *, opus: bool = False) -> SttSession:
         if opus:
             raise ValueError("whisper transcribes decoded turns; it cannot be fed Opus")
-        return PerTurnSession(self)
+        return IncrementalSession(self, on_interim) if self.incremental else PerTurnSession(self)
+
+    @property
+    def idle(self) -> bool:
+        return self._executor.idle
+
+    def submit(self, audio: Pcm, context: SpeechContext, *, interim: bool) -> Future[Transcript]:
+        # Through transcribe_now: an incremental final (often the last pause's decode) gets the same
+        # care for phone numbers as a whole-turn one (both models, the runners-up).
+        return self._executor.submit_at(INTERIM if interim else FINAL, self.transcribe_now, audio, context)
 
     def model_for(self, context: SpeechContext) -> WhisperLocal:
         return self.precise if context.slot in PRECISE_SLOTS else self.small

@@ -8,7 +8,8 @@ blocks and concurrent turns queue instead of fighting for the cores.
 Each turn is decoded with a prompt built from what the dialog expects (the slot it asked
 for, likely phrases: gateway/providers/stt/whisper_prompt.py), a phone number with beam search,
 whose runners-up come back as the transcript's alternatives (gateway/providers/stt/whisper_nbest.py);
-`bias=False` turns all of it off.
+`bias=False` turns all of it off. `incremental=True` opens sessions that decode while the caller
+speaks (gateway/providers/stt/incremental.py), on the same worker, behind every final decode.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncio
 import functools
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,8 @@ import numpy as np
 from gateway.media.pcm import IN_RATE, Pcm
 from gateway.providers.stt import Interim, PerTurnSession, SttSession, Transcript
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
+from gateway.providers.stt.decode_worker import FINAL, INTERIM, DecodeWorker
+from gateway.providers.stt.incremental import IncrementalSession
 from gateway.providers.stt.whisper_models import DEFAULT, WhisperModelFiles
 from gateway.providers.stt.whisper_nbest import LOW_LOGPROB, fits, n_best
 from gateway.providers.stt.whisper_prompt import beams, prompt
@@ -42,12 +45,15 @@ class WhisperLocal:
     takes_opus = False  # it transcribes the 16 kHz audio of each whole turn
     detects_turns = False  # our VAD ends them
 
-    def __init__(self, model: WhisperModelFiles = DEFAULT, threads: int = 2, *, bias: bool = True) -> None:
+    def __init__(
+        self, model: WhisperModelFiles = DEFAULT, threads: int = 2, *, bias: bool = True, incremental: bool = False
+    ) -> None:
         self.model = model
         self.name = model.name
+        self.incremental = incremental
         self._threads = threads
         self._bias = bias
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt")
+        self._executor = DecodeWorker()
 
     def warm_up(self) -> None:
         """Load (and hash-check) the model now rather than on the first turn."""
@@ -56,7 +62,14 @@ class WhisperLocal:
     def open(self, on_interim: Interim | None = None, *, opus: bool = False) -> SttSession:
         if opus:
             raise ValueError("whisper transcribes decoded turns; it cannot be fed Opus")
-        return PerTurnSession(self)
+        return IncrementalSession(self, on_interim) if self.incremental else PerTurnSession(self)
+
+    @property
+    def idle(self) -> bool:
+        return self._executor.idle
+
+    def submit(self, audio: Pcm, context: SpeechContext, *, interim: bool) -> Future[Transcript]:
+        return self._executor.submit_at(INTERIM if interim else FINAL, self.transcribe_now, audio, context)
 
     async def transcribe(self, audio: Pcm, context: SpeechContext = NO_CONTEXT) -> Transcript:
         loop = asyncio.get_running_loop()
