@@ -30,7 +30,7 @@ class ProviderSettings:
     whisper_model: str = "by-slot"
     # Whisper decodes each turn while the caller speaks, so the final text is ready as the turn ends
     # (gateway/providers/stt/incremental.py; figures in docs/performance.md).
-    stt_incremental: bool = True
+    stt_incremental: bool = False
     # "opus": an STT that takes Opus is sent the caller's own packets when the media stack has them
     # (lean); "pcm": always 16 kHz linear16.
     stt_audio: str = "opus"
