@@ -27,6 +27,9 @@ from gateway.providers.stt.whisper_models import BASE, TINY_EN, WhisperModelFile
 
 PRECISE_SLOTS = frozenset({"phone"})
 PHONE = SpeechContext(slot="phone")
+# Answers where a caller may give a number unasked ("no, it's 704 555 0143" at the read-back). Not
+# turns with no context: the evals' ear transcribes whole replies full of prices and addresses.
+RENUMBERED_SLOTS = frozenset({"yes_no", "name"})
 _DIGITS = re.compile(r"\d|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b", re.IGNORECASE)
 
 
@@ -80,7 +83,7 @@ class WhisperBySlot:
     def transcribe_now(self, audio: Pcm, context: SpeechContext = NO_CONTEXT) -> Transcript:
         stt = self.model_for(context)
         heard = stt.transcribe_now(audio, context)
-        if stt is self.small and _holds_a_number(heard.text):
+        if stt is self.small and context.slot in RENUMBERED_SLOTS and _holds_a_number(heard.text):
             # A phone number where something else was asked ("no, it's 704 555 0143" at the read-back):
             # heard again as a number is heard, so it gets the same care.
             return self.transcribe_now(audio, PHONE)
