@@ -7,6 +7,12 @@ the aiortc stack, the lean gateway with 2 worker processes, and our own WebRTC e
 `--only a,b` re-runs those servers and keeps the others' results from the last JSON (each
 server's result carries its own date).
 
+`--phone` is its own run: the lean gateway ramped with WebRTC callers and then the same gateway
+ramped with phone callers through its Twilio bridge (bench.load.phone_swarm: Twilio's side of each
+call, the signed webhook, then pre-encoded 8 kHz μ-law `media` messages), both from the same low
+steps, so the two are a ratio measured in one run. Writes bench/results/capacity_phone.json and its
+own table in docs/performance.md (the main table above keeps its own run).
+
 Each server is ramped with bench.load.lean_swarm (its own process, pre-encoded Opus, no decoding) until a step
 fails (< 99 % of frames back or > 1 % late). Writes bench/results/capacity.json, a table in
 docs/performance.md and docs/capacity.png. STT/TTS inference is excluded (echo agent, STT off).
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,7 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.gateway_load import TEXT, ramp
+from bench.gateway_load import TEXT, ramp, step
 from bench.report import RESULTS, ROOT, machine, replace_section, write_json
 from tests.nats_fixture import start_nats_server
 
@@ -34,6 +41,8 @@ SERVERS = {
     "stock_aiortc_echo": (2, 4, 6, 8, 10, 12, 14, 16, 20),
     "voicepod_gateway_aiortc": (16, 20, 24, 28, 32, 36, 40, 44, 48, 56, 64),
     "voicepod_gateway": (32, 48, 56, 64, 72, 80, 88, 96, 104, 112, 128),
+    # The same, every call's media through one UDP port (VOICEPOD_RTC_UDP_PORT, gateway/rtc/udp_mux.py).
+    "voicepod_gateway_one_port": (32, 48, 56, 64, 72, 80, 88, 96, 104, 112, 128),
     "voicepod_gateway_2_workers": (64, 80, 88, 96, 104, 112, 120, 128, 144, 160, 176, 192),
     # The lean gateway streaming each call to a Deepgram-live stand-in (bench/load/stt_sink.py): the
     # caller's own Opus packets in Ogg pages, or 16 kHz linear16 frames; with our VAD, or the
@@ -46,6 +55,9 @@ SERVERS = {
     "lean_passthrough_echo": (64, 128, 160, 192, 224, 256, 320, 384),
     "lean_transcode": (32, 48, 64, 80, 96, 112, 128),
 }
+# --phone: one gateway process, WebRTC callers then phone callers, at each of the same steps.
+PHONE_RUN = ("voicepod_gateway", "voicepod_gateway_phone")
+PHONE_STEPS = (8, 16, 32, 48, 64)
 PLOT = ROOT / "docs" / "capacity.png"
 SPIN = (
     "import time\nend, n = time.monotonic() + 3, 0\n"
@@ -75,7 +87,8 @@ def _projected_speedup(one: dict[str, Any], two: dict[str, Any], workers: int = 
     a, b = one["at_max"], two["at_max"]
     if not a or not b or not b["cpu_seconds_per_call_second"]:
         return None
-    return round(workers * a["cpu_seconds_per_call_second"] / b["cpu_seconds_per_call_second"], 2)
+    speedup: float = workers * a["cpu_seconds_per_call_second"] / b["cpu_seconds_per_call_second"]
+    return round(speedup, 2)
 
 
 def summary(results: dict[str, dict[str, Any]], ceiling: float) -> dict[str, Any]:
@@ -174,12 +187,99 @@ def table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def phone_table(results: dict[str, dict[str, Any]], figures: dict[str, Any]) -> str:
+    rows = [
+        "| callers | calls | late | frames back | audio taken in | server cores | callers' cores | CPU-s per call-s "
+        "| RSS MB per call | |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for kind, r in results.items():
+        for s in r["steps"]:
+            verdict = "ok" if s["ok"] else ("kept up, late" if s["kept_up"] else "fell behind")
+            callers = "phone" if kind.endswith("_phone") else "webrtc"
+            rows.append(f"| {callers} | {s['calls']} | {s['late_ratio']:.1%} | {s['received_ratio']:.1%} | "
+                        f"{s.get('heard_ratio', 0):.1%} | {s['server_core_utilisation']:.2f} | "
+                        f"{s['callers_core_utilisation']:.2f} | {s['cpu_seconds_per_call_second']:.4f} | "
+                        f"{s['rss_mb_per_call']:.2f} | {verdict} |")  # fmt: skip
+    ratios = ", ".join(f"{r:.2f}× at {calls} calls" for calls, r in figures["phone_cpu_vs_webrtc_by_calls"].items())
+    rows += ["", f"Sustained by the capacity criteria (≤ 1 % late, ≥ 99 % of frames back and of the callers' audio "
+             f"taken in): WebRTC {figures['webrtc_calls_per_core']}, phone {figures['phone_calls_per_core']}. "
+             f"A phone call's server CPU per call-second over a WebRTC call's, where both kept up: "
+             f"**{ratios or 'no such step'}** (load average {figures['load_average_at_end']:.1f} at the end)."
+             ]  # fmt: skip
+    return "\n".join(rows)
+
+
+def kept_up(r: dict[str, Any]) -> bool:
+    """The server kept up with what it was sent, lateness aside: every call connected, ≥ 99 % of the
+    frames back, and 99–110 % of the callers' audio taken in during the window (above it, the turn
+    loops were working off a backlog: behind). On a machine others are loading, the callers' own
+    clocks slip and lateness can fail every step while the server's work still gets done."""
+    heard = r.get("heard_ratio", 0.0)
+    return bool(r["connected"] == r["calls"] and r["received_ratio"] >= 0.99 and 0.99 <= heard <= 1.10)
+
+
+def phone_run(wav: Path, nats_url: str) -> None:
+    """The --phone run: at each step WebRTC callers, then phone callers, on a fresh gateway each
+    (interleaved, so the machine's other load falls on both alike). A kind stops once it no longer
+    keeps up (kept_up); a step that keeps up but misses the lateness bar is still run past."""
+    steps: dict[str, list[dict[str, Any]]] = {kind: [] for kind in PHONE_RUN}
+    stopped: set[str] = set()
+    for calls in PHONE_STEPS:
+        for kind in PHONE_RUN:
+            if kind in stopped:
+                continue
+            r = step(kind, calls, wav, nats_url)
+            steps[kind].append(r)
+            print(f"{kind:>24} {calls:3d} calls: late {r['late_ratio']:.2%} received {r['received_ratio']:.1%} "
+                  f"heard {r.get('heard_ratio', 0):.1%} core {r['server_core_utilisation']:.0%} "
+                  f"cpu/call-s {r['cpu_seconds_per_call_second']:.4f} {'ok' if r['ok'] else 'FAIL'}",
+                  flush=True)  # fmt: skip
+            if not kept_up(r):
+                stopped.add(kind)
+    today = date.today().isoformat()
+    results = {kind: {"steps": steps[kind], "date": today} for kind in PHONE_RUN}
+    phone_report(results, os.getloadavg()[0])
+
+
+def phone_report(results: dict[str, dict[str, Any]], load_average: float) -> None:
+    """Figures, JSON and table of a --phone run: calls sustained by the capacity criteria, and CPU
+    per call-second side by side at the steps where both kept up (the ratio that survives the load)."""
+    for r in results.values():
+        for s in r["steps"]:
+            s["kept_up"] = kept_up(s)
+        ok = [s for s in r["steps"] if s["ok"]]
+        r["max_calls_per_core"], r["at_max"] = (ok[-1]["calls"], ok[-1]) if ok else (0, None)
+    webrtc, phone = results["voicepod_gateway"]["steps"], results["voicepod_gateway_phone"]["steps"]
+    both = {
+        w["calls"]: (w, p) for w in webrtc for p in phone if w["calls"] == p["calls"] and w["kept_up"] and p["kept_up"]
+    }
+    cpu_ratio = {calls: round(p["cpu_seconds_per_call_second"] / w["cpu_seconds_per_call_second"], 2)
+                 for calls, (w, p) in both.items()}  # fmt: skip
+    figures = {
+        "webrtc_calls_per_core": results["voicepod_gateway"]["max_calls_per_core"],
+        "phone_calls_per_core": results["voicepod_gateway_phone"]["max_calls_per_core"],
+        # Phone CPU per call-second over WebRTC's, at each step where both kept up (below 1: cheaper).
+        "phone_cpu_vs_webrtc_by_calls": cpu_ratio,
+        "load_average_at_end": load_average,
+    }
+    write_json("capacity_phone", {"benchmark": "capacity_phone", **figures, "results": results})
+    text = phone_table(results, figures)
+    replace_section("capacity_phone", text)
+    print(text)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--only", default="", help="comma-separated servers to re-run; the rest come from the last JSON")
+    p.add_argument("--phone", action="store_true", help="only the WebRTC vs phone-bridge comparison (PHONE_RUN)")
     p.add_argument("--report", action="store_true", help="run nothing: the JSON, table and plot from the last results")
     args = p.parse_args()
     only = [k for k in args.only.split(",") if k]
+    if args.report and args.phone:
+        last = json.loads((RESULTS / "capacity_phone.json").read_text())
+        phone_report(last["results"], last["load_average_at_end"])
+        return
     if args.report:
         last = json.loads((RESULTS / "capacity.json").read_text())
         report(last["results"], last["cpu_scaling_ceiling_2_processes"])
@@ -192,6 +292,12 @@ def main() -> None:
         wav = Path(tmp) / "speech.wav"
         subprocess.run(["espeak-ng", "-w", str(wav), TEXT], check=True)
         server = start_nats_server(Path(tmp))
+        if args.phone:
+            try:
+                phone_run(wav, server.url)
+            finally:
+                server.stop()
+            return
         try:
             results = {}
             for kind, steps in SERVERS.items():

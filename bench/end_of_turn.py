@@ -1,4 +1,5 @@
-"""Cut-offs and dead air: the VAD alone against the end-of-turn model, eot-bench style.
+"""Cut-offs and dead air: the VAD alone against the end-of-turn model and the words so far
+(bench/eot_text.py), eot-bench style.
 
 Caller utterances (bench/eot_speech.py: espeak-ng voices unlike the agent's, some with quiet-room
 noise) go frame by frame through our Silero VAD and TurnDetector, as in a call. For each setting:
@@ -13,25 +14,39 @@ once the short silence has passed, and its verdict counts from the first frame a
 inference's CPU time (measured per inference, one thread). Inferences are cached per (utterance,
 moment), so the threshold sweep costs replays, not inferences. eot-bench's headline figure is
 the dead air at the setting with the lowest dead air whose cut-off rate is <= 5%; that is
-reported for both. Writes bench/results/end_of_turn.json and a section of docs/performance.md.
-Runtime: ~3 minutes for 150 caller utterances and 30 in the agent's voice, on 2 shared cores.
+reported for each. The caller set is run twice: the tuning sentences, and held-out sentences in
+other voices (bench/eot_speech.py), the words' judge never tuned on them. Writes
+bench/results/end_of_turn.json and a section of docs/performance.md. Runtime: 13-28 minutes on 2
+shared cores (most of it ~600 whisper decodes), ~3 without the words.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from bench.eot_speech import LEAD_IN, TAIL, Utterance, corpus
+from bench.eot_text import (
+    TEXT_MAX_SILENCE_MS,
+    TEXT_SILENCE_MS,
+    Decoded,
+    TimedDecoder,
+    Verdict,
+    decode_costs,
+    judge_alone,
+    replay_text,
+)
 from bench.report import replace_section, write_json
 from gateway.media.end_of_turn import SmartTurn
 from gateway.media.pcm import FRAME_SECONDS, IN_FRAME, Pcm
 from gateway.media.vad import VadStream
+from gateway.providers.stt.whisper_by_slot import WhisperBySlot
 from gateway.turns import TurnDetector, TurnEnded, TurnSettings
 
 VAD_STOP_MS = [300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200]
@@ -39,6 +54,7 @@ EOT_SILENCE_MS = [200, 300]
 EOT_THRESHOLDS = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95]
 EOT_MAX_SILENCE_MS = [1000, 1500, 2000]
 CUT_OFF_TARGET = 0.05
+SHOWN_TEXT_MAX_MS = 1500
 
 
 class TimedJudge:
@@ -90,6 +106,11 @@ def replay(u: Utterance, probs: list[float], settings: TurnSettings, judge: Time
         event = detector.feed(u.audio[i * IN_FRAME : (i + 1) * IN_FRAME], p, agent_speaking=False)
         if isinstance(event, TurnEnded):
             ends.append((i + 1) * FRAME_SECONDS)
+    return outcome(u, ends)
+
+
+def outcome(u: Utterance, ends: list[float]) -> Outcome:
+    """`ends`: when the turns ended, in seconds into the recording."""
     kind = "paused" if u.pauses else "complete"
     cut_off = any(t < u.speech_end for t in ends)
     after = [t for t in ends if t >= u.speech_end]
@@ -131,7 +152,32 @@ def verdicts(utterances: list[Utterance], model: SmartTurn) -> dict[str, Any]:
     }
 
 
-def measure(utterances: list[Utterance], model: SmartTurn) -> dict[str, Any]:
+async def measure_text(
+    utterances: list[Utterance], probs: dict[str, list[float]], stt: WhisperBySlot
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The text end of turn over the sweep; the words' verdicts at the first setting (the shortest
+    silence, the longest maximum: every pause long enough for a decode gets one)."""
+    cache: dict[Any, Decoded] = {}
+    rows: list[dict[str, Any]] = []
+    first: list[tuple[Utterance, list[Verdict]]] = []
+    for longest in sorted(TEXT_MAX_SILENCE_MS, reverse=True):
+        for silence in TEXT_SILENCE_MS:
+            s = TurnSettings(end_of_turn="text", eot_silence_ms=silence, eot_max_silence_ms=longest)
+            outs = []
+            for u in utterances:
+                ends, verdicts = await replay_text(u, probs[u.name], s, TimedDecoder(stt, cache))
+                outs.append(outcome(u, ends))
+                if not rows:
+                    first.append((u, verdicts))
+            row = {"mode": "text", "eot_silence_ms": silence, "eot_max_silence_ms": longest}
+            rows.append({**row, **summary(outs, TAIL * 1000)})
+    every = [v for _, vs in first for v in vs]
+    said = [{"utterance": u.text, "voice": u.voice, "slot": u.slot, **asdict(v)} for u, vs in first for v in vs]
+    return rows, {"decodes": decode_costs(cache), "words_alone": judge_alone(every), "verdicts": said}
+
+
+def measure(utterances: list[Utterance], model: SmartTurn, stt: WhisperBySlot | None) -> dict[str, Any]:
+    """`stt`: also the text end of turn, with this STT (None: not measured)."""
     probs = {u.name: vad_probabilities(u) for u in utterances}
     cache: dict[tuple[str, int], tuple[float, float, float]] = {}
     rows: list[dict[str, Any]] = []
@@ -147,6 +193,10 @@ def measure(utterances: list[Utterance], model: SmartTurn) -> dict[str, Any]:
                 outs = [replay(u, probs[u.name], s, TimedJudge(model, u.name, cache)) for u in utterances]
                 row = {"mode": "model", "eot_silence_ms": silence, "eot_threshold": threshold}
                 rows.append({**row, "eot_max_silence_ms": longest, **summary(outs, TAIL * 1000)})
+    text: dict[str, Any] = {}
+    if stt is not None:
+        text_rows, text = asyncio.run(measure_text(utterances, probs, stt))
+        rows += text_rows
     cpu = [c for _, c, _ in cache.values()]
     wall = [w for _, _, w in cache.values()]
     return {
@@ -165,17 +215,21 @@ def measure(utterances: list[Utterance], model: SmartTurn) -> dict[str, Any]:
             "wall_ms_p95": round(float(np.percentile(wall, 95)), 1),
         },
         "model_alone": verdicts(utterances, model),
+        "text": text,
         "rows": rows,
-        "best": {mode: best(rows, mode) for mode in ("vad", "model")},
+        "best": {mode: best(rows, mode) for mode in ("vad", "model", "text") if mode != "text" or text},
     }
 
 
 def run() -> dict[str, Any]:
     started = time.monotonic()
-    model = SmartTurn()
-    callers = measure(corpus(), model)
-    agent_voice = measure(corpus(agent_voice=True), model)
-    return {"callers": callers, "agent_voice": agent_voice, "seconds": round(time.monotonic() - started, 1)}
+    model, stt = SmartTurn(), WhisperBySlot()
+    callers = measure(corpus(), model, stt)
+    held_out = measure(corpus(held_out=True), model, stt)
+    agent_voice = measure(corpus(agent_voice=True), model, None)
+    stt.close()
+    return {"callers": callers, "held_out": held_out, "agent_voice": agent_voice,
+            "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
 
 
 def best(rows: list[dict[str, Any]], mode: str) -> dict[str, Any] | None:
@@ -187,6 +241,8 @@ def best(rows: list[dict[str, Any]], mode: str) -> dict[str, Any] | None:
 def setting(r: dict[str, Any]) -> str:
     if r["mode"] == "vad":
         return f"VAD only, stop {r['stop_ms']} ms"
+    if r["mode"] == "text":
+        return f"words so far, {r['eot_silence_ms']} ms + complete, max {r['eot_max_silence_ms']} ms"
     return f"model, {r['eot_silence_ms']} ms + p >= {r['eot_threshold']}, max {r['eot_max_silence_ms']} ms"
 
 
@@ -197,6 +253,7 @@ def table(result: dict[str, Any], shown_model: tuple[float, ...]) -> list[str]:
         if r["mode"] == "model" and r["eot_silence_ms"] == 200 and r["eot_max_silence_ms"] == 1500
         and r["eot_threshold"] in shown_model
     ]  # fmt: skip
+    shown += [r for r in result["rows"] if r["mode"] == "text" and r["eot_max_silence_ms"] == SHOWN_TEXT_MAX_MS]
     for r in result["best"].values():
         if r is not None and r not in shown:
             shown.append(r)
@@ -211,8 +268,9 @@ def table(result: dict[str, Any], shown_model: tuple[float, ...]) -> list[str]:
             f"| {setting(r)}{star} | {cut} | {r['dead_air_complete_p50_ms']} | {r['dead_air_complete_p95_ms']}"
             f" | {r['never_ended']} |"
         )
-    if result["best"]["model"] is None:
-        lines.append("| model, any setting swept | none ≤ 5% | | | |")
+    for mode, name in (("model", "model"), ("text", "words so far")):
+        if mode in result["best"] and result["best"][mode] is None:
+            lines.append(f"| {name}, any setting swept | none ≤ 5% | | | |")
     alone = result["model_alone"]
     said = ", ".join(
         f"p ≥ {t}: {a['pauses_called_complete'] * 100:.0f}% / {a['ends_called_complete'] * 100:.0f}%"
@@ -228,13 +286,36 @@ def table(result: dict[str, Any], shown_model: tuple[float, ...]) -> list[str]:
         f"{inf['count']} inferences, CPU {inf['cpu_ms_p50']} ms p50 / {inf['cpu_ms_p95']} ms p95 each "
         f"(one thread; wall {inf['wall_ms_p50']} / {inf['wall_ms_p95']} ms on the shared machine).",
     ]
+    if result["text"]:
+        lines += ["", text_note(result["text"])]
     return lines
+
+
+def text_note(text: dict[str, Any]) -> str:
+    alone, dec = text["words_alone"], text["decodes"]
+    share = "{:.0f}%".format
+
+    def called(key: str, count: str) -> str:
+        return "n/a" if alone[key] is None else f"{share(alone[key] * 100)} of {alone[count]}"
+
+    return (
+        f"The words so far, judged {min(TEXT_SILENCE_MS)} ms into a pause / after the end (once the pause's "
+        f"decode is in; a pause the caller ends first gets no verdict), called complete: "
+        f"{called('pauses_called_complete', 'pauses_judged')} / {called('ends_called_complete', 'ends_judged')}. "
+        f"{dec['count']} whisper decodes (by slot: tiny.en, base for phone numbers), CPU {dec['cpu_ms_p50']} ms "
+        f"p50 / {dec['cpu_ms_p95']} ms p95 each (all threads: the delay the replay gives them; wall "
+        f"{dec['wall_ms_p50']} / {dec['wall_ms_p95']} ms on the shared machine)."
+    )
 
 
 def markdown(result: dict[str, Any]) -> str:
     callers = result["callers"]
     lines = [f"**Callers** ({', '.join(callers['utterances']['voices'])}):", ""]
     lines += table(callers, (0.5, 0.8, 0.95))
+    held = result["held_out"]
+    lines += ["", f"**Held out** (other sentences, written before the words' judge, never tuned on; voices "
+              f"{', '.join(held['utterances']['voices'])}):", ""]  # fmt: skip
+    lines += table(held, (0.5, 0.8, 0.95))
     lines += ["", "**For contrast, the agent's own Piper voice** (natural prosody; not the caller set):", ""]
     lines += table(result["agent_voice"], (0.5, 0.8, 0.95))
     lines += ["", f"Run: {result['seconds']} s (2 cores shared with other work while measuring)."]

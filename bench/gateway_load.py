@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.settings import LOOPBACK_ENV
-from pod.ports import free_port
+from proc.ports import free_port
 
 STEPS = (2, 4, 8, 12, 16, 20, 24, 28, 32, 40, 48)
 SECONDS, WARMUP = 12.0, 4.0
@@ -46,6 +47,11 @@ ECHO_SERVERS = {
     "lean_passthrough_echo": ["bench.load.lean_echo"],
     "lean_transcode": ["bench.load.lean_echo", "--transcode"],
 }
+# Phone callers through the gateway's Twilio bridge (bench.load.phone_swarm): the server is one gateway
+# process; its outbound frames (what the callers should receive) come from its /metrics.
+PHONE_CALLERS = "bench.load.phone_swarm"
+PHONE_SERVERS = ("voicepod_gateway_phone",)
+PHONE_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"  # the shape of a Twilio auth token; loopback only
 # The lean gateway streaming to a Deepgram-live stand-in (bench.load.stt_sink): how.
 STT_GATEWAYS = {
     "voicepod_gateway_stt_pcm": {"VOICEPOD_STT_AUDIO": "pcm"},  # decoded, 16 kHz linear16; our VAD
@@ -88,16 +94,18 @@ def proc_figures(pid: int) -> dict[str, float]:
 
 
 HEARD = ("voicepod_gateway_caller_audio_seconds_total", "voicepod_gateway_caller_packets_late_total")
+PHONE_SENT = "voicepod_phone_media_frames_total"  # {direction="outbound"}: media messages to the bridge
 
 
-def heard_figures(ops_port: int) -> dict[str, float]:
+def heard_figures(ops_port: int, names: tuple[str, ...] = HEARD) -> dict[str, float]:
     """The gateway's caller-audio counters from its /metrics (all workers; on its ops port)."""
     with urllib.request.urlopen(f"http://127.0.0.1:{ops_port}/metrics", timeout=5) as resp:
         text = resp.read().decode()
-    totals = dict.fromkeys(HEARD, 0.0)
+    totals = dict.fromkeys(names, 0.0)
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name in totals:
+            # (a counter by direction: its outbound side; the others have no such label)
+            if sample.name in totals and sample.labels.get("direction", "outbound") == "outbound":
                 totals[sample.name] += sample.value
     return totals
 
@@ -114,9 +122,16 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     raise TimeoutError(url)
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def start_server(kind: str, port: int, nats_url: str, stt_url: str = "", ops_port: int = 0) -> subprocess.Popen[bytes]:
     """kind: one of ECHO_SERVERS, voicepod_gateway (one process) or voicepod_gateway_<N>_workers, on the
-    default (lean) media stack; voicepod_gateway_aiortc: one process on the aiortc stack;
+    default (lean) media stack; voicepod_gateway_one_port: one process with every call's media on one UDP
+    port (VOICEPOD_RTC_UDP_PORT); voicepod_gateway_aiortc: one process on the aiortc stack;
     STT_GATEWAYS: Deepgram live STT at `stt_url` (bench.load.stt_sink). A gateway's /metrics is on
     `ops_port` (default: any free one)."""
     workers = kind.split("_")[2] if kind.endswith("_workers") else "1"
@@ -144,6 +159,10 @@ def start_server(kind: str, port: int, nats_url: str, stt_url: str = "", ops_por
                "VOICEPOD_MAX_CALLS": "1000", "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072",
                "VOICEPOD_MEDIA_STACK": stack,
                "VOICEPOD_LOG_LEVEL": "warning", **LOOPBACK_ENV}  # fmt: skip
+        if kind in PHONE_SERVERS:
+            env["TWILIO_AUTH_TOKEN"] = PHONE_AUTH_TOKEN
+        if kind == "voicepod_gateway_one_port":
+            env["VOICEPOD_RTC_UDP_PORT"] = str(free_udp_port())
         if stt_url:
             env.update({"VOICEPOD_STT": "deepgram", "DEEPGRAM_API_KEY": "bench", "DEEPGRAM_URL": stt_url,
                         **STT_GATEWAYS[kind]})  # fmt: skip
@@ -173,22 +192,38 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
     server = start_server(kind, port, nats_url, stt_url, ops_port)
     try:
         idle = proc_figures(server.pid)
+        phone = kind in PHONE_SERVERS
+        callers = [PHONE_CALLERS, "--url", f"http://127.0.0.1:{port}", "--auth-token", PHONE_AUTH_TOKEN] if phone \
+            else [CALLERS, "--url", f"ws://127.0.0.1:{port}/ws"]  # fmt: skip
         swarm = subprocess.Popen(
-            [sys.executable, "-m", CALLERS, "--url", f"ws://127.0.0.1:{port}/ws", "--calls", str(calls),
-             "--seconds", str(SECONDS), "--warmup", str(WARMUP), "--wav", str(wav)],
+            [sys.executable, "-m", *callers, "--calls", str(calls), "--seconds", str(SECONDS), "--warmup", str(WARMUP),
+             "--wav", str(wav)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(WARMUP + 1)  # the measured window starts after the callers' warm-up
         gateway = kind not in ECHO_SERVERS
         begin, swarm_begin = proc_figures(server.pid), proc_figures(swarm.pid)
-        heard_begin = heard_figures(ops_port) if gateway else None
+        try:
+            heard_begin = heard_figures(ops_port) if gateway else None
+        except OSError:  # as below: unanswered, the step fails
+            heard_begin = None
         sink_begin = (proc_figures(sink.pid), stt_seconds(stt_url)) if sink else None
         time.sleep(SECONDS - 2)
         end, swarm_end = proc_figures(server.pid), proc_figures(swarm.pid)
-        heard_end = heard_figures(ops_port) if gateway else None
+        try:
+            heard_end = heard_figures(ops_port) if gateway else None
+        except OSError:  # its /metrics did not answer within 5 s: the process has fallen behind (a failed step)
+            heard_end = None
         sink_end = (proc_figures(sink.pid), stt_seconds(stt_url)) if sink else None
         out, _ = swarm.communicate(timeout=120)
-        result = json.loads(out.decode().strip().splitlines()[-1])
+        result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+        if phone:  # every frame the gateway sent reached a caller (the calls have ended: all counted)
+            try:
+                sent = heard_figures(ops_port, (PHONE_SENT,))[PHONE_SENT]
+            except OSError:
+                sent = 0.0  # unanswered: the step fails
+            result["sent_frames"] = sent
+            result["received_ratio"] = result["received_frames"] / sent if sent else 0.0
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -196,7 +231,7 @@ def step(kind: str, calls: int, wav: Path, nats_url: str) -> dict[str, Any]:
             sink.terminate()
             sink.wait(timeout=30)
     window = SECONDS - 2
-    heard_ok = True
+    heard_ok = not gateway or (heard_begin is not None and heard_end is not None)
     if heard_begin is not None and heard_end is not None:
         audio, late = (heard_end[name] - heard_begin[name] for name in HEARD)
         result["heard_ratio"] = audio / (window * calls)

@@ -18,8 +18,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import av
 import numpy as np
 from aiortc.codecs.opus import OpusDecoder
 from aiortc.jitterbuffer import JitterFrame
@@ -28,10 +29,10 @@ from bench.gateway_load import TEXT
 from bench.load.opus_mic import encode_opus
 from bench.report import replace_section, write_json
 from caller.wav import read_wav
-from gateway.media.inbound import Downsampler
 from gateway.media.opus_in import OpusIn
 from gateway.media.opus_out import OpusOut, silence_packet
 from gateway.media.pcm import IN_FRAME, OUT_FRAME
+from gateway.media.resample import Downsampler
 from gateway.media.vad import VadStream
 from gateway.turns import TurnDetector, TurnSettings
 
@@ -51,7 +52,12 @@ def _ms_per_call_second(run: Callable[[], int]) -> float:
 def measure(speech: np.ndarray) -> dict[str, float]:
     packets = encode_opus(speech)
     decoder, downsampler = OpusDecoder(), Downsampler()
-    decoded = [f for i, p in enumerate(packets) for f in decoder.decode(JitterFrame(data=p, timestamp=i * OUT_FRAME))]
+    # aiortc's Opus decoder returns AudioFrames, typed as the base Frame.
+    decoded = [
+        cast(av.AudioFrame, f)
+        for i, p in enumerate(packets)
+        for f in decoder.decode(JitterFrame(data=p, timestamp=i * OUT_FRAME))
+    ]
     pcm16 = np.concatenate([s for f in decoded for s in downsampler(f)])
     frames16 = [pcm16[i : i + IN_FRAME] for i in range(0, len(pcm16) - IN_FRAME + 1, IN_FRAME)]
     frames48 = [speech[i : i + OUT_FRAME] for i in range(0, len(speech) - OUT_FRAME + 1, OUT_FRAME)]

@@ -44,7 +44,7 @@ from typing import Any
 from bench.gateway_load import CLK_TCK, TEXT, proc_figures, wait_ready
 from bench.report import RESULTS, machine, replace_section, write_json
 from gateway.settings import LOOPBACK_ENV
-from pod.ports import free_port
+from proc.ports import free_port
 from tests.nats_fixture import start_nats_server
 
 # 80 % of the 36 calls per core in bench/results/capacity.json (2026-11-24). `make test-long` soaks at

@@ -1,13 +1,18 @@
-"""Per-turn latency on the offline stack: end of caller speech -> first reply audio, by stage.
+"""Voice-to-voice latency at the caller on the offline default, several calls at once, split by stage.
 
-The gateway runs in this process as `voicepod gateway` does offline (Silero VAD, whisper
-tiny.en, the deterministic real-estate agent, Piper), its tools reach the real services
-(in-process, SQLite) on a temporary nats-server. Each call is `voicepod call --script` in
-its own process, speaking the booking script (caller/booking.py) one turn at a time.
-Every reply's `turn.latency` event splits its latency into: vad_wait (the silence the VAD
-waits for before it ends a turn), stt, agent (to the first line, without its TTS),
-tts_first (synthesising that line) and gateway (first line -> its first audio frame out);
-they add up to total. Percentiles are over all turns of all calls.
+The gateway runs in this process as `voicepod gateway` does offline: Silero VAD (600 ms of silence
+ends a turn), whisper by slot (tiny.en; base on phone-number turns) decoding while the caller
+speaks (incremental), the deterministic real-estate agent with its tools on the real services
+(in-process, SQLite) over a temporary nats-server, Piper speaking each reply phrase by phrase.
+Each caller is its own process (bench/turn_latency_caller.py) saying the booking script
+(caller/booking.py) one turn at a time; `--concurrent` calls start `--stagger` s apart.
+
+Rounds alternate the preemptive reply on and off (VOICEPOD_PREEMPTIVE_REPLY: the reply prepared at
+the caller's pause, gateway/agent/rehearsal.py), so both meet the same load. Per turn: the
+latency at the caller (the line's last voiced sample to the reply's first voiced audio received)
+and the gateway's `turn.latency` split (gateway/turn_clock.py); "link" is the rest: the caller's
+audio reaching the gateway's VAD and the reply's audio reaching the caller (Opus, RTP on loopback,
+jitter buffers) and where the VAD's speech end differs from the line's last voiced sample.
 """
 
 from __future__ import annotations
@@ -15,122 +20,191 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+from prometheus_client import REGISTRY
 
 from bench.report import replace_section, write_json
+from bench.turn_latency_stt import ScriptedStt
 from bus.connection import connect
 from bus.logging import configure_logging
 from bus.settings import BusSettings
 from caller.booking import BOOKING
+from caller.voice import speak
 from gateway import auth
 from gateway.agent.config import AgentConfig
 from gateway.agent.factory import agent_factory
+from gateway.providers.stt.whisper_by_slot import WhisperBySlot
 from gateway.providers.tts.piper_local import PiperLocal
 from services.registry import DEFINITIONS
 from tests.integration.gateway_helpers import SECRET, gateway
 from tests.integration.services_helpers import running
 from tests.nats_fixture import start_nats_server
 
-CALLS = 4
-STAGES = ("vad_wait", "stt", "agent", "tts_first", "gateway", "total")
+ROUNDS, CONCURRENT, STAGGER = 4, 3, 2.0
+GATEWAY_STAGES = ("vad_wait", "stt", "agent", "tts_first", "gateway")
+STAGES = (*GATEWAY_STAGES, "link", "caller")
 SERVICES = ("mls_lookup", "calendar", "crm_writer", "sms")
+CONDITIONS = {True: "prepared at the pause", False: "not prepared"}
 
 
-async def one_call(url: str, script: Path) -> list[dict[str, Any]]:
-    """`voicepod call --script` in its own process; its turn.latency events."""
-    argv = [
-        sys.executable,
-        "-m",
-        "pod.cli",
-        "call",
-        "--script",
-        str(script),
-        "--url",
-        url,
-        "--ice-address",
-        "127.0.0.1",
-    ]
-    env = {**os.environ, "VOICEPOD_TOKEN": auth.mint(SECRET, ttl_seconds=600), "VOICEPOD_LOG_LEVEL": "warning"}
+async def one_call(url: str, lines: Path, n: int, stagger: float) -> dict[str, Any]:
+    """Caller `n`'s process, `n * stagger` seconds after the first; its per-turn figures."""
+    await asyncio.sleep(n * stagger)  # the calls' stagger: a caller's start time, not a wait for state
+    token = auth.mint(SECRET, subject=f"bench-caller-{n}", ttl_seconds=600)  # one subject per caller: no call limit
+    argv = [sys.executable, "-m", "bench.turn_latency_caller", "--url", url, "--token", token, "--lines", str(lines)]
+    env = {**os.environ, "VOICEPOD_LOG_LEVEL": "warning"}
     proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE)  # fmt: skip
     out, err = await proc.communicate()
     if proc.returncode != 0:
-        raise SystemExit(f"the call failed ({proc.returncode}):\n{err.decode()}")
-    events = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
-    return [e for e in events if e["type"] == "turn.latency"]
+        raise SystemExit(f"a caller failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+    result: dict[str, Any] = json.loads(out)
+    return result
 
 
-async def run(state: Path, calls: int) -> list[dict[str, Any]]:
+async def run(state: Path, rounds: int, concurrent: int, stagger: float, scripted: bool) -> dict[str, Any]:
     os.environ["VOICEPOD_STATE_DIR"] = str(state)
     os.environ.pop("DATABASE_URL", None)
-    script = state / "booking.yaml"
-    # Spoken lines only: after the last one the caller then waits for the whole reply, whose
-    # turn.latency it hears (a trailing "expect" would hang up on the reply's first line).
-    script.write_text(yaml.safe_dump([{"say": line.say, "expect": line.expect} for line in BOOKING if line.say]))
+    lines = state / "lines.npz"
+    said = [line.say for line in BOOKING if line.say]
+    np.savez(lines, *[speak(text) for text in said])  # the caller's voice, synthesised before any call
     server = start_nats_server(state)
     nc = await connect(BusSettings(nats_url=server.url), name="bench-turn-latency")
+    stt = WhisperBySlot(incremental=True)
+    out: dict[str, Any] = {"rounds": [], "load_before": os.getloadavg()}
     try:
         async with contextlib.AsyncExitStack() as stack:
             for name in SERVICES:
                 await stack.enter_async_context(running(DEFINITIONS[name], nc))
-            gw = await stack.enter_async_context(gateway(nc, stt="whisper"))
+            gw = await stack.enter_async_context(gateway(nc, stt=ScriptedStt(said) if scripted else stt))
             tts = PiperLocal()
-            assert gw.state.stt is not None
-            for warm_up in (gw.state.stt.warm_up, tts.warm_up):  # type: ignore[attr-defined]
+            for warm_up in (stt.warm_up, tts.warm_up):
                 await asyncio.to_thread(warm_up)
             # First inferences are slower (graph set-up): not part of any caller's turn.
             await tts.synthesize("Warming up.")
-            await gw.state.stt.transcribe(np.zeros(16_000, dtype=np.int16))  # type: ignore[attr-defined]
+            await stt.transcribe(np.zeros(16_000, dtype=np.int16))
             gw.state.responder_factory = agent_factory(AgentConfig.load("real_estate"), gw.state.bus, tts)
-            turns = []
-            for n in range(calls):
-                found = await one_call(gw.ws_url, script)
-                print(f"call {n + 1}/{calls}: {len(found)} turns", flush=True)
-                turns += found
-            return turns
+            base = gw.state.settings
+            for n in range(rounds):
+                prepared = n % 2 == 0
+                gw.state.settings = dataclasses.replace(base, preemptive_reply=prepared)
+                cpu, wall, before = time.process_time(), time.monotonic(), _prepared_counts()
+                calls = await asyncio.gather(*(one_call(gw.ws_url, lines, i, stagger) for i in range(concurrent)))
+                cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+                turns = sum(len(c["turns"]) for c in calls)
+                print(f"round {n + 1}/{rounds} ({CONDITIONS[prepared]}): {turns} turns, gateway CPU {cpu:.1f} s "
+                      f"in {wall:.0f} s, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+                outcomes = {k: v - before[k] for k, v in _prepared_counts().items()}
+                out["rounds"].append({"prepared": prepared, "calls": calls, "gateway_cpu_seconds": cpu,
+                                      "wall_seconds": wall, "load": os.getloadavg(), "outcomes": outcomes})  # fmt: skip
     finally:
+        stt.close()
         await nc.close()
         server.stop()
-
-
-def summary(turns: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    out = {}
-    for stage in STAGES:
-        values = sorted(t[f"{stage}_seconds"] for t in turns)
-        q = statistics.quantiles(values, n=100, method="inclusive")
-        out[stage] = {"p50": q[49], "p95": q[94], "max": values[-1]}
     return out
 
 
-def table(stats: dict[str, dict[str, float]], turns: int, calls: int) -> str:
-    rows = ["| stage | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|"]
-    for stage, s in stats.items():
-        name = f"**{stage}**" if stage == "total" else stage
-        rows.append(f"| {name} | {s['p50'] * 1000:.0f} | {s['p95'] * 1000:.0f} | {s['max'] * 1000:.0f} |")
-    note = f"{turns} caller turns over {calls} booking calls; stage percentiles are each taken on their own."
-    return "\n".join(rows) + f"\n\n{note}"
+def _prepared_counts() -> dict[str, float]:
+    """The gateway's prepared-reply counter by outcome (used, dropped, not_prepared)."""
+    name = "voicepod_gateway_prepared_replies_total"
+    return {o: REGISTRY.get_sample_value(name, {"outcome": o}) or 0.0 for o in ("used", "dropped", "not_prepared")}
+
+
+def turn_rows(rounds: list[dict[str, Any]], prepared: bool) -> list[dict[str, Any]]:
+    """Every turn with both figures, of the rounds in one condition: stages in seconds."""
+    rows = []
+    for r in rounds:
+        if r["prepared"] != prepared:
+            continue
+        for call in r["calls"]:
+            for t in call["turns"]:
+                split, at_caller = t["latency"], t["caller_seconds"]
+                if split is None or at_caller is None:
+                    continue
+                row = {stage: split[f"{stage}_seconds"] for stage in GATEWAY_STAGES}
+                row |= {"link": at_caller - split["total_seconds"], "caller": at_caller, "used": split["prepared"]}
+                rows.append(row)
+    return rows
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    q = statistics.quantiles(sorted(values), n=100, method="inclusive")
+    return q[49], q[94]
+
+
+def summary(out: dict[str, Any]) -> dict[str, Any]:
+    stats: dict[str, Any] = {}
+    for prepared, name in CONDITIONS.items():
+        rows = turn_rows(out["rounds"], prepared)
+        rounds = [r for r in out["rounds"] if r["prepared"] == prepared]
+        stats[name] = {
+            "turns": len(rows),
+            "used": sum(1 for r in rows if r["used"]),
+            "stages": {s: percentiles([r[s] for r in rows]) for s in STAGES} if len(rows) > 1 else {},
+            "gateway_cpu_per_turn": sum(r["gateway_cpu_seconds"] for r in rounds) / max(1, len(rows)),
+            "problems": [c["problem"] for r in rounds for c in r["calls"] if c["problem"]],
+            "booked": sum("booked" in c["said"] for r in rounds for c in r["calls"]),
+            "outcomes": {o: sum(r["outcomes"][o] for r in rounds) for o in ("used", "dropped", "not_prepared")},
+            "calls": sum(len(r["calls"]) for r in rounds),
+        }
+    return stats
+
+
+def table(stats: dict[str, Any], concurrent: int, load: list[float]) -> str:
+    names = list(CONDITIONS.values())
+    rows = ["| stage | " + " | ".join(f"{n}: p50 / p95 ms" for n in names) + " |", "|---|" + "---:|" * len(names)]
+    labels = {"caller": "**voice to voice, at the caller**", "link": "link (both ways, the caller's side)"}
+    for stage in STAGES:
+        cells = [" / ".join(f"{v * 1000:.0f}" for v in stats[n]["stages"].get(stage, ())) for n in names]
+        rows.append(f"| {labels.get(stage, stage)} | " + " | ".join(cells) + " |")
+    notes = []
+    for n in names:
+        s = stats[n]
+        o = s["outcomes"]
+        notes.append(f"{n}: {s['turns']} turns over {s['calls']} calls ({s['booked']} booked), "
+                     f"{s['used']} answered with the prepared reply (prepared replies used / dropped / not "
+                     f"preparable: {o['used']:.0f} / {o['dropped']:.0f} / {o['not_prepared']:.0f}), gateway CPU "
+                     f"{s['gateway_cpu_per_turn']:.2f} s per turn"
+                     f"{'; problems: ' + '; '.join(s['problems']) if s['problems'] else ''}")  # fmt: skip
+    note = (f"{concurrent} calls at once per round, rounds alternating; stage percentiles are each taken on their "
+            f"own, so they do not add up to the total's. Load average during the runs: "
+            f"{min(load):.1f}–{max(load):.1f} on 2 cores, other work on the machine included.")  # fmt: skip
+    return "\n".join(rows) + "\n\n" + "; ".join(notes) + ".\n\n" + note
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=CALLS)
-    calls = parser.parse_args().calls
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--concurrent", type=int, default=CONCURRENT)
+    parser.add_argument("--stagger", type=float, default=STAGGER)
+    parser.add_argument("--no-doc", action="store_true", help="write the JSON only, not docs/performance.md")
+    parser.add_argument("--json-name", default="turn_latency", help="bench/results/<name>.json")
+    parser.add_argument(
+        "--scripted-stt",
+        action="store_true",
+        help="the ceiling: each turn heard as its script line at once (bench/turn_latency_stt.py)",
+    )
+    args = parser.parse_args()
     configure_logging("bench", level="warning")
     with tempfile.TemporaryDirectory() as tmp:
-        turns = asyncio.run(run(Path(tmp), calls))
-    stats = summary(turns)
-    path = write_json("turn_latency", {"benchmark": "turn_latency", "calls": calls, "turns": turns, "stages": stats})
-    md = table(stats, len(turns), calls)
-    replace_section("turn_latency", md)
+        out = asyncio.run(run(Path(tmp), args.rounds, args.concurrent, args.stagger, args.scripted_stt))
+    stats = summary(out)
+    load = [out["load_before"][0], *(r["load"][0] for r in out["rounds"])]
+    path = write_json(args.json_name, {"benchmark": "turn_latency", "concurrent": args.concurrent, **out,
+                                       "summary": stats})  # fmt: skip
+    md = table(stats, args.concurrent, load)
+    if not args.no_doc:
+        replace_section("turn_latency", md)
     print(md)
     print(f"\nwrote {path}")
 

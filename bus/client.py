@@ -12,7 +12,7 @@ import nats.errors
 from google.protobuf.message import DecodeError
 from nats.aio.client import Client as NATS
 
-from bus import errors, headers, metrics
+from bus import errors, headers, metrics, tracing
 from bus.contracts import common_pb2
 from bus.deadline import Deadline
 from bus.endpoint import Endpoint, ReplyT, RequestT
@@ -85,6 +85,7 @@ class BusClient:
         }
         if call_id:
             request_headers[headers.CALL_ID] = call_id
+        tracing.inject(request_headers)  # traceparent: the service's span becomes the caller's span's child
         started = time.perf_counter()
         try:
             msg = await self._nc.request(

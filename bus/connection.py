@@ -48,7 +48,8 @@ async def connect(settings: BusSettings, *, name: str, inbox: str = "") -> NATS:
                 settings.nats_url,
                 name=name,
                 connect_timeout=2,
-                reconnect_time_wait=0.5,
+                # nats-py annotates this int, but sleeps for it as seconds: a float is fine.
+                reconnect_time_wait=0.5,  # type: ignore[arg-type]
                 max_reconnect_attempts=-1,
                 disconnected_cb=disconnected,
                 reconnected_cb=reconnected,

@@ -16,7 +16,7 @@ import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import nats.errors
 import nats.js.errors
@@ -24,11 +24,11 @@ import structlog
 from google.protobuf.message import DecodeError, Message
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
 from prometheus_client import Counter
 
 from bus import errors, subjects
-from bus.contracts import events_pb2
+from bus.contracts import async_work_pb2, events_pb2
 
 log = structlog.get_logger("bus.events")
 
@@ -47,6 +47,8 @@ class EventStream(Generic[EventT]):
     message: type[EventT]
     # How long the stream remembers Nats-Msg-Id values for de-duplication.
     duplicate_window_seconds: float = 120.0
+    # A work queue: a message is gone once acked, and only one consumer may take it (async mode).
+    work_queue: bool = False
 
     def subject_for(self, call_id: str) -> str:
         # Call ids become one subject token: no dots or wildcards.
@@ -55,15 +57,22 @@ class EventStream(Generic[EventT]):
 
 AUDIT = EventStream(subjects.AUDIT_STREAM, subjects.AUDIT_EVENTS, events_pb2.AuditEvent)
 TRANSCRIPT = EventStream(subjects.TRANSCRIPT_STREAM, subjects.TRANSCRIPT_EVENTS, events_pb2.TranscriptEvent)
+# Async mode. A day's de-duplication: a job redone after a long outage queues its items once.
+DAY = 86400.0
+VOICEMAIL = EventStream(subjects.VOICEMAIL_STREAM, subjects.VOICEMAIL_JOBS, async_work_pb2.VoicemailJob, DAY, True)
+CALLBACKS = EventStream(subjects.CALLBACK_STREAM, subjects.CALLBACK_ITEMS, async_work_pb2.CallbackItem, DAY, True)
+USAGE = EventStream(subjects.USAGE_STREAM, subjects.USAGE_EVENTS, async_work_pb2.UsageEvent, DAY)
 
 
-async def ensure_stream(js: JetStreamContext, stream: EventStream[EventT]) -> None:
+# Any: only the stream's name and subjects matter here, so callers may loop over streams of different events.
+async def ensure_stream(js: JetStreamContext, stream: EventStream[Any]) -> None:
     """Create the stream if missing (idempotent: publishers and consumers both call it)."""
     config = StreamConfig(
         name=stream.name,
         subjects=[f"{stream.subject_prefix}.>"],
         storage=StorageType.FILE,
         duplicate_window=stream.duplicate_window_seconds,
+        retention=RetentionPolicy.WORK_QUEUE if stream.work_queue else RetentionPolicy.LIMITS,
     )
     try:
         await js.stream_info(stream.name)
@@ -72,9 +81,15 @@ async def ensure_stream(js: JetStreamContext, stream: EventStream[EventT]) -> No
             await js.add_stream(config)
 
 
-async def publish(js: JetStreamContext, stream: EventStream[EventT], event: EventT, *, timeout: float = 5.0) -> int:
-    """Store one event durably; returns its stream sequence (the first one's, for a duplicate)."""
-    event_id, call_id = getattr(event, "event_id"), getattr(event, "call_id")  # noqa: B009 - every event has both
+async def publish(
+    js: JetStreamContext, stream: EventStream[EventT], event: EventT, *, timeout: float = 5.0,
+    msg_id: str | None = None, call_id: str | None = None,
+) -> int:  # fmt: skip
+    """Store one event durably; returns its stream sequence (the first one's, for a duplicate).
+    An event has an event_id and a call_id; a work item without them names its own (`msg_id`: its
+    de-duplication key, `call_id`: its subject's last token)."""
+    event_id = msg_id if msg_id is not None else getattr(event, "event_id")  # noqa: B009 - events have one
+    call_id = call_id if call_id is not None else getattr(event, "call_id")  # noqa: B009 - events have one
     if not event_id:
         raise ValueError("an event needs an event_id (it is the de-duplication key)")
     try:

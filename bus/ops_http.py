@@ -6,20 +6,21 @@ ops port (gateway/app.py build_ops_app), and /healthz and /readyz on its call po
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from bus.settings import metrics_multiprocess
+
 
 async def metrics_handler(_: web.Request) -> web.Response:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if metrics_multiprocess():
         # One of several worker processes (`voicepod gateway --workers N`): whichever worker the
         # scrape reaches answers for all of them, from the files prometheus_client shares between them.
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
         body = generate_latest(registry)
     else:
         body = generate_latest()

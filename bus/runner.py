@@ -6,8 +6,9 @@ shutdown) is the same for all six, and lives here.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import structlog
 from nats.aio.client import Client as NATS
 
+from bus import tracing
 from bus.connection import connect
 from bus.ops_http import OpsServer
 from bus.service import Route, ServiceRuntime
@@ -54,6 +56,7 @@ async def run_service(
     ops_port: int | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT, then stop taking requests, drain, and exit."""
+    tracing.start(settings, f"voicepod-{definition.name}")  # before the lifespan: its store is traced too
     nc = await connect(settings, name=f"voicepod-{definition.name}", inbox=definition.name)
     runtime: ServiceRuntime | None = None
 
@@ -80,3 +83,21 @@ async def run_service(
         with contextlib.suppress(Exception):
             await nc.drain()
         await ops.stop()
+        await asyncio.to_thread(tracing.stop)  # the last batch of spans, sent off the loop
+
+
+@contextlib.asynccontextmanager
+async def serving_in_process(
+    definition: ServiceDefinition, nc: NATS, settings: BusSettings | None = None
+) -> AsyncIterator[ServiceRuntime]:
+    """A service on `nc` in this process until the block ends (the evals' world and the tests run
+    the services this way: no process, no ops port, no signals)."""
+    async with definition.lifespan(ServiceEnv(nc, settings or BusSettings())) as routes:
+        runtime = ServiceRuntime(
+            nc, name=definition.name, version=definition.version, description=definition.description, routes=routes
+        )
+        await runtime.start()
+        try:
+            yield runtime
+        finally:
+            await runtime.stop(timeout=5)

@@ -6,7 +6,8 @@ For every request, before the handler runs:
 Then the handler runs in its own task (up to max_in_flight at once), cut off
 with a 504 once its deadline passes (bus.deadline_watch); a ServiceError it
 raises becomes that error reply, anything else a 500 that says nothing about
-internals. Every outcome is counted and timed.
+internals. Every outcome is counted and timed, and, with tracing on (bus/tracing.py), spanned:
+the handler's span continues the caller's trace (the request's `traceparent` header).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from typing import Any, Generic
 import structlog
 from google.protobuf.message import DecodeError, Message
 from nats.aio.client import Client as NATS
-from nats.micro import Request, add_service
+from nats.micro import add_service
+from nats.micro.request import Request
 from nats.micro.service import EndpointStats, Service
+from opentelemetry.trace import Span
 
 from bus import deadline as deadlines
-from bus import errors, headers, metrics
+from bus import errors, headers, metrics, tracing
 from bus.deadline import Deadline
 from bus.deadline_watch import DeadlineWatch
 from bus.endpoint import Endpoint, ReplyT, RequestT
@@ -206,6 +209,19 @@ class ServiceRuntime:
         counters: _EndpointCounters,
         started: float,
     ) -> None:
+        with tracing.serving(r.endpoint.subject, request.headers, ctx.call_id, ctx.request_id) as span:
+            await self._handle_in_span(r, request, message, ctx, counters, started, span)
+
+    async def _handle_in_span(
+        self,
+        r: Route[Any, Any],
+        request: Request,
+        message: Message,
+        ctx: RequestContext,
+        counters: _EndpointCounters,
+        started: float,
+        span: Span | None,
+    ) -> None:
         task = asyncio.current_task()
         assert task is not None
         counters.in_flight += 1
@@ -235,6 +251,7 @@ class ServiceRuntime:
             self._slots.release()
         try:
             if isinstance(reply, errors.ServiceError):
+                tracing.replied_error(span, reply.code, reply.reason, reply.message)
                 self._count_error(counters, r.endpoint.subject, reply.code)
                 await _respond_error(request, reply)
             else:

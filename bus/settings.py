@@ -11,6 +11,13 @@ from dataclasses import dataclass
 NATS_TLS_ENV = ("NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY")
 
 
+def metrics_multiprocess(env: Mapping[str, str] | None = None) -> bool:
+    """PROMETHEUS_MULTIPROC_DIR set (by `voicepod gateway --workers N`): metrics live in files shared
+    by the workers (prometheus_client's multiprocess mode)."""
+    env = os.environ if env is None else env
+    return bool(env.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
 def env_float(env: Mapping[str, str], name: str, default: float) -> float:
     value = env.get(name)
     try:
@@ -45,6 +52,11 @@ class BusSettings:
     nats_tls_ca: str = ""
     nats_tls_cert: str = ""
     nats_tls_key: str = ""
+    # OpenTelemetry traces (bus/tracing.py), OTLP over HTTP: the collector's base URL
+    # (OTEL_EXPORTER_OTLP_ENDPOINT, /v1/traces is added) or the traces URL itself
+    # (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, used as given). Neither, or OTEL_SDK_DISABLED=true: off.
+    otlp_endpoint: str = ""
+    otlp_traces_endpoint: str = ""
 
     def __post_init__(self) -> None:
         if bool(self.nats_tls_cert) != bool(self.nats_tls_key):
@@ -54,6 +66,13 @@ class BusSettings:
     def nats_tls(self) -> bool:
         """True when this process must speak TLS to NATS."""
         return self.nats_url.strip().lower().startswith("tls://") or bool(self.nats_tls_ca or self.nats_tls_cert)
+
+    @property
+    def otlp_traces_url(self) -> str:
+        """Where spans are sent, or "" when tracing is off."""
+        if self.otlp_traces_endpoint:
+            return self.otlp_traces_endpoint
+        return f"{self.otlp_endpoint.rstrip('/')}/v1/traces" if self.otlp_endpoint else ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BusSettings:
@@ -68,4 +87,13 @@ class BusSettings:
             nats_tls_ca=env.get("NATS_TLS_CA", "").strip(),
             nats_tls_cert=env.get("NATS_TLS_CERT", "").strip(),
             nats_tls_key=env.get("NATS_TLS_KEY", "").strip(),
+            otlp_endpoint=_otel(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            otlp_traces_endpoint=_otel(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
         )
+
+
+def _otel(env: Mapping[str, str], name: str) -> str:
+    """An OpenTelemetry setting, blank when OTEL_SDK_DISABLED=true (the standard switch)."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return ""
+    return env.get(name, "").strip()

@@ -11,8 +11,13 @@ async def wait_for_stop_signal() -> signal.Signals:
     loop = asyncio.get_running_loop()
     received: asyncio.Future[signal.Signals] = loop.create_future()
     wanted = (signal.SIGTERM, signal.SIGINT)
+
+    def first(sig: signal.Signals) -> None:
+        if not received.done():
+            received.set_result(sig)
+
     for sig in wanted:
-        loop.add_signal_handler(sig, lambda s=sig: received.done() or received.set_result(s))
+        loop.add_signal_handler(sig, first, sig)
     try:
         return await received
     finally:

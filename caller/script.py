@@ -9,12 +9,14 @@ finished reply from a pause between two sentences on a busy machine; the events 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import av
 import numpy as np
@@ -24,6 +26,7 @@ from numpy.typing import NDArray
 
 from caller.client import CallResult, dial
 from caller.impair import Impairment
+from caller.voice import speak
 from caller.wav import keep_time, mic_frame
 
 RATE = 16_000
@@ -159,6 +162,9 @@ class Conversation:
     def said_like(self, since: int, pattern: str) -> bool:
         return re.search(pattern, self.said_since(since), re.IGNORECASE) is not None
 
+    def said_like_or_listening(self, since: int, pattern: str) -> bool:
+        return self.said_like(since, pattern) or self.listening(since)
+
     async def until(self, ready: Callable[[], bool], what: str, timeout: float) -> None:
         try:
             async with asyncio.timeout(timeout):
@@ -201,18 +207,19 @@ async def scripted_call(
     before_line: Callable[[int], Awaitable[None]] | None = None,
     impairment: Impairment | None = None,
     ice_addresses: Sequence[str] = (),
+    relay_only: bool = False,
+    last_reply: Literal["played", "started"] = "played",
 ) -> CallResult:
     """Call `url` and say `lines` one turn at a time, each once the agent's previous reply (or its
     greeting) has been played to the end and `pause` seconds of its silence have arrived, and
     what it said matched the line's `expect`. A line with nothing to say waits only until the
     agent says something matching its `expect` (the last line: then hang up without hearing the
-    rest). After a last line that says something, waits until the reply to it has been played.
+    rest). After a last line that says something, waits until the reply to it has been played (with
+    `last_reply="started"`, only until it has started to play: its first words and latency are in).
     `before_line(n)` runs just before line n is spoken (a test's fault injection, say); with an
     `impairment` the caller's media crosses a lossy, jittery relay (caller/impair.py); with
     `ice_addresses` it gathers on those local IPs only.
     Raises ScriptFailed (with the result so far) when an expectation fails or a turn times out."""
-    from caller.voice import voice_lines
-
     lines = await voice_lines(lines)  # before dialing: synthesis is not part of the call
     mic = ScriptedMicrophone()
     convo = Conversation()
@@ -223,7 +230,7 @@ async def scripted_call(
             on_event(e)
 
     async with dial(url, mic, token=token, timeout=turn_timeout, on_event=event, impairment=impairment,
-                    ice_addresses=ice_addresses) as call:  # fmt: skip
+                    ice_addresses=ice_addresses, relay_only=relay_only) as call:  # fmt: skip
         call.bye.add_done_callback(lambda _: convo.end(call.result.ended_by or "bye"))
         since, spoke = -1, False  # since: the caller turn before our latest line (-1: before the greeting)
         try:
@@ -232,10 +239,10 @@ async def scripted_call(
                 spoke = line.pcm is not None and len(line.pcm) > 0
                 if not spoke:
                     pattern = line.expect or "."
-                    await convo.until(lambda s=since, p=pattern: convo.said_like(s, p) or convo.listening(s), what,
+                    await convo.until(functools.partial(convo.said_like_or_listening, since, pattern), what,
                                       turn_timeout)  # fmt: skip
                 else:
-                    await convo.until(lambda s=since: convo.listening(s), what, turn_timeout)
+                    await convo.until(functools.partial(convo.listening, since), what, turn_timeout)
                     await _within(call.result.recorder.quiet_for(pause), turn_timeout, "silence after the reply")
                 if line.expect and not convo.said_like(since, line.expect):
                     said = convo.said_since(since)
@@ -247,7 +254,18 @@ async def scripted_call(
                     since = convo.turn
                     await _within(mic.say(line.pcm), turn_timeout + len(line.pcm) / RATE, f"line {number} spoken")
             if spoke:
-                await convo.until(lambda: convo.listening(since), "the agent's reply to the last line", turn_timeout)
+                reply = convo.replying if last_reply == "started" else convo.listening
+                await convo.until(functools.partial(reply, since), "the agent's reply to the last line", turn_timeout)
         except Stop as exc:
             raise ScriptFailed(f"{exc}\n{convo.transcript()}", call.result) from None
     return call.result
+
+
+async def voice_lines(lines: Sequence[ScriptLine]) -> list[ScriptLine]:
+    """`lines` with audio: those without any are synthesised (off the event loop)."""
+    voiced = []
+    for line in lines:
+        if line.say and line.pcm is None:
+            line = dataclasses.replace(line, pcm=await asyncio.to_thread(speak, line.say))
+        voiced.append(line)
+    return voiced

@@ -8,18 +8,12 @@ and imports none of its code.
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import functools
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import av
 import numpy as np
 from numpy.typing import NDArray
-
-if TYPE_CHECKING:
-    from caller.script import ScriptLine
 
 RATE = 16_000
 
@@ -50,13 +44,3 @@ def speak(text: str) -> NDArray[np.int16]:
         return np.zeros(0, dtype=np.int16)
     pcm = np.frombuffer(b"".join(c.audio_int16_bytes for c in chunks), dtype=np.int16)
     return to_16k(pcm, chunks[0].sample_rate)
-
-
-async def voice_lines(lines: Sequence[ScriptLine]) -> list[ScriptLine]:
-    """`lines` with audio: those without any are synthesised (off the event loop)."""
-    voiced = []
-    for line in lines:
-        if line.say and line.pcm is None:
-            line = dataclasses.replace(line, pcm=await asyncio.to_thread(speak, line.say))
-        voiced.append(line)
-    return voiced

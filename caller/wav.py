@@ -7,6 +7,7 @@ import fractions
 import time
 import wave
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -105,7 +106,7 @@ class Recorder:
             except MediaStreamError:
                 return
             for out in self._resampler.resample(frame):  # type: ignore[arg-type]
-                pcm = out.to_ndarray().reshape(-1)
+                pcm = cast(NDArray[np.int16], out.to_ndarray().reshape(-1))  # s16 resampler; typed as any dtype
                 if np.abs(pcm).max(initial=0) > 500:
                     self.last_voice_at = time.monotonic()
                     if self.first_voice_at is None:

@@ -11,6 +11,7 @@ from gateway.agent.config import AgentConfig
 from gateway.agent.dialog import FrameDialog
 from gateway.agent.tools import Tool, ToolBox, ToolObserver
 from gateway.agent.vertical import load_vertical
+from gateway.call_origin import Typing
 
 
 def agent_tools(config: AgentConfig) -> list[Tool]:
@@ -28,5 +29,8 @@ def new_dialog(
     call_id: str,
     clock: Callable[[], datetime],
     observer: ToolObserver | None = None,
+    typing: Typing | None = None,
 ) -> FrameDialog:
-    return FrameDialog(config, ToolBox(agent_tools(config), bus, observer), call_id, clock=clock)
+    """`typing`: how the caller can type (the call's origin: a web page's box), as the gateway's own
+    agent factory passes it."""
+    return FrameDialog(config, ToolBox(agent_tools(config), bus, observer), call_id, clock=clock, typing=typing)

@@ -1,7 +1,8 @@
-"""Audio mode: each caller line is synthesised with the offline Piper voice and said over WebRTC to
-the real gateway (VAD, whisper, the agent, Piper), which reaches the scenario's services over the
-bus. The agent's replies are transcribed back with whisper, and each turn's latency is measured
-where a caller feels it: from the end of their line to the first sound of the reply.
+"""Audio mode: each caller line is synthesised with the offline Piper voice and said over WebRTC
+(or, `--channel phone`, as 8 kHz μ-law through the gateway's Twilio bridge) to the real gateway
+(VAD, whisper, the agent, Piper), which reaches the scenario's services over the bus. The agent's
+replies are transcribed back with whisper, and each turn's latency is measured where a caller
+feels it: from the end of their line to the first sound of the reply.
 
 Slow (real-time audio, two models on the CPU), so CI runs a small subset: the scenarios marked
 `audio: true`. Everything a text-mode check reads is filled in, so the same expectations apply.
@@ -19,14 +20,16 @@ from numpy.typing import NDArray
 
 from caller.voice import to_16k
 from evals.agent import new_dialog
-from evals.audio_caller import RATE, AudioCall, place_call
-from evals.audio_gateway import AudioGateway, agent_responder
+from evals.audio_caller import RATE, AudioCall, place_call, voiced_stretches
+from evals.audio_gateway import AudioGateway, agent_responder, caller_line
+from evals.caller_line import Channel
 from evals.record import CallRecord, TurnRecord
 from evals.scenario import Scenario
 from evals.world import World
 from gateway.agent.config import AgentConfig
 from gateway.agent.dialog import FrameDialog
 from gateway.agent.tools import ToolObserver
+from gateway.call_origin import Typing
 from gateway.media.pcm import OUT_RATE
 
 TURN_TIMEOUT = 90.0  # whisper + the agent + Piper on a busy 2-core machine, with room to spare
@@ -37,8 +40,9 @@ class AudioMode:
     name = "audio"
     scenario_seconds = SCENARIO_SECONDS
 
-    def __init__(self, nats_url: str, config: AgentConfig) -> None:
+    def __init__(self, nats_url: str, config: AgentConfig, channel: Channel = "webrtc") -> None:
         self.gateway = AudioGateway(nats_url, config.name)
+        self.channel = channel
         self._voices: dict[str, NDArray[np.int16]] = {}
 
     async def __aenter__(self) -> AudioMode:
@@ -63,8 +67,8 @@ class AudioMode:
         record = CallRecord(call_id=call_id, mode=self.name, clock=clock())
         dialogs: list[FrameDialog] = []
 
-        def dialog(observer: ToolObserver) -> FrameDialog:
-            dialogs.append(new_dialog(config, world.bus, call_id, clock, observer))
+        def dialog(observer: ToolObserver, typing: Typing | None) -> FrameDialog:
+            dialogs.append(new_dialog(config, world.bus, call_id, clock, observer, typing))
             return dialogs[-1]
 
         async def before_line(number: int) -> None:
@@ -73,11 +77,12 @@ class AudioMode:
                 if slot.before_turn == number:
                     await world.book_taken(slot, record.clock)
 
-        self.gateway.answer_with(agent_responder(dialog, self.gateway.tts))
-        call = await place_call(self.gateway.ws_url, self.gateway.token(), lines, before_line=before_line,
-                                turn_timeout=TURN_TIMEOUT)  # fmt: skip
+        async with caller_line(self.gateway, self.channel, agent_responder(dialog, self.gateway.tts),
+                               TURN_TIMEOUT) as line:  # fmt: skip
+            call = await place_call(line, lines, before_line=before_line, turn_timeout=TURN_TIMEOUT)
         await world.tap.settle(len(call.lines))
         record.problem = call.problem
+        record.channel = self.gateway.channel
         record.greeting = list(call.events.said.get(0, []))
         record.turns = [await self._turn(scenario, call, i) for i in range(len(call.lines))]
         record.hung_up = scenario.hang_up_after is not None and not call.events.ended
@@ -96,8 +101,9 @@ class AudioMode:
             stop = call.lines[i + 1].end if scenario.spoken[i + 1].barge_in else call.lines[i + 1].start
         turns = range(line.since + 1, upto + 1)
         voice_at = call.first_voice_after(line.end, stop)
-        reply_audio = call.audio[line.end : stop]
-        heard = await self.gateway.stt.transcribe(to_16k(reply_audio, RATE)) if len(reply_audio) else None
+        window = call.audio[line.end : stop]
+        stretches = voiced_stretches(window)  # none: the reply never reached the caller ("" heard)
+        heard = [(await self.gateway.stt.transcribe(to_16k(voiced, RATE))).text for voiced in stretches]
         return TurnRecord(
             index=i + 1,
             said=scenario.spoken[i].say,
@@ -105,7 +111,7 @@ class AudioMode:
             latency_ms=None if voice_at is None else (voice_at - line.end) * 1000 / RATE,
             barge_in=scenario.spoken[i].barge_in,
             heard_as=" ".join(ev.heard[t] for t in turns if t in ev.heard).strip() or None,
-            reply_heard_as=_squash(heard.text) if heard is not None else None,
+            reply_heard_as=_squash(" ".join(heard)) if len(window) else None,
         )
 
 

@@ -113,7 +113,10 @@ def _turns(c: _Checker) -> None:
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9']+", text.lower()))
+    """Words, and numbers as their digits: the agent's "3 0 5" and whisper's "305", or "3416" and
+    "3,416", are the same digits heard."""
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text.lower())
+    return {w for token in re.findall(r"[a-z0-9']+", text) for w in (list(token) if token.isdigit() else [token])}
 
 
 def heard_fraction(said: str, heard: str) -> float:

@@ -20,6 +20,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from evals import heard
+from evals.persona_ear import listings_offered
 from evals.record import CallRecord
 from evals.tap import BOOK, ToolCall
 
@@ -104,8 +105,10 @@ def _asked(record: CallRecord) -> dict[str, list[int]]:
     for turn, reply in _replies_by_turn(record).items():
         if turn and heard.asks_repeat(said.get(turn, "")):
             continue
+        offered = tuple(o.street for o in listings_offered(reply))
         for q in heard.questions(reply):
-            asked[q].append(turn)
+            # "Which one would you like to see?" after other homes were read out is a new question.
+            asked[f"{q} {offered}" if offered else q].append(turn)
     return asked
 
 

@@ -1,6 +1,6 @@
 """One nats-server for a whole eval run: JetStream on, a free port, data in the run's temp dir.
 
-Started with the same argv and health probe as `voicepod up` (pod.nats_server, pod.child), so
+Started with the same argv and health probe as `voicepod up` (proc.nats_server, proc.child), so
 evals exercise the bus as deployed. Scenarios get their isolation from fresh stores and their
 own connection, not from a server each: starting one costs more than a scenario.
 """
@@ -12,9 +12,9 @@ from types import TracebackType
 
 import aiohttp
 
-from pod.child import Child, ChildSpec
-from pod.nats_server import nats_server_argv
-from pod.ports import free_port
+from proc.child import Child, ChildSpec
+from proc.nats_server import nats_server_argv
+from proc.ports import free_port
 
 STARTUP_SECONDS = 15.0
 

@@ -10,6 +10,7 @@ It hangs up after a goodbye, when it has nothing left to say, or after MAX_TURNS
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,14 @@ from evals.persona_ear import Heard, Offered, hear
 from services.mls_lookup.sample import METROS
 
 MAX_TURNS = 24
+# The place in a read-back ("a showing of 4060 Meadow Rd in Denver on Monday..."): a caller
+# whose city was misheard says so, as a person would, instead of saying yes to another city.
+_READ_BACK_CITY = re.compile(r" in ([A-Z][A-Za-z.' -]*?) on ")
+_DID_YOU_SAY = re.compile(r"\bdid you say\b", re.IGNORECASE)
+_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
+_NUMBER_PART = re.compile(r"\b(area code first)|\b(?:remaining|other) seven digits\b", re.IGNORECASE)
+_CHANGE = re.compile(r"\bwhat (?:should i|would you like to) change\b", re.IGNORECASE)
+_READ_BACK_NAME = re.compile(r" for ([A-Z][A-Za-z.' -]*?), and the confirmation")
 GIVE_UP_AFTER = 3  # the same reply heard this many times more
 ORDINALS = {1: "first", 2: "second", 3: "third"}
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -81,14 +90,19 @@ class CallerState:
     asked_to_repeat: int = 0
     listing_asks: int = 0  # how often it was asked to pick a listing
     missing_street: int = 0  # how often the street it wants was not among those read
+    objections: int = 0  # listings it said no to: fewer bedrooms than it needs, or over its budget
     last_reply: str = ""
     same_reply: int = 0  # the agent said exactly the same thing this many times in a row
+    typing: bool = False  # the line just decided is typed in the page's box, not said
+    objection: str | None = None  # what it last said no to at a read-back: time, phone, name, city
 
 
 class PersonaCaller:
     """Stateful: `opening()` once, then `answer(reply)` for each agent reply; None means hang up."""
 
-    def __init__(self, persona: Persona, clock: datetime) -> None:
+    def __init__(self, persona: Persona, clock: datetime, *, can_type: bool = False) -> None:
+        """`can_type`: the call has the web page's text box (audio calls: the agent may offer it)."""
+        self.can_type = can_type
         self.persona = persona
         self.goal = persona.goal
         self.zone = zone_of(self.goal.city)
@@ -115,6 +129,32 @@ class PersonaCaller:
     def _way(self, slot: str, **values: str) -> str:
         ways = self.persona.say.get(slot) or DEFAULT_WAYS.get(slot, ("{" + slot + "}",))
         return self.random.choice(list(ways)).format(**values)
+
+    def _change(self) -> str:
+        """The answer to "what should I change?": the part it objected to, with its value; nothing
+        objected to (its yes was heard as a no): it says it is all right."""
+        objection = self.state.objection
+        if objection == "time":
+            start, _ = self._windows(self.goal.when)[0]
+            return f"the time: {speak_time(start)}"
+        if objection == "phone":
+            return f"the number: {speak_digits(self.goal.phone)}"
+        if objection == "name":
+            return f"the name: it's {self.goal.name}"
+        if objection == "city":
+            return f"the city: I'm looking in {self.goal.city}"
+        return "nothing, it's all correct"
+
+    def _type(self, slot: str) -> str:
+        """The name or the number as a person types it: what they meant, not what they may have misspoken."""
+        self.state.given.add(slot)
+        self.state.typing = True
+        if slot == "name":
+            return self.goal.name
+        number = self.goal.phone.removeprefix("+1")
+        self.state.phone_said = self.goal.phone
+        self.state.corrected_phone = True
+        return f"{number[:3]}-{number[3:6]}-{number[6:]}"
 
     def say_slot(self, slot: str) -> str:
         g = self.goal
@@ -181,12 +221,28 @@ class PersonaCaller:
         if h.booked or (h.anything_else and not h.read_back):
             s.done = True
             return self.random.choice(ANYTHING_ELSE_NO)
+        s.typing = False
         if h.read_back:
             return self._check_read_back(h)
+        if _DID_YOU_SAY.search(reply) and (h.times or _WEEKDAY.search(reply)):  # "Did you say Tuesday?"
+            start, _ = self._windows(self.goal.when)[0]
+            agrees = any(self.acceptable(at) for at in h.times) or start.strftime("%A").lower() in reply.lower()
+            return f"{'yes' if agrees else 'no'}, {speak_time(start)}"
+        if part := _NUMBER_PART.search(reply):  # the number in parts, as asked: a person says just that part
+            digits = heard.national(self.goal.phone)
+            s.given.add("phone")
+            return " ".join(NUMBER_WORDS[int(c)] for c in (digits[:3] if part[1] else digits[3:]))
+        if _CHANGE.search(reply):  # "what should I change?": what it objected to, and the right value
+            return self._change()
+        if h.type_it and self.can_type:  # a web caller offered the box types there what it was asked
+            return self._type("name" if "name" in h.asks else "phone")
         held = h.times[0] if len(h.times) == 1 and not h.not_free and "when" in self.state.given else None
         if held is not None and not self.acceptable(held) and s.listing_chosen:
             start, _ = self._windows(self.goal.when)[0]  # "Tuesday at 10 works" when it asked for 11
             return f"no, I asked for {speak_time(start)}"
+        if "name" in h.asks and re.search(r"\bspell\b", reply, re.IGNORECASE):  # as a person would: letters
+            s.given.add("name")
+            return ", ".join(" ".join(word.upper()) for word in self.goal.name.split())
         for slot in ("name", "phone", "email"):
             if slot in h.asks:
                 return self.say_slot(slot) or self._fill_silence() or ""
@@ -202,8 +258,8 @@ class PersonaCaller:
         if h.times and h.question:
             return self._pick_time(h)
         if "criteria" in h.asks:  # "what should I look for instead?": say again what it wants
-            said = [x for x in (self.say_slot(k) for k in ("bedrooms", "type", "city", "budget")) if x]
-            return "I'm looking for " + ", ".join(said)
+            wanted = [x for x in (self.say_slot(k) for k in ("bedrooms", "type", "city", "budget")) if x]
+            return "I'm looking for " + ", ".join(wanted)
         for slot in ("phone", "name", "email", "city", "budget", "bedrooms", "when"):
             if slot in h.asks:
                 said = self.say_slot(slot)
@@ -245,10 +301,15 @@ class PersonaCaller:
                     )
                 self.state.done = True
                 return "never mind, I'll call back later. bye"
+            if objection := self._objection(offered[index]):
+                return objection
             if self.state.listing_asks > 1 and index + 1 in ORDINALS:  # not understood: say it another way
                 return f"the {ORDINALS[index + 1]} one, on {offered[index].street}"
             return self._way("listing", listing=f"the one on {offered[index].street}")
         pick = want["pick"]
+        fitting = [o for o in offered if self._misfit(o) is None]
+        if not fitting and (objection := self._objection(offered[0])):
+            return objection  # nothing read out is what it asked for
         if len(offered) == 1:
             return "yes, that one"
         if pick in ORDINALS:
@@ -261,6 +322,27 @@ class PersonaCaller:
         if pick == "cheapest":
             return "the cheaper one" if len(offered) == 2 else "the cheapest one"
         return "the more expensive one" if len(offered) == 2 else "the most expensive one"
+
+    def _misfit(self, o: Offered) -> str | None:
+        """What a person who asked for this would object to in a listing read out to them."""
+        g = self.goal
+        if g.bedrooms is not None and o.bedrooms is not None and o.bedrooms < g.bedrooms:
+            return f"no, that's too small, I need at least {g.bedrooms} bedrooms"
+        if "max" in g.budget and o.price is not None and o.price > g.budget["max"] * 1.05:
+            return f"no, that's over my budget, it has to be under {speak_money(g.budget['max'])}"
+        return None
+
+    def _objection(self, o: Offered) -> str | None:
+        """The objection to `o`, twice at most; then it gives up on this agent (a person would)."""
+        misfit = self._misfit(o)
+        if misfit is None:
+            return None
+        self.state.listing_chosen = False
+        self.state.objections += 1
+        if self.state.objections > 2:
+            self.state.done = True
+            return "never mind, I'll call back later. bye"
+        return misfit
 
     def _pick_time(self, h: Heard) -> str:
         for at in h.times:
@@ -286,9 +368,19 @@ class PersonaCaller:
         if wanted not in digits:
             self.state.corrected_phone = True
             self.state.phone_said = self.goal.phone
+            self.state.objection = "phone"
             return f"no, it's {speak_digits(self.goal.phone)}"
+        city = _READ_BACK_CITY.search(h.text)
+        if city and city.group(1).lower() != self.goal.city.lower():
+            self.state.objection = "city"
+            return f"no, I'm looking in {self.goal.city}"
+        name = _READ_BACK_NAME.search(h.text)
+        if name and not set(name.group(1).lower().split()) & set(self.goal.name.lower().split()):
+            self.state.objection = "name"  # "for Miss Feel Like": a person says their name again
+            return f"no, my name is {self.goal.name}"
         wrong = [at for at in h.times if not self.acceptable(at)]
         if wrong and not any(self.acceptable(at) for at in h.times):
             start, _ = self._windows(self.goal.when)[0]
+            self.state.objection = "time"
             return f"no, I wanted {speak_time(start)}"
         return self._way("yes")

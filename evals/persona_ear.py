@@ -24,7 +24,7 @@ _DAY = re.compile(
     re.IGNORECASE,
 )
 _ASKS = {
-    "phone": r"\b(phone|number|cell|reach you|text you)\b",
+    "phone": r"\b(phone|number|cell|reach you|text you|area code|digit by digit|digits)\b",
     "name": r"\b(your name|who am i speaking|who's calling|name (please|for the booking))\b",
     "email": r"\be-?mail\b",
     "when": r"\b(what day|which day|what time|when would|when can|when works|which time|what works|"
@@ -36,6 +36,7 @@ _ASKS = {
     "listing": r"\b(which one|which home|which listing|which house|see one of them|first, second|the first|"
     r"the second)\b",
 }
+_TYPE_IT = re.compile(r"\btyp(e|ing)\b[^.?!]*\b(box|screen)\b", re.IGNORECASE)
 _BOOKED = re.compile(r"\b(you're booked|you are booked|i've booked|i have booked|is booked|booked you|all set|"
                      r"confirmed for|i've texted|texted you|sent you a text)\b", re.IGNORECASE)  # fmt: skip
 _CONFIRM = re.compile(r"\b(shall i|should i|is that (right|correct)|did i get|is this (right|correct)|confirm|"
@@ -56,6 +57,22 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
 class Offered:
     street: str  # the street name words ("Meadow Rd")
     price: int | None
+    bedrooms: int | None = None  # as read out ("five bedrooms", "a studio"), when it was
+
+
+_BEDROOMS = re.compile(r"\b(?:(a studio)|(\w+)[ -]bedrooms?)\b", re.IGNORECASE)
+_SMALL = {w: n for n, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                                      "ten"))}  # fmt: skip
+
+
+def _bedrooms(text: str, start: int, stop: int) -> int | None:
+    m = _BEDROOMS.search(text, start, stop)
+    if m is None:
+        return None
+    if m.group(1):
+        return 0
+    word = m.group(2).lower()
+    return int(word) if word.isdigit() else _SMALL.get(word)
 
 
 @dataclass
@@ -73,6 +90,7 @@ class Heard:
     goodbye: bool = False
     not_free: bool = False
     question: bool = False
+    type_it: bool = False  # the agent offered the page's text box ("type it in the box on your screen")
 
 
 def _day_of(match: re.Match[str], today: date) -> date | None:
@@ -163,7 +181,7 @@ def _price(match: re.Match[str]) -> int:
 
 
 def listings_offered(text: str) -> list[Offered]:
-    """Street addresses read out, each with the first price after it (before the next address)."""
+    """Street addresses read out, each with the first price and bedrooms after it (before the next address)."""
     found = list(STREET.finditer(text))
     out: list[Offered] = []
     for i, m in enumerate(found):
@@ -171,7 +189,7 @@ def listings_offered(text: str) -> list[Offered]:
         price = PRICE.search(text, m.end(), stop)
         street = f"{m.group(1)} {m.group(2)}"
         if all(o.street != street for o in out):
-            out.append(Offered(street, _price(price) if price else None))
+            out.append(Offered(street, _price(price) if price else None, _bedrooms(text, m.end(), stop)))
     return out
 
 
@@ -201,6 +219,7 @@ def hear(text: str, today: date) -> Heard:
     h.not_free = bool(_NOT_FREE.search(text))
     digits = heard.digits_said(re.sub(r"\b\d{1,2}(:\d\d)?\s*(am|pm)\b", " ", low))
     h.read_back = not h.booked and bool(_CONFIRM.search(text)) and (len(digits) >= 7 or bool(h.times))
+    h.type_it = bool(_TYPE_IT.search(text))
     focus = last_question or low
     h.asks = [slot for slot, pattern in _ASKS.items() if re.search(pattern, focus, re.IGNORECASE)]
     return h

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -42,6 +42,9 @@ from evals.world import NEUTRAL_ENV, World, patched_env, seed_mls_template
 from gateway.agent.config import AgentConfig
 from gateway.agent.engine import DialogEngine
 from gateway.responder import CallerTurn
+
+if TYPE_CHECKING:  # the audio modes load aiortc, whisper and Piper: only when asked for
+    from evals.caller_line import Channel
 
 CALL_SECONDS = 120.0
 AUDIO_CALL_SECONDS = 900.0  # up to MAX_TURNS spoken turns on a busy 2-core machine
@@ -190,6 +193,7 @@ class PersonaReport:
     mode: str
     outcomes: list[PersonaOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    channel: str = ""  # audio mode: the line the callers spoke on (webrtc, phone)
 
     @property
     def met_rate(self) -> float:
@@ -217,7 +221,8 @@ class PersonaReport:
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"agent": self.agent, "mode": self.mode, "seconds": round(self.seconds, 2), "totals": self.totals(),
+        body = {"agent": self.agent, "mode": self.mode, "channel": self.channel or None,
+                "seconds": round(self.seconds, 2), "totals": self.totals(),
                 "personas": [o.as_dict() for o in self.outcomes]}  # fmt: skip
         path.write_text(json.dumps(body, indent=2, default=str) + "\n")
 
@@ -232,7 +237,9 @@ class PersonaReport:
                         f"{o.turns:>5}  {why[:140]}")  # fmt: skip
         t = self.totals()
         rows.append("-" * (width + 50))
-        rows.append(f"{self.mode} mode, agent {self.agent}: {t['calls']} persona calls, goal met {t['goal_met']} "
+        channel = f" ({self.channel})" if self.channel else ""
+        rows.append(f"{self.mode} mode{channel}, agent {self.agent}: {t['calls']} persona calls, "
+                    f"goal met {t['goal_met']} "
                     f"({t['goal_met_rate']:.0%}), booked what it wanted {t['booked']}, "
                     f"wrong bookings {t['wrong_bookings']}, wrong texts {t['wrong_texts']}, "
                     f"unconfirmed writes {t['unconfirmed_writes']}, calls with loops {t['calls_with_loops']}, "
@@ -249,15 +256,16 @@ async def run_personas(
     agent: str,
     *,
     audio: bool = False,
+    channel: Channel = "webrtc",
     on_result: Callable[[PersonaOutcome], None] = lambda _: None,
 ) -> PersonaReport:
     config = AgentConfig.load(agent)
-    report = PersonaReport(agent=agent, mode="audio" if audio else "text")
+    report = PersonaReport(agent=agent, mode="audio" if audio else "text", channel=channel if audio else "")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="voicepod-personas-") as tmp, patched_env(NEUTRAL_ENV):
         root = Path(tmp)
         template = await seed_mls_template(root / "mls-template")
-        async with NatsHost(root / "nats") as nats, _placing(audio, nats.url, config) as place:
+        async with NatsHost(root / "nats") as nats, _placing(audio, nats.url, config, channel) as place:
             for persona in personas:
                 outcome = await _one(persona, place, config, nats.url, root / "calls", template)
                 report.outcomes.append(outcome)
@@ -267,7 +275,7 @@ async def run_personas(
 
 
 @contextlib.asynccontextmanager
-async def _placing(audio: bool, nats_url: str, config: AgentConfig) -> AsyncIterator[Place]:
+async def _placing(audio: bool, nats_url: str, config: AgentConfig, channel: Channel) -> AsyncIterator[Place]:
     """How a persona call is placed: straight into the engine (text), or spoken to a gateway (audio)."""
     if not audio:
         yield call_as
@@ -281,7 +289,7 @@ async def _placing(audio: bool, nats_url: str, config: AgentConfig) -> AsyncIter
         async def spoken(persona: Persona, world: World, config: AgentConfig, call_id: str,
                          clock: Callable[[], datetime]) -> CallRecord:  # fmt: skip
             voice = persona.voice or next(voices)
-            return await call_as_audio(persona, voice, gateway, world, config, call_id, clock)
+            return await call_as_audio(persona, voice, gateway, world, config, call_id, clock, channel)
 
         yield spoken
 

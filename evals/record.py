@@ -40,6 +40,7 @@ class CallRecord:
     effects: Effects = field(default_factory=Effects)
     tool_calls: list[ToolCall] = field(default_factory=list)  # write requests, by caller turn (evals.tap)
     problem: str | None = None  # audio: why the caller stopped early (no reply, the call dropped)
+    channel: str = ""  # audio: the call's channel as the gateway recorded it (webrtc, phone)
 
     def all_replies(self) -> list[str]:
         return [*self.greeting, *(line for t in self.turns for line in t.replies)]

@@ -52,6 +52,7 @@ class ScenarioResult:
                     for t in r.turns
                 ],
                 "problem": r.problem,
+                "channel": r.channel or None,
                 "hung_up": r.hung_up,
                 "ended": r.ended,
                 "stage": r.stage,
@@ -72,6 +73,7 @@ class RunReport:
     started_at: str
     seconds: float = 0.0
     results: list[ScenarioResult] = field(default_factory=list)
+    channel: str = ""  # audio mode: the line the caller spoke on (webrtc, phone)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -89,7 +91,8 @@ class RunReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "agent": self.agent, "mode": self.mode, "scenario_glob": self.pattern, "started_at": self.started_at,
+            "agent": self.agent, "mode": self.mode, "channel": self.channel or None, "scenario_glob": self.pattern,
+            "started_at": self.started_at,
             "seconds": round(self.seconds, 2), "pass_rate": round(self.pass_rate, 4),
             "min_pass_rate": self.min_pass_rate, "ok": self.ok,
             "counts": {s: self.count(s) for s in STATUSES} | {"total": len(self.results)},
@@ -139,7 +142,8 @@ def table(report: RunReport) -> str:
     rows.append("-" * (width + 48))
     counts = ", ".join(f"{report.count(s)} {s.replace('_', ' ')}" for s in STATUSES if report.count(s))
     verdict = "OK" if report.ok else "BELOW THRESHOLD"
-    rows.append(f"{report.mode} mode, agent {report.agent}: {len(report.results)} scenarios ({counts}) in "
+    channel = f" ({report.channel})" if report.channel else ""
+    rows.append(f"{report.mode} mode{channel}, agent {report.agent}: {len(report.results)} scenarios ({counts}) in "
                 f"{report.seconds:.1f} s; pass rate {report.pass_rate:.1%} (minimum {report.min_pass_rate:.0%}): "
                 f"{verdict}")  # fmt: skip
     return "\n".join(rows)

@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from evals.agent import services_needed
@@ -29,6 +29,9 @@ from evals.scenario import Scenario
 from evals.text_mode import run_text
 from evals.world import NEUTRAL_ENV, World, patched_env, seed_mls_template
 from gateway.agent.config import AgentConfig
+
+if TYPE_CHECKING:  # the audio modes load aiortc, whisper and Piper: only when asked for
+    from evals.caller_line import Channel
 
 TEXT_SCENARIO_SECONDS = 60.0  # a hung service costs a tool deadline (<= 5 s) per request, not more
 
@@ -112,17 +115,19 @@ async def run_evals(
     options: RunOptions,
     *,
     audio: bool = False,
+    channel: Channel = "webrtc",
     on_start: Callable[[int, int, Scenario], None] = lambda *_: None,
     on_result: Callable[[int, int, ScenarioResult], None] = lambda *_: None,
 ) -> RunReport:
     config = AgentConfig.load(options.agent)
     report = RunReport(agent=options.agent, mode="audio" if audio else "text", pattern=options.pattern,
-                       min_pass_rate=options.min_pass_rate, started_at=_real_now().isoformat())  # fmt: skip
+                       min_pass_rate=options.min_pass_rate, started_at=_real_now().isoformat(),
+                       channel=channel if audio else "")  # fmt: skip
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="voicepod-eval-") as tmp, patched_env(NEUTRAL_ENV):
         root = Path(tmp)
         template = await seed_mls_template(root / "mls-template")
-        async with NatsHost(root / "nats") as nats, _mode(audio, nats.url, config) as mode:
+        async with NatsHost(root / "nats") as nats, _mode(audio, nats.url, config, channel) as mode:
             for position, scenario in enumerate(scenarios, 1):
                 on_start(position, len(scenarios), scenario)
                 result = await run_scenario(scenario, mode, nats.url, root / "scenarios", config, template)
@@ -132,9 +137,9 @@ async def run_evals(
     return report
 
 
-def _mode(audio: bool, nats_url: str, config: AgentConfig) -> AbstractAsyncContextManager[Mode]:
+def _mode(audio: bool, nats_url: str, config: AgentConfig, channel: Channel) -> AbstractAsyncContextManager[Mode]:
     if not audio:
         return nullcontext(TextMode())
     from evals.audio_mode import AudioMode  # loads whisper, Piper and aiortc: only when asked for
 
-    return AudioMode(nats_url, config)
+    return AudioMode(nats_url, config, channel)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -27,7 +27,7 @@ from bus import subjects
 from bus.client import BusClient
 from bus.connection import connect
 from bus.contracts import calendar_pb2, mls_pb2
-from bus.runner import ServiceDefinition, ServiceEnv
+from bus.runner import ServiceDefinition, ServiceEnv, serving_in_process
 from bus.service import ServiceRuntime
 from bus.settings import BusSettings
 from evals.scenario import Faults, TakenSlot
@@ -66,18 +66,9 @@ def patched_env(changes: Mapping[str, str | None]) -> Iterator[None]:
         apply(saved)
 
 
-@contextlib.asynccontextmanager
-async def serving(definition: ServiceDefinition, nc: NATS) -> AsyncIterator[ServiceRuntime]:
+def serving(definition: ServiceDefinition, nc: NATS) -> contextlib.AbstractAsyncContextManager[ServiceRuntime]:
     """A service in this process, on `nc`, until the block ends."""
-    async with definition.lifespan(ServiceEnv(nc, BusSettings())) as routes:
-        runtime = ServiceRuntime(
-            nc, name=definition.name, version=definition.version, description=definition.description, routes=routes
-        )
-        await runtime.start()
-        try:
-            yield runtime
-        finally:
-            await runtime.stop(timeout=5)
+    return serving_in_process(definition, nc)
 
 
 async def seed_mls_template(directory: Path) -> Path:

@@ -15,6 +15,9 @@ import time
 from dataclasses import dataclass
 
 WS_AUDIENCE = "voicepod-ws"
+# Tokens for the operators' views (/calls, /console, the desk of shadow mode): never accepted on /ws,
+# and /ws tokens never here.
+OPS_AUDIENCE = "voicepod-ops"
 LEEWAY_SECONDS = 5  # clock skew tolerated on `exp`
 # HMAC-SHA256's key is as strong as its bytes: 32 is the hash's own size (RFC 2104 section 3).
 MIN_SECRET_BYTES = 32

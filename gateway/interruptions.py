@@ -14,12 +14,8 @@ the same length: without their words a short sound is all that can be let pass).
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-
-from bus.settings import env_float
 
 # Words a listener says while listening. Not "yes" or "no": said during a read-back they answer it.
 WORDS = ("uh", "huh", "uhhuh", "um", "hm", "hmm", "mm", "mmm", "mhm", "mmhm", "mmhmm", "ah", "oh", "okay", "ok",
@@ -29,11 +25,6 @@ PHRASES = ("i see", "got it", "go on", "all right", "sounds good", "makes sense"
 _ANNOTATION = re.compile(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*")
 _NOT_A_LETTER = re.compile(r"[^a-z' ]+")
 _HUM = re.compile(r"[mhu]+")  # "mm", "hmm", "mhm", "uhhuh", "mmmmm": however a transcriber spells a hum
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    value = env.get(name, "").strip().lower()
-    return default if not value else value in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -57,20 +48,6 @@ class InterruptionSettings:
                 f"VOICEPOD_BACKCHANNEL_MAX_MS ({self.backchannel_max_ms}) must be above 0 and at most "
                 f"VOICEPOD_FALSE_INTERRUPTION_WINDOW_MS ({self.window_ms})"
             )
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> InterruptionSettings:
-        env = os.environ if env is None else env
-        extra = tuple(w for w in (normalise(x) for x in env.get("VOICEPOD_BACKCHANNEL_WORDS", "").split(",")) if w)
-        return cls(
-            resume=_flag(env, "VOICEPOD_RESUME_AFTER_BACKCHANNEL", cls.resume),
-            backchannel_max_ms=env_float(env, "VOICEPOD_BACKCHANNEL_MAX_MS", cls.backchannel_max_ms),
-            pause_ms=env_float(env, "VOICEPOD_BARGE_IN_PAUSE_MS", cls.pause_ms),
-            stop_ms=env_float(env, "VOICEPOD_BACKCHANNEL_STOP_MS", cls.stop_ms),
-            window_ms=env_float(env, "VOICEPOD_FALSE_INTERRUPTION_WINDOW_MS", cls.window_ms),
-            words=WORDS + tuple(w for w in extra if " " not in w),
-            phrases=PHRASES + tuple(w for w in extra if " " in w),
-        )
 
 
 def normalise(text: str) -> str:

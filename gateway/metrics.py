@@ -4,10 +4,11 @@ log line at hang-up and in GET /calls)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 
 from prometheus_client import Counter, Gauge, Histogram
+
+from bus.settings import metrics_multiprocess
 
 # Gauges say how to combine workers' values (`voicepod gateway --workers N`, prometheus_client's
 # multiprocess mode): summed over live workers; a dead worker's calls no longer count.
@@ -17,6 +18,8 @@ CALLS_ACTIVE = Gauge(
 CALLS_STARTED = Counter("voicepod_gateway_calls_started_total", "Calls accepted (an answer was sent).")
 CALLS_ENDED = Counter("voicepod_gateway_calls_ended_total", "Calls ended, by reason.", ["reason"])
 CALLS_REFUSED = Counter("voicepod_gateway_calls_refused_total", "Offers refused, by reason.", ["reason"])
+# A caller's re-offer with new ICE credentials mid-call: "answered", or "refused" (with why on /ws).
+ICE_RESTARTS = Counter("voicepod_gateway_ice_restarts_total", "ICE restarts asked by callers, by outcome.", ["outcome"])
 SIGNALING_ERRORS = Counter("voicepod_gateway_signaling_errors_total", "Error messages sent on /ws, by code.", ["code"])
 ICE_STATE = Gauge(
     "voicepod_gateway_calls_by_ice_state", "Calls by ICE connection state.", ["state"], multiprocess_mode="livesum"
@@ -66,6 +69,12 @@ MEDIA_DROPPED = Counter(
     "error (lean endpoint).",
     ["reason"],
 )  # fmt: skip
+MEDIA_MUX_DROPPED = Counter(
+    "voicepod_gateway_media_mux_dropped_total",
+    "Datagrams on the shared media port (VOICEPOD_RTC_UDP_PORT) that no call gets, by reason: unknown_ufrag "
+    "(a binding request for no live call), unknown_address (from an address no call talked to), address_limit.",
+    ["reason"],
+)  # fmt: skip
 MEDIA_SEND_ERRORS = Counter(
     "voicepod_gateway_media_send_errors_total",
     "Caller-bound packets that could not be sent, each skipped (lean stack).",
@@ -91,6 +100,12 @@ PAUSED = Histogram(
     "voicepod_gateway_reply_paused_seconds", "How long a reply that resumed stayed paused (a backchannel's cost).",
     buckets=(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 5.0),
 )  # fmt: skip
+PREPARED_REPLIES = Counter(
+    "voicepod_gateway_prepared_replies_total",
+    "Replies prepared at a caller's pause, by outcome: used (the turn ended with the same text), "
+    "dropped (the caller went on, or the text changed), not_prepared (it needed a tool that changes something).",
+    ["outcome"],
+)  # fmt: skip
 TURN_LATENCY = Histogram(
     "voicepod_gateway_turn_latency_seconds",
     "End of caller speech to first reply audio, by stage (stt, agent, tts, gateway, total).",
@@ -101,7 +116,7 @@ TURN_LATENCY = Histogram(
 # from prometheus_client's process collector). One process: read at scrape time. Several workers
 # (prometheus_client's multiprocess mode, where values live in shared files): each worker writes
 # its own every few seconds (publish_worker_gauges) and /metrics sums the live workers.
-MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+MULTIPROCESS = metrics_multiprocess()
 PEER_CONNECTIONS = Gauge(
     "voicepod_gateway_peer_connections", "RTCPeerConnections this process created and has not finished closing.",
     multiprocess_mode="livesum",

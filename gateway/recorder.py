@@ -19,6 +19,7 @@ import asyncio
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from google.protobuf.message import Message
@@ -27,7 +28,7 @@ from nats.js import JetStreamContext
 from prometheus_client import Counter
 
 from bus import events
-from bus.contracts import events_pb2
+from bus.contracts import events_pb2, shadow_pb2
 
 log = structlog.get_logger("gateway.recorder")
 LOST = Counter("voicepod_gateway_events_lost_total", "Transcript/audit events that could not be published.", ["stream"])
@@ -107,14 +108,23 @@ class CallRecorder:
         self._pending: set[asyncio.Task[None]] = set()
         self._turn = 0
 
-    def call_started(self, agent_name: str) -> None:
-        self._transcript(call_started=events_pb2.CallStarted(agent_name=agent_name, channel="webrtc"))
+    def call_started(self, agent_name: str, channel: str = "webrtc", direction: str = "inbound") -> None:
+        self._transcript(call_started=events_pb2.CallStarted(agent_name=agent_name, channel=channel,
+                                                             direction=direction))  # fmt: skip
 
-    def call_ended(self, reason: str, duration_seconds: float, usage: events_pb2.CallUsage | None = None) -> None:
-        ended = events_pb2.CallEnded(reason=reason, duration_seconds=duration_seconds, usage=usage)
+    def call_ended(
+        self,
+        reason: str,
+        duration_seconds: float,
+        usage: events_pb2.CallUsage | None = None,
+        quality: events_pb2.CallQuality | None = None,
+    ) -> None:
+        ended = events_pb2.CallEnded(reason=reason, duration_seconds=duration_seconds, usage=usage, quality=quality)
         self._transcript(call_ended=ended)
 
-    def turn(self, speaker: int, text: str, *, interrupted: bool = False, confidence: float = 0.0) -> None:
+    def turn(
+        self, speaker: events_pb2.Speaker, text: str, *, interrupted: bool = False, confidence: float = 0.0
+    ) -> None:
         if not text:
             return
         self._turn += 1
@@ -122,12 +132,23 @@ class CallRecorder:
                                          started_at=_ts(), interrupted=interrupted, confidence=confidence)  # fmt: skip
         self._transcript(turn=turn)
 
-    def audit(self, action: str, outcome: str, attributes: Mapping[str, str]) -> None:
+    def turn_timing(self, timing: events_pb2.TurnTiming) -> None:
+        """An answered turn's latency split (gateway/turn_timing.py)."""
+        self._transcript(turn_timing=timing)
+
+    def shadow_turn(self, record: shadow_pb2.ShadowTurn) -> None:
+        """Shadow mode: a desk turn beside the agent's recommendation (gateway/shadow/records.py)."""
+        self._transcript(shadow_turn=record)
+
+    def shadow_outcome(self, record: shadow_pb2.ShadowOutcome) -> None:
+        self._transcript(shadow_outcome=record)
+
+    def audit(self, action: str, outcome: str, attributes: Mapping[str, str], actor: str = "agent") -> None:
         event = events_pb2.AuditEvent(
             event_id=uuid.uuid4().hex,
             call_id=self.call_id,
             occurred_at=_ts(),
-            actor="agent",
+            actor=actor,
             action=action,
             outcome=outcome,
             attributes=dict(attributes),
@@ -138,11 +159,24 @@ class CallRecorder:
         if self._pending:
             await asyncio.wait(set(self._pending), timeout=timeout)
 
-    def _transcript(self, **body: Message) -> None:
-        event = events_pb2.TranscriptEvent(event_id=uuid.uuid4().hex, call_id=self.call_id, occurred_at=_ts(), **body)
+    def _transcript(
+        self,
+        *,
+        turn: events_pb2.TranscriptTurn | None = None,
+        call_started: events_pb2.CallStarted | None = None,
+        call_ended: events_pb2.CallEnded | None = None,
+        turn_timing: events_pb2.TurnTiming | None = None,
+        shadow_turn: shadow_pb2.ShadowTurn | None = None,
+        shadow_outcome: shadow_pb2.ShadowOutcome | None = None,
+    ) -> None:
+        # The body is a oneof: the caller passes one of these; protobuf leaves a None field unset.
+        event = events_pb2.TranscriptEvent(event_id=uuid.uuid4().hex, call_id=self.call_id, occurred_at=_ts(),
+                                           turn=turn, call_started=call_started, call_ended=call_ended,
+                                           turn_timing=turn_timing,
+                                           shadow_turn=shadow_turn, shadow_outcome=shadow_outcome)  # fmt: skip
         self._publish(events.TRANSCRIPT, event)
 
-    def _publish(self, stream: events.EventStream, event: Message) -> None:  # type: ignore[type-arg]
+    def _publish(self, stream: events.EventStream[Any], event: Message) -> None:
         if self._js is None:
             return
         task = asyncio.create_task(self._send(stream, event))
@@ -150,7 +184,7 @@ class CallRecorder:
         task.add_done_callback(self._pending.discard)
         IN_FLIGHT.add(task)
 
-    async def _send(self, stream: events.EventStream, event: Message) -> None:  # type: ignore[type-arg]
+    async def _send(self, stream: events.EventStream[Any], event: Message) -> None:
         assert self._js is not None
         loop = asyncio.get_running_loop()
         give_up_at, backoff, attempts = loop.time() + self._retry_for, FIRST_BACKOFF, 0

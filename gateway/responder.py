@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.media.outbound import Voice
 from gateway.media.pcm import IN_RATE, OUT_RATE, Pcm, resample
@@ -51,6 +51,46 @@ class Responder(Protocol):
 
     async def close(self) -> None:
         """The call ended: release what the responder holds (a provider connection)."""
+        ...
+
+
+@runtime_checkable
+class LeavesVoicemail(Protocol):
+    async def voicemail(self) -> Speech | None:
+        """The message to leave on an answering machine (an outbound call): the agent's own voice;
+        None: it has none (the call just ends)."""
+        ...
+
+
+class PreparedReply(Protocol):
+    """A reply worked out before the caller's turn surely ended (gateway/agent/rehearsal.py)."""
+
+    turn: CallerTurn  # the turn as it was when the reply was prepared (its text, its runners-up)
+
+    def answers(self, turn: CallerTurn) -> bool:
+        """The turn ended as it was prepared for: the same text and runners-up."""
+        ...
+
+    @property
+    def first_ready_at(self) -> float:
+        """When its first piece's audio was ready (monotonic seconds; 0: not yet)."""
+        ...
+
+    async def take(self) -> AsyncIterator[Speech] | None:
+        """Once it is ready: the reply's pieces, the responder's state now as if it had answered the
+        turn; None: it could not be prepared (it needed a tool that changes something), and nothing
+        changed, so the turn is answered the ordinary way."""
+        ...
+
+    def cancel(self) -> None:
+        """The caller went on speaking, or said something else: drop it (nothing was changed)."""
+        ...
+
+
+@runtime_checkable
+class Rehearses(Protocol):
+    def rehearse(self, turn: CallerTurn) -> PreparedReply | None:
+        """Start preparing the reply to `turn` (its text as heard so far); None: it cannot be now."""
         ...
 
 

@@ -1,14 +1,19 @@
 """The /ws protocol: offer -> answer, trickle ICE, bye; every error a JSON message.
 
 Client -> gateway:
-  {"type": "offer", "sdp": "..."}                       once per socket
+  {"type": "offer", "sdp": "...", "typing": true}       once per socket; again mid-call with new
+                                                        ICE credentials: an ICE restart (the caller's
+                                                        network changed), answered with the same call_id.
+                                                        "typing" (optional): the client has a text box,
+                                                        which the agent may offer for what it can't hear
+  {"type": "typed", "text": "..."}                      a turn the caller typed (1-200 characters)
   {"type": "candidate", "candidate": "candidate:...", "sdpMid": "0", "sdpMLineIndex": 0}
   {"type": "candidate", "candidate": null}              end of candidates (later ones are ignored)
   {"type": "bye"}
 Gateway -> client:
   {"type": "answer", "sdp": "...", "call_id": "..."}    our candidates are in the SDP (we gather first)
   {"type": "event", "event": {"type": "...", ...}}      a call event (gateway/call_events.py), when the
-                                                        call's media has no data channel (lean stack)
+                                                        caller has no open data channel (lean stack)
   {"type": "bye", "reason": "..."}                      the call ended on our side (after its events)
   {"type": "error", "code": "...", "message": "..."}
 
@@ -26,22 +31,45 @@ import asyncio
 import contextlib
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import structlog
 from aiohttp import WSMsgType, web
 
 from gateway import auth, metrics
-
-if TYPE_CHECKING:
-    from gateway.app import GatewayState
-    from gateway.call import Call
+from gateway.call import Call
+from gateway.call_origin import WEBRTC, CallOrigin
+from gateway.state import STATE_KEY, GatewayState
 
 log = structlog.get_logger("gateway.signaling")
 
 CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_ABUSE = 4401, 4403, 4429
 MAX_STRIKES = 3  # refused frames a socket may send; the next one closes it
 OUTBOX = 256  # queued events per socket; past that (a caller not reading) the newest are dropped
+MAX_TYPED = 200  # characters in a typed turn: a number, a name, an e-mail address, a short sentence
+
+
+class SignalledCall(Protocol):
+    """What a socket's call offers the protocol: a `Call`, or a leg of a shadow call (gateway/shadow/)."""
+
+    call_id: str
+    ended: str | None
+
+    async def answer(self, offer_sdp: str) -> str: ...
+
+    def restartable(self) -> bool: ...
+
+    async def restart(self, offer_sdp: str) -> str: ...
+
+    async def add_candidate(self, candidate: str | None, sdp_mid: str | None, sdp_mline_index: int | None) -> None: ...
+
+    async def hang_up(self, reason: str) -> None: ...
+
+
+# Opens the socket's call instead of an agent's `Call`: given the socket's `post` and the callback
+# for the call's end (a shadow-mode leg: gateway/shadow/desk.py).
+CallOpener = Callable[[Callable[[dict[str, Any]], None], Callable[[Any, str], None]], SignalledCall]
 
 
 class SignalingError(Exception):
@@ -86,11 +114,14 @@ def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
 class Session:
     """One /ws connection: at most one call. `owner`: its token's subject (None in dev mode)."""
 
-    def __init__(self, state: GatewayState, ws: web.WebSocketResponse, owner: str | None = None) -> None:
+    def __init__(self, state: GatewayState, ws: web.WebSocketResponse, owner: str | None = None,
+                 opener: CallOpener | None = None) -> None:  # fmt: skip
+        """`opener`: what this socket's offer opens, when not an agent's call (shadow mode's legs)."""
         self.state = state
         self.ws = ws
         self.owner = owner
-        self.call: Call | None = None
+        self.opener = opener
+        self.call: SignalledCall | None = None
         self.bucket = TokenBucket(state.settings.messages_per_second, state.settings.messages_per_second * 2)
         self.strikes = 0
         # Events leave in order through one writer, and before the bye that follows them.
@@ -180,9 +211,11 @@ class Session:
     async def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "offer":
-            await self._offer(message.get("sdp"))
+            await self._offer(message.get("sdp"), typing=message.get("typing") is True)
         elif kind == "candidate":
             await self._candidate(message)
+        elif kind == "typed":
+            self._typed(message.get("text"))
         elif kind == "bye":
             if self.call is not None:
                 await self.call.hang_up("caller_hangup")
@@ -190,15 +223,17 @@ class Session:
         else:
             raise SignalingError("bad_message", f"unknown message type {kind!r}")
 
-    async def _offer(self, sdp: Any) -> None:
-        if self.call is not None:
-            raise SignalingError("call_exists", "this socket already has a call; open a new socket for another")
+    async def _offer(self, sdp: Any, *, typing: bool) -> None:
         if not isinstance(sdp, str) or not sdp.strip():
             raise SignalingError("bad_message", 'an offer needs "sdp": a non-empty string')
+        if self.call is not None:
+            if not self.call.restartable():
+                raise SignalingError("call_exists", "this socket already has a call; open a new socket for another")
+            return await self._restart(self.call, sdp)
         if self.state.draining:
             metrics.CALLS_REFUSED.labels("draining").inc()
             raise SignalingError("draining", "this gateway is shutting down; try again (another will answer)")
-        if self.state.calls.full():
+        if self.state.lines_busy():
             metrics.CALLS_REFUSED.labels("busy").inc()
             raise SignalingError("busy", f"all {self.state.calls.max_calls} lines are busy; try again shortly")
         per_token = self.state.settings.max_calls_per_token
@@ -206,9 +241,14 @@ class Session:
             metrics.CALLS_REFUSED.labels("too_many_calls").inc()
             raise SignalingError("too_many_calls", f"this token's subject already holds {per_token} calls, "
                                  "the most it may hold at once; end one first")  # fmt: skip
-        call = self.state.new_call(on_end=self._call_ended, post=self.post)
+        call: SignalledCall
+        if self.opener is not None:
+            call = self.opener(self.post, self._call_ended)  # not in the registry: the desk holds it
+        else:
+            origin = CallOrigin(typing="text_box") if typing else WEBRTC
+            call = self.state.new_call(on_end=self._call_ended, post=self.post, origin=origin)
+            self.state.calls.add(call, self.owner)
         self.call = call
-        self.state.calls.add(call, self.owner)
         try:
             answer = await call.answer(sdp)
         except Exception as exc:
@@ -217,6 +257,26 @@ class Session:
             metrics.CALLS_REFUSED.labels("bad_sdp").inc()
             raise SignalingError("bad_sdp", f"the offer's SDP could not be used: {exc}"[:300]) from None
         await self.send({"type": "answer", "sdp": answer, "call_id": call.call_id})
+
+    async def _restart(self, call: SignalledCall, sdp: str) -> None:
+        """An ICE restart: the call goes on whether or not the re-offer can be used."""
+        try:
+            answer = await call.restart(sdp)
+        except Exception as exc:
+            metrics.ICE_RESTARTS.labels("refused").inc()
+            raise SignalingError("bad_sdp", f"the re-offer could not be used (the call goes on): {exc}"[:300]) from None
+        metrics.ICE_RESTARTS.labels("answered").inc()
+        await self.send({"type": "answer", "sdp": answer, "call_id": call.call_id})
+
+    def _typed(self, text: Any) -> None:
+        """A turn typed in the page's box: answered like speech (the turn loop's typed turns)."""
+        if self.call is None:
+            raise SignalingError("no_call", "send an offer before typing")
+        if not isinstance(text, str) or not (text := " ".join(text.split())) or len(text) > MAX_TYPED:
+            raise SignalingError("bad_message", f'a typed turn is {{"text": 1 to {MAX_TYPED} characters}}')
+        if not isinstance(self.call, Call):  # a shadow call's leg: a person answers, who hears, not reads
+            raise SignalingError("bad_message", "typed turns are not taken on this call")
+        self.call.turn_loop.typed(text)
 
     async def _candidate(self, message: dict[str, Any]) -> None:
         if self.call is None:
@@ -236,8 +296,9 @@ class Session:
         except Exception as exc:
             raise SignalingError("bad_candidate", f"the candidate could not be used: {exc}"[:300]) from None
 
-    def _call_ended(self, call: Call, reason: str) -> None:
-        self.state.calls.remove(call)
+    def _call_ended(self, call: Any, reason: str) -> None:
+        if self.opener is None:
+            self.state.calls.remove(call)
         if reason not in ("caller_hangup", "caller_gone", "bad_sdp") and not self.ws.closed:
             self.state.spawn(self._say_bye(reason))
 
@@ -248,13 +309,19 @@ class Session:
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
-    from gateway.app import STATE_KEY
-
+    """A caller's socket: an agent's call, or in shadow mode a place in the desk's queue."""
     state = request.app[STATE_KEY]
+    return await serve_socket(request, state, None, state.desk.open_caller if state.desk is not None else None)
+
+
+async def serve_socket(request: web.Request, state: GatewayState, audience: str | None,
+                       opener: CallOpener | None) -> web.WebSocketResponse:  # fmt: skip
+    """The protocol on one socket, once its origin and token are checked; `audience`: the token's, when
+    not a caller's (the people at the desk hold operators' tokens)."""
     # aiohttp closes sockets past 4x our limit outright; below that we answer too_large.
     ws = web.WebSocketResponse(max_msg_size=state.settings.max_message_bytes * 4, heartbeat=30)
     await ws.prepare(request)
-    session = Session(state, ws)
+    session = Session(state, ws, opener=opener)
     if not origin_allowed(request, state.settings.allowed_origins):
         await session.error("forbidden_origin", "this origin may not open calls here")
         await ws.close(code=CLOSE_FORBIDDEN)
@@ -264,7 +331,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         try:
             if token is None:
                 raise auth.TokenError("missing")
-            claims = auth.verify(state.settings.auth_secret, token, max_lifetime=state.settings.max_token_seconds)
+            claims = auth.verify(state.settings.auth_secret, token, audience=audience or auth.WS_AUDIENCE,
+                                 max_lifetime=state.settings.max_token_seconds)  # fmt: skip
         except auth.TokenError as exc:
             metrics.CALLS_REFUSED.labels("unauthorized").inc()
             await session.error("unauthorized", f"a valid token is required ({exc})")

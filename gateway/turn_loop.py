@@ -9,6 +9,12 @@ frame. When the caller's speech ends, `gateway/interruptions.py` decides: a back
 a cough) and the reply resumes where it stopped; anything else drops it (`barge_in`) and answers
 the caller's turn. With VOICEPOD_RESUME_AFTER_BACKCHANNEL=0 every such onset drops the reply at once.
 
+A reply may be prepared before the turn ends (VOICEPOD_PREEMPTIVE_REPLY): when the caller pauses and
+the STT says the text so far is the turn's text if they say no more (`settled`), the responder
+works the reply out on a copy of its state and synthesises its first piece; the caller speaking
+again drops it, and when the turn ends with the same text it is used at once (else dropped, and
+the turn answered as usual). Nothing with side effects runs ahead (gateway/agent/rehearsal.py).
+
 Events: speech.started, agent.paused, agent.resumed, barge_in, turn.ended, transcript.interim,
 transcript.final, agent.text, turn.latency, agent.done (gateway/call_events.py).
 """
@@ -19,24 +25,26 @@ import asyncio
 import dataclasses
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
 
 from bus.contracts import events_pb2
+from gateway import call_event_types as ev
 from gateway import metrics
 from gateway.agent.usage import UsageMeter
 from gateway.call_events import EventSink
+from gateway.call_trace import NO_TRACE, NO_TURN, CallTrace, TurnTrace
 from gateway.interruptions import InterruptionSettings, is_backchannel
 from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.pcm import FRAME_SECONDS, Pcm
 from gateway.media.quiet_line import QuietLineWatch
 from gateway.providers.stt import SttSession, Transcript
 from gateway.recorder import CallRecorder
-from gateway.responder import CallerTurn, Responder, Speech
+from gateway.responder import CallerTurn, PreparedReply, Responder, Speech
 from gateway.turn_clock import TurnClock
-from gateway.turn_sources import CallerMedia, Ended, MaybeSpeech, NotSpeech, Onset, TurnSignal, TurnSource
+from gateway.turn_sources import NO_AUDIO, CallerMedia, Ended, MaybeSpeech, NotSpeech, Onset, TurnSignal, TurnSource
 
 log = structlog.get_logger("gateway.turn_loop")
 HEARD_BATCH = 10  # frames (200 ms) of caller audio per update of the caller-audio counter
@@ -66,8 +74,12 @@ class TurnLoop:
         interruptions: InterruptionSettings | None = None,
         on_goodbye: Callable[[], None] | None = None,
         call_id: str = "",
+        rehearse: Callable[[CallerTurn], PreparedReply | None] | None = None,
+        trace: CallTrace = NO_TRACE,
     ) -> None:
-        """`on_goodbye`: the agent said goodbye and the caller has heard it (hang up)."""
+        """`on_goodbye`: the agent said goodbye and the caller has heard it (hang up); `rehearse`:
+        prepare a reply at the caller's pause (the responder's, when it can and it is switched on);
+        `trace`: the call's spans (gateway/call_trace.py), a span per turn and its stages."""
         self.source = source
         self.playout = playout
         self.responder = responder
@@ -79,9 +91,14 @@ class TurnLoop:
         self.interruptions = interruptions or InterruptionSettings()
         self._on_goodbye = on_goodbye
         self.call_id = call_id
+        self._rehearse = rehearse
+        self.trace = trace
+        self._turn_trace: TurnTrace = NO_TURN  # the latest turn's, until its reply has played
+        self._prepared: PreparedReply | None = None  # for the open turn, at its caller's latest pause
         self.turns = 0
         self.barge_ins = 0
         self.resumed = 0
+        self.prepared_used = 0  # replies that went out as prepared at the caller's pause
         self._hold: _Hold | None = None
         self._hushed = False  # paused on a MaybeSpeech, before any onset
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -94,7 +111,7 @@ class TurnLoop:
 
     async def run(self, link: CallerMedia) -> None:
         """Hear the caller until the link's media ends."""
-        self.source.start(self._signal, self._agent_busy)
+        self.source.start(self._signal, lambda: self.playout.speaking)
         source = self.source
 
         def line_went_quiet() -> None:
@@ -141,9 +158,11 @@ class TurnLoop:
 
     def _onset(self) -> None:
         busy = self._agent_busy()
-        self.events.send("speech.started", barge_in=busy)
+        self.events.send(ev.SpeechStarted(barge_in=busy))
+        expected = self.responder.listening_for()
+        self.source.expect(expected)  # digits asked for: the caller may pause between groups
         if self.session is not None:  # a session that decodes during the turn biases it from the start
-            self.session.expect(self.responder.listening_for())
+            self.session.expect(expected)
         if not busy:
             self._unhush()
             return
@@ -155,7 +174,7 @@ class TurnLoop:
         if self._hold is None:
             self.playout.pause()
             self._hold = _Hold(since=time.monotonic(), timer=timer)
-            self.events.send("agent.paused", turn=self.turns)
+            self.events.send(ev.AgentPaused(turn=self.turns))
         else:  # more speech while already paused: its own window
             self._hold.timer.cancel()
             self._hold.timer = timer
@@ -209,7 +228,7 @@ class TurnLoop:
         self.resumed += 1
         metrics.INTERRUPTIONS.labels("resumed").inc()
         metrics.PAUSED.observe(paused)
-        self.events.send("agent.resumed", turn=self.turns, paused_seconds=round(paused, 3), heard=heard)
+        self.events.send(ev.AgentResumed(turn=self.turns, paused_seconds=round(paused, 3), heard=heard))
 
     def _barge_in(self) -> None:
         """The caller took the floor: the reply is dropped; what of it was heard is kept."""
@@ -218,6 +237,8 @@ class TurnLoop:
             self._hold.timer.cancel()
             self._hold = None
         self.barge_ins += 1
+        self._turn_trace.end("barge_in")
+        self._drop_prepared()
         metrics.BARGE_INS.inc()
         metrics.INTERRUPTIONS.labels("interrupted").inc()
         if self._replying:
@@ -226,20 +247,71 @@ class TurnLoop:
         for u in self.playout.interrupt():
             heard = u.text[: int(len(u.text) * u.heard_fraction)]
             self.responder.heard(u.turn, heard)
-            self.events.send("barge_in", turn=u.turn, heard_fraction=round(u.heard_fraction, 3))
+            self.events.send(ev.BargeIn(turn=u.turn, heard_fraction=round(u.heard_fraction, 3)))
 
     # --- replying ---------------------------------------------------------------
 
-    def greet(self, greeting: Speech | None) -> None:
+    def greet(self, greeting: Speech | None, *, then_hang_up: bool = False) -> None:
+        """Say the greeting; `then_hang_up`: it is all there is to say (a voicemail): the call ends once it is heard."""
         if greeting is None:
-            self.events.send("agent.done", turn=0)
+            self.events.send(ev.AgentDone(turn=0))
+            if then_hang_up:
+                self._goodbye()
             return
         self._last_line = Utterance(audio=greeting.audio, text=greeting.text, on_done=self._agent_said)
+        if then_hang_up:
+            self._hang_up_after = self._last_line
         self.playout.play(self._last_line)
-        self.events.send("agent.text", text=greeting.text, turn=0)
+        self.events.send(ev.AgentText(text=greeting.text, turn=0))
+
+    def typed(self, text: str) -> None:
+        """A turn the caller typed rather than said (keys pressed on a phone: DTMF): answered like
+        speech, with its text as heard, in the transcript; over a reply it takes the floor."""
+        heard = Transcript(text=text, confidence=1.0, seconds=0.0)
+        self._ended(Ended(audio=NO_AUDIO, speech_seconds=0.0, waited=0.0, heard=heard))
 
     def interim(self, text: str) -> None:
-        self.events.send("transcript.interim", turn=self.turns + 1, text=text)
+        self.events.send(ev.TranscriptInterim(turn=self.turns + 1, text=text))
+
+    # --- a reply prepared at the caller's pause ----------------------------------------
+
+    def settled(self, heard: Transcript) -> None:
+        """The caller paused, and `heard` is the turn's text if they say no more: prepare the reply."""
+        if self._rehearse is None or self._agent_busy() or self._hold is not None or not heard.text.strip():
+            return  # a caller speaking over the agent is judged first; no words: nothing to prepare
+        turn = CallerTurn(index=self.turns + 1, audio=NO_AUDIO, text=heard.text, alternatives=heard.alternatives)
+        if self._prepared is not None and self._prepared.answers(turn):
+            return
+        self._drop_prepared()
+        self._prepared = self._rehearse(turn)
+
+    def unsettled(self) -> None:
+        """The caller spoke again after a pause: whatever was prepared for it is dropped."""
+        self._drop_prepared()
+
+    def _drop_prepared(self) -> None:
+        if self._prepared is not None:
+            self._prepared.cancel()
+            self._prepared = None
+            metrics.PREPARED_REPLIES.labels("dropped").inc()
+
+    async def _prepared_for(self, turn: CallerTurn) -> tuple[AsyncIterator[Speech], float] | None:
+        """The reply prepared at the caller's pause, if the turn ended as it was prepared for, and
+        when its first piece's audio was ready."""
+        prepared, self._prepared = self._prepared, None
+        if prepared is None:
+            return None
+        if not prepared.answers(turn):
+            prepared.cancel()
+            metrics.PREPARED_REPLIES.labels("dropped").inc()
+            return None
+        speeches = await prepared.take()
+        if speeches is None:
+            metrics.PREPARED_REPLIES.labels("not_prepared").inc()
+            return None
+        metrics.PREPARED_REPLIES.labels("used").inc()
+        self.prepared_used += 1
+        return speeches, prepared.first_ready_at
 
     @property
     def _replying(self) -> bool:
@@ -250,42 +322,51 @@ class TurnLoop:
             self.playout.resume()
         self.turns += 1
         metrics.TURNS.inc()
-        self.events.send("turn.ended", turn=self.turns, speech_seconds=round(turn.speech_seconds, 3))
+        self.events.send(ev.TurnEnded(turn=self.turns, speech_seconds=round(turn.speech_seconds, 3)))
         if self._replying:
             assert self._reply_task is not None
             self._reply_task.cancel()
         caller = CallerTurn(index=self.turns, audio=turn.audio, text=heard.text if heard else "")
-        self._reply_task = self._spawn(self._reply(caller, clock, heard))
+        self._turn_trace.end("superseded")
+        self._turn_trace = self.trace.turn(self.turns, clock)
+        self._reply_task = self._spawn(self._reply(caller, clock, heard, self._turn_trace))
 
     async def _transcribe(self, audio: Pcm) -> Transcript:
         assert self.session is not None
         self.session.expect(self.responder.listening_for())  # e.g. digits after "your number?"
         return await self.session.turn_ended(audio)
 
-    async def _reply(self, turn: CallerTurn, clock: TurnClock, heard: Transcript | None) -> None:
+    async def _reply(self, turn: CallerTurn, clock: TurnClock, heard: Transcript | None, trace: TurnTrace) -> None:
         """`heard`: the turn's text already (the provider's, or transcribed to judge it); otherwise
-        our STT session is asked."""
-        if self.session is not None:
+        our STT session is asked (a typed turn, keys pressed, has its text even without one)."""
+        if self.session is not None or heard is not None:
             transcript = heard if heard is not None else await self._transcribe(turn.audio)
             metrics.TURN_LATENCY.labels("stt").observe(transcript.seconds)
             self.usage.add(self.stt_name, "audio_seconds", transcript.audio_seconds)
-            self.events.send("transcript.final", turn=turn.index, text=transcript.text,
-                             confidence=transcript.confidence)  # fmt: skip
+            final = ev.TranscriptFinal(turn=turn.index, text=transcript.text, confidence=transcript.confidence)
+            self.events.send(final)
             self.recorder.turn(events_pb2.SPEAKER_CALLER, transcript.text, confidence=transcript.confidence)
             turn = dataclasses.replace(turn, text=transcript.text, alternatives=transcript.alternatives)
         clock.transcribed = time.monotonic()
+        trace.stage("stt", clock.ended, clock.transcribed, {"voicepod.stt": self.stt_name})
         first = True
-        async for speech in self.responder.reply(turn):
-            if first:
-                clock.first_line, clock.tts_first = time.monotonic(), speech.tts_seconds
-            if speech.line != "":  # "": a later piece of a line already shown
-                self.events.send("agent.text", text=speech.shown, turn=turn.index)
-            last = Utterance(audio=speech.audio, text=speech.text, turn=turn.index, on_done=self._agent_said,
-                             on_start=functools.partial(self._first_audio, clock) if first else None)  # fmt: skip
-            self.playout.play(last)
-            first = False
+        prepared = await self._prepared_for(turn)
+        clock.prepared = prepared is not None
+        with trace.engine():  # the current span while the reply is worked out: tool calls are its children
+            async for speech in prepared[0] if prepared is not None else self.responder.reply(turn):
+                if first:
+                    ready_at = prepared[1] if prepared is not None else None
+                    clock.first_piece(time.monotonic(), speech.tts_seconds, ready_at)
+                if speech.line != "":  # "": a later piece of a line already shown
+                    self.events.send(ev.AgentText(text=speech.shown, turn=turn.index))
+                on_start = functools.partial(self._first_audio, clock, trace) if first else None
+                last = Utterance(audio=speech.audio, text=speech.text, turn=turn.index, on_done=self._agent_said,
+                                 on_start=on_start)  # fmt: skip
+                self.playout.play(last)
+                first = False
         if first or not self.playout.speaking:
-            self.events.send("agent.done", turn=turn.index)  # nothing to say, or all of it already played
+            self.events.send(ev.AgentDone(turn=turn.index))  # nothing to say, or all of it already played
+            trace.end("done")
         else:
             self._last_line = last
         if getattr(self.responder, "ended", False):
@@ -300,7 +381,9 @@ class TurnLoop:
         if utterance is self._last_line:
             self._last_line = None
             if complete:  # the whole reply has been played: the caller's turn
-                self.events.send("agent.done", turn=utterance.turn)
+                self.events.send(ev.AgentDone(turn=utterance.turn))
+                if self._turn_trace.index == utterance.turn:
+                    self._turn_trace.end("done")
         if utterance is self._hang_up_after and complete:
             self._goodbye()
 
@@ -308,11 +391,13 @@ class TurnLoop:
         if self._on_goodbye is not None:
             self._on_goodbye()
 
-    def _first_audio(self, clock: TurnClock, utterance: Utterance) -> None:
+    def _first_audio(self, clock: TurnClock, trace: TurnTrace, utterance: Utterance) -> None:
         split = clock.split(time.monotonic())
+        trace.first_audio(clock, split)
         for stage, key in (("agent", "agent"), ("tts", "tts_first"), ("gateway", "gateway"), ("total", "total")):
             metrics.TURN_LATENCY.labels(stage).observe(split[key])
-        self.events.send("turn.latency", turn=utterance.turn, **{f"{k}_seconds": round(v, 3) for k, v in split.items()})
+        seconds = {f"{k}_seconds": round(v, 3) for k, v in split.items()}
+        self.events.send(ev.TurnLatency(turn=utterance.turn, prepared=clock.prepared, **seconds))
 
     # --- lifetime ---------------------------------------------------------------
 
@@ -327,6 +412,10 @@ class TurnLoop:
         if self._hold is not None:
             self._hold.timer.cancel()
             self._hold = None
+        if self._prepared is not None:
+            self._prepared.cancel()
+            self._prepared = None
+        self._turn_trace.end("call_ended")
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]
         for task in tasks:
@@ -336,5 +425,7 @@ class TurnLoop:
     def release(self) -> None:
         """The call has ended: let go of what refers back to it (freed by reference counting)."""
         self.source.release()
-        self._on_goodbye = None
+        self._on_goodbye = self._rehearse = None
+        self._prepared = None
+        self._turn_trace = NO_TURN
         self._reply_task = self._last_line = self._hang_up_after = None

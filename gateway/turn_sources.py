@@ -1,8 +1,9 @@
 """Who ends the caller's turns: the two turn sources of the turn loop, chosen once per call.
 
 - `LocalTurns`: our Silero VAD and turn detector (gateway/turns.py, with the end-of-turn model
-  when VOICEPOD_END_OF_TURN=model) hear decoded 16 kHz frames; the STT session is fed alongside
-  (the caller's Opus packets as they came, when it takes them and the link has them).
+  when VOICEPOD_END_OF_TURN=model, or the STT session's text so far when =text) hear decoded
+  16 kHz frames; the STT session is fed alongside (the caller's Opus packets as they came, when
+  it takes them and the link has them).
 - `ProviderTurns` (VOICEPOD_TURNS=provider): the STT session hears everything and reports onsets
   and ended turns with their text; nothing else runs (on the lean link nothing is decoded).
 
@@ -23,6 +24,7 @@ from gateway.media.opus_out import silence_packet
 from gateway.media.pcm import FRAME_SECONDS, IN_FRAME, Pcm
 from gateway.media.vad import VadStream
 from gateway.providers.stt import SttSession, Transcript, TurnDetectingSession
+from gateway.providers.stt.context import SpeechContext
 from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnSettings, detector_for
 
 SILENT_FRAME = np.zeros(IN_FRAME, dtype=np.int16)
@@ -83,9 +85,15 @@ class TurnSource(Protocol):
         """The caller is speaking now, as far as this source can tell."""
         ...
 
-    def start(self, emit: Emit, agent_busy: Callable[[], bool]) -> None:
+    def start(self, emit: Emit, agent_speaking: Callable[[], bool]) -> None:
         """From now on, onsets and ended turns go to `emit` (from `hear`, or the provider's task);
-        `agent_busy`: the agent is replying, so an onset now would be a barge-in."""
+        `agent_speaking`: the agent's speech is queued to play, so the caller's line may carry its
+        echo. While the agent only thinks (a tool call, the next sentence's synthesis), nothing of it
+        can be heard: an onset then needs no more than an ordinary one."""
+
+    def expect(self, context: SpeechContext) -> None:
+        """What the agent just asked (told at each onset): a source that ends turns by silence
+        waits longer in an answer said in groups of digits."""
 
     def hearing(self, link: CallerMedia) -> AsyncIterator[Heard]:
         """What this source takes from the link, until the media ends."""
@@ -116,7 +124,7 @@ class LocalTurns:
         self._session = session
         self._opus = opus
         self._vad = vad or VadStream()
-        self._agent_busy: Callable[[], bool] | None = None  # a barge-in onset must pass a stronger threshold
+        self._agent_speaking: Callable[[], bool] | None = None  # a barge-in onset must pass a stronger threshold
         self._emit: Emit | None = None
         self.quiet_gap = quiet_gap
 
@@ -128,8 +136,11 @@ class LocalTurns:
     def speaking(self) -> bool:
         return self._detector.in_turn
 
-    def start(self, emit: Emit, agent_busy: Callable[[], bool]) -> None:
-        self._emit, self._agent_busy = emit, agent_busy
+    def start(self, emit: Emit, agent_speaking: Callable[[], bool]) -> None:
+        self._emit, self._agent_speaking = emit, agent_speaking
+
+    def expect(self, context: SpeechContext) -> None:
+        self._detector.expect(context.slot)
 
     def hearing(self, link: CallerMedia) -> AsyncIterator[Heard]:
         tap = self._session.feed_opus if self._opus and self._session is not None else None
@@ -146,7 +157,7 @@ class LocalTurns:
     def _frame(self, frame: Pcm, probability: float) -> None:
         if self._session is not None:
             self._session.feed(frame)  # a session fed Opus ignores frames
-        busy = self._agent_busy is not None and self._agent_busy()
+        busy = self._agent_speaking is not None and self._agent_speaking()
         was_in_turn = self._detector.in_turn
         event = self._detector.feed(frame, probability, agent_speaking=busy)
         if self._emit is not None:
@@ -174,7 +185,7 @@ class LocalTurns:
             self._emit(NotSpeech())
 
     def release(self) -> None:
-        self._emit = self._agent_busy = None
+        self._emit = self._agent_speaking = None
 
 
 class ProviderTurns:
@@ -200,9 +211,12 @@ class ProviderTurns:
         its endpointing's short silence, so an onset that no turn follows for long heard no words."""
         return False
 
-    def start(self, emit: Emit, agent_busy: Callable[[], bool]) -> None:
+    def start(self, emit: Emit, agent_speaking: Callable[[], bool]) -> None:
         self._emit = emit
         self._session.detect_turns(self._speech, self._turn)
+
+    def expect(self, context: SpeechContext) -> None:
+        pass  # the provider's endpointing decides (its session is told the context by the loop)
 
     def hearing(self, link: CallerMedia) -> AsyncIterator[Heard]:
         return link.caller_packets() if self._opus else link.caller_audio()
@@ -234,4 +248,5 @@ def turn_source(settings: TurnSettings, session: SttSession | None, *, opus: boo
     if provider:
         assert session is not None
         return ProviderTurns(cast(TurnDetectingSession, session), opus=opus, quiet_gap=settings.stop_ms / 1000)
-    return LocalTurns(detector_for(settings), session, opus=opus, quiet_gap=settings.first_pause_ms / 1000)
+    detector = detector_for(settings, session)  # VOICEPOD_END_OF_TURN=text reads the session's text so far
+    return LocalTurns(detector, session, opus=opus, quiet_gap=settings.first_pause_ms / 1000)

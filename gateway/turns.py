@@ -6,11 +6,17 @@ before it counts: the caller's browser cancels most of our echo, and this guards
 the rest.
 
 How a turn ends (VOICEPOD_END_OF_TURN):
-- `vad` (the default): after stop_ms below stop_threshold.
+- `vad` (the default): after stop_ms below stop_threshold (digits_stop_ms when the agent has just
+  asked for a phone number: callers pause between its groups).
 - `model`: after eot_silence_ms below stop_threshold the turn's audio goes to an end-of-turn
   judge (gateway/media/end_of_turn.py) once; a "complete" at or above eot_threshold ends the
   turn as soon as it arrives, anything else waits for more speech, or for eot_max_silence_ms.
   Speech before the answer cancels that pause's question; the next pause asks again.
+- `text`: after eot_silence_ms the words said so far (the incremental STT's decode of the turn,
+  once it has heard all of the speech) are judged by gateway/text_end_of_turn.py, once per
+  pause: "complete" ends the turn, "incomplete" (an utterance cannot end on "the", "for", "and",
+  a phone number with six digits, ...) waits for more speech, or for eot_max_silence_ms. Until
+  the decode is in, the pause waits (up to the maximum too).
 
 A turn the caller starts over the agent (a barge-in) whose speech is still short
 (gateway/interruptions.py: at most backchannel_max_ms) ends after the interruption settings'
@@ -19,77 +25,24 @@ shorter stop_ms: a paused reply need not wait the full silence to learn it was o
 
 from __future__ import annotations
 
-import os
 from collections import deque
-from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import structlog
 
-from bus.settings import env_float
-from gateway.interruptions import InterruptionSettings
 from gateway.media.end_of_turn import EndOfTurnJudge
 from gateway.media.pcm import FRAME_SECONDS, Pcm
+from gateway.text_end_of_turn import HearsSoFar, TextVerdict, judge_words
+
+# Re-exported: the settings live in a settings module (read there from VOICEPOD_*), used by many.
+from gateway.turn_settings import END_OF_TURN_MODES as END_OF_TURN_MODES
+from gateway.turn_settings import TurnSettings as TurnSettings
 
 log = structlog.get_logger()
-END_OF_TURN_MODES = ("vad", "model")
-
-
-@dataclass(frozen=True)
-class TurnSettings:
-    start_threshold: float = 0.5
-    stop_threshold: float = 0.35
-    start_ms: float = 100.0
-    stop_ms: float = 600.0
-    barge_in_threshold: float = 0.7
-    barge_in_ms: float = 120.0
-    # Audio kept from before the onset was confirmed, so the turn's first syllable is not lost.
-    preroll_ms: float = 300.0
-    max_turn_ms: float = 30_000.0
-    end_of_turn: str = "vad"  # or "model": see the module's docstring
-    eot_silence_ms: float = 200.0  # silence before the model is asked
-    eot_threshold: float = 0.5  # its "complete" probability that ends the turn
-    eot_max_silence_ms: float = 1500.0  # silence that ends the turn whatever it says
-    # What an onset during the agent's reply does: pause it, and resume after a backchannel.
-    interruptions: InterruptionSettings = field(default_factory=InterruptionSettings)
-
-    def __post_init__(self) -> None:
-        if self.end_of_turn not in END_OF_TURN_MODES:
-            raise ValueError(
-                f"VOICEPOD_END_OF_TURN must be one of {', '.join(END_OF_TURN_MODES)}, got {self.end_of_turn!r}"
-            )
-        if not 0.0 <= self.eot_threshold <= 1.0:
-            raise ValueError(f"VOICEPOD_EOT_THRESHOLD must be between 0 and 1, got {self.eot_threshold}")
-        if not 0.0 < self.eot_silence_ms <= self.eot_max_silence_ms:
-            raise ValueError(
-                f"VOICEPOD_EOT_SILENCE_MS ({self.eot_silence_ms}) must be above 0 and at most "
-                f"VOICEPOD_EOT_MAX_SILENCE_MS ({self.eot_max_silence_ms})"
-            )
-
-    @property
-    def first_pause_ms(self) -> float:
-        """The silence after which a turn may first end (so a quiet line is fed this much at a time)."""
-        return self.eot_silence_ms if self.end_of_turn == "model" else self.stop_ms
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> TurnSettings:
-        env = os.environ if env is None else env
-        f = env_float
-        return cls(
-            start_threshold=f(env, "VOICEPOD_VAD_START_THRESHOLD", cls.start_threshold),
-            stop_threshold=f(env, "VOICEPOD_VAD_STOP_THRESHOLD", cls.stop_threshold),
-            start_ms=f(env, "VOICEPOD_VAD_START_MS", cls.start_ms),
-            stop_ms=f(env, "VOICEPOD_VAD_STOP_MS", cls.stop_ms),
-            barge_in_threshold=f(env, "VOICEPOD_BARGE_IN_THRESHOLD", cls.barge_in_threshold),
-            barge_in_ms=f(env, "VOICEPOD_BARGE_IN_MS", cls.barge_in_ms),
-            end_of_turn=(env.get("VOICEPOD_END_OF_TURN") or cls.end_of_turn).strip().lower(),
-            eot_silence_ms=f(env, "VOICEPOD_EOT_SILENCE_MS", cls.eot_silence_ms),
-            eot_threshold=f(env, "VOICEPOD_EOT_THRESHOLD", cls.eot_threshold),
-            eot_max_silence_ms=f(env, "VOICEPOD_EOT_MAX_SILENCE_MS", cls.eot_max_silence_ms),
-            interruptions=InterruptionSettings.from_env(env),
-        )
+DIGIT_SLOTS = ("phone",)  # slots answered in groups of digits (gateway/providers/stt/context.py SLOTS)
 
 
 @dataclass(frozen=True)
@@ -110,13 +63,20 @@ TurnEvent = SpeechStarted | TurnEnded
 
 
 class TurnDetector:
-    """One call's endpointing. `judge` (an end-of-turn model) is used only with end_of_turn=model."""
+    """One call's endpointing. `judge` (an end-of-turn model) is used only with end_of_turn=model,
+    `words` (the STT session's text so far) only with end_of_turn=text."""
 
-    def __init__(self, settings: TurnSettings, judge: EndOfTurnJudge | None = None) -> None:
+    def __init__(self, settings: TurnSettings, judge: EndOfTurnJudge | None = None,
+                 words: HearsSoFar | None = None) -> None:  # fmt: skip
         if settings.end_of_turn == "model" and judge is None:
             raise ValueError("end_of_turn=model needs an end-of-turn judge (see detector_for)")
+        if settings.end_of_turn == "text" and words is None:
+            raise ValueError("end_of_turn=text needs an STT session that decodes while the caller speaks "
+                             "(whisper with VOICEPOD_STT_INCREMENTAL=on)")  # fmt: skip
         self.s = settings
         self._judge = judge if settings.end_of_turn == "model" else None
+        self._words = words if settings.end_of_turn == "text" else None
+        self.verdict: TextVerdict | None = None  # the words' last verdict (for logs, tests, benchmarks)
         frame_ms = FRAME_SECONDS * 1000
         self._preroll: deque[Pcm] = deque(maxlen=max(1, int(settings.preroll_ms / frame_ms)))
         self._frame_ms = frame_ms
@@ -127,12 +87,17 @@ class TurnDetector:
         self._verdict: Future[float] | None = None  # this pause's question to the judge
         self._asked = False  # already asked in this pause (one inference per pause)
         self._barge_in = False  # this turn started while the agent was speaking
+        self._stop_ms = settings.stop_ms  # this turn's silence (VAD only): longer for digits
         self._lead_ms = 0.0  # of the turn's audio before its onset's first likely frame
         self.judged = 0  # questions asked (for tests and benchmarks)
 
     @property
     def in_turn(self) -> bool:
         return self._in_turn
+
+    def expect(self, slot: str | None) -> None:
+        """What the agent just asked for: an answer in digits may pause longer between its groups."""
+        self._stop_ms = self.s.digits_stop_ms if slot in DIGIT_SLOTS else self.s.stop_ms
 
     @property
     def turn_frames(self) -> int:
@@ -172,10 +137,13 @@ class TurnDetector:
         if (self._barge_in and short.resume and self._unlikely_ms >= short.stop_ms
                 and self._voiced_ms() <= short.backchannel_max_ms):  # fmt: skip
             return True
-        if self._judge is None:
-            return self._unlikely_ms >= self.s.stop_ms
+        if self._judge is None and self._words is None:
+            return self._unlikely_ms >= self._stop_ms
         if self._unlikely_ms >= self.s.eot_max_silence_ms:
             return True
+        if self._words is not None:
+            return self._words_end_turn()
+        assert self._judge is not None
         if not self._asked and self._unlikely_ms >= self.s.eot_silence_ms:
             self._asked, self.judged = True, self.judged + 1
             self._verdict = self._judge.judge(np.concatenate(self._turn))
@@ -188,6 +156,21 @@ class TurnDetector:
             log.exception("end_of_turn_model_failed")
             return False
 
+    def _words_end_turn(self) -> bool:
+        """Once per pause, as soon as a decode has heard all that was said: do the words end the turn?"""
+        assert self._words is not None
+        if self._asked or self._unlikely_ms < self.s.eot_silence_ms:
+            return False
+        heard = self._words.said_so_far()
+        if heard is None:
+            return False  # the decode is not in yet: asked again on the next frame
+        self._asked, self.judged = True, self.judged + 1
+        transcript, context = heard
+        self.verdict = judge_words(transcript.text, context.slot)
+        log.debug("end_of_turn_words", text=transcript.text, slot=context.slot, complete=self.verdict.complete,
+                  reason=self.verdict.reason)  # fmt: skip
+        return self.verdict.complete
+
     def _end(self) -> TurnEnded:
         audio = np.concatenate(self._turn)
         silence = self._unlikely_ms / 1000
@@ -199,8 +182,13 @@ class TurnDetector:
                          voiced_seconds=max(0.0, voiced))  # fmt: skip
 
 
-def detector_for(settings: TurnSettings) -> TurnDetector:
-    """A call's detector as the settings say: with the process's end-of-turn model when asked for."""
+def detector_for(settings: TurnSettings, words: object = None) -> TurnDetector:
+    """A call's detector as the settings say: with the process's end-of-turn model when asked for;
+    `words`: the call's STT session, read for its text so far with end_of_turn=text."""
+    if settings.end_of_turn == "text":
+        if not callable(getattr(words, "said_so_far", None)):
+            raise ValueError("VOICEPOD_END_OF_TURN=text needs whisper with VOICEPOD_STT_INCREMENTAL=on")
+        return TurnDetector(settings, words=cast(HearsSoFar, words))
     if settings.end_of_turn == "model":
         from gateway.media.end_of_turn import shared_judge
 

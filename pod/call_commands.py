@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from pod.ops_settings import state_dir_default
+from pod.settings import auth_secret, caller_token
+
 
 def _secret(state_dir: str) -> bytes:
-    if os.environ.get("VOICEPOD_AUTH_SECRET"):
-        return os.environ["VOICEPOD_AUTH_SECRET"].encode()
+    secret = auth_secret()
+    if secret:
+        return secret
     path = Path(state_dir) / "auth_secret"
     if not path.exists():
         raise SystemExit(f"no VOICEPOD_AUTH_SECRET and no {path}: run `voicepod up` once, or set the secret")
@@ -62,11 +65,12 @@ def call(args: argparse.Namespace) -> int:
             # Each line is spoken (Piper) once the agent has finished its previous reply.
             result = asyncio.run(scripted_call(args.url, load_script(Path(args.script)), token,
                                                turn_timeout=args.timeout, on_event=show,
-                                               impairment=impairment, ice_addresses=args.ice_addresses))  # fmt: skip
+                                               impairment=impairment, ice_addresses=args.ice_addresses,
+                                               relay_only=args.relay_only))  # fmt: skip
         else:
             result = asyncio.run(place_call(args.url, Path(args.wav), token=token, tail_seconds=args.tail,
                                             timeout=args.timeout, on_event=show, impairment=impairment,
-                                            ice_addresses=args.ice_addresses))  # fmt: skip
+                                            ice_addresses=args.ice_addresses, relay_only=args.relay_only))  # fmt: skip
     except ScriptFailed as exc:
         print(f"voicepod call: the script failed: {exc}", file=sys.stderr)
         result, failed = exc.result, True
@@ -89,7 +93,7 @@ def add_to(commands: Any) -> None:
     t.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default 3600)")
     t.add_argument("--subject", default="caller")
     t.add_argument("--audience", choices=("ws", "ops"), default="ws")
-    t.add_argument("--state-dir", default=os.environ.get("VOICEPOD_STATE_DIR", ".voicepod"))
+    t.add_argument("--state-dir", default=state_dir_default())
     t.set_defaults(run=token)
 
     c = commands.add_parser("call", help="place a call: speak a WAV or a script of turns, print the events")
@@ -99,13 +103,16 @@ def add_to(commands: Any) -> None:
                         "has finished its reply: a text file, or YAML with say/expect per line")  # fmt: skip
     c.add_argument("--record", help="write what the agent said to this WAV")
     c.add_argument("--url", default="ws://127.0.0.1:8080/ws")
-    c.add_argument("--token", default=os.environ.get("VOICEPOD_TOKEN", ""), help="or $VOICEPOD_TOKEN")
+    c.add_argument("--token", default=caller_token(), help="or $VOICEPOD_TOKEN")
     c.add_argument("--tail", type=float, default=4.0, help="seconds to keep listening after the WAV ends")
     c.add_argument("--timeout", type=float, default=60.0, help="seconds to connect, and per turn of a script")
     c.add_argument("--verbose", action="store_true", help="also print the periodic stats events")
     c.add_argument("--ice-address", action="append", default=[], metavar="IP", dest="ice_addresses",
                    help="gather the caller's ICE candidates on this local IP only (repeatable; default: "
                    "every interface). 127.0.0.1: a gateway here with VOICEPOD_ICE_ALLOW_LOOPBACK=1")  # fmt: skip
+    c.add_argument("--relay-only", action="store_true",
+                   help="gather TURN relay candidates only, with the gateway's TURN servers (GET /ice-servers): "
+                   "try the relay path a caller behind a symmetric NAT takes")  # fmt: skip
     bad_link = "caller-side impairment of the caller's media packets, to try the agent on a bad link"
     c.add_argument("--loss", type=_percent, default=0.0, metavar="PERCENT",
                    help=f"{bad_link}: drop this share of them (default 0)")  # fmt: skip

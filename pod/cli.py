@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 from bus.logging import configure_logging
 from bus.settings import BusSettings
-from pod import call_commands, eval_commands, store_commands
+from pod import (
+    audit_commands,
+    call_commands,
+    calls_command,
+    cost_command,
+    dial_command,
+    eval_commands,
+    shadow_command,
+    store_commands,
+    transcript_command,
+    worker_command,
+)
+from pod.ops_settings import state_dir_default
+from pod.settings import log_format, log_level, ops_host
 
 
 def _log_format() -> str:
-    return os.environ.get("VOICEPOD_LOG_FORMAT", "auto")
+    return log_format()
 
 
 def _log_level() -> str:
-    return os.environ.get("VOICEPOD_LOG_LEVEL", "info")
+    return log_level()
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -59,11 +71,20 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         ops_host=args.ops_host or settings.ops_host, ops_port=args.ops_port or settings.ops_port,
     )  # fmt: skip
     check_startup(settings)  # before any worker starts: one clear error, not one per restart
-    workers = args.workers or default_workers()
+    # Shadow mode: the desk's queue lives in one process, so callers and the desk must meet there.
+    workers = 1 if settings.shadow else args.workers or default_workers()
     if workers > 1:
         if not settings.http_port:
             raise SystemExit("--workers needs a fixed --port: the workers share it")
         configure_logging("gateway-workers", level=_log_level(), fmt=_log_format())  # type: ignore[arg-type]
+        if settings.rtc_udp_port:  # each worker binds VOICEPOD_RTC_UDP_PORT + its index: all must be free
+            from gateway.rtc.ice_gather import mux_addresses
+            from gateway.rtc.udp_mux import taken_port
+
+            first = settings.rtc_udp_port
+            problem = taken_port(mux_addresses(settings.ice), range(first, first + workers))
+            if problem:
+                raise SystemExit(problem)
         ports = WorkerPorts(settings.host, settings.http_port, settings.ops_host, settings.ops_port)
         return asyncio.run(run_workers(workers, ports, settings.drain_timeout + 10))
     configure_logging("gateway", level=_log_level(), fmt=_log_format())  # type: ignore[arg-type]
@@ -78,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run the whole pod: nats-server, the six services and the gateway")
     up.add_argument(
         "--state-dir",
-        default=os.environ.get("VOICEPOD_STATE_DIR", ".voicepod"),
+        default=state_dir_default(),
         help="where NATS and the stores keep their data (default: ./.voicepod)",
     )
     up.add_argument("--host", default="127.0.0.1", help="gateway HTTP bind address (default: 127.0.0.1)")
@@ -93,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     service.add_argument("name", choices=SERVICE_NAMES)
     service.add_argument(
         "--ops-host",
-        default=os.environ.get("VOICEPOD_OPS_HOST", "127.0.0.1"),
+        default=ops_host(),
         help="bind address of /metrics, /healthz, /readyz",
     )
     service.add_argument(
@@ -123,7 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.set_defaults(run=cmd_gateway)
     store_commands.add_to(commands)
     call_commands.add_to(commands)
+    dial_command.add_to(commands)
+    worker_command.add_to(commands)
     eval_commands.add_to(commands)
+    shadow_command.add_to(commands)
+    # The operators' view of past calls, through the services over NATS.
+    calls_command.add_to(commands)
+    transcript_command.add_to(commands)
+    audit_commands.add_to(commands)
+    cost_command.add_to(commands)
     return parser
 
 

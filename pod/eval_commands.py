@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,13 @@ def run(args: argparse.Namespace) -> int:
     from evals.report import ScenarioResult, progress_line, table
     from evals.run import RunOptions, run_evals
     from evals.scenario import Scenario, ScenarioError, load_scenarios, scenario_dir
+    from pod.settings import log_level
 
     # The services and the agent log at info; the eval's own output is the progress and the table.
-    configure_logging("eval", level=os.environ.get("VOICEPOD_LOG_LEVEL", "error"), fmt="console")
+    configure_logging("eval", level=log_level("error"), fmt="console")
+    if args.channel != "webrtc" and not args.audio:
+        print("voicepod eval: --channel is for audio mode (--audio)", file=sys.stderr)
+        return 2
     if args.personas:
         return _run_personas(args)
     directory = Path(args.dir) if args.dir else scenario_dir(args.agent)
@@ -46,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"voicepod eval: no scenario in {directory} matches {' or '.join(args.scenario or ['*'])}",
               file=sys.stderr)  # fmt: skip
         return 2
-    mode = "audio" if args.audio else "text"
-    print(f"voicepod eval: {len(scenarios)} {args.agent} scenarios, {mode} mode", flush=True)
+    mode = f"audio mode ({args.channel})" if args.audio else "text mode"
+    print(f"voicepod eval: {len(scenarios)} {args.agent} scenarios, {mode}", flush=True)
 
     live = sys.stdout.isatty()
 
@@ -59,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         print(("\x1b[2K" if live else "") + progress_line(position, total, result), flush=True)
 
     options = RunOptions(agent=args.agent, pattern=" ".join(args.scenario or ["*"]), min_pass_rate=args.min_pass_rate)
-    report = asyncio.run(run_evals(scenarios, options, audio=args.audio, on_start=starting, on_result=show))
+    report = asyncio.run(run_evals(scenarios, options, audio=args.audio, channel=args.channel, on_start=starting,
+                                   on_result=show))  # fmt: skip
     print()
     print(table(report))
     if args.report:
@@ -71,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_personas(args: argparse.Namespace) -> int:
     """Adaptive persona calls (evals/personas/AGENT): booked, wrong bookings/texts, re-asks, latency."""
     from evals.persona import PersonaError, load_personas, persona_dir
-    from evals.persona_run import PersonaOutcome, run_personas
+    from evals.persona_run import PersonaOutcome, PersonaReport, run_personas
 
     directory = Path(args.dir) if args.dir else persona_dir(args.agent)
     try:
@@ -82,15 +86,21 @@ def _run_personas(args: argparse.Namespace) -> int:
     if not personas:
         print(f"voicepod eval: no persona in {directory} matches", file=sys.stderr)
         return 2
-    mode = "audio" if args.audio else "text"
-    print(f"voicepod eval: {len(personas)} {args.agent} personas, {mode} mode", flush=True)
+    mode = f"audio mode ({args.channel})" if args.audio else "text mode"
+    print(f"voicepod eval: {len(personas)} {args.agent} personas, {mode}", flush=True)
+
+    so_far = PersonaReport(agent=args.agent, mode="audio" if args.audio else "text",
+                           channel=args.channel if args.audio else "")  # fmt: skip
 
     def show(outcome: PersonaOutcome) -> None:
         verdict = "MET" if outcome.met else "NOT MET"
         print(f"  {verdict:<10} {outcome.name} ({outcome.turns} turns) {outcome.error or '; '.join(outcome.why)}"[:400],
               flush=True)  # fmt: skip
+        if args.report:  # a long audio run's calls so far are kept, should it be stopped
+            so_far.outcomes.append(outcome)
+            so_far.write(Path(args.report))
 
-    report = asyncio.run(run_personas(personas, args.agent, audio=args.audio, on_result=show))
+    report = asyncio.run(run_personas(personas, args.agent, audio=args.audio, channel=args.channel, on_result=show))
     print()
     print(report.table())
     if args.report:
@@ -104,6 +114,9 @@ def add_to(commands: Any) -> None:
     e.add_argument("--audio", action="store_true",
                    help="speak each line (Piper) to an in-process gateway over WebRTC and transcribe the replies; "
                    "runs the scenarios marked audio: true")  # fmt: skip
+    e.add_argument("--channel", choices=("webrtc", "phone"), default="webrtc",
+                   help="with --audio: the line the caller speaks on: WebRTC (default), or a phone line through the "
+                   "gateway's Twilio bridge (Media Streams, 8 kHz mu-law, on 127.0.0.1)")  # fmt: skip
     e.add_argument("--agent", default="real_estate", help="the agent (agents/NAME.yaml; default real_estate)")
     e.add_argument("--personas", action="store_true",
                    help="adaptive persona callers (evals/personas/AGENT) instead of scripted scenarios; "

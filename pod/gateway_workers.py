@@ -25,7 +25,8 @@ import aiohttp
 import structlog
 from prometheus_client import multiprocess
 
-from pod.child import Child, ChildSpec, keep_restarting
+from pod.settings import workers
+from proc.child import Child, ChildSpec, keep_restarting
 
 log = structlog.get_logger("pod.gateway_workers")
 
@@ -59,7 +60,8 @@ async def run_workers(count: int, ports: WorkerPorts, stop_timeout: float) -> in
             except (TimeoutError, aiohttp.ClientError):
                 return False
 
-        env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+        # VOICEPOD_WORKER_COUNT: a console (on any worker) waits for all their live calls.
+        env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir, "VOICEPOD_WORKER_COUNT": str(count)}
         workers = [
             Child(ChildSpec(f"gateway-{i}", worker_argv(ports), {**env, "VOICEPOD_WORKER": str(i)}, answers))
             for i in range(count)
@@ -75,7 +77,12 @@ async def run_workers(count: int, ports: WorkerPorts, stop_timeout: float) -> in
                 await worker.wait_healthy(timeout=120)
             log.info("gateway_workers_ready", workers=count, port=port)
             # A dead worker's live gauges no longer count, then it is restarted.
-            await keep_restarting(workers, stop, lambda w: multiprocess.mark_process_dead(w.pid, metrics_dir))
+            # prometheus_client leaves mark_process_dead unannotated.
+            await keep_restarting(
+                workers,
+                stop,
+                lambda w: multiprocess.mark_process_dead(w.pid, metrics_dir),  # type: ignore[no-untyped-call]
+            )
             return 0
         finally:
             await asyncio.gather(*(w.stop(stop_timeout) for w in workers))
@@ -85,9 +92,9 @@ async def run_workers(count: int, ports: WorkerPorts, stop_timeout: float) -> in
 def default_workers() -> int:
     """VOICEPOD_WORKERS, else one per core this process may use: its CPU affinity, capped by a
     cgroup v2 CPU limit (a container's `cpus`, a pod's limits.cpu), rounded up."""
-    configured = os.environ.get("VOICEPOD_WORKERS", "")
+    configured = workers()
     if configured:
-        return max(1, int(configured))
+        return configured
     cores = len(os.sched_getaffinity(0))
     try:
         quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()

@@ -1,6 +1,7 @@
 """Commands that work on a service's store directly (the service need not run):
-`voicepod mls load`, `voicepod sms outbox`, `voicepod sms opt-out`, `voicepod audit verify`. They read the
-same settings as the services (DATABASE_URL, VOICEPOD_STATE_DIR)."""
+`voicepod mls load`, `voicepod sms outbox`, `voicepod sms opt-out`, `voicepod audit verify` (its parser is
+in pod/audit_commands.py, with `audit trail`). They read the same settings as the services (DATABASE_URL,
+VOICEPOD_STATE_DIR)."""
 
 from __future__ import annotations
 
@@ -97,7 +98,3 @@ def add_to(commands: Any) -> None:
     opt_out.add_argument("phone")
     opt_out.add_argument("--undo", action="store_true")
     opt_out.set_defaults(run=sms_opt_out)
-
-    audit = commands.add_parser("audit", help="the audit log").add_subparsers(dest="audit", required=True)
-    verify = audit.add_parser("verify", help="recompute the hash chain; exit 1 at the first broken entry")
-    verify.set_defaults(run=audit_verify)

@@ -1,6 +1,7 @@
-"""`voicepod up`: run nats-server, the six services and the gateway as child processes.
+"""`voicepod up`: run nats-server, the six services, the gateway and the async worker (`voicepod
+worker async`, docs/modes.md) as child processes.
 
-Start order: NATS (healthy) -> services (ready) -> gateway (ready); stop order is
+Start order: NATS (healthy) -> services (ready) -> gateway (ready) -> async worker (ready); stop order is
 the reverse, each child SIGTERMed and given time to drain before SIGKILL. A child
 that dies is restarted with back-off. Children also get SIGTERM from the kernel
 if the supervisor itself dies, so none is left behind.
@@ -9,7 +10,6 @@ if the supervisor itself dies, so none is left behind.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import signal
 import sys
@@ -22,10 +22,12 @@ import structlog
 
 from bus.settings import NATS_TLS_ENV
 from bus.subjects import SERVICE_NAMES
-from gateway.auth import mint
-from pod.child import Child, ChildSpec, HealthCheck, keep_restarting
-from pod.nats_server import nats_server_argv
-from pod.ports import free_port, port_is_free
+from gateway.auth import OPS_AUDIENCE, mint
+from pod.ops_settings import NATS_URL_FILE
+from pod.settings import gateway_malloc_env
+from proc.child import Child, ChildSpec, HealthCheck, keep_restarting
+from proc.nats_server import nats_server_argv
+from proc.ports import free_port, port_is_free
 
 log = structlog.get_logger("pod.supervisor")
 
@@ -53,6 +55,7 @@ class Supervisor:
         self.nats: Child | None = None
         self.services: list[Child] = []
         self.gateway: Child | None = None
+        self.worker: Child | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -94,6 +97,8 @@ class Supervisor:
             ))  # fmt: skip
             await self._launch(self.nats)
 
+        # The operators' commands (`voicepod calls`, …) find this pod's NATS here (pod/ops_settings.py).
+        (state / NATS_URL_FILE).write_text(nats_url + "\n")
         env = {"NATS_URL": nats_url, "VOICEPOD_STATE_DIR": str(state), "VOICEPOD_LOG_FORMAT": opts.log_format,
                **children_tls_env(own_server=self.nats is not None)}  # fmt: skip
         secret = load_or_create_secret(state)
@@ -115,19 +120,30 @@ class Supervisor:
             **env,
             "VOICEPOD_AUTH_SECRET": secret.decode(),
             "VOICEPOD_DEV_MODE": "1" if opts.dev_mode else "",
-            # aiortc's threads each get a glibc arena that keeps freed memory; two keep RSS flat over days.
-            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
-            # A fixed mmap threshold: glibc otherwise raises it as large blocks are freed, and each
-            # call's buffers then fragment the heap (RSS rose ~0.1 MB/s under churn, flat with it).
-            "MALLOC_MMAP_THRESHOLD_": os.environ.get("MALLOC_MMAP_THRESHOLD_", "131072"),
+            **gateway_malloc_env(),
         }
         self.gateway = Child(ChildSpec("gateway", argv, gateway_env, self._http_ok(f"{gateway_url}readyz")))
         await self._launch(self.gateway)
+        # Async mode: voicemails heard and callbacks dialled (its recordings: <state>/objects).
+        worker_ops = free_port()
+        argv = [*_voicepod(), "worker", "async", "--ops-port", str(worker_ops)]
+        worker_env = {**env, "VOICEPOD_OPS_HOST": "127.0.0.1"}
+        self.worker = Child(ChildSpec("worker-async", argv, worker_env,
+                                      self._http_ok(f"http://127.0.0.1:{worker_ops}/readyz")))  # fmt: skip
+        await self._launch(self.worker)
         open_url = gateway_url if opts.dev_mode else f"{gateway_url}?token={mint(secret, ttl_seconds=12 * 3600)}"
+        # Shadow mode's desk (docs/modes.md, VOICEPOD_SHADOW=on): for the people who answer, with an
+        # operator's token; without shadow mode it answers 404 shadow_off.
+        desk_token = mint(secret, subject="desk", audience=OPS_AUDIENCE, ttl_seconds=12 * 3600)
+        desk_url = f"{gateway_url}desk" if opts.dev_mode else f"{gateway_url}desk?token={desk_token}"
+        ops_token = mint(secret, ttl_seconds=12 * 3600, subject="operator", audience=OPS_AUDIENCE)
+        console_url = f"{gateway_url}console" if opts.dev_mode else f"{gateway_url}console?token={ops_token}"
         return [
             "voicepod is up.",
             f"  open:    {open_url}",
             f"  gateway: {gateway_url}",
+            f"  desk:    {desk_url}",
+            f"  console: {console_url}",
             f"  metrics: http://{probe_host}:{ops_port}/metrics",
             f"  nats:    {nats_url}",
             f"  state:   {state}",
@@ -153,7 +169,7 @@ class Supervisor:
     # --- run ------------------------------------------------------------------
 
     def _children(self) -> list[Child]:
-        return [c for c in (self.nats, *self.services, self.gateway) if c is not None]
+        return [c for c in (self.nats, *self.services, self.gateway, self.worker) if c is not None]
 
     async def _watch(self) -> None:
         """Until a stop signal: restart any child that exits, with back-off."""
@@ -163,11 +179,14 @@ class Supervisor:
 
     async def _stop_all(self) -> None:
         t = self.options.stop_timeout
+        if self.worker is not None:
+            await self.worker.stop(t)
         if self.gateway is not None:
             await self.gateway.stop(t)
         await asyncio.gather(*(c.stop(t) for c in self.services))
         if self.nats is not None:
             await self.nats.stop(t)
+        (self.options.state_dir.resolve() / NATS_URL_FILE).unlink(missing_ok=True)
         log.info("pod_stopped")
 
 

@@ -8,9 +8,6 @@ PostgreSQL database never step on each other's migrations.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,34 +17,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+# Re-exported: the settings live in a settings module (read there from the environment), used by many.
+from services.store_settings import StoreSettings as StoreSettings
+from services.store_spans import trace_statements
+
 MIGRATIONS_ENV = Path(__file__).parent / "migrations"
 READ_ONLY = "voicepod_read_only"
-
-
-@dataclass(frozen=True)
-class StoreSettings:
-    database_url: str | None = None  # DATABASE_URL
-    state_dir: Path = Path(".voicepod")  # VOICEPOD_STATE_DIR
-    # PostgreSQL schema (search_path); empty: the server's default. Tests use one per test.
-    schema: str = ""
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> StoreSettings:
-        env = os.environ if env is None else env
-        return cls(
-            database_url=env.get("DATABASE_URL") or None,
-            state_dir=Path(env.get("VOICEPOD_STATE_DIR") or ".voicepod"),
-            schema=env.get("VOICEPOD_DB_SCHEMA", ""),
-        )
-
-    def url_for(self, service: str) -> str:
-        if self.database_url is None:
-            return f"sqlite+aiosqlite:///{(self.state_dir / f'{service}.db').resolve()}"
-        url = self.database_url
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix) :]
-        return url
 
 
 async def open_database(service: str, settings: StoreSettings) -> AsyncEngine:
@@ -65,6 +40,7 @@ async def open_database(service: str, settings: StoreSettings) -> AsyncEngine:
         _sqlite_write_safe(engine)
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade, service)
+    trace_statements(engine, service)  # after the migrations: a span per statement a handler runs
     return engine
 
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from pod.ports import free_port
+from proc.ports import free_port
 
 
 @asynccontextmanager

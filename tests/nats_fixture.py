@@ -9,8 +9,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pod.nats_server import nats_server_argv
-from pod.ports import free_port
+from proc.nats_server import nats_server_argv
+from proc.ports import free_port
 
 
 @dataclass
@@ -37,20 +37,26 @@ class NatsServer:
             self.process.terminate()
             self.process.wait(timeout=10)
 
-    def _wait_healthy(self, timeout: float = 10.0) -> None:
-        url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
-        give_up_at = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                pass
-            assert self.process is not None and self.process.poll() is None, "nats-server exited"
-            if time.monotonic() > give_up_at:
-                raise TimeoutError("nats-server did not become healthy")
-            time.sleep(0.02)  # polling the health probe; the server has no other ready signal
+    def _wait_healthy(self) -> None:
+        assert self.process is not None
+        wait_healthy(self.monitor_port, self.process)
+
+
+def wait_healthy(monitor_port: int, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Until the nats-server on `monitor_port` says it is healthy, with JetStream enabled."""
+    url = f"http://127.0.0.1:{monitor_port}/healthz?js-enabled-only=true"
+    give_up_at = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        assert process.poll() is None, "nats-server exited"
+        if time.monotonic() > give_up_at:
+            raise TimeoutError("nats-server did not become healthy")
+        time.sleep(0.02)  # polling the health probe; the server has no other ready signal
 
 
 def start_nats_server(tmp: Path) -> NatsServer:

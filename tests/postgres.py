@@ -42,3 +42,9 @@ async def postgres_schema() -> AsyncIterator[tuple[str, str]]:
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
+
+
+# Tests above the stores (the dialog, the engines, a call's tools) run on SQLite only: the stores
+# themselves are tested on both databases (tests/integration/services), and one whole booking call
+# keeps the stack's PostgreSQL path (tests/integration/agent/test_dialog.py).
+ONE_STORE = pytest.mark.parametrize("store_env", ["sqlite"], indirect=True)

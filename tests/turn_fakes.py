@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from gateway.call_event_types import CallEvent
 from gateway.link.base import PacketTap
 from gateway.media.pcm import IN_FRAME, OUT_RATE, Pcm
-from gateway.providers.stt import SpeechHeard, Transcript, TurnHeard
+from gateway.providers.stt import Settled, SpeechHeard, Transcript, TurnHeard, Unsettled
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.responder import CallerTurn, Speech
 
@@ -25,11 +26,16 @@ def frames(count: int, level: int = 3000) -> list[Pcm]:
     return [np.full(IN_FRAME, level, dtype=np.int16) for _ in range(count)]
 
 
+FAINT = 1000  # a level LoudnessVad calls likely speech, but under the barge-in threshold
+
+
 class LoudnessVad:
-    """A VAD that calls any frame above a level speech (unit tests need no model)."""
+    """A VAD that calls any frame above a level speech (unit tests need no model): loud frames
+    clearly (0.9), faint ones (FAINT: a caller over a phone line) only just (0.6)."""
 
     def push(self, pcm: Pcm) -> float:
-        return 0.9 if float(np.abs(pcm.astype(np.float32)).mean()) > 500 else 0.0
+        level = float(np.abs(pcm.astype(np.float32)).mean())
+        return 0.9 if level > 2000 else 0.6 if level > 500 else 0.0
 
 
 class ScriptedLink:
@@ -86,8 +92,8 @@ class RecordedEvents:
         self.log: list[tuple[str, dict[str, Any]]] = []
         self._changed = asyncio.Event()
 
-    def send(self, kind: str, **fields: Any) -> None:
-        self.log.append((kind, fields))
+    def send(self, event: CallEvent) -> None:
+        self.log.append((event.kind, event.fields()))
         self.sent += 1
         self._changed.set()
 
@@ -128,6 +134,8 @@ class SetAnswersSession:
         self.expected: list[SpeechContext] = []
         self._on_speech: SpeechHeard | None = None
         self._on_turn: TurnHeard | None = None
+        self._settled: Settled | None = None
+        self._unsettled: Unsettled | None = None
 
     def feed(self, frame: Pcm) -> None:
         self.fed += 1
@@ -149,6 +157,18 @@ class SetAnswersSession:
     async def close(self) -> None:
         return None
 
+    def watch_pauses(self, settled: Settled, unsettled: Unsettled) -> None:
+        self._settled, self._unsettled = settled, unsettled
+
+    def pause(self, text: str) -> None:
+        """The caller paused and `text` is what the turn says so far (as an incremental session tells)."""
+        assert self._settled is not None
+        self._settled(Transcript(text=text, confidence=0.9, seconds=0.0))
+
+    def speaks_again(self) -> None:
+        assert self._unsettled is not None
+        self._unsettled()
+
     def detect_turns(self, on_speech: SpeechHeard, on_turn: TurnHeard) -> None:
         self._on_speech, self._on_turn = on_speech, on_turn
 
@@ -161,12 +181,46 @@ class SetAnswersSession:
         self._on_turn(Transcript(text=text, confidence=0.9, seconds=0.0, audio_seconds=seconds, waited=0.3))
 
 
+class WordsSoFarSession(SetAnswersSession):
+    """A session that decodes while the caller speaks (VOICEPOD_END_OF_TURN=text reads it): its text
+    so far is what the test last set with `decoded` (a script step), until the caller speaks again."""
+
+    def __init__(self, *answers: str) -> None:
+        super().__init__(*answers)
+        self.so_far: str | None = None
+
+    def decoded(self, text: str) -> Callable[[], Awaitable[None]]:
+        async def step() -> None:
+            self.so_far = text
+
+        return step
+
+    def feed_vad(self, speech: float, turn_frames: int) -> None:
+        if speech >= 0.35:
+            self.so_far = None  # new speech: no decode has heard it yet
+
+    def said_so_far(self) -> tuple[Transcript, SpeechContext] | None:
+        if self.so_far is None:
+            return None
+        return Transcript(text=self.so_far, confidence=0.9, seconds=0.0), self.expected[-1]
+
+
 class LinesResponder:
     """Answers every turn with `lines`, each `seconds` of tone; remembers what it was told."""
 
-    def __init__(self, *lines: str, seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        *lines: str,
+        seconds: float = 1.0,
+        between: Callable[[], Awaitable[object]] | None = None,
+        asking: SpeechContext = NO_CONTEXT,
+    ) -> None:
+        """`between`: awaited before each line after the first (the agent thinking: a tool call, a
+        slow synthesis), with nothing of the reply left to play."""
         self.lines = lines or ("An answer.",)
         self.seconds = seconds
+        self.between = between
+        self.asking = asking  # what its lines ask the caller for (listening_for)
         self.turns: list[CallerTurn] = []
         self.heard_back: list[tuple[int, str]] = []
 
@@ -176,14 +230,30 @@ class LinesResponder:
     async def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]:
         self.turns.append(turn)
         t = np.arange(int(OUT_RATE * self.seconds)) / OUT_RATE
-        for line in self.lines:
+        for i, line in enumerate(self.lines):
+            if i and self.between is not None:
+                await self.between()
             yield Speech(text=line, audio=(np.sin(2 * np.pi * 220 * t) * 8000).astype(np.int16))
 
     def heard(self, turn: int, text: str) -> None:
         self.heard_back.append((turn, text))
 
     def listening_for(self) -> SpeechContext:
-        return NO_CONTEXT
+        return self.asking
 
     async def close(self) -> None:
         return None
+
+
+class ToneVoice:
+    """A TTS that answers every text with a short tone, and keeps what it was asked to say."""
+
+    name = "tone"
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    async def synthesize(self, text: str) -> Pcm:
+        self.said.append(text)
+        tone: Pcm = (np.sin(np.arange(OUT_RATE // 5) * 0.05) * 8000).astype(np.int16)  # 200 ms
+        return tone

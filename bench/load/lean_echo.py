@@ -20,8 +20,8 @@ import asyncio
 import av
 from aiohttp import web
 
-from gateway.media.inbound import Downsampler
 from gateway.media.opus_out import OpusOut
+from gateway.media.resample import Downsampler
 from gateway.media.vad import VadStream
 from gateway.rtc.endpoint import AudioEndpoint, EndpointClosed
 from gateway.rtc.ice_options import LOOPBACK
@@ -45,13 +45,13 @@ async def echo(endpoint: AudioEndpoint, transcode: bool) -> None:
 
 async def listen(endpoint: AudioEndpoint) -> None:
     decoder = av.CodecContext.create("libopus", "r")
-    decoder.layout, decoder.format = "mono", "s16"  # type: ignore[attr-defined]
+    decoder.layout, decoder.format = "mono", "s16"
     downsample, vad, turns, opus = Downsampler(), VadStream(), TurnDetector(TurnSettings()), OpusOut()
     while True:
         packet = await endpoint.recv()
         if packet is None:
             continue  # lost: nothing to decode (the gateway will conceal it)
-        for frame in decoder.decode(av.Packet(packet.payload)):  # type: ignore[attr-defined]
+        for frame in decoder.decode(av.Packet(packet.payload)):
             for pcm in downsample(frame):
                 turns.feed(pcm, vad.push(pcm), agent_speaking=False)
         await endpoint.send(bytes(opus.packet(None)))
@@ -78,6 +78,10 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+async def healthz(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
@@ -86,7 +90,7 @@ def main() -> None:
     app = web.Application()
     app[TRANSCODE] = args.transcode
     app.router.add_get("/ws", ws_handler)
-    app.router.add_get("/healthz", lambda _: web.Response(text="ok"))
+    app.router.add_get("/healthz", healthz)
     web.run_app(app, host="127.0.0.1", port=args.port, print=None)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -76,7 +77,7 @@ async def one_call(url: str, packets: list[bytes], offset: int, seconds: float, 
     return tally
 
 
-async def run(url: str, calls: int, seconds: float, warmup: float, wav: Path) -> dict[str, object]:
+async def run(url: str, calls: int, seconds: float, warmup: float, wav: Path) -> dict[str, Any]:
     return await swarm.run(url, calls, seconds, warmup, wav, one_call)
 
 

@@ -23,15 +23,15 @@ TIME_BASE = fractions.Fraction(1, RATE)
 def encode_opus(pcm: NDArray[np.int16]) -> list[bytes]:
     """48 kHz mono int16 -> one Opus packet per 20 ms."""
     codec = av.CodecContext.create("libopus", "w")
-    codec.sample_rate, codec.layout, codec.format = RATE, "mono", "s16"  # type: ignore[attr-defined]
+    codec.sample_rate, codec.layout, codec.format = RATE, "mono", "s16"
     codec.bit_rate = 32_000
     packets: list[bytes] = []
     pcm = np.concatenate((pcm, np.zeros(-len(pcm) % FRAME, dtype=np.int16)))
     for i in range(0, len(pcm), FRAME):
         frame = av.AudioFrame.from_ndarray(pcm[i : i + FRAME].reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate, frame.pts = RATE, i
-        packets += [bytes(p) for p in codec.encode(frame)]  # type: ignore[attr-defined]
-    packets += [bytes(p) for p in codec.encode(None)]  # type: ignore[attr-defined]
+        packets += [bytes(p) for p in codec.encode(frame)]
+    packets += [bytes(p) for p in codec.encode(None)]
     return packets
 
 
@@ -45,7 +45,7 @@ class OpusLoop(MediaStreamTrack):
         self._sent = 0
         self._start: float | None = None
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[av.stream.Stream]:
         if self.readyState != "live":
             raise MediaStreamError
         now = time.monotonic()

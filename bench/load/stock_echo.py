@@ -48,12 +48,16 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+async def healthz(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     app = web.Application()
     app.router.add_get("/ws", ws_handler)
-    app.router.add_get("/healthz", lambda _: web.Response(text="ok"))
+    app.router.add_get("/healthz", healthz)
     web.run_app(app, host="127.0.0.1", port=p.parse_args().port, print=None)
 
 

@@ -43,6 +43,10 @@ async def seconds(request: web.Request) -> web.Response:
     return web.json_response({"seconds": request.app[SECONDS][0]})
 
 
+async def healthz(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
@@ -51,7 +55,7 @@ def main() -> None:
     app[SECONDS] = [0.0]
     app.router.add_get("/v1/listen", listen)
     app.router.add_get("/seconds", seconds)
-    app.router.add_get("/healthz", lambda _: web.Response(text="ok"))
+    app.router.add_get("/healthz", healthz)
     web.run_app(app, host="127.0.0.1", port=args.port, print=None)
 
 

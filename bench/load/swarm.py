@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -86,7 +87,7 @@ async def one_call(url: str, packets: list[bytes], offset: int, seconds: float, 
 
 async def run(
     url: str, calls: int, seconds: float, warmup: float, wav: Path, call: OneCall | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """`calls` concurrent callers (`call`, aiortc ones by default), then the swarm's one line."""
     packets = encode_opus(read_wav(wav))
     results = await asyncio.gather(
@@ -95,7 +96,7 @@ async def run(
     return summary(calls, seconds, results)
 
 
-def summary(calls: int, seconds: float, results: list[Tally | BaseException]) -> dict[str, object]:
+def summary(calls: int, seconds: float, results: list[Tally | BaseException]) -> dict[str, Any]:
     """The swarm's one line: calls connected, frames received against expected, late ones."""
     tallies = [r for r in results if isinstance(r, Tally)]
     failures = [repr(r) for r in results if not isinstance(r, Tally)]

@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from bus.contracts import shadow_pb2 as voicepod_dot_v1_dot_shadow__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18voicepod/v1/events.proto\x12\x0bvoicepod.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x02\n\nAuditEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0f\n\x07outcome\x18\x06 \x01(\t\x12;\n\nattributes\x18\x07 \x03(\x0b\x32\'.voicepod.v1.AuditEvent.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf2\x01\n\x0eTranscriptTurn\x12\x12\n\nturn_index\x18\x01 \x01(\x05\x12%\n\x07speaker\x18\x02 \x01(\x0e\x32\x14.voicepod.v1.Speaker\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x10\n\x08is_final\x18\x04 \x01(\x08\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binterrupted\x18\x07 \x01(\x08\x12\x12\n\nconfidence\x18\x08 \x01(\x02\"2\n\x0b\x43\x61llStarted\x12\x12\n\nagent_name\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\"\\\n\tCallEnded\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x02 \x01(\x01\x12%\n\x05usage\x18\x03 \x01(\x0b\x32\x16.voicepod.v1.CallUsage\"O\n\tUsageItem\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x01\x12\x10\n\x08\x63ost_usd\x18\x04 \x01(\x01\"X\n\tCallUsage\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.voicepod.v1.UsageItem\x12\x12\n\ntool_calls\x18\x02 \x01(\x05\x12\x10\n\x08\x63ost_usd\x18\x03 \x01(\x01\"\xfa\x01\n\x0fTranscriptEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x04turn\x18\n \x01(\x0b\x32\x1b.voicepod.v1.TranscriptTurnH\x00\x12\x30\n\x0c\x63\x61ll_started\x18\x0b \x01(\x0b\x32\x18.voicepod.v1.CallStartedH\x00\x12,\n\ncall_ended\x18\x0c \x01(\x0b\x32\x16.voicepod.v1.CallEndedH\x00\x42\x06\n\x04\x62ody*I\n\x07Speaker\x12\x17\n\x13SPEAKER_UNSPECIFIED\x10\x00\x12\x12\n\x0eSPEAKER_CALLER\x10\x01\x12\x11\n\rSPEAKER_AGENT\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18voicepod/v1/events.proto\x12\x0bvoicepod.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18voicepod/v1/shadow.proto\"\x80\x02\n\nAuditEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0f\n\x07outcome\x18\x06 \x01(\t\x12;\n\nattributes\x18\x07 \x03(\x0b\x32\'.voicepod.v1.AuditEvent.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf2\x01\n\x0eTranscriptTurn\x12\x12\n\nturn_index\x18\x01 \x01(\x05\x12%\n\x07speaker\x18\x02 \x01(\x0e\x32\x14.voicepod.v1.Speaker\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x10\n\x08is_final\x18\x04 \x01(\x08\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binterrupted\x18\x07 \x01(\x08\x12\x12\n\nconfidence\x18\x08 \x01(\x02\"E\n\x0b\x43\x61llStarted\x12\x12\n\nagent_name\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x11\n\tdirection\x18\x03 \x01(\t\"\x87\x01\n\tCallEnded\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x02 \x01(\x01\x12%\n\x05usage\x18\x03 \x01(\x0b\x32\x16.voicepod.v1.CallUsage\x12)\n\x07quality\x18\x04 \x01(\x0b\x32\x18.voicepod.v1.CallQuality\"\xbd\x01\n\x0b\x43\x61llQuality\x12\x18\n\x0brtt_seconds\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0ejitter_seconds\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x1a\n\rfraction_lost\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x11\n\tbarge_ins\x18\x04 \x01(\x05\x12\x13\n\x0blate_frames\x18\x05 \x01(\x03\x42\x0e\n\x0c_rtt_secondsB\x11\n\x0f_jitter_secondsB\x10\n\x0e_fraction_lost\"O\n\tUsageItem\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x01\x12\x10\n\x08\x63ost_usd\x18\x04 \x01(\x01\"\xc4\x01\n\tCallUsage\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.voicepod.v1.UsageItem\x12\x12\n\ntool_calls\x18\x02 \x01(\x05\x12\x10\n\x08\x63ost_usd\x18\x03 \x01(\x01\x12\x38\n\tfallbacks\x18\x04 \x03(\x0b\x32%.voicepod.v1.CallUsage.FallbacksEntry\x1a\x30\n\x0e\x46\x61llbacksEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\xf1\x01\n\nTurnTiming\x12\x0c\n\x04turn\x18\x01 \x01(\x05\x12\x10\n\x08prepared\x18\x02 \x01(\x08\x12\x18\n\x10vad_wait_seconds\x18\x03 \x01(\x01\x12\x13\n\x0bstt_seconds\x18\x04 \x01(\x01\x12\x15\n\ragent_seconds\x18\x05 \x01(\x01\x12\x19\n\x11tts_first_seconds\x18\x06 \x01(\x01\x12\x17\n\x0fgateway_seconds\x18\x07 \x01(\x01\x12\x15\n\rtotal_seconds\x18\x08 \x01(\x01\x12\x32\n\x0e\x66irst_audio_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x90\x03\n\x0fTranscriptEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x04turn\x18\n \x01(\x0b\x32\x1b.voicepod.v1.TranscriptTurnH\x00\x12\x30\n\x0c\x63\x61ll_started\x18\x0b \x01(\x0b\x32\x18.voicepod.v1.CallStartedH\x00\x12,\n\ncall_ended\x18\x0c \x01(\x0b\x32\x16.voicepod.v1.CallEndedH\x00\x12.\n\x0bturn_timing\x18\r \x01(\x0b\x32\x17.voicepod.v1.TurnTimingH\x00\x12.\n\x0bshadow_turn\x18\x14 \x01(\x0b\x32\x17.voicepod.v1.ShadowTurnH\x00\x12\x34\n\x0eshadow_outcome\x18\x15 \x01(\x0b\x32\x1a.voicepod.v1.ShadowOutcomeH\x00\x42\x06\n\x04\x62ody*\\\n\x07Speaker\x12\x17\n\x13SPEAKER_UNSPECIFIED\x10\x00\x12\x12\n\x0eSPEAKER_CALLER\x10\x01\x12\x11\n\rSPEAKER_AGENT\x10\x02\x12\x11\n\rSPEAKER_HUMAN\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,22 +35,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUDITEVENT_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_AUDITEVENT_ATTRIBUTESENTRY']._serialized_options = b'8\001'
-  _globals['_SPEAKER']._serialized_start=1148
-  _globals['_SPEAKER']._serialized_end=1221
-  _globals['_AUDITEVENT']._serialized_start=75
-  _globals['_AUDITEVENT']._serialized_end=331
-  _globals['_AUDITEVENT_ATTRIBUTESENTRY']._serialized_start=282
-  _globals['_AUDITEVENT_ATTRIBUTESENTRY']._serialized_end=331
-  _globals['_TRANSCRIPTTURN']._serialized_start=334
-  _globals['_TRANSCRIPTTURN']._serialized_end=576
-  _globals['_CALLSTARTED']._serialized_start=578
-  _globals['_CALLSTARTED']._serialized_end=628
-  _globals['_CALLENDED']._serialized_start=630
-  _globals['_CALLENDED']._serialized_end=722
-  _globals['_USAGEITEM']._serialized_start=724
-  _globals['_USAGEITEM']._serialized_end=803
-  _globals['_CALLUSAGE']._serialized_start=805
-  _globals['_CALLUSAGE']._serialized_end=893
-  _globals['_TRANSCRIPTEVENT']._serialized_start=896
-  _globals['_TRANSCRIPTEVENT']._serialized_end=1146
+  _globals['_CALLUSAGE_FALLBACKSENTRY']._loaded_options = None
+  _globals['_CALLUSAGE_FALLBACKSENTRY']._serialized_options = b'8\001'
+  _globals['_SPEAKER']._serialized_start=1932
+  _globals['_SPEAKER']._serialized_end=2024
+  _globals['_AUDITEVENT']._serialized_start=101
+  _globals['_AUDITEVENT']._serialized_end=357
+  _globals['_AUDITEVENT_ATTRIBUTESENTRY']._serialized_start=308
+  _globals['_AUDITEVENT_ATTRIBUTESENTRY']._serialized_end=357
+  _globals['_TRANSCRIPTTURN']._serialized_start=360
+  _globals['_TRANSCRIPTTURN']._serialized_end=602
+  _globals['_CALLSTARTED']._serialized_start=604
+  _globals['_CALLSTARTED']._serialized_end=673
+  _globals['_CALLENDED']._serialized_start=676
+  _globals['_CALLENDED']._serialized_end=811
+  _globals['_CALLQUALITY']._serialized_start=814
+  _globals['_CALLQUALITY']._serialized_end=1003
+  _globals['_USAGEITEM']._serialized_start=1005
+  _globals['_USAGEITEM']._serialized_end=1084
+  _globals['_CALLUSAGE']._serialized_start=1087
+  _globals['_CALLUSAGE']._serialized_end=1283
+  _globals['_CALLUSAGE_FALLBACKSENTRY']._serialized_start=1235
+  _globals['_CALLUSAGE_FALLBACKSENTRY']._serialized_end=1283
+  _globals['_TURNTIMING']._serialized_start=1286
+  _globals['_TURNTIMING']._serialized_end=1527
+  _globals['_TRANSCRIPTEVENT']._serialized_start=1530
+  _globals['_TRANSCRIPTEVENT']._serialized_end=1930
 # @@protoc_insertion_point(module_scope)

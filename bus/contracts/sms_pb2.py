@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15voicepod/v1/sms.proto\x12\x0bvoicepod.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x02\n\nSmsMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x15\n\rto_phone_e164\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\t\x12&\n\x06status\x18\x04 \x01(\x0e\x32\x16.voicepod.v1.SmsStatus\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x1b\n\x13provider_message_id\x18\x06 \x01(\t\x12\x15\n\rerror_message\x18\x07 \x01(\t\x12\x16\n\x0esource_call_id\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe7\x01\n\x0eSendSmsRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08to_phone\x18\x02 \x01(\t\x12\x13\n\x0btemplate_id\x18\x03 \x01(\t\x12=\n\tvariables\x18\x04 \x03(\x0b\x32*.voicepod.v1.SendSmsRequest.VariablesEntry\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x16\n\x0esource_call_id\x18\x06 \x01(\t\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\";\n\x0fSendSmsResponse\x12(\n\x07message\x18\x01 \x01(\x0b\x32\x17.voicepod.v1.SmsMessage\")\n\x13GetSmsStatusRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"@\n\x14GetSmsStatusResponse\x12(\n\x07message\x18\x01 \x01(\x0b\x32\x17.voicepod.v1.SmsMessage\"G\n\x13SetSmsOptOutRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\x11\n\topted_out\x18\x02 \x01(\x08\x12\x0e\n\x06source\x18\x03 \x01(\t\"=\n\x14SetSmsOptOutResponse\x12\x12\n\nphone_e164\x18\x01 \x01(\t\x12\x11\n\topted_out\x18\x02 \x01(\x08*\xa0\x01\n\tSmsStatus\x12\x1a\n\x16SMS_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11SMS_STATUS_QUEUED\x10\x01\x12\x13\n\x0fSMS_STATUS_SENT\x10\x02\x12\x18\n\x14SMS_STATUS_DELIVERED\x10\x03\x12\x15\n\x11SMS_STATUS_FAILED\x10\x04\x12\x1a\n\x16SMS_STATUS_UNDELIVERED\x10\x05\x32\xfc\x01\n\nSmsService\x12\x44\n\x07SendSms\x12\x1b.voicepod.v1.SendSmsRequest\x1a\x1c.voicepod.v1.SendSmsResponse\x12S\n\x0cGetSmsStatus\x12 .voicepod.v1.GetSmsStatusRequest\x1a!.voicepod.v1.GetSmsStatusResponse\x12S\n\x0cSetSmsOptOut\x12 .voicepod.v1.SetSmsOptOutRequest\x1a!.voicepod.v1.SetSmsOptOutResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15voicepod/v1/sms.proto\x12\x0bvoicepod.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x02\n\nSmsMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x15\n\rto_phone_e164\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\t\x12&\n\x06status\x18\x04 \x01(\x0e\x32\x16.voicepod.v1.SmsStatus\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x1b\n\x13provider_message_id\x18\x06 \x01(\t\x12\x15\n\rerror_message\x18\x07 \x01(\t\x12\x16\n\x0esource_call_id\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe7\x01\n\x0eSendSmsRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08to_phone\x18\x02 \x01(\t\x12\x13\n\x0btemplate_id\x18\x03 \x01(\t\x12=\n\tvariables\x18\x04 \x03(\x0b\x32*.voicepod.v1.SendSmsRequest.VariablesEntry\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x16\n\x0esource_call_id\x18\x06 \x01(\t\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\";\n\x0fSendSmsResponse\x12(\n\x07message\x18\x01 \x01(\x0b\x32\x17.voicepod.v1.SmsMessage\")\n\x13GetSmsStatusRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"@\n\x14GetSmsStatusResponse\x12(\n\x07message\x18\x01 \x01(\x0b\x32\x17.voicepod.v1.SmsMessage\"G\n\x13SetSmsOptOutRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\x11\n\topted_out\x18\x02 \x01(\x08\x12\x0e\n\x06source\x18\x03 \x01(\t\"=\n\x14SetSmsOptOutResponse\x12\x12\n\nphone_e164\x18\x01 \x01(\t\x12\x11\n\topted_out\x18\x02 \x01(\x08\"$\n\x13GetSmsOptOutRequest\x12\r\n\x05phone\x18\x01 \x01(\t\"=\n\x14GetSmsOptOutResponse\x12\x12\n\nphone_e164\x18\x01 \x01(\t\x12\x11\n\topted_out\x18\x02 \x01(\x08*\xa0\x01\n\tSmsStatus\x12\x1a\n\x16SMS_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11SMS_STATUS_QUEUED\x10\x01\x12\x13\n\x0fSMS_STATUS_SENT\x10\x02\x12\x18\n\x14SMS_STATUS_DELIVERED\x10\x03\x12\x15\n\x11SMS_STATUS_FAILED\x10\x04\x12\x1a\n\x16SMS_STATUS_UNDELIVERED\x10\x05\x32\xd1\x02\n\nSmsService\x12\x44\n\x07SendSms\x12\x1b.voicepod.v1.SendSmsRequest\x1a\x1c.voicepod.v1.SendSmsResponse\x12S\n\x0cGetSmsStatus\x12 .voicepod.v1.GetSmsStatusRequest\x1a!.voicepod.v1.GetSmsStatusResponse\x12S\n\x0cSetSmsOptOut\x12 .voicepod.v1.SetSmsOptOutRequest\x1a!.voicepod.v1.SetSmsOptOutResponse\x12S\n\x0cGetSmsOptOut\x12 .voicepod.v1.GetSmsOptOutRequest\x1a!.voicepod.v1.GetSmsOptOutResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,8 +34,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SENDSMSREQUEST_VARIABLESENTRY']._loaded_options = None
   _globals['_SENDSMSREQUEST_VARIABLESENTRY']._serialized_options = b'8\001'
-  _globals['_SMSSTATUS']._serialized_start=914
-  _globals['_SMSSTATUS']._serialized_end=1074
+  _globals['_SMSSTATUS']._serialized_start=1015
+  _globals['_SMSSTATUS']._serialized_end=1175
   _globals['_SMSMESSAGE']._serialized_start=72
   _globals['_SMSMESSAGE']._serialized_end=371
   _globals['_SENDSMSREQUEST']._serialized_start=374
@@ -52,6 +52,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SETSMSOPTOUTREQUEST']._serialized_end=848
   _globals['_SETSMSOPTOUTRESPONSE']._serialized_start=850
   _globals['_SETSMSOPTOUTRESPONSE']._serialized_end=911
-  _globals['_SMSSERVICE']._serialized_start=1077
-  _globals['_SMSSERVICE']._serialized_end=1329
+  _globals['_GETSMSOPTOUTREQUEST']._serialized_start=913
+  _globals['_GETSMSOPTOUTREQUEST']._serialized_end=949
+  _globals['_GETSMSOPTOUTRESPONSE']._serialized_start=951
+  _globals['_GETSMSOPTOUTRESPONSE']._serialized_end=1012
+  _globals['_SMSSERVICE']._serialized_start=1178
+  _globals['_SMSSERVICE']._serialized_end=1515
 # @@protoc_insertion_point(module_scope)

@@ -107,3 +107,17 @@ class SetSmsOptOutResponse(_message.Message):
     phone_e164: str
     opted_out: bool
     def __init__(self, phone_e164: _Optional[str] = ..., opted_out: _Optional[bool] = ...) -> None: ...
+
+class GetSmsOptOutRequest(_message.Message):
+    __slots__ = ("phone",)
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    phone: str
+    def __init__(self, phone: _Optional[str] = ...) -> None: ...
+
+class GetSmsOptOutResponse(_message.Message):
+    __slots__ = ("phone_e164", "opted_out")
+    PHONE_E164_FIELD_NUMBER: _ClassVar[int]
+    OPTED_OUT_FIELD_NUMBER: _ClassVar[int]
+    phone_e164: str
+    opted_out: bool
+    def __init__(self, phone_e164: _Optional[str] = ..., opted_out: _Optional[bool] = ...) -> None: ...

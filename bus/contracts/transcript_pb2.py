@@ -22,28 +22,39 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from bus.contracts import events_pb2 as voicepod_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvoicepod/v1/transcript.proto\x12\x0bvoicepod.v1\x1a\x18voicepod/v1/events.proto\"\x9b\x01\n\nTranscript\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12*\n\x05turns\x18\x02 \x03(\x0b\x32\x1b.voicepod.v1.TranscriptTurn\x12)\n\x07started\x18\x03 \x01(\x0b\x32\x18.voicepod.v1.CallStarted\x12%\n\x05\x65nded\x18\x04 \x01(\x0b\x32\x16.voicepod.v1.CallEnded\"\'\n\x14GetTranscriptRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\"D\n\x15GetTranscriptResponse\x12+\n\ntranscript\x18\x01 \x01(\x0b\x32\x17.voicepod.v1.Transcript\"U\n\x17\x45xportTranscriptRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12)\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x19.voicepod.v1.ExportFormat\"A\n\x18\x45xportTranscriptResponse\x12\x14\n\x0c\x63ontent_type\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c*]\n\x0c\x45xportFormat\x12\x1d\n\x19\x45XPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45XPORT_FORMAT_JSON\x10\x01\x12\x16\n\x12\x45XPORT_FORMAT_TEXT\x10\x02\x32\xcc\x01\n\x11TranscriptService\x12V\n\rGetTranscript\x12!.voicepod.v1.GetTranscriptRequest\x1a\".voicepod.v1.GetTranscriptResponse\x12_\n\x10\x45xportTranscript\x12$.voicepod.v1.ExportTranscriptRequest\x1a%.voicepod.v1.ExportTranscriptResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvoicepod/v1/transcript.proto\x12\x0bvoicepod.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18voicepod/v1/events.proto\"\xfa\x01\n\nTranscript\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12*\n\x05turns\x18\x02 \x03(\x0b\x32\x1b.voicepod.v1.TranscriptTurn\x12)\n\x07started\x18\x03 \x01(\x0b\x32\x18.voicepod.v1.CallStarted\x12%\n\x05\x65nded\x18\x04 \x01(\x0b\x32\x16.voicepod.v1.CallEnded\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x0cturn_timings\x18\x06 \x03(\x0b\x32\x17.voicepod.v1.TurnTiming\"\'\n\x14GetTranscriptRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\"D\n\x15GetTranscriptResponse\x12+\n\ntranscript\x18\x01 \x01(\x0b\x32\x17.voicepod.v1.Transcript\"U\n\x17\x45xportTranscriptRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12)\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x19.voicepod.v1.ExportFormat\"A\n\x18\x45xportTranscriptResponse\x12\x14\n\x0c\x63ontent_type\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\"`\n\x10ListCallsRequest\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nagent_name\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"\xca\x01\n\x0b\x43\x61llSummary\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12.\n\nstarted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x07started\x18\x03 \x01(\x0b\x32\x18.voicepod.v1.CallStarted\x12%\n\x05\x65nded\x18\x04 \x01(\x0b\x32\x16.voicepod.v1.CallEnded\x12\r\n\x05turns\x18\x05 \x01(\x05\x12\x19\n\x11interrupted_turns\x18\x06 \x01(\x05\"<\n\x11ListCallsResponse\x12\'\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x18.voicepod.v1.CallSummary\"Y\n\x18ListShadowRecordsRequest\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nagent_name\x18\x02 \x01(\t\"J\n\x19ListShadowRecordsResponse\x12-\n\x07records\x18\x01 \x03(\x0b\x32\x1c.voicepod.v1.TranscriptEvent*]\n\x0c\x45xportFormat\x12\x1d\n\x19\x45XPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45XPORT_FORMAT_JSON\x10\x01\x12\x16\n\x12\x45XPORT_FORMAT_TEXT\x10\x02\x32\xfc\x02\n\x11TranscriptService\x12V\n\rGetTranscript\x12!.voicepod.v1.GetTranscriptRequest\x1a\".voicepod.v1.GetTranscriptResponse\x12_\n\x10\x45xportTranscript\x12$.voicepod.v1.ExportTranscriptRequest\x1a%.voicepod.v1.ExportTranscriptResponse\x12J\n\tListCalls\x12\x1d.voicepod.v1.ListCallsRequest\x1a\x1e.voicepod.v1.ListCallsResponse\x12\x62\n\x11ListShadowRecords\x12%.voicepod.v1.ListShadowRecordsRequest\x1a&.voicepod.v1.ListShadowRecordsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'voicepod.v1.transcript_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXPORTFORMAT']._serialized_start=494
-  _globals['_EXPORTFORMAT']._serialized_end=587
-  _globals['_TRANSCRIPT']._serialized_start=72
-  _globals['_TRANSCRIPT']._serialized_end=227
-  _globals['_GETTRANSCRIPTREQUEST']._serialized_start=229
-  _globals['_GETTRANSCRIPTREQUEST']._serialized_end=268
-  _globals['_GETTRANSCRIPTRESPONSE']._serialized_start=270
-  _globals['_GETTRANSCRIPTRESPONSE']._serialized_end=338
-  _globals['_EXPORTTRANSCRIPTREQUEST']._serialized_start=340
-  _globals['_EXPORTTRANSCRIPTREQUEST']._serialized_end=425
-  _globals['_EXPORTTRANSCRIPTRESPONSE']._serialized_start=427
-  _globals['_EXPORTTRANSCRIPTRESPONSE']._serialized_end=492
-  _globals['_TRANSCRIPTSERVICE']._serialized_start=590
-  _globals['_TRANSCRIPTSERVICE']._serialized_end=794
+  _globals['_EXPORTFORMAT']._serialized_start=1154
+  _globals['_EXPORTFORMAT']._serialized_end=1247
+  _globals['_TRANSCRIPT']._serialized_start=105
+  _globals['_TRANSCRIPT']._serialized_end=355
+  _globals['_GETTRANSCRIPTREQUEST']._serialized_start=357
+  _globals['_GETTRANSCRIPTREQUEST']._serialized_end=396
+  _globals['_GETTRANSCRIPTRESPONSE']._serialized_start=398
+  _globals['_GETTRANSCRIPTRESPONSE']._serialized_end=466
+  _globals['_EXPORTTRANSCRIPTREQUEST']._serialized_start=468
+  _globals['_EXPORTTRANSCRIPTREQUEST']._serialized_end=553
+  _globals['_EXPORTTRANSCRIPTRESPONSE']._serialized_start=555
+  _globals['_EXPORTTRANSCRIPTRESPONSE']._serialized_end=620
+  _globals['_LISTCALLSREQUEST']._serialized_start=622
+  _globals['_LISTCALLSREQUEST']._serialized_end=718
+  _globals['_CALLSUMMARY']._serialized_start=721
+  _globals['_CALLSUMMARY']._serialized_end=923
+  _globals['_LISTCALLSRESPONSE']._serialized_start=925
+  _globals['_LISTCALLSRESPONSE']._serialized_end=985
+  _globals['_LISTSHADOWRECORDSREQUEST']._serialized_start=987
+  _globals['_LISTSHADOWRECORDSREQUEST']._serialized_end=1076
+  _globals['_LISTSHADOWRECORDSRESPONSE']._serialized_start=1078
+  _globals['_LISTSHADOWRECORDSRESPONSE']._serialized_end=1152
+  _globals['_TRANSCRIPTSERVICE']._serialized_start=1250
+  _globals['_TRANSCRIPTSERVICE']._serialized_end=1630
 # @@protoc_insertion_point(module_scope)

@@ -23,14 +23,17 @@ from typing import Any
 
 import structlog
 
+from gateway.agent.caller_id import caller_id_note
 from gateway.agent.config import AgentConfig
 from gateway.agent.consent import Consent
 from gateway.agent.dialog import FrameDialog
 from gateway.agent.engine import Line
+from gateway.agent.genai_spans import chat_span
 from gateway.agent.sentences import SentenceBuffer
 from gateway.agent.tool_policy import engine_args, model_spec, refusal
 from gateway.agent.tools import ToolBox, ToolError
 from gateway.agent.usage import FALLBACKS, UsageMeter
+from gateway.call_event_types import AgentFallback, CallEvent
 from gateway.providers.llm import ChatModel, ModelError, TextDelta, TokenUsage, ToolCallRequest
 from gateway.responder import CallerTurn
 
@@ -52,11 +55,13 @@ class ChatEngine:
         dialog: FrameDialog,
         usage: UsageMeter,
         call_id: str,
-        emit: Callable[..., Any] = lambda *a, **k: None,
+        emit: Callable[[CallEvent], None] = lambda event: None,
         max_corrections: int = 2,
         max_tool_rounds: int = 6,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        caller_number: str | None = None,
     ) -> None:
+        """`caller_number`: the phone network's caller ID (E.164), offered to the caller, used once confirmed."""
         self.model = model
         self.config = config
         self.tools = tools
@@ -69,12 +74,14 @@ class ChatEngine:
         self.fell_back: str | None = None  # why the dialog took over, once it has
         self._said_goodbye = False
         self._caller_said: list[str] = []
-        self._consent = Consent()  # what the caller confirmed: the tool policy reads it
+        self._consent = Consent(caller_number)  # what the caller confirmed: the tool policy reads it
         self._specs = [model_spec(t) for t in tools.tools.values()]
         prompt = config.instructions.format(
             persona=config.persona, company=config.company, time_zone=config.time_zone, call_id=call_id,
             now=clock().astimezone().isoformat(timespec="minutes"),
         )  # fmt: skip
+        if note := caller_id_note(caller_number):
+            prompt = f"{prompt}\n\n{note}"
         self.messages: list[dict[str, Any]] = [{"role": "system", "content": prompt}]
 
     @property
@@ -103,21 +110,29 @@ class ChatEngine:
         for _ in range(self.max_tool_rounds):
             text, calls = "", []
             sentences = SentenceBuffer()
-            try:
-                async for event in self.model.stream(self.messages, self._specs):
-                    if isinstance(event, TextDelta):
-                        text += event.text
-                        for sentence in sentences.feed(event.text):
-                            if sentence not in spoken:
-                                spoken.add(sentence)
-                                yield Line(sentence)
-                    elif isinstance(event, ToolCallRequest):
-                        calls.append(event)
-                    elif isinstance(event, TokenUsage):
-                        self.usage.add(self.model.name, "input_tokens", event.input_tokens)
-                        self.usage.add(self.model.name, "output_tokens", event.output_tokens)
-            except ModelError as exc:
-                async for line in self._fall_back(f"model_error: {exc}", turn.text, bool(spoken)):
+            failure: ModelError | None = None
+            with chat_span(self.model.name) as chat:  # ended with the round, even when a barge-in cuts it
+                try:
+                    async for event in self.model.stream(self.messages, self._specs):
+                        if isinstance(event, TextDelta):
+                            text += event.text
+                            for sentence in sentences.feed(event.text):
+                                if sentence not in spoken:
+                                    spoken.add(sentence)
+                                    yield Line(sentence)
+                        elif isinstance(event, ToolCallRequest):
+                            calls.append(event)
+                        elif isinstance(event, TokenUsage):
+                            self.usage.add(self.model.name, "input_tokens", event.input_tokens)
+                            self.usage.add(self.model.name, "output_tokens", event.output_tokens)
+                            chat.tokens(event.input_tokens, event.output_tokens)
+                except ModelError as exc:
+                    chat.failed(exc)
+                    failure = exc
+                else:
+                    chat.finished(len(calls))
+            if failure is not None:
+                async for line in self._fall_back(f"model_error: {failure}", turn.text, bool(spoken)):
                     yield line
                 return
             rest = sentences.flush()
@@ -196,7 +211,8 @@ class ChatEngine:
     async def _fall_back(self, reason: str, text: str, said_anything: bool) -> AsyncIterator[Line]:
         log.warning("llm_fallback", call_id=self.call_id, reason=reason)
         FALLBACKS.labels(self.config.name, reason.split(":")[0]).inc()
-        self.emit("agent.fallback", reason=reason.split(":")[0])
+        self.usage.fallback(f"llm:{reason.split(':')[0]}")
+        self.emit(AgentFallback(reason=reason.split(":")[0]))
         self.fell_back = reason
         for earlier in self._caller_said[:-1]:
             await self.dialog.respond(earlier)  # replayed silently to rebuild the slots

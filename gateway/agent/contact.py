@@ -11,6 +11,7 @@ from gateway.agent import speech_text, spoken_numbers
 from gateway.agent.frame import Said, Slot
 from gateway.agent.reask import Question, Strategy
 from gateway.agent.time_phrases import WEEKDAYS
+from gateway.call_origin import Typing
 
 # Words that follow "I'm" / "it's" without being a name.
 NOT_A_NAME = {
@@ -23,13 +24,19 @@ NOT_A_NAME = {
     "last", "cheaper", "cheapest", "bigger", "next", "done", "all", "set", "off", "there", "what", "who",
     *WEEKDAYS,
 }  # fmt: skip
+# Words around a name, and titles (no name on their own: "miss and feel like" is not "Miss").
 FILLER = {"it's", "its", "i", "am", "my", "name", "is", "this", "uh", "um", "sure", "yes", "yeah", "okay", "ok",
           "call", "me", "it", "name's", "hi", "hello", "oh", "well", "so", "and", "i'm", "im", "i've", "i'd",
-          "we", "we're", "you", "but", "from", "calling", "here", "speaking", "please", "thanks"}  # fmt: skip
+          "we", "we're", "you", "but", "from", "calling", "here", "speaking", "please", "thanks",
+          "miss", "mister", "mr", "mrs", "ms", "missus"}  # fmt: skip
 _INTRO = r"\b(?:my name is|my name's|name's|name is|the name is|this is|i am|i'm|it's|call me|under)\s+"
 
 
 _GREETING = r"^\W*(?:(?:hi|hello|hey|yes|yeah|oh|well|good (?:morning|afternoon|evening))\W+)*(?:there\W+)?"
+
+
+# Two letters or more, each alone, apart by spaces, hyphens or dots: a word spelled out.
+_SPELLED = re.compile(r"(?<![a-z'])[a-z](?:(?:\s*-\s*|\.(?=[a-z])|\s+|\.\s+(?=[a-z]\.))[a-z](?![a-z']))+\.?")
 
 
 def _titled(words: list[str]) -> str:
@@ -51,9 +58,12 @@ def name_in(said: Said) -> str | None:
             return _titled(words)
     if said.expecting != "name":
         return None
+    # Spelled letter by letter ("d a n a, w-h-i-t-f-i-e-l-d"): each run of letters is a word (read
+    # in the raw text, whose commas and full stops part the words).
+    raw = said.raw.lower()
+    if _SPELLED.search(raw):
+        t = _SPELLED.sub(lambda m: "".join(re.findall(r"[a-z]", m.group(0))), raw)
     words = [w for w in re.sub(r"[.,!?]", " ", t).split() if w.isalpha() or "'" in w]
-    if len(words) >= 2 and all(len(w) == 1 for w in words):
-        return "".join(words).capitalize()  # spelled letter by letter
     kept = [w for w in words if w not in FILLER][:3]  # digits are no words: "Mo Salah, 5 1 2 ..." keeps the name
     if not kept or any(w in NOT_A_NAME for w in kept):
         return None
@@ -104,10 +114,25 @@ def grouped(digits: str) -> str:
     return ", ".join(" ".join(p) for p in parts if p)
 
 
+# Typed keys or text are read exactly where speech on a poor line or in an unusual voice is not
+# (docs/agents.md): offered as a number's first other strategy, and mentioned when asking again.
+TYPE_IT: dict[Typing, list[str]] = {
+    "keypad": ["Let's try the keypad: please type the number, with the area code, and then press pound."],
+    "text_box": ["Let's try typing it: please type the number, with the area code, in the box on your screen."],
+}
+ALSO_TYPE: dict[Typing, str] = {
+    "keypad": "Or type it on your keypad.",
+    "text_box": "Or type it in the box on your screen.",
+}
+
+
 class PhoneCollector:
     """A number heard across turns: whole, or in parts once asking for it whole has failed twice."""
 
-    def __init__(self) -> None:
+    def __init__(self, typing: Typing | None = None) -> None:
+        """`typing`: how the caller can type the number (a phone's keys, the web page's box): offered
+        once saying it failed."""
+        self.typing = typing
         self.area: str | None = None  # the area code, when collecting in parts
         self.heard = ""  # the digits of the last attempt that was not a valid number
         self.in_parts = False
@@ -125,7 +150,12 @@ class PhoneCollector:
         runs = spoken_numbers.digit_runs(said.raw)
         if not runs:
             return None
-        self.heard = max(runs, key=len)
+        if number := self._continued(hearings):
+            return number
+        # What was heard, said back when asking again: every digit group of the turn when together they
+        # are about a number's length (a misheard word between them), else the longest.
+        joined = "".join(runs)
+        self.heard = joined if 7 <= len(joined) <= 11 else max(runs, key=len)
         if self.in_parts:
             longest = [max(r, key=len) for r in map(spoken_numbers.digit_runs, hearings) if r]
             if self.area is None and (area := next((d for d in longest if len(d) == 3), None)):
@@ -133,6 +163,18 @@ class PhoneCollector:
                 return None
             if self.area is not None and (rest := next((d for d in longest if len(d) == 7), None)):
                 return phone_from(self.area + rest)
+        return None
+
+    def _continued(self, hearings: tuple[str, ...]) -> str | None:
+        """A caller who paused between digit groups ("five one two ... five five five, ...") has the
+        turn ended inside the number: this turn's first digits may finish the last turn's."""
+        if not self.heard or self.in_parts:
+            return None
+        for text in hearings:
+            runs = spoken_numbers.digit_runs(text)
+            if runs and len(joined := self.heard + runs[0]) in (10, 11) and (number := phone_from(joined)):
+                self.heard = ""
+                return number
         return None
 
     def question(self) -> Question:
@@ -148,8 +190,10 @@ class PhoneCollector:
             again=[
                 "That number doesn't look right." if len(self.heard) >= 7 else "Sorry, I didn't get the whole number.",
                 "Could you say it again, digit by digit, with the area code?",
+                *([ALSO_TYPE[self.typing]] if self.typing else []),
             ],
             strategies=(
+                *([Strategy(self.typing, TYPE_IT[self.typing])] if self.typing else []),
                 Strategy("parts", ["Let's take it in parts. Just the area code first: the first three digits?"]),
                 Strategy("read_back", heard),
                 Strategy("call_back", ["I'm sorry, I can't make out the number on this line.",
@@ -167,3 +211,30 @@ class PhoneCollector:
         if self.rest_asked == 2:
             return [f"Sorry, I didn't get that. After {area}: the other seven digits, one at a time?"]
         return None
+
+
+class CallerIdOffer:
+    """The number a phone call came from (caller ID), offered once for the phone slot: "Shall I text
+    the confirmation to the number you're calling from, ending in 0 1 9 8?". Caller ID can be
+    withheld, shared or spoofed, so it is only ever a proposal: the slot takes it on the caller's
+    yes, and the read-back before booking says it whole like any number heard (docs/agents.md)."""
+
+    def __init__(self, number: str | None) -> None:
+        # Only a number the phone slot could hold itself (a valid US one, E.164).
+        usable = number is not None and number.startswith("+1") and _us_e164(number[2:]) == number
+        self.number = number if usable else None
+        self.offered = False
+
+    @property
+    def can_offer(self) -> bool:
+        return self.number is not None and not self.offered
+
+    def question(self) -> Question:
+        assert self.number is not None
+        self.offered = True
+        ending = " ".join(self.number[-4:])
+        return Question(
+            "caller_id",
+            ask=[f"Shall I text the confirmation to the number you're calling from, ending in {ending}?"],
+            again=[f"Sorry: the number ending in {ending}, yes or no?"],
+        )

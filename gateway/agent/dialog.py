@@ -22,16 +22,19 @@ from zoneinfo import ZoneInfo
 
 from gateway.agent import readout, speech_text
 from gateway.agent.config import AgentConfig
-from gateway.agent.contact import EMAIL, NAME, PHONE, PhoneCollector
+from gateway.agent.contact import EMAIL, NAME, PHONE, CallerIdOffer, PhoneCollector
 from gateway.agent.frame import Frame, Said, Slot
+from gateway.agent.hearings import Question as AskedFor
+from gateway.agent.hearings import answering_turn, checker, hearings_disagree, question
 from gateway.agent.numbers import normalise
 from gateway.agent.reask import STRATEGY_CHANGES, Question, ReAskPolicy, Strategy
 from gateway.agent.slots_common import CHOICE, TIME
 from gateway.agent.time_phrases import DIGIT_RUN, TimeAsk
-from gateway.agent.timing import TimeNegotiation
+from gateway.agent.timing import NUMBERED, TimeNegotiation
 from gateway.agent.tools import ToolBox, ToolError
-from gateway.agent.turn_parser import NOTHING_ELSE, Turn, parse_turn
+from gateway.agent.turn_parser import NOTHING_ELSE, Turn
 from gateway.agent.vertical import Committed, Outcome, Stage, Vertical, load_vertical
+from gateway.call_origin import Typing
 
 # Read-backs and "what should I change?" per call: past these the caller is handed to a person
 # (each is a question of its own, so the re-ask policy alone would let them alternate forever).
@@ -39,15 +42,21 @@ MAX_READ_BACKS = 3
 # Questions answered only by these values: progress on anything else counts on.
 ANSWERED_BY = {"time": {"time", "choice"}}
 MAX_CHANGES = 2
-NAME_QUESTION = Question(
-    "name",
-    ask=[NAME.ask],
-    again=["Sorry, I didn't catch your name. Could you say it again?"],
-    strategies=(
-        Strategy("spell", ["Could you spell your name for me, letter by letter?"]),
-        Strategy("skip", ["No problem, we can go on without it."]),
-    ),
-)
+CONTACT_QUESTIONS = frozenset({"name", "phone", "email", "caller_id"})
+
+
+def name_question(typing: Typing | None) -> Question:
+    """A name is letters: a phone's keypad can't type it, the web page's box can."""
+    spell = ["Could you spell your name for me, letter by letter?"]
+    return Question(
+        "name",
+        ask=[NAME.ask],
+        again=["Sorry, I didn't catch your name. Could you say it again?"],
+        strategies=(
+            Strategy("spell", [*spell, "Or type it in the box on your screen."] if typing == "text_box" else spell),
+            Strategy("skip", ["No problem, we can go on without it."]),
+        ),
+    )
 
 
 def _now() -> datetime:
@@ -62,7 +71,12 @@ class FrameDialog:
         call_id: str,
         clock: Callable[[], datetime] = _now,
         vertical: Vertical | None = None,
+        caller_number: str | None = None,
+        typing: Typing | None = None,
     ) -> None:
+        """`caller_number`: the phone network's caller ID (E.164), offered for the phone slot;
+        `typing`: how the caller can type (a phone's keypad, the web page's box), offered for a
+        number not heard."""
         self.config = config
         self.tools = tools
         self.call_id = call_id
@@ -71,7 +85,9 @@ class FrameDialog:
         self.vertical = vertical or load_vertical(config.vertical)
         self.flow = self.vertical.flow(self)
         self.timing = TimeNegotiation(config.hours, self.flow.noun)
-        self.phone = PhoneCollector()
+        self.phone = PhoneCollector(typing)
+        self._name_question = name_question(typing)
+        self.caller_id = CallerIdOffer(caller_number)
         self.policy = ReAskPolicy(config.name)
         self.last_said: list[str] = []
         self.last_heard: str | None = None  # after a barge-in: the part of last_said the caller heard
@@ -81,6 +97,8 @@ class FrameDialog:
         self._asked: str | None = None  # the slot the last question asked for
         self._resource_id: str | None = None
         self._read_backs = 0
+        self._unsure_answers = 0  # read-back answers heard as both yes and no
+        self._held_guess: TimeAsk | None = None  # a time only a runner-up heard, asked about
         self._changes_asked = 0
         self._heard: dict[str, object] = {}  # the last value heard for each slot
         self.skipped: set[str] = set()  # slots the caller could not give and we went on without
@@ -114,11 +132,26 @@ class FrameDialog:
         "yes_no"), e.g. to bias the speech recogniser; None when it asks for nothing."""
         if self.ended:
             return None
-        return "yes_no" if self._asked in ("confirm", "anything_else") else self._asked
+        yes_no = ("confirm", "anything_else", "caller_id", "heard_time")
+        return "yes_no" if self._asked in yes_no else self._asked
 
     @property
     def all_slots(self) -> Sequence[Slot]:
         return [*self.flow.slots, TIME, CHOICE, NAME, PHONE, EMAIL]
+
+    def answer_check(self) -> Callable[[str], bool] | None:
+        """For the STT, before the caller's next turn: whether a hearing of it answers the question
+        just asked (the STT hears a turn again when its first hearing does not); None: nothing asked
+        that another hearing could answer."""
+        if self.ended:
+            return None
+        said = Said(raw="", text="", now=self.clock(), tz=self._tz(), frame=self.frame, expecting=self._asked)
+        return checker(said, self.all_slots, self._question())
+
+    def _question(self) -> AskedFor:
+        flow_slots = [slot.name for slot in self.flow.slots]
+        read_out = "times" if self._asked == "time" else "listings"  # what "the second one" would pick from
+        return question(self._asked, flow_slots, confirming=self.confirming, picking=self.frame.last_list == read_out)
 
     # --- Host (what a vertical's flow may use) ------------------------------------
 
@@ -168,7 +201,8 @@ class FrameDialog:
     async def respond(self, text: str, alternatives: tuple[str, ...] = ()) -> list[str]:
         said = Said(raw=text.strip(), text=normalise(text.strip()), now=self.clock(), tz=self._tz(),
                     frame=self.frame, expecting=self._asked, alternatives=alternatives)  # fmt: skip
-        turn = parse_turn(said, self.all_slots)
+        # The top hearing, or the STT's first runner-up that answers the question asked (hearings.py).
+        turn = answering_turn(said, self.all_slots, self._question())
         if turn.repeat and self.last_said and not turn.values:
             return self._say(list(self.last_said))  # said again in full
         if turn.goodbye and not (self.confirming and turn.bare_yes):
@@ -188,6 +222,8 @@ class FrameDialog:
 
     async def _advance(self, turn: Turn) -> list[str]:
         confirming, self.confirming = self.confirming, False
+        if confirming and hearings_disagree(turn, self.all_slots):
+            return self._unsure_answer()
         if confirming and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
             return await self._commit()
         unclear_change = False
@@ -201,8 +237,12 @@ class FrameDialog:
             if self._changes_asked > MAX_CHANGES:
                 return self._hand_over()
             return self._ask_change()
-        if unclear_change and not took and not turn.yes:
-            return self._ask_change()  # "what should I change?" answered with nothing it can use
+        if unclear_change and not took and not turn.yes and self.frame.phone:
+            # "what should I change?" answered with nothing it can use (digits heard unusable cleared
+            # the number: then the number is asked for, saying what was heard)
+            return self._ask_change()
+        if heard := self._time_heard_back(turn):
+            return heard
         step = await self.flow.settle(turn)
         lines = list(step.lines)
         if not step.done:
@@ -226,17 +266,44 @@ class FrameDialog:
             self._asked = "time"
             return lines
         if not self.frame.name and "name" not in self.skipped:
-            lines += self.ask(NAME_QUESTION)
+            lines += self.ask(self._name_question)
             if "name" not in self.skipped:
                 return lines
         if "name" in turn.values and self.frame.name:
             lines.append(f"Thanks, {self.frame.name.split()[0]}.")
         if not self.frame.phone:
+            if self.caller_id.can_offer:
+                return [*lines, *self.ask(self.caller_id.question())]
             if self.phone.in_parts and self.phone.area is not None and "phone" not in turn.values:
                 rest = self.phone.after_area()
                 return [*lines, *(rest if rest is not None else self._hand_over())]
             return [*lines, *self.ask(self.phone.question())]
         return [*lines, *self._read_back()]
+
+    def _time_heard_back(self, turn: Turn) -> list[str] | None:
+        """A time only another hearing of the turn held (the top one was other words: "thank you very
+        much" for "tomorrow at eleven") is asked about before it is checked: "Did you say ...?". The
+        answer: a yes checks it, a no asks for the time again; anything else goes on as usual."""
+        if self._asked == "heard_time":
+            held, self._held_guess = self._held_guess, None
+            if held is not None and turn.bare_yes:
+                self.timing.requested = held
+            elif held is not None and turn.bare_no:
+                return self.ask(
+                    Question(
+                        "time",
+                        ask=["Sorry about that. Which day and time would suit you?"],
+                        again=["Which day and time would suit you? For example, Thursday at 10 AM."],
+                    )
+                )
+            return None
+        if "time" in turn.guessed and self.timing.requested is not None:
+            self._held_guess, self.timing.requested = self.timing.requested, None
+            self._asked = "heard_time"
+            guess = self._held_guess
+            said = readout.moment(guess.start) if guess.exact else (guess.label or readout.day(guess.start))
+            return [f"Did you say {said}?"]
+        return None
 
     def _ask_change(self) -> list[str]:
         return self.ask(Question(
@@ -319,12 +386,18 @@ class FrameDialog:
             if self._heard.get(name) != value and not (name == "time" and insisted)
         }
         self._heard.update(turn.values)
-        self.timing.take(turn, self.frame.last_list == "times")
+        # "The first one" picks a time only while times are the question: asked for the area code
+        # ("the first three digits?") an audio persona said it, and 9 AM replaced the time it chose.
+        picking_time = self.frame.last_list == "times" and self._asked not in CONTACT_QUESTIONS
+        numbered = any(line.startswith(NUMBERED) for line in self.last_said)
+        self.timing.take(turn, picking_time, numbered)
         if name := turn.values.get("name"):
             self.frame.set("name", name)
         if email := turn.values.get("email"):
             self.frame.set("email", email)
         number = turn.values.get("phone") or (self.phone.take(turn.said) if self._trying_a_number(turn) else None)
+        if not number and self._asked == "caller_id" and turn.yes and not turn.no:
+            number = self.caller_id.number  # a yes to the number the call came from (read back before booking)
         if number:
             self.frame.set("phone", number)
             took.add("phone")
@@ -338,7 +411,12 @@ class FrameDialog:
         """The caller is giving a phone number: asked for one, or digits said at the read-back."""
         if self._asked == "phone":
             return True
-        return self._asked in ("confirm", "change") and bool(DIGIT_RUN.search(turn.text))
+        if self._asked not in ("confirm", "change"):
+            return False
+        # A run of digits, or seven digits or more in groups a misheard word broke ("7 0 4, time, time,
+        # time, 0 1 4 3" for "five five five"), unless they were a time.
+        digits = len(re.findall(r"\d", turn.text))
+        return bool(DIGIT_RUN.search(turn.text)) or (digits >= 7 and "time" not in turn.values)
 
     def _changes_time(self, turn: Turn) -> bool:
         """A new time replaces the held one only when the caller clearly asks for it: a change word
@@ -350,14 +428,26 @@ class FrameDialog:
         saying_number = "phone" in turn.values or self._asked == "phone" or bool(DIGIT_RUN.search(turn.text))
         return asked.day_said and not saying_number
 
-    def _read_back(self) -> list[str]:
-        """Everything in one turn, then one yes/no question; asked at most twice like any other."""
+    def _read(self) -> str:
         f = self.frame
         when = self.timing.when
         assert when is not None
         who = f" for {f.name}" if f.name else ""
         booking = f"{self.flow.summary()} on {readout.moment(when)}{who}"
-        read = f"{booking}, and the confirmation goes by text to {speech_text.phone(f.phone)}"
+        return f"{booking}, and the confirmation goes by text to {speech_text.phone(f.phone)}"
+
+    def _unsure_answer(self) -> list[str]:
+        """The read-back's answer heard as yes by one model and no by the other: nothing is booked on
+        it, nor is it taken as a no; the caller is asked for a plain yes or no (once; then a person)."""
+        self._unsure_answers += 1
+        if self._unsure_answers > 1:
+            return self._hand_over()
+        self.confirming = True
+        return [f"Sorry, I need a yes or a no: {self._read()}. Shall I book it?"]
+
+    def _read_back(self) -> list[str]:
+        """Everything in one turn, then one yes/no question; asked at most twice like any other."""
+        read = self._read()
         if self._read_backs >= MAX_READ_BACKS:
             return self._hand_over()
         self.confirming = True

@@ -6,14 +6,18 @@
 
 An engine yields `Line`s as soon as it has them (a streamed LLM reply sentence by
 sentence); the responder speaks each one with TTS unless the engine brought its own audio.
+
+An engine that can answer a turn ahead on a copy of itself, with nothing changed until the turn
+really ends the same way (gateway/agent/rehearsal.py), is a `RehearsingEngine`: so far the dialog.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from gateway.agent import rehearsal
 from gateway.agent.dialog import FrameDialog
 from gateway.media.pcm import Pcm
 from gateway.responder import CallerTurn
@@ -55,6 +59,25 @@ class Engine(Protocol):
     async def close(self) -> None: ...
 
 
+@runtime_checkable
+class ChecksAnswers(Protocol):
+    """An engine that can tell whether a hearing answers the question it just asked (the STT then
+    hears a turn again when its first hearing does not: gateway/providers/stt/second_hearing.py)."""
+
+    def answer_check(self) -> Callable[[str], bool] | None: ...
+
+
+@runtime_checkable
+class RehearsingEngine(Engine, Protocol):
+    def rehearsal(self) -> Engine | None:
+        """A copy to answer one turn ahead with, whose tools change nothing; None: not now."""
+        ...
+
+    def adopt(self, rehearsed: Engine) -> bool:
+        """The turn ended as rehearsed: take over the copy's state (False: it could not be)."""
+        ...
+
+
 class DialogEngine:
     name = "dialog"
     wants_text = True
@@ -72,6 +95,9 @@ class DialogEngine:
         e.g. to bias the speech recogniser towards digits, names or the cities it knows."""
         return self.dialog.expecting
 
+    def answer_check(self) -> Callable[[str], bool] | None:
+        return self.dialog.answer_check()
+
     async def greeting(self) -> list[Line]:
         return [Line(" ".join(self.dialog.greeting()))]
 
@@ -84,3 +110,11 @@ class DialogEngine:
 
     async def close(self) -> None:
         return None
+
+    def rehearsal(self) -> DialogEngine | None:
+        copied = rehearsal.fork(self.dialog)
+        return DialogEngine(copied) if copied is not None else None
+
+    def adopt(self, rehearsed: Engine) -> bool:
+        assert isinstance(rehearsed, DialogEngine)
+        return rehearsal.adopt(self.dialog, rehearsed.dialog)

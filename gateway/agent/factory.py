@@ -4,6 +4,7 @@ the shared TTS."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,8 @@ from gateway.agent.engine import DialogEngine, Engine
 from gateway.agent.responder import AgentResponder
 from gateway.agent.tools import ToolBox
 from gateway.agent.vertical import load_vertical
-from gateway.providers.config import ProviderSettings
+from gateway.call_event_types import ToolFinished, ToolStarted
+from gateway.providers.settings import ProviderSettings
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import Responder
 
@@ -35,27 +37,36 @@ def agent_factory(
         chat_model = OpenAIChat(api_key=providers.openai_api_key, base_url=providers.openai_base_url,
                                 model=providers.llm_model)  # fmt: skip
 
+    # We rang them: the agent says why (the config's outbound greeting), not "thanks for calling".
+    outbound = dataclasses.replace(config, greeting=config.outbound_greeting) if config.outbound_greeting else config
+
     def make(call: Call) -> Responder:
+        call_config = outbound if call.origin.direction == "outbound" else config
+
         def observe(tool: str, phase: str, details: Mapping[str, Any]) -> None:
             if phase == "started":
-                call.events.send("tool.started", tool=tool)
+                call.events.send(ToolStarted(tool=tool))
                 return
             call.usage.tool_call(tool, details["outcome"])
-            call.events.send("tool.finished", tool=tool, outcome=details["outcome"],
-                             seconds=round(details["seconds"], 3))  # fmt: skip
+            call.events.send(ToolFinished(tool=tool, outcome=details["outcome"], seconds=round(details["seconds"], 3)))
             call.recorder.audit(f"tool.{tool}", details["outcome"], {"seconds": f"{details['seconds']:.3f}"})
 
         toolbox = ToolBox(tools, bus, observe)
-        dialog = FrameDialog(config, toolbox, call.call_id, vertical=vertical)
+        dialog = FrameDialog(call_config, toolbox, call.call_id, vertical=vertical,
+                             caller_number=call.origin.caller_number, typing=call.origin.typing)  # fmt: skip
         engine: Engine = DialogEngine(dialog)
         if chat_model is not None:
             from gateway.agent.chat_engine import ChatEngine
 
-            engine = ChatEngine(chat_model, config, toolbox, dialog, call.usage, call.call_id, emit=call.events.send)
+            engine = ChatEngine(chat_model, call_config, toolbox, dialog, call.usage, call.call_id,
+                                emit=call.events.send, caller_number=call.origin.caller_number)  # fmt: skip
         elif providers.engine == "realtime":
             from gateway.agent.realtime_engine import RealtimeEngine
 
-            engine = RealtimeEngine(providers, config, toolbox, call.usage, call.call_id, emit=call.events.send)
-        return AgentResponder(engine, tts, call.usage, emit=call.events.send, cities=tuple(config.cities))
+            engine = RealtimeEngine(providers, call_config, toolbox, call.usage, call.call_id, emit=call.events.send,
+                                    caller_number=call.origin.caller_number)  # fmt: skip
+        return AgentResponder(
+            engine, tts, call.usage, emit=call.events.send, cities=tuple(config.cities), voicemail=config.voicemail
+        )
 
     return make

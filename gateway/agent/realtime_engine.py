@@ -31,7 +31,7 @@ import base64
 import itertools
 import re
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Literal
+from typing import Literal
 
 import openai
 import structlog
@@ -52,6 +52,7 @@ from websockets.exceptions import ConnectionClosed
 from gateway.agent.config import AgentConfig
 from gateway.agent.consent import Consent
 from gateway.agent.engine import Line
+from gateway.agent.genai_spans import chat_span
 from gateway.agent.realtime.protocol import (
     REALTIME_RATE,
     RealtimeError,
@@ -68,8 +69,9 @@ from gateway.agent.realtime.speech import AudioChunker, Spoken, heard_cut, heard
 from gateway.agent.sentences import SentenceBuffer
 from gateway.agent.tools import ToolBox
 from gateway.agent.usage import UsageMeter
+from gateway.call_event_types import AgentError, CallEvent, TranscriptFinal
 from gateway.media.pcm import IN_RATE, Pcm, resample
-from gateway.providers.config import ProviderSettings
+from gateway.providers.settings import ProviderSettings
 from gateway.responder import CallerTurn
 
 __all__ = ["RealtimeEngine", "RealtimeError"]
@@ -92,9 +94,11 @@ class RealtimeEngine:
         toolbox: ToolBox,
         usage: UsageMeter,
         call_id: str,
-        emit: Callable[..., Any] = lambda *a, **k: None,
+        emit: Callable[[CallEvent], None] = lambda event: None,
         max_tool_rounds: int = 6,
+        caller_number: str | None = None,
     ) -> None:
+        """`caller_number`: the phone network's caller ID (E.164), offered to the caller, used once confirmed."""
         self.providers = providers
         self.config = config
         self.toolbox = toolbox
@@ -116,7 +120,8 @@ class RealtimeEngine:
         self._context: list[ConversationItemParam] = []  # items for the conversation before the next turn
         self._said: list[Spoken] = []  # the lines of the last reply
         self._heard: list[str] = []  # barge-in reports since the last reply began
-        self._consent = Consent()  # what the caller confirmed in this call (the tool policy reads it)
+        self.caller_number = caller_number
+        self._consent = Consent(caller_number)  # what the caller confirmed in this call (the tool policy reads it)
         self._turn_index = 0
         self._ended = False
 
@@ -193,7 +198,7 @@ class RealtimeEngine:
                                                   max_retries=0)  # fmt: skip
             except openai.OpenAIError as exc:  # no key at all
                 raise RealtimeError(f"OpenAI Realtime: {exc}") from exc
-        session = session_config(self.providers, self.config, self.toolbox, self.call_id)
+        session = session_config(self.providers, self.config, self.toolbox, self.call_id, self.caller_number)
         conn = await connect(self._client, self.providers.realtime_model, session, self._event_id("session"))
         log.info("realtime_connected", call_id=self.call_id, model=self.providers.realtime_model)
         return conn
@@ -228,7 +233,7 @@ class RealtimeEngine:
         elif isinstance(event, ConversationItemInputAudioTranscriptionCompletedEvent):  # audio in, no STT of ours
             self._consent.caller_said(event.transcript)
             record_transcription(self.usage, event.usage)
-            self.emit("transcript.final", turn=self._turn_index, text=event.transcript)
+            self.emit(TranscriptFinal(turn=self._turn_index, text=event.transcript))
 
     # --- before a turn: what the last one left behind -----------------------------
 
@@ -310,42 +315,49 @@ class RealtimeEngine:
         tag = self._event_id("response")
         self._responses.asked(tag)
         await conn.response.create(event_id=tag, response={"metadata": {"tag": tag}, "tool_choice": tool_choice})
-        text, audio = SentenceBuffer(), AudioChunker()
-        while True:
-            event = await asyncio.wait_for(conn.recv(), EVENT_SECONDS)
-            mine = self._responses.tag_of(event) == tag
-            self._track(event)
-            if isinstance(event, RealtimeErrorEvent):
-                if event.error.event_id in self._soft:
-                    log.info("realtime_error_expected", call_id=self.call_id, error=event.error.message)
-                    continue
-                log.warning("realtime_error", call_id=self.call_id, code=event.error.code, error=event.error.message)
-                self.emit("agent.error", engine=self.name, code=event.error.code or event.error.type)
-                raise RealtimeError(f"OpenAI Realtime error: {event.error.message}")
-            if not mine:
-                continue  # about no response, or a cancelled one's late events
-            if isinstance(event, ResponseTextDeltaEvent):
-                for sentence in text.feed(event.delta):
-                    yield self._say(Spoken(sentence))
-            elif isinstance(event, ResponseAudioTranscriptDeltaEvent):
-                for piece in audio.transcript(event.delta):
-                    yield self._say(piece.spoken, piece.pcm)
-            elif isinstance(event, ResponseAudioDeltaEvent):
-                for piece in audio.audio(event.item_id, event.content_index, event.delta):
-                    yield self._say(piece.spoken, piece.pcm)
-            elif isinstance(event, ResponseFunctionCallArgumentsDoneEvent):
-                calls.append(event)
-                self._unanswered.add(event.call_id)
-            elif isinstance(event, (ResponseTextDoneEvent, ResponseDoneEvent)):
-                for piece in audio.flush():
-                    yield self._say(piece.spoken, piece.pcm)
-                if rest := text.flush():
-                    yield self._say(Spoken(rest))
-                if isinstance(event, ResponseDoneEvent):
-                    if event.response.status == "failed":
-                        details = event.response.status_details
-                        raise RealtimeError(f"the response failed: {details.error if details else 'no details'}")
-                    return
+        with chat_span(self.provider) as chat:  # GenAI: the model, its tokens; failed on an error
+            text, audio = SentenceBuffer(), AudioChunker()
+            while True:
+                event = await asyncio.wait_for(conn.recv(), EVENT_SECONDS)
+                mine = self._responses.tag_of(event) == tag
+                self._track(event)
+                if isinstance(event, RealtimeErrorEvent):
+                    if event.error.event_id in self._soft:
+                        log.info("realtime_error_expected", call_id=self.call_id, error=event.error.message)
+                        continue
+                    log.warning(
+                        "realtime_error", call_id=self.call_id, code=event.error.code, error=event.error.message
+                    )
+                    self.emit(AgentError(engine=self.name, code=event.error.code or event.error.type))
+                    raise RealtimeError(f"OpenAI Realtime error: {event.error.message}")
+                if not mine:
+                    continue  # about no response, or a cancelled one's late events
+                if isinstance(event, ResponseTextDeltaEvent):
+                    for sentence in text.feed(event.delta):
+                        yield self._say(Spoken(sentence))
+                elif isinstance(event, ResponseAudioTranscriptDeltaEvent):
+                    for piece in audio.transcript(event.delta):
+                        yield self._say(piece.spoken, piece.pcm)
+                elif isinstance(event, ResponseAudioDeltaEvent):
+                    for piece in audio.audio(event.item_id, event.content_index, event.delta):
+                        yield self._say(piece.spoken, piece.pcm)
+                elif isinstance(event, ResponseFunctionCallArgumentsDoneEvent):
+                    calls.append(event)
+                    self._unanswered.add(event.call_id)
+                elif isinstance(event, (ResponseTextDoneEvent, ResponseDoneEvent)):
+                    for piece in audio.flush():
+                        yield self._say(piece.spoken, piece.pcm)
+                    if rest := text.flush():
+                        yield self._say(Spoken(rest))
+                    if isinstance(event, ResponseDoneEvent):
+                        usage = event.response.usage
+                        if usage is not None:
+                            chat.tokens(usage.input_tokens or 0, usage.output_tokens or 0)
+                        if event.response.status == "failed":
+                            details = event.response.status_details
+                            raise RealtimeError(f"the response failed: {details.error if details else 'no details'}")
+                        chat.finished(len(calls))
+                        return
 
     def _say(self, spoken: Spoken, pcm: Pcm | None = None) -> Line:
         self._said.append(spoken)

@@ -41,15 +41,26 @@ class Asked:
     strategy: str | None  # None: the question itself
 
 
+# Asked for at most this often plainly in a whole call, whatever came in between: once given, these
+# are never asked for again, so a third asking means every answer so far was lost (a number heard as
+# a time each time, taken as a change of time, would otherwise make the question fresh every turn).
+PER_CALL = ("phone", "name", "email")
+
+
 class ReAskPolicy:
     def __init__(self, agent: str) -> None:
         self.agent = agent
         self.slot: str | None = None
         self.times = 0
+        self._asked: dict[str, int] = {}  # per slot in PER_CALL: times asked in the call
 
     def ask(self, q: Question) -> Asked:
         self.times = self.times + 1 if q.slot == self.slot else 1
         self.slot = q.slot
+        if q.slot in PER_CALL:
+            asked = self._asked[q.slot] = self._asked.get(q.slot, 0) + 1
+            if asked > MAX_SAME_QUESTION:  # the wording of a first or second asking stays as it was
+                self.times = max(self.times, asked)
         if self.times == 1:
             return Asked(list(q.ask), None)
         if self.times <= MAX_SAME_QUESTION:

@@ -13,14 +13,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 import structlog
 
-from gateway.agent.engine import Engine, Line
+from gateway.agent.engine import ChecksAnswers, Engine, Line, RehearsingEngine
 from gateway.agent.phrases import Piece, ReplyCutter
+from gateway.agent.rehearsed_reply import RehearsedReply
 from gateway.agent.usage import UsageMeter
+from gateway.call_event_types import CallEvent
 from gateway.media.ogg_opus import OpusSpeech
 from gateway.media.outbound import Voice
 from gateway.media.pcm import OUT_RATE, trim_trailing_quiet
@@ -37,16 +38,26 @@ _DONE = object()
 PHRASE_PAUSE = int(0.12 * OUT_RATE)  # samples of quiet kept after a first phrase: a comma's pause
 
 
+@dataclass(frozen=True)
+class SpokenPiece:
+    """A piece of a line, before its audio."""
+
+    piece: Piece
+    line: str | None  # its agent.text: the line it starts, or "" (a later piece of the line)
+    pcm: Voice | None = None  # the engine's own audio for the whole line (speech-to-speech)
+
+
 class AgentResponder:
     def __init__(
         self,
         engine: Engine,
         tts: TextToSpeech,
         usage: UsageMeter | None = None,
-        emit: Callable[..., Any] = lambda *a, **k: None,
+        emit: Callable[[CallEvent], None] = lambda event: None,
         filler_after: float = 0.7,
         cities: tuple[str, ...] = (),
         phrases: bool = True,
+        voicemail: str = "",
     ) -> None:
         """`phrases`: speak lines as gateway/agent/phrases.py cuts them (the first sentence at a phrase,
         then whole sentences); False: whole lines (as before; the TTS benchmark's baseline)."""
@@ -57,6 +68,7 @@ class AgentResponder:
         self.emit = emit
         self.filler_after = filler_after
         self.phrases = phrases
+        self.voicemail_line = voicemail  # the agent config's message for answering machines
         self._voice_cache: dict[str, Voice] = {}
         self._heard_turn = -1  # the turn whose barge-in was last reported to the engine
 
@@ -70,6 +82,11 @@ class AgentResponder:
             return None
         text = " ".join(line.text for line in lines)
         return Speech(text=text, audio=await self._voice(Line(text)))
+
+    async def voicemail(self) -> Speech | None:
+        if not self.voicemail_line:
+            return None
+        return Speech(text=self.voicemail_line, audio=await self._voice(Line(self.voicemail_line)))
 
     async def reply(self, turn: CallerTurn) -> AsyncIterator[Speech]:
         if self.engine.wants_text and not turn.text.strip():
@@ -105,9 +122,12 @@ class AgentResponder:
         """The slot the engine just asked for; with the agent's cities when that is where to look
         (a city list in every turn's prompt would also be text whisper can copy onto other answers)."""
         slot = self.engine.expecting
+        # Whether a hearing answers the question, for any question (also ones with no slot of their own:
+        # "change the budget, the bedrooms or the area?"): the STT hears a turn again when it does not.
+        check = self.engine.answer_check() if isinstance(self.engine, ChecksAnswers) else None
         if slot not in SLOTS:
-            return NO_CONTEXT
-        return SpeechContext(slot, self.cities if slot == "city" else ())
+            return NO_CONTEXT if check is None else SpeechContext(answers=check)
+        return SpeechContext(slot, self.cities if slot == "city" else (), answers=check)
 
     async def close(self) -> None:
         await self.engine.close()
@@ -134,16 +154,36 @@ class AgentResponder:
     async def _line(self, line: Line, cutter: ReplyCutter) -> AsyncIterator[Speech]:
         """The line piece by piece, each synthesised only once the one before is handed over: the
         first plays while the next is synthesised, and a cancelled reply synthesises no more."""
+        for piece in self.pieces(line, cutter):
+            yield await self.spoken(piece)
+
+    def pieces(self, line: Line, cutter: ReplyCutter) -> list[SpokenPiece]:
+        """How the line will be spoken: its pieces in order (one, with its own audio, for an engine
+        that brought it)."""
         if line.pcm is not None:
-            yield Speech(text=line.text, audio=line.pcm)
-            return
+            return [SpokenPiece(Piece(line.text, line.text), None, line.pcm)]
         cut = cutter.cut(line.text) if self.phrases else [Piece(line.text, line.text)]
-        for n, piece in enumerate(cut):
-            speech = await self._said(piece.text, self._speak(piece.say), line=line.text if n == 0 else "")
-            if piece.cut and not isinstance(speech.audio, OpusSpeech):
-                # Its own synthesis ends in a sentence's long silence; mid-sentence, a comma's pause.
-                speech = replace(speech, audio=trim_trailing_quiet(speech.audio, PHRASE_PAUSE))
-            yield speech
+        return [SpokenPiece(piece, line.text if n == 0 else "") for n, piece in enumerate(cut)]
+
+    async def spoken(self, piece: SpokenPiece) -> Speech:
+        """One piece with its audio (synthesised now, unless it came with the line)."""
+        if piece.pcm is not None:
+            return Speech(text=piece.piece.text, audio=piece.pcm)
+        speech = await self._said(piece.piece.text, self._speak(piece.piece.say), line=piece.line)
+        if piece.piece.cut and not isinstance(speech.audio, OpusSpeech):
+            # Its own synthesis ends in a sentence's long silence; mid-sentence, a comma's pause.
+            speech = replace(speech, audio=trim_trailing_quiet(speech.audio, PHRASE_PAUSE))
+        return speech
+
+    def rehearse(self, turn: CallerTurn) -> RehearsedReply | None:
+        """The reply to `turn` worked out ahead on a copy of the engine (gateway/agent/rehearsal.py),
+        its first piece synthesised; None when the engine cannot answer ahead."""
+        if not turn.text.strip() or not isinstance(self.engine, RehearsingEngine):
+            return None  # no words yet: the ordinary path asks the caller again
+        copied = self.engine.rehearsal()
+        if copied is None:
+            return None
+        return RehearsedReply(self, self.engine, copied, turn)
 
     async def _voice(self, line: Line) -> Voice:
         return line.pcm if line.pcm is not None else await self._speak(line.text)

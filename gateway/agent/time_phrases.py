@@ -22,7 +22,8 @@ _COUNTED = (r"(?:bed|beds|bedroom|bedrooms|br|bath|baths|bathroom|bathrooms|stor
             r"sq|square|feet|foot|acres?|k|grand|thousand|hundred|million|dollars?|bucks|percent|minutes?|"
             r"seconds?|hours?|days?|weeks?|months?|years?|people|kids|homes?|houses?|condos?|townhouses?|listings?|"
             r"of them|units?)\b")  # fmt: skip
-_CLOCK = r"(\d{1,2})(?:(?::|\s)([0-5]\d))?\s*(a\.?m\.?|p\.?m\.?|o'?clock)?"
+# "2.30": how speech recognition often writes "two thirty".
+_CLOCK = r"(\d{1,2})(?:(?::|\.|\s)([0-5]\d))?\s*(a\.?m\.?|p\.?m\.?|o'?clock)?"
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,23 @@ class TimeAsk:
     label: str = ""  # the window as the caller put it ("Friday afternoon"), for saying what was taken
     # False: a time alone ("2:30"), which may mean a day already being talked about.
     day_said: bool = field(default=True, compare=False)
+    # The hour is sure, its minutes are not ("2.0": whisper's "two o'clock" and its "two thirty").
+    unsure: bool = field(default=False, compare=False)
 
     @property
     def exact(self) -> bool:
         return self.end is None
+
+    @property
+    def offers_choices(self) -> bool:
+        """The free times in it are offered, none taken unasked: a day alone, an unsure hearing, or a
+        part of a day with no day said ("... afternoon": "Thursday afternoon" with its day not heard)."""
+        return self.whole_day or self.unsure or (self.end is not None and not self.day_said)
+
+    @property
+    def whole_day(self) -> bool:
+        """A day and nothing else ("Tuesday"): often a time was said and not heard."""
+        return self.end is not None and self.start.time() == time(0) and self.end.time() == time(23, 59)
 
 
 def _hour(h: int, minute: int, meridiem: str | None, part: str | None) -> time | None:
@@ -55,8 +69,17 @@ def _hour(h: int, minute: int, meridiem: str | None, part: str | None) -> time |
     return time(h, minute)
 
 
+# "2.0 pm": how speech recognition has written "two o'clock" and a misheard "two thirty"; not a price
+# ("2.0 million") nor any other decimal with more digits.
+_WHOLE_HOUR = re.compile(rf"\b(\d{{1,2}})\.0(?!\d)(?!\s*{_COUNTED})")
+
+
+UNSURE_SPAN = timedelta(minutes=31)  # the hour and its half hour
+
+
 def _clock_time(text: str, part: str | None) -> tuple[str, time] | None:
     """(how it was said: at/after/before/around, the time) or None."""
+    text = _WHOLE_HOUR.sub(r"\1:00", text)
     if m := re.search(r"\b(?:(after|before|by|around|at)\s+)?(noon|midday)\b", text):
         return (m[1] or "at"), time(12)
     if m := re.search(r"\b(?:a\s+)?(half|quarter)\s+past\s+(\d{1,2})\b", text):
@@ -65,12 +88,14 @@ def _clock_time(text: str, part: str | None) -> tuple[str, time] | None:
     if m := re.search(r"\b(?:a\s+)?quarter\s+to\s+(\d{1,2})\b", text):
         t = _hour((int(m[1]) - 1) or 12, 45, None, part)
         return ("at", t) if t else None
-    pattern = rf"\b(?:(at|around|about|by|after|before|from|past)\s+)?{_CLOCK}(?=\W|$)(?!\s*{_COUNTED})"
+    # Never the whole part of a decimal: "around 1.2 million" is a price, not 1 PM.
+    pattern = rf"\b(?:(at|around|about|by|after|before|from|past)\s+)?{_CLOCK}(?=\W|$)(?![.,]\d)(?!\s*{_COUNTED})"
     for m in re.finditer(pattern, text):
         word, h, minute, meridiem = m[1], int(m[2]), int(m[3] or 0), m[4]
-        if m[3] and not (word or meridiem or ":" in m[0]):
+        written = ":" in m[0] or bool(m[3] and "." in m[0])  # "2:30", "2.30": written as a clock
+        if m[3] and not (word or meridiem or written):
             continue  # "5 55" is digits, not 5:55
-        if not (word or meridiem or ":" in m[0]) or h > 23 or (h > 12 and ":" not in m[0]):
+        if not (word or meridiem or written) or h > 23 or (h > 12 and not written):
             continue
         if word in ("from", "past") and not meridiem:
             continue
@@ -133,6 +158,13 @@ DIGIT_RUN = re.compile(r"\d(?:[\s.()-]*\d){4,}")
 def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     text = re.sub(r"\bgood (morning|afternoon|evening)\b", " ", text)
     text = DIGIT_RUN.sub(" ", text)
+    # "Friday 2 30", "Saturday, 10 AM": a clock right after a weekday is a time on that day; "round 10" is
+    # "around 10" as speech recognition often writes it.
+    text = re.sub(rf"\b({'|'.join(WEEKDAYS)})\s*,?\s+(?=\d)", r"\1 at ", text)
+    text = re.sub(r"\bround\s+(?=\d)", "around ", text)
+    # "Thursday" as whisper writes it for some voices ("I wanted first day at 3pm", "first date 3pm");
+    # "the first day" stays an ordinal (the first day offered).
+    text = re.sub(r"(?<!\bthe )(?<!\bmy )(?<!\ba )\bfirst da(?:y|te)\b", "thursday", text)
     local = now.astimezone(tz)
     part = next((p for p in PARTS if re.search(rf"\b{p}\b", text)), None)
     clock = _clock_time(text, part)
@@ -149,6 +181,8 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
         moment = at(when_day, clock[1])
         if moment <= local and (day is None or day[2]):
             moment += timedelta(days=7 if day else 1)  # a time alone that has passed means the next one
+        if _WHOLE_HOUR.search(text):  # "2.0": 2:00 or 2:30, both offered (whichever are free)
+            return TimeAsk(moment, moment + UNSURE_SPAN, said_day, day_said=day is not None, unsure=True)
         return TimeAsk(moment, day_said=day is not None)
     if clock is not None:  # after / before
         start_t, end_t = (clock[1], time(23, 59)) if clock[0] == "after" else (time(0), clock[1])

@@ -8,6 +8,7 @@ held: it is booked after the read-back and the caller's yes.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -43,26 +44,30 @@ class TimeNegotiation:
         # of the same question, not news, and lead to another strategy instead of a loop.
         self.refused: dict[datetime, str] = {}
 
-    def take(self, turn: Turn, times_listed_last: bool) -> bool:
-        """Read the turn for a time; True if it named one (a new request or a pick from the offer)."""
+    def take(self, turn: Turn, times_listed_last: bool, numbered_last: bool = False) -> bool:
+        """Read the turn for a time; True if it named one (a new request or a pick from the offer).
+        `numbered_last`: the last reply numbered the times ("say one for ..., or two for ..."), so a
+        number said alone is that pick, not a clock time ("two" for 2:30, not 2 PM)."""
         asked: TimeAsk | None = turn.values.get("time")
         choice: int | None = turn.values.get("choice")
-        if asked is not None and asked.exact and not asked.day_said:
+        if numbered_last and choice is not None and self.offered and not _CLOCK_SAID.search(turn.said.text):
+            asked = None
+        if asked is not None and (asked.exact or asked.unsure) and not asked.day_said:
             # "2:30 works" after times were offered on Wednesday: the offered 2:30, not today's.
             same_clock = [t for t in self.offered if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
             if same_clock:
-                asked = TimeAsk(same_clock[0])
+                asked = _at(asked, same_clock[0])
             elif choice is not None and times_listed_last and self.offered and not _CLOCK_SAID.search(turn.said.text):
                 asked = None  # "two" to "say one for ..., or two for ...": the pick, not 2 PM; but in
                 # "the first day at 3 PM" the 3 PM was said as a time and wins over "first"
             elif self.when is not None or self.requested is not None:
                 # "make it 11 AM" about a time being booked: 11 AM on that day, not today
                 day = self.when or (self.requested.start if self.requested else asked.start)
-                asked = TimeAsk(day.replace(hour=asked.start.hour, minute=asked.start.minute))
+                asked = _at(asked, day.replace(hour=asked.start.hour, minute=asked.start.minute))
             else:  # "7 PM works" after Tuesday at 7 PM was refused: that Tuesday, again
                 refused = [t for t in self.refused if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
                 if refused:
-                    asked = TimeAsk(refused[-1].replace(tzinfo=asked.start.tzinfo))
+                    asked = _at(asked, refused[-1].replace(tzinfo=asked.start.tzinfo))
         if asked is not None:
             self.requested, self.when = asked, None
             return True
@@ -136,7 +141,7 @@ class TimeNegotiation:
         # the wall-clock time where the thing is booked.
         zone = now.tzinfo
         end_at = asked.end.replace(tzinfo=zone) if asked.end else None
-        asked = TimeAsk(asked.start.replace(tzinfo=zone), end_at, asked.label)
+        asked = dataclasses.replace(asked, start=asked.start.replace(tzinfo=zone), end=end_at)
         start = asked.start
         day_start = start.replace(hour=0, minute=0)
         if asked.exact:
@@ -156,6 +161,15 @@ class TimeNegotiation:
             return Step(ask(self._refusal(start, why_key, first.lines)))
         window = await self._free(free, max(start, now), asked.end or start, 1) if (asked.end or start) > now else []
         label = asked.label or readout.day(start)
+        if window and asked.offers_choices:
+            # A day alone (the caller may have said a time we did not hear, or not mind which), or an
+            # hour heard without sure minutes: the first free times in it are offered, never one of
+            # them taken unasked.
+            offered = await self._free(free, max(start, now), asked.end or start, 3)
+            again, self.offered = offered == self.offered, offered
+            if again:  # the same times as last turn: numbered, easier to answer than a clock time
+                return Step([_numbered(offered)])
+            return Step([f"I can do {readout.times(offered)}. Which works for you?"])
         if window:
             self.when = window[0]
             same = window[0].date() == start.date() and asked.label
@@ -252,8 +266,17 @@ class TimeNegotiation:
             raise
 
 
+def _at(asked: TimeAsk, start: datetime) -> TimeAsk:
+    """`asked` moved to `start`, its span (an unsure hearing's half hour) kept."""
+    end = start + (asked.end - asked.start) if asked.end is not None else None
+    return dataclasses.replace(asked, start=start, end=end, day_said=True)
+
+
+NUMBERED = "Let's keep it simple: say"
+
+
 def _numbered(offered: list[datetime]) -> str:
     """Concrete choices that are easy to answer: "say one for Monday the 7th at 9 AM, or two for ..."."""
     names = ("one", "two", "three")
     options = [f"{names[i]} for {readout.moment(t)}" for i, t in enumerate(offered[:2])]
-    return f"Let's keep it simple: say {readout.either(options)}."
+    return f"{NUMBERED} {readout.either(options)}."

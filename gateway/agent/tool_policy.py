@@ -5,6 +5,9 @@ The model never sees, and cannot set, the fields that make writes safe to repeat
 replayed intent is applied once. And some calls are refused whatever the model was
 talked into (consent.py): a number is used only once the caller confirmed its read-back, and a
 booking or a lead is written only after the caller's yes, as the deterministic dialog does.
+
+A reply prepared before the caller has surely finished (gateway/agent/rehearsal.py) may be thrown
+away, so it may only call tools that change nothing (`may_rehearse`).
 """
 
 from __future__ import annotations
@@ -53,3 +56,9 @@ def refusal(tool: Tool, args: Mapping[str, Any], consent: Consent) -> str:
             "number in digit groups), ask 'Shall I book it?', and act only after the caller says yes."
         )
     return ""
+
+
+def may_rehearse(tool: Tool) -> bool:
+    """May run for a reply that may be thrown away: only a tool its vertical marked as only reading
+    (a search, a lookup); a booking, a lead or a text never runs before the caller's turn has ended."""
+    return tool.read_only

@@ -17,9 +17,10 @@ import jsonschema
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-from bus import errors
+from bus import errors, tracing
 from bus.client import BusClient
 from bus.endpoint import Endpoint
+from gateway.agent.genai_spans import tool_span
 
 
 class ToolError(Exception):
@@ -43,6 +44,9 @@ class Tool:
     # the argument holding a phone number the caller confirmed, and whether it acts only after a yes.
     confirmed_phone: str = ""
     needs_yes: bool = False
+    # It only reads (a search, a lookup): it may run for a reply prepared before the caller has
+    # surely finished (tool_policy.may_rehearse). Unmarked tools are taken to change something.
+    read_only: bool = False
 
     def validate(self, args: Mapping[str, Any]) -> None:
         try:
@@ -79,11 +83,16 @@ class ToolBox:
         tool.validate(args)
         started = time.monotonic()
         self._observe(name, "started", {})
-        try:
-            reply = await self._send(tool, args, call_id)
-        except ToolError as exc:
-            self._observe(name, "finished", {"outcome": exc.kind, "seconds": time.monotonic() - started})
-            raise
+        failure: ToolError | None = None
+        with tool_span(name) as span:  # current while it runs: the service's handler span is its child
+            try:
+                reply = await self._send(tool, args, call_id)
+            except ToolError as exc:
+                tracing.failed(span, exc.kind, exc.message)
+                failure = exc
+        if failure is not None:
+            self._observe(name, "finished", {"outcome": failure.kind, "seconds": time.monotonic() - started})
+            raise failure
         self._observe(name, "finished", {"outcome": "ok", "seconds": time.monotonic() - started})
         data = MessageToDict(reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
         return ToolResult(tool=name, data=data, seconds=time.monotonic() - started)

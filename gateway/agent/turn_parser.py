@@ -33,6 +33,9 @@ class Turn:
     repeat: bool = False
     goodbye: bool = False
     correction: bool = False
+    # Values taken from one of the STT's runners-up, not its top hearing (hearings.py): a time among
+    # them is asked about ("Did you say ...?") before it is checked or held.
+    guessed: frozenset[str] = frozenset()
 
     @property
     def text(self) -> str:

@@ -34,6 +34,7 @@ class UsageMeter:
         self._prices = prices
         self.quantities: dict[tuple[str, str], float] = defaultdict(float)
         self.tool_calls = 0
+        self.fallbacks: dict[str, int] = defaultdict(int)
 
     def add(self, provider: str, unit: str, quantity: float) -> None:
         if quantity <= 0:
@@ -48,6 +49,10 @@ class UsageMeter:
         self.tool_calls += 1
         TOOL_CALLS.labels(self.agent, tool, outcome).inc()
 
+    def fallback(self, reason: str) -> None:
+        """A component handed over to its backup ("llm:timeout"); kept with the call's usage."""
+        self.fallbacks[reason] += 1
+
     @property
     def cost_usd(self) -> float:
         return sum(q * self._price(p, u) for (p, u), q in self.quantities.items())
@@ -61,7 +66,8 @@ class UsageMeter:
             events_pb2.UsageItem(provider=p, unit=u, quantity=q, cost_usd=q * self._price(p, u))
             for (p, u), q in sorted(self.quantities.items())
         ]
-        return events_pb2.CallUsage(items=items, tool_calls=self.tool_calls, cost_usd=self.cost_usd)
+        return events_pb2.CallUsage(items=items, tool_calls=self.tool_calls, cost_usd=self.cost_usd,
+                                    fallbacks=dict(self.fallbacks))  # fmt: skip
 
     def as_dict(self) -> dict[str, object]:
         items = [{"provider": p, "unit": u, "quantity": round(q, 3)} for (p, u), q in sorted(self.quantities.items())]

@@ -112,7 +112,7 @@ class Flow(Protocol):
         ...
 
     def summary(self) -> str:
-        """The booking in words for the read-back: "a showing of 4060 Meadow Rd"."""
+        """The booking in words for the read-back: "a showing of 4060 Meadow Rd in Denver"."""
         ...
 
     async def commit(self) -> Committed:

@@ -1,41 +1,47 @@
-"""A call carried by our own endpoint (gateway/rtc): audio only, no aiortc media stack.
+"""A call carried by our own endpoint (gateway/rtc): no aiortc media stack.
 
 The caller's Opus packets are decoded inline (gateway/media/opus_in.py) into the 16 kHz
 frames the VAD and STT take; the call's playout packets go out as they are made. No thread,
-no per-frame pure-Python audio work. Events travel on the signalling socket (the endpoint
-has no SCTP, so no data channel).
+no per-frame pure-Python audio work. A caller that offers a data channel gets one (aiortc's
+SCTP over our DTLS, gateway/link/lean_sctp.py) and the events on it; the others get the
+events on the signalling socket (gateway/link/lean_events.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import numpy as np
 import structlog
-from aiortc.mediastreams import MediaStreamError
 
 from gateway.call_events import SocketEvents
 from gateway.link.base import PacketTap, StateChanged
+from gateway.link.lean_events import LeanEvents
+from gateway.link.lean_sctp import LeanDataChannel
 from gateway.media.opus_in import OpusIn
-from gateway.media.outbound import PlayoutTrack
+from gateway.media.outbound import PlayoutStopped, PlayoutTrack
 from gateway.media.pcm import IN_FRAME, Pcm
 from gateway.rtc.endpoint import OPUS_CLOCK_PER_FRAME, AudioEndpoint, EndpointClosed
 from gateway.rtc.ice_options import IceOptions
+from gateway.rtc.ice_servers import IceServers
 from gateway.rtc.sdp import SdpError
+from gateway.rtc.turn_relay import TurnAllocation
+from gateway.rtc.udp_mux import UdpMux
 from gateway.stats import MediaSummary
 
 log = structlog.get_logger("gateway.link")
 
 
-def stun_server(ice_servers: tuple[str, ...]) -> tuple[str, int] | None:
-    """The first stun: URL as (host, port); TURN relays need the aiortc stack (VOICEPOD_MEDIA_STACK=aiortc)."""
-    for url in ice_servers:
-        if url.startswith("stun:"):
-            host, _, port = url.removeprefix("stun:").partition(":")
-            return host, int(port or 3478)
-    return None
+def turn_allocation(servers: IceServers, now: float) -> TurnAllocation | None:
+    """The relay this call allocates: the first TURN server, with a credential minted now (or the static one)."""
+    server = servers.turn()
+    if server is None:
+        return None
+    username, password = servers.turn_credentials.issue(now, "gateway")
+    return TurnAllocation(server, username, password)
 
 
 async def _ignore_state(_state: str) -> None:
@@ -45,7 +51,7 @@ async def _ignore_state(_state: str) -> None:
 class LeanLink:
     def __init__(
         self,
-        ice_servers: tuple[str, ...],
+        ice_servers: IceServers,
         connect_timeout: float,
         playout: PlayoutTrack,
         events: SocketEvents,
@@ -53,12 +59,18 @@ class LeanLink:
         on_connection_state: StateChanged,
         ice_options: IceOptions | None = None,
         on_candidate_refused: Callable[[str], None] | None = None,
+        udp_mux: UdpMux | None = None,
+        inactivity_timeout: float = 0.0,
     ) -> None:
-        self._endpoint = AudioEndpoint(stun_server=stun_server(ice_servers), ice=ice_options,
-                                       on_candidate_refused=on_candidate_refused)  # fmt: skip
+        self.events = LeanEvents(events)
+        self.data = LeanDataChannel(self.events)
+        turn = turn_allocation(ice_servers, time.time())  # a relay candidate too, when a TURN server is set
+        self._endpoint = AudioEndpoint(stun_server=ice_servers.stun(), ice=ice_options,
+                                       on_candidate_refused=on_candidate_refused, mux=udp_mux,
+                                       on_data=self.data.on_data, turn=turn)  # fmt: skip
         self._playout = playout
         self._connect_timeout = connect_timeout
-        self.events = events
+        self._inactivity_timeout = inactivity_timeout  # 0: only ICE consent notices a vanished caller
         self._on_ice_state, self._on_connection_state = on_ice_state, on_connection_state
         self._connected = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -71,9 +83,18 @@ class LeanLink:
             answer = await self._endpoint.answer(offer_sdp)
         except SdpError as e:
             raise ValueError(str(e)) from None
-        self.events.opened = True
+        self.events.socket.opened = True
+        terms = self._endpoint.data_channel
+        if terms is not None:
+            self.data.accepted(self._endpoint, terms)
         self._spawn(self._connect())
         return answer
+
+    async def restart(self, offer_sdp: str) -> str:
+        try:
+            return await self._endpoint.restart(offer_sdp, self._connect_timeout)
+        except SdpError as e:
+            raise ValueError(str(e)) from None
 
     async def add_candidate(self, candidate: str | None, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
         if candidate is None or self._endpoint.carries(sdp_mid, sdp_mline_index):
@@ -96,6 +117,9 @@ class LeanLink:
             return
         await self._on_ice_state("connected")
         self._spawn(self._play())
+        self._spawn(self.data.start())
+        if self._inactivity_timeout > 0:
+            self._spawn(self._watch_media(self._inactivity_timeout))
         self._connected.set()
         await self._on_connection_state("connected")
 
@@ -104,8 +128,20 @@ class LeanLink:
             while True:
                 packet = await self._playout.recv()
                 await self._endpoint.send(bytes(packet), samples=packet.duration or OPUS_CLOCK_PER_FRAME)
-        except (MediaStreamError, ConnectionError):
+        except (PlayoutStopped, ConnectionError):
             pass  # the call stopped its playout, or the connection is gone
+
+    async def _watch_media(self, window: float) -> None:
+        """End the call when the caller has sent nothing for `window` seconds: it vanished (a lost
+        network, a frozen tab) long before ICE consent (~30 s) would say so. An ICE restart resets the
+        clock, so a caller changing networks gets the whole window to connect its new path."""
+        while True:  # a deadline, moved on by each packet: woken once per window, not per packet
+            idle = time.monotonic() - self._endpoint.last_media
+            if idle >= window:
+                break
+            await asyncio.sleep(window - idle)
+        log.info("media_inactive", seconds=round(idle, 1))
+        await self._on_connection_state("inactive")
 
     async def caller_packets(self) -> AsyncIterator[bytes | None]:
         await self._connected.wait()
@@ -152,6 +188,7 @@ class LeanLink:
         others = [t for t in self._tasks if t is not asyncio.current_task()]
         for task in others:
             task.cancel()
+        await self.data.close()
         await self._endpoint.close()
         await asyncio.gather(*others, return_exceptions=True)
         await self._on_ice_state("closed")

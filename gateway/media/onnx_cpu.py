@@ -12,7 +12,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-import onnxruntime  # type: ignore[import-untyped]
+import onnxruntime
 
 
 @functools.cache

@@ -11,8 +11,8 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from gateway.media.inbound import Downsampler
 from gateway.media.pcm import IN_FRAME, Pcm
+from gateway.media.resample import Downsampler
 
 LOST = np.zeros(IN_FRAME, dtype=np.int16)  # what a lost 20 ms packet becomes
 
@@ -20,7 +20,7 @@ LOST = np.zeros(IN_FRAME, dtype=np.int16)  # what a lost 20 ms packet becomes
 class OpusIn:
     def __init__(self) -> None:
         self._decoder = av.CodecContext.create("libopus", "r")
-        self._decoder.layout, self._decoder.format = "mono", "s16"  # type: ignore[attr-defined]
+        self._decoder.layout, self._decoder.format = "mono", "s16"
         self._downsample = Downsampler()
         self.lost = 0
         self.undecodable = 0

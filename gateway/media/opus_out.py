@@ -29,10 +29,10 @@ _ZEROS = np.zeros((1, OUT_FRAME), dtype=np.int16)
 
 def _encoder() -> av.AudioCodecContext:
     codec = av.CodecContext.create("libopus", "w")
-    codec.sample_rate, codec.layout, codec.format = OUT_RATE, "mono", "s16"  # type: ignore[attr-defined]
+    codec.sample_rate, codec.layout, codec.format = OUT_RATE, "mono", "s16"
     codec.bit_rate = BITRATE
     codec.options = {"application": "voip"}
-    return codec  # type: ignore[return-value]
+    return codec
 
 
 @functools.cache
@@ -65,7 +65,7 @@ class OpusOut:
         """An encoder is held: the agent is speaking or its last words are fading out."""
         return self._codec is not None
 
-    def packet(self, pcm: Pcm | None) -> av.Packet:
+    def packet(self, pcm: Pcm | None) -> av.Packet[av.stream.Stream]:
         if pcm is None and self._quiet_frames >= HANGOVER_FRAMES:
             data = silence_packet()
             self._codec = None

@@ -6,7 +6,7 @@ drops what is left and reports how much of each utterance was actually played,
 so the conversation history can keep only what the caller heard. `pause()` stops the sound
 at the next frame but keeps the queue, so `resume()` goes on from the very sample it stopped at
 (a caller's "uh-huh" need not cost the reply). Frames leave as Opus
-packets (gateway/media/opus_out.py): aiortc only packs them into RTP. Speech that is already
+packets (gateway/media/opus_out.py): a WebRTC link only packs them into RTP. Speech that is already
 Opus (a TTS that returns it) goes out packet by packet as it came: not decoded, not re-encoded.
 """
 
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import av
 import numpy as np
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from gateway.media.ogg_opus import OpusSpeech, packet_samples
 from gateway.media.opus_out import TIME_BASE, OpusOut
@@ -52,11 +51,15 @@ class Utterance:
         return 1.0 if self.length == 0 else min(1.0, self.played / self.length)
 
 
-class PlayoutTrack(MediaStreamTrack):
-    kind = "audio"
+class PlayoutStopped(Exception):
+    """The call has stopped the playout: no more frames (the link's sending ends)."""
+
+
+class PlayoutTrack:
+    """The caller-bound audio, frame by frame; each link sends it its own way (gateway/link/)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self._live = True
         self._queue: deque[Utterance] = deque()
         self._opus = OpusOut()
         self._start: float | None = None
@@ -68,6 +71,12 @@ class PlayoutTrack(MediaStreamTrack):
         self._paused = False
         # Seconds from pause() or interrupt() to the first silent frame actually produced (barge-in stop time).
         self.on_stopped: Callable[[float], None] | None = None
+        # Times the sound was stopped so (a phone link then tells the far end to drop what it buffered).
+        self.stops = 0
+
+    def stop(self) -> None:
+        """No more frames: the link sending this ends."""
+        self._live = False
 
     @property
     def speaking(self) -> bool:
@@ -121,9 +130,23 @@ class PlayoutTrack(MediaStreamTrack):
         self._queue.clear()
         self.on_stopped = None
 
-    async def recv(self) -> av.Packet:
-        if self.readyState != "live":
-            raise MediaStreamError
+    async def recv(self) -> av.Packet[av.stream.Stream]:
+        """The next 20 ms (or a TTS's longer packet) as Opus, paced in real time (WebRTC links)."""
+        frame, samples = await self.next_frame()
+        if isinstance(frame, bytes):
+            packet = av.Packet(frame)
+        else:
+            packet = self._opus.packet(None if frame is SILENCE else frame)
+        # The track's own clock: a TTS's packets may be longer than 20 ms, and RTP timestamps follow pts.
+        packet.pts, packet.time_base, packet.duration = self._pts - samples, TIME_BASE, samples
+        return packet
+
+    async def next_frame(self) -> tuple[Pcm | bytes, int]:
+        """The next piece of what the caller hears, paced in real time, and its length in 48 kHz
+        samples: a 20 ms PCM frame (`SILENCE` itself when nothing plays), or one of a TTS's Opus
+        packets as it came. Links that do not send Opus (a phone line) take this instead of recv()."""
+        if not self._live:
+            raise PlayoutStopped
         now = time.monotonic()
         if self._start is None:
             self._start = now
@@ -133,21 +156,20 @@ class PlayoutTrack(MediaStreamTrack):
         elif now - due > FRAME_SECONDS:
             self.late_frames += 1
         head = self._queue[0] if self._queue and not self._paused else None
+        frame: Pcm | bytes
         if head is not None and isinstance(head.audio, OpusSpeech):
-            data = self._next_packet(head, head.audio)
-            packet, samples = av.Packet(data), packet_samples(data) or OUT_FRAME
+            frame = self._next_packet(head, head.audio)
+            samples = packet_samples(frame) or OUT_FRAME
         else:
-            pcm = SILENCE if self._paused else self._next_samples()
-            packet, samples = self._opus.packet(None if pcm is SILENCE else pcm), OUT_FRAME
+            frame, samples = SILENCE if self._paused else self._next_samples(), OUT_FRAME
         if self._interrupted_at is not None:
+            self.stops += 1
             if self.on_stopped:
                 self.on_stopped(time.monotonic() - self._interrupted_at)
             self._interrupted_at = None
-        # The track's own clock: a TTS's packets may be longer than 20 ms, and RTP timestamps follow pts.
-        packet.pts, packet.time_base, packet.duration = self._pts, TIME_BASE, samples
         self._pts += samples
         self.frames_sent += 1
-        return packet
+        return frame, samples
 
     def _next_packet(self, u: Utterance, speech: OpusSpeech) -> bytes:
         if u.played == 0 and u.on_start:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.providers.config import ProviderSettings
+from gateway.providers.settings import ProviderSettings
 from gateway.providers.stt import SpeechToText
 from gateway.providers.tts import TextToSpeech
 

@@ -9,15 +9,17 @@ providers cost nothing per use and are not listed.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
+
+from gateway.providers.settings import prices_file
 
 PER_MILLION = 1e-6
 PER_MINUTE = 1 / 60
 
 # provider -> unit -> USD per unit. Units: input_tokens, output_tokens, audio_input_tokens,
-# audio_output_tokens, audio_seconds (speech in), characters (speech out).
+# audio_output_tokens, audio_seconds (speech in), characters (speech out), inbound_minutes and
+# outbound_minutes (a phone line), messages (texts).
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "openai:gpt-4o-mini": {"input_tokens": 0.15 * PER_MILLION, "output_tokens": 0.60 * PER_MILLION},
     "openai:gpt-4.1-mini": {"input_tokens": 0.40 * PER_MILLION, "output_tokens": 1.60 * PER_MILLION},
@@ -32,13 +34,15 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "openai:tts-1": {"characters": 15.0 * PER_MILLION},
     "deepgram:nova-3": {"audio_seconds": 0.0077 * PER_MINUTE},
     "deepgram:aura-2": {"characters": 0.030 / 1000},
+    # Telephony (US local numbers) and texts: a phone call's minutes, a callback's, a text sent.
+    "twilio:voice": {"inbound_minutes": 0.0085, "outbound_minutes": 0.014},
+    "twilio:sms": {"messages": 0.0083},
 }
 
 
 def load_prices(env: Mapping[str, str] | None = None) -> dict[str, dict[str, float]]:
-    env = os.environ if env is None else env
     prices = {provider: dict(units) for provider, units in DEFAULT_PRICES.items()}
-    path = env.get("VOICEPOD_PRICES_FILE")
+    path = prices_file(env)
     if path:
         for provider, units in json.loads(Path(path).read_text()).items():
             prices.setdefault(provider, {}).update({unit: float(usd) for unit, usd in units.items()})

@@ -20,6 +20,7 @@ from gateway.rtc.sdp import Setup
 SRTP_PROFILE = b"SRTP_AES128_CM_SHA1_80"
 KEY, SALT = 16, 14  # AES-128 key and salt lengths of that profile
 MTU = 1500
+RECORD = 16_384  # the largest plaintext a DTLS record carries
 # Forward-secret key exchange only (no static RSA, no finite-field DHE): OpenSSL's default list
 # has 27 suites. ECDSA suites for our certificate and browsers'; RSA ones for a peer whose own
 # certificate is RSA when we are the DTLS client.
@@ -88,20 +89,34 @@ class DtlsSrtp:
         self._key_srtp()
         self.established = True
 
-    async def after_handshake(self) -> None:
-        """Let OpenSSL answer records that come after the handshake (a peer repeating its last
-        flight because ours was lost); application data never comes on a WebRTC audio path.
-        Returns when the peer closes DTLS (close_notify, or a fatal alert): its media has ended."""
+    async def after_handshake(self, on_data: Callable[[bytes], Awaitable[None]] | None = None) -> None:
+        """Hand each application record to `on_data` (SCTP, when the call has a data channel;
+        dropped otherwise), and let OpenSSL answer records that come after the handshake (a peer
+        repeating its last flight because ours was lost). Returns when the peer closes DTLS
+        (close_notify, or a fatal alert): its media has ended."""
         while True:
+            while True:  # every record buffered so far: SCTP's first packet may come with the Finished
+                try:
+                    data = self._ssl.recv(RECORD)
+                except SSL.WantReadError:
+                    break
+                except (SSL.ZeroReturnError, SSL.Error):
+                    return
+                if on_data is not None and data:
+                    await on_data(data)
+            await self._flush()
             await self._incoming.wait()
             self._incoming.clear()
-            try:
-                self._ssl.recv(MTU)
-            except SSL.WantReadError:
-                pass
-            except (SSL.ZeroReturnError, SSL.Error):
-                return
-            await self._flush()
+
+    async def send(self, data: bytes) -> None:
+        """One application record (an SCTP packet) to the peer."""
+        if not self.established:
+            raise DtlsError("DTLS is not established")
+        try:
+            self._ssl.send(data)
+        except SSL.Error as e:
+            raise DtlsError(f"DTLS cannot send: {e}") from e
+        await self._flush()
 
     async def close(self) -> None:
         """Say close_notify, so the peer ends its media now (a peer already gone: nothing to say)."""

@@ -9,16 +9,22 @@
 
 Nothing is decoded here: what the gateway does with the packets (forward them to an STT
 provider that takes Opus, decode them, or both) is its choice.
+
+A caller's data channel (gateway/rtc/data_channel.py): with `on_data`, the answer accepts the
+offer's data channel section and the DTLS application records (SCTP packets) go to `on_data`;
+`send_data` sends them. ICE restart (gateway/rtc/ice_restart.py): a re-offer with new ICE
+credentials moves the media to a new ICE connection, DTLS and SRTP kept. A relay candidate
+(gateway/rtc/turn_relay.py) through `turn`. RTCP reports and the counters: gateway/rtc/media_stats.py.
+`last_media` says when the peer last sent authentic media (RTP or RTCP): the link ends a call whose
+caller vanished by it (consent, 30 s, is the slow backstop).
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aioice
@@ -28,53 +34,37 @@ import structlog
 from gateway.rtc import rtcp
 from gateway.rtc.candidate_policy import CandidatePolicy
 from gateway.rtc.certificate import Certificate, certificate
+from gateway.rtc.data_channel import DataRecords
 from gateway.rtc.dtls import DtlsSrtp
 from gateway.rtc.ice_gather import gather
 from gateway.rtc.ice_guard import MTU, GuardedConnection
 from gateway.rtc.ice_options import IceOptions
+from gateway.rtc.ice_restart import CLOSED, CONNECT_TIMEOUT, IceRestarts, IceRoute
+from gateway.rtc.media_stats import MediaReports
 from gateway.rtc.reorder import ReorderBuffer
 from gateway.rtc.rtp import Kind, MalformedRtp, RtpPacket, kind_of
-from gateway.rtc.sdp import Description, LocalTransport, SdpError, build_answer, build_offer, parse_description
+from gateway.rtc.sdp import (
+    Description,
+    LocalTransport,
+    SdpError,
+    build_answer,
+    build_offer,
+    parse_description,
+)
+from gateway.rtc.turn_relay import TurnAllocation, add_relay, gather_relay_only
+from gateway.rtc.udp_mux import UdpMux
 
 log = structlog.get_logger("gateway.rtc")
 OPUS_CLOCK_PER_FRAME = 960  # 20 ms at 48 kHz
 INBOUND_QUEUE = 50  # 1 s of packets; past that the oldest are dropped (a stalled consumer must not grow memory)
 TAKEN_LATE = 0.040  # a packet the consumer takes this long after it arrived: the consumer is behind
-CONNECT_TIMEOUT = 20.0  # ICE and DTLS together; a browser on a working network needs well under 1 s
-_CLOSED = object()  # queued when the media ends
-
-
-OPUS_CLOCK_RATE = 48_000
 
 
 class EndpointClosed(ConnectionError):
     pass
 
 
-@dataclass(frozen=True)
-class EndpointStats:
-    """The call's media health, both directions (what the gateway exports per call)."""
-
-    packets_received: int
-    bytes_received: int  # Opus payload
-    packets_lost: int  # of the peer's stream, as we count it
-    jitter_seconds: float  # of the peer's stream, as we measure it
-    packets_concealed: int  # lost packets handed on as None (gaps not refilled in time)
-    packets_taken_late: int  # taken by the consumer > 40 ms after arrival (its event loop is behind)
-    packets_dropped: int  # reached the endpoint but never handed on: not authentic, malformed, oversized, ...
-    packets_sent: int
-    bytes_sent: int  # Opus payload
-    round_trip_seconds: float | None  # from the peer's reports on our stream
-    remote_packets_lost: int | None  # of our stream, as the peer reports it
-    remote_fraction_lost: float | None  # of our stream since the peer's previous report
-    remote_jitter_seconds: float | None
-    # Every datagram dropped on the media port, by reason: the ICE guard's (before ICE, from a stranger,
-    # over the MTU, a backlog) and the endpoint's own (not authentic, malformed, an error handling it).
-    dropped_by_reason: dict[str, int]
-    send_errors: int  # our packets that could not be sent (each counted and skipped)
-
-
-class AudioEndpoint:
+class AudioEndpoint(IceRestarts, DataRecords, MediaReports):
     """Answers a caller's offer (the gateway), or with `offering=True` makes the offer (load callers)."""
 
     def __init__(
@@ -85,13 +75,29 @@ class AudioEndpoint:
         stun_server: tuple[str, int] | None = None,
         ice: IceOptions | None = None,
         on_candidate_refused: Callable[[str], None] | None = None,
+        mux: UdpMux | None = None,
+        on_data: Callable[[bytes], Awaitable[None]] | None = None,
+        turn: TurnAllocation | None = None,
     ) -> None:
         self._cert = cert or certificate()
+        self._turn = turn  # a relay candidate on this TURN server too (gateway/rtc/turn_relay.py)
+        self._offering, self._stun_server = offering, stun_server
+        self._on_data = on_data
         # Where we gather and what we advertise; which of the peer's candidates we probe.
         self._ice_options = ice or IceOptions()
+        self._mux = mux  # the gateway's shared media port (VOICEPOD_RTC_UDP_PORT), else a socket per call
+        self._mux_owner = object()  # names this call to the mux across ICE restarts (a token: no cycle)
+        self._on_candidate_refused = on_candidate_refused
         self.candidates = CandidatePolicy(self._ice_options, on_candidate_refused)
-        # RFC 8445: the offerer's agent is the controlling one.
-        self._ice = GuardedConnection(ice_controlling=offering, components=1, use_ipv6=False, stun_server=stun_server)
+        self._ice = self._new_ice()  # the connection that carries the media
+        self._route = IceRoute(self._ice)  # DTLS's way out: follows ICE restarts, and holds no endpoint (no cycle)
+        # An ICE restart under way: its connection and candidate policy, and the task that moves over to it.
+        self._next: tuple[GuardedConnection, CandidatePolicy] | None = None
+        self._switching: asyncio.Task[None] | None = None
+        self._receiver: asyncio.Task[None] | None = None
+        self.restarts = self.restarts_failed = 0
+        self._earlier_drops: dict[str, int] = {}  # the ICE guards' counts of connections restarted away from
+        self.last_media = time.monotonic()  # the peer's last authentic RTP or RTCP (or the start of the wait)
         self._peer: Description | None = None
         self._dtls: DtlsSrtp | None = None
         # Each item with its arrival time (monotonic), to see how far behind the consumer is.
@@ -113,6 +119,7 @@ class AudioEndpoint:
         self._rtt: float | None = None
         self.dropped = {"srtp": 0, "malformed": 0, "other_payload": 0, "overflow": 0, "oversized": 0, "error": 0}
         self.send_errors = 0
+        self.data_errors = 0  # application records (SCTP) whose handling failed
 
     async def answer(self, offer_sdp: str) -> str:
         """Read the offer (SdpError if it cannot be answered, candidates included), gather our
@@ -129,18 +136,24 @@ class AudioEndpoint:
         await self._take_remote(answer_sdp)
 
     def carries(self, sdp_mid: str | None, sdp_mline_index: int | None) -> bool:
-        """Whether a trickled candidate tagged with this section is for our audio transport: a browser
-        also gathers for sections we refused (its data channel), with other ICE credentials."""
+        """Whether a trickled candidate tagged with this section is for our one transport (the
+        bundle's tag): a browser also gathers for the other sections until it has our answer."""
         if self._peer is None:
             return False
-        audio = self._peer.audio
+        mid = self._peer.transport_mid
         if sdp_mid is not None:
-            return sdp_mid == audio.mid
+            return sdp_mid == mid
         sections = self._peer.sections
-        return sdp_mline_index is None or (0 <= sdp_mline_index < len(sections) and sections[sdp_mline_index] is audio)
+        in_range = sdp_mline_index is not None and 0 <= sdp_mline_index < len(sections)
+        return sdp_mline_index is None or (in_range and sections[sdp_mline_index].mid == mid)
+
+    def _new_ice(self) -> GuardedConnection:
+        # RFC 8445: the offerer's agent is the controlling one.
+        return GuardedConnection(ice_controlling=self._offering, components=1, use_ipv6=False,
+                                 stun_server=self._stun_server)  # fmt: skip
 
     async def _take_remote(self, sdp: str) -> Description:
-        remote = parse_description(sdp)
+        remote = parse_description(sdp, data=self._on_data is not None)
         _ = remote.audio  # refuses a description without Opus audio
         self._peer = remote
         self._ice.remote_username, self._ice.remote_password = remote.ice_ufrag, remote.ice_pwd
@@ -150,17 +163,23 @@ class AudioEndpoint:
             await self.add_candidate(None)
         return remote
 
-    async def _local_transport(self) -> LocalTransport:
-        if not self._ice.local_candidates:
-            await gather(self._ice, self._ice_options, ipv6=False)
-            self._ice.guard.install()  # in front of the sockets just bound, before any check can succeed
-        default = self._ice.get_default_candidate(1)
+    async def _local_transport(self, ice: GuardedConnection | None = None) -> LocalTransport:
+        ice = ice or self._ice
+        if not ice.local_candidates:
+            if self._ice_options.relay_only:
+                await gather_relay_only(ice, self._turn)
+            else:
+                await gather(ice, self._ice_options, ipv6=False, mux=self._mux, owner=self._mux_owner)
+                if self._turn is not None:
+                    await add_relay(ice, self._turn)  # a refusal is logged; the host candidates remain
+            ice.guard.install()  # in front of the sockets just bound, before any check can succeed
+        default = ice.get_default_candidate(1)
         assert default is not None  # gather_candidates found at least one address or raised
         return LocalTransport(
-            ice_ufrag=self._ice.local_username,
-            ice_pwd=self._ice.local_password,
+            ice_ufrag=ice.local_username,
+            ice_pwd=ice.local_password,
             fingerprint=self._cert.fingerprint,
-            candidates=[c.to_sdp() for c in self._ice.local_candidates],
+            candidates=[c.to_sdp() for c in ice.local_candidates],
             address=default.host,
             port=default.port,
             ssrc=self._ssrc,
@@ -169,11 +188,13 @@ class AudioEndpoint:
     async def add_candidate(self, candidate: str | None) -> None:
         """A trickled remote candidate (the a=candidate value), or None when the peer has no more.
         Candidates the policy refuses (gateway/rtc/candidate_policy.py) are skipped and counted;
-        SdpError if the peer ends its candidates with none usable (ICE would fail at once: say why)."""
+        SdpError if the peer ends its candidates with none usable (ICE would fail at once: say why).
+        During an ICE restart they are the restart's."""
+        ice, policy = self._next or (self._ice, self.candidates)
         if candidate is None:
-            if self.candidates.end():
-                await self._ice.add_remote_candidate(None)
-                why = self.candidates.nothing_usable()
+            if policy.end():
+                await ice.add_remote_candidate(None)
+                why = policy.nothing_usable()
                 if why is not None:
                     raise SdpError(why)
             return
@@ -182,8 +203,8 @@ class AudioEndpoint:
             parsed = aioice.Candidate.from_sdp(value)
         except (ValueError, IndexError) as e:
             raise SdpError(f"malformed ICE candidate {value[:80]!r}: {e}") from None
-        if self.candidates.admit(parsed):
-            await self._ice.add_remote_candidate(parsed)
+        if policy.admit(parsed):
+            await ice.add_remote_candidate(parsed)
 
     async def start(self, timeout: float = CONNECT_TIMEOUT) -> None:
         """Connect ICE, then DTLS; afterwards packets flow. Raises ConnectionError on failure,
@@ -193,12 +214,14 @@ class AudioEndpoint:
             async with asyncio.timeout(timeout):
                 await self._ice.connect()
                 self.candidates.connected = True
-                self._dtls = DtlsSrtp(self._cert, self._peer.setup, self._peer.fingerprint, self._ice.send)
-                self._tasks.append(asyncio.create_task(self._receive()))
+                self._dtls = DtlsSrtp(self._cert, self._peer.setup, self._peer.fingerprint, self._route.send)
+                self._receiver = asyncio.create_task(self._receive(self._ice))
+                self._tasks.append(self._receiver)
                 await self._dtls.handshake()
         except TimeoutError:
             stage = "DTLS" if self._dtls is not None else "ICE"
             raise ConnectionError(f"{stage} did not connect within {timeout:g} s") from None
+        self.last_media = time.monotonic()
         self._tasks.append(asyncio.create_task(self._until_peer_closes()))
         self._tasks.append(asyncio.create_task(self._report()))
 
@@ -213,7 +236,7 @@ class AudioEndpoint:
         item, arrived = await self._inbound.get()
         if time.monotonic() - arrived > TAKEN_LATE:
             self.taken_late += 1
-        if item is _CLOSED:
+        if item is CLOSED:
             raise EndpointClosed("the call's media ended")
         assert item is None or isinstance(item, RtpPacket)
         return item
@@ -230,38 +253,15 @@ class AudioEndpoint:
         try:
             await self._ice.send(self._dtls.srtp_out.protect(packet.serialize()))
         except ConnectionError:
-            raise  # ICE is gone: the media has ended
+            if self._next is None:
+                raise  # ICE is gone: the media has ended
+            self.send_errors += 1  # the old path died; an ICE restart is under way and may bring a new one
+            return
         except Exception as e:  # one packet that cannot go (too big for SRTP, say) must not end the call
             self._send_failed(e)
             return
         self.packets_out += 1
         self._octets_out += len(payload)
-
-    def stats(self) -> EndpointStats:
-        reception, remote = self._reception, self._remote
-        return EndpointStats(
-            packets_received=self.packets_in,
-            bytes_received=self._octets_in,
-            packets_lost=max(0, reception.lost) if reception else 0,
-            jitter_seconds=reception.jitter_seconds if reception else 0.0,
-            packets_concealed=self._reorder.lost,
-            packets_taken_late=self.taken_late,
-            packets_dropped=sum(self.dropped.values()),
-            packets_sent=self.packets_out,
-            bytes_sent=self._octets_out,
-            round_trip_seconds=self._rtt,
-            remote_packets_lost=remote.packets_lost if remote else None,
-            remote_fraction_lost=remote.fraction_lost if remote else None,
-            remote_jitter_seconds=remote.jitter / OPUS_CLOCK_RATE if remote else None,
-            dropped_by_reason=self.dropped_by_reason(),
-            send_errors=self.send_errors,
-        )
-
-    def dropped_by_reason(self) -> dict[str, int]:
-        merged = dict(self._ice.guard.dropped)
-        for reason, count in self.dropped.items():
-            merged[reason] = merged.get(reason, 0) + count
-        return merged
 
     async def close(self) -> None:
         if self.closed:
@@ -271,23 +271,27 @@ class AudioEndpoint:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()  # each one's CancelledError holds its frame, which holds this endpoint
+        self._receiver = self._switching = None
         if self._dtls is not None and self._dtls.established:
             await self._dtls.close()  # close_notify: the peer ends its media now, not at ICE consent's ~30 s
         await self._ice.close()
-        self._put(_CLOSED)
+        if self._next is not None:
+            await self._next[0].close()
+            self._next = None
+        self._put(CLOSED)
 
     async def _until_peer_closes(self) -> None:
         assert self._dtls is not None
-        await self._dtls.after_handshake()
+        await self._dtls.after_handshake(self._data if self._on_data is not None else None)
         self.peer_closed = True
-        self._put(_CLOSED)
+        self._put(CLOSED)
 
-    async def _receive(self) -> None:
+    async def _receive(self, ice: GuardedConnection) -> None:
         assert self._dtls is not None and self._peer is not None
         dtls, opus = self._dtls, self._peer.audio.opus
         try:
             while True:
-                data = await self._ice.recv()
+                data = await ice.recv()
                 try:
                     self._datagram(data, dtls, opus)
                 except Exception as e:  # whatever one datagram does, it must not end the call
@@ -297,7 +301,10 @@ class AudioEndpoint:
         except ConnectionError:
             pass  # ICE closed
         finally:
-            self._put(_CLOSED)
+            # The media has ended, unless ICE was restarted away from this connection or is being
+            # restarted (then the restart's outcome decides).
+            if ice is self._ice and self._next is None:
+                self._put(CLOSED)
 
     def _datagram(self, data: bytes, dtls: DtlsSrtp, opus: int | None) -> None:
         if len(data) > MTU:  # pylibsrtp refuses them with a ValueError; nothing legitimate is this big
@@ -320,61 +327,18 @@ class AudioEndpoint:
                 return
             self.packets_in += 1
             self._octets_in += len(packet.payload)
+            self.last_media = time.monotonic()
             self._received(packet)
             for item in self._reorder.push(packet.sequence, packet):
                 self._put(item)
         elif kind is Kind.RTCP and dtls.srtp_in is not None:
             try:
                 self._reports(rtcp.parse(dtls.srtp_in.unprotect_rtcp(data)))
+                self.last_media = time.monotonic()
             except pylibsrtp.Error:
                 self.dropped["srtp"] += 1
             except rtcp.MalformedRtcp:
                 self.dropped["malformed"] += 1
-
-    def _send_failed(self, error: Exception) -> None:
-        self.send_errors += 1
-        if self.send_errors == 1:
-            log.warning("media_send_failed", error=repr(error))
-
-    def _received(self, packet: RtpPacket) -> None:
-        if self._reception is None or self._reception.ssrc != packet.ssrc:
-            self._reception = rtcp.ReceptionStats(packet.ssrc, OPUS_CLOCK_RATE)
-        self._reception.add(packet.sequence, packet.timestamp, time.monotonic())
-
-    def _reports(self, reports: list[rtcp.Report]) -> None:
-        arrival = rtcp.ntp_now()
-        for report in reports:
-            if report.sender is not None:
-                self._last_sr = (rtcp.middle_32(report.sender.ntp), time.monotonic())
-            for block in report.blocks:
-                if block.ssrc == self._ssrc:
-                    self._remote = block
-                    rtt = rtcp.round_trip_seconds(block, arrival)
-                    if rtt is not None:
-                        self._rtt = rtt
-
-    async def _report(self) -> None:
-        """An SR (or RR) about every second, randomised as RFC 3550 6.2 asks."""
-        assert self._dtls is not None and self._dtls.srtp_out is not None
-        while True:
-            await asyncio.sleep(0.5 + random.random())
-            blocks = []
-            if self._reception is not None:
-                lsr, dlsr = 0, 0
-                if self._last_sr is not None:
-                    lsr, dlsr = self._last_sr[0], int((time.monotonic() - self._last_sr[1]) * 65536)
-                blocks.append(self._reception.block(lsr, dlsr))
-            sender = None
-            if self.packets_out:
-                sender = rtcp.SenderInfo(rtcp.ntp_now(), self._timestamp, self.packets_out, self._octets_out)
-            if sender is None and not blocks:
-                continue
-            try:
-                await self._ice.send(self._dtls.srtp_out.protect_rtcp(rtcp.build(self._ssrc, sender, blocks)))
-            except ConnectionError:
-                return
-            except Exception as e:  # one report that cannot go is skipped, the next one is due in a second
-                self._send_failed(e)
 
     def _put(self, item: RtpPacket | object | None) -> None:
         if self._inbound.full():

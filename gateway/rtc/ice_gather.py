@@ -10,6 +10,11 @@ own gathering then finds the work done).
 
 NAT 1:1 (`advertise`): the candidate's written address changes, the address its socket is bound
 to and pairs by (aioice's `_network_host`) does not.
+
+With a UDP mux (gateway/rtc/udp_mux.py, VOICEPOD_RTC_UDP_PORT) nothing is bound per call: the
+connection gets one host candidate per shared socket, on the mux's port, and no server-reflexive
+one (a STUN server's answers carry no ufrag to route them by; VOICEPOD_ICE_ADVERTISE says what
+address callers reach instead).
 """
 
 from __future__ import annotations
@@ -19,8 +24,12 @@ from collections.abc import Sequence
 
 import aioice
 import ifaddr
+from aioice.candidate import candidate_foundation, candidate_priority
+from aioice.ice import StunProtocol
+from aioice.utils import random_string
 
 from gateway.rtc.ice_options import IceOptions
+from gateway.rtc.udp_mux import UdpMux
 
 
 class GatherError(ConnectionError):
@@ -53,10 +62,26 @@ def local_addresses(choices: Sequence[str], *, ipv6: bool) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-async def gather(connection: aioice.Connection, options: IceOptions, *, ipv6: bool) -> None:
-    """Gather `connection`'s local candidates as `options` say (before anything else gathers
-    them). With no addresses chosen, aioice's own gathering (every interface)."""
+def mux_addresses(options: IceOptions) -> list[str]:
+    """The local addresses a UDP mux binds: those VOICEPOD_ICE_ADDRESSES names, else every
+    interface's IPv4 address (aioice's choice, loopback excluded). GatherError if none."""
     if options.addresses:
+        found = local_addresses(options.addresses, ipv6=False)
+    else:
+        found = aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
+    if not found:
+        raise GatherError("no IPv4 address to bind the UDP mux on (VOICEPOD_ICE_ADDRESSES)")
+    return found
+
+
+async def gather(connection: aioice.Connection, options: IceOptions, *, ipv6: bool, mux: UdpMux | None = None,
+                 owner: object = None) -> None:  # fmt: skip
+    """Gather `connection`'s local candidates as `options` say (before anything else gathers
+    them): on `mux`'s shared sockets when there is one (`owner`: the call, the same across its
+    ICE restarts); with no addresses chosen, aioice's own gathering (every interface)."""
+    if mux is not None:
+        _gather_on_mux(connection, mux, owner)
+    elif options.addresses:
         await _gather_on(connection, local_addresses(options.addresses, ipv6=ipv6))
     else:
         await connection.gather_candidates()
@@ -77,6 +102,35 @@ async def _gather_on(connection: aioice.Connection, addresses: list[str]) -> Non
         candidates += await connection.get_component_candidates(component=component, addresses=addresses)
     if not any(c.type == "host" for c in candidates):
         raise GatherError(f"could not bind a UDP socket on any of {', '.join(addresses)} (VOICEPOD_ICE_ADDRESSES)")
+    connection._local_candidates += candidates
+    connection._local_candidates_end = True
+
+
+MAX_UFRAG_DRAWS = 16  # 62^4 ufrags: a draw that is taken by a live call is rare, sixteen in a row never
+
+
+def _gather_on_mux(connection: aioice.Connection, mux: UdpMux, owner: object) -> None:
+    # The ufrag is what the mux routes binding requests by: it must be no other live call's.
+    for _ in range(MAX_UFRAG_DRAWS):
+        if not mux.has_ufrag(connection.local_username):
+            break
+        connection._local_username = random_string(4)
+    else:
+        raise GatherError("could not draw an ICE ufrag that no live call holds")
+    if connection._components != {1}:
+        raise GatherError("the UDP mux carries one ICE component per call (RTP and RTCP muxed)")
+    connection._local_candidates_start = True
+    candidates = []
+    for socket in mux.sockets:
+        protocol = StunProtocol(connection)
+        socket.attach(connection.local_username, protocol, owner)
+        host, port = socket.local
+        protocol.local_candidate = aioice.Candidate(
+            foundation=candidate_foundation("host", "udp", host), component=1, transport="udp",
+            priority=candidate_priority(1, "host"), host=host, port=port, type="host",
+        )  # fmt: skip
+        connection._protocols.append(protocol)
+        candidates.append(protocol.local_candidate)
     connection._local_candidates += candidates
     connection._local_candidates_end = True
 

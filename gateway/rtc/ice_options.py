@@ -25,6 +25,9 @@ class IceOptions:
     allow_loopback: bool = False
     # Remote candidates taken per call (offer and trickle together); the rest are ignored and counted.
     max_candidates: int = MAX_CANDIDATES
+    # Offer callers our TURN relay candidate only (WebRTC's iceTransportPolicy "relay"): the
+    # gateway's own addresses stay private, every call goes through the TURN server.
+    relay_only: bool = False
 
     def __post_init__(self) -> None:
         if self.max_candidates < 1:

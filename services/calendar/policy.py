@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bus import errors
-from bus.settings import env_int
 
 
 def zone(name: str, field: str = "time_zone") -> ZoneInfo:
@@ -32,15 +30,6 @@ class ShowingHours:
     weekdays: frozenset[int] = frozenset(range(6))
     # How far ahead availability and booking reach.
     horizon_days: int = 60
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ShowingHours:
-        env = os.environ if env is None else env
-        return cls(
-            open_hour=env_int(env, "VOICEPOD_SHOWING_OPEN_HOUR", cls.open_hour),
-            close_hour=env_int(env, "VOICEPOD_SHOWING_CLOSE_HOUR", cls.close_hour),
-            slot_minutes=env_int(env, "VOICEPOD_SHOWING_SLOT_MINUTES", cls.slot_minutes),
-        )
 
     @property
     def slot(self) -> timedelta:

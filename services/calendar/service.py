@@ -10,7 +10,7 @@ from bus import subjects
 from bus.runner import ServiceDefinition, ServiceEnv
 from bus.service import Route, route
 from services.calendar.handlers import CalendarHandlers
-from services.calendar.policy import ShowingHours
+from services.calendar.settings import showing_hours
 from services.calendar.store import CalendarStore
 from services.storage import StoreSettings, open_database
 
@@ -19,7 +19,7 @@ from services.storage import StoreSettings, open_database
 async def lifespan(_: ServiceEnv) -> AsyncIterator[Sequence[Route[Any, Any]]]:
     engine = await open_database("calendar", StoreSettings.from_env())
     try:
-        h = CalendarHandlers(CalendarStore(engine), ShowingHours.from_env())
+        h = CalendarHandlers(CalendarStore(engine), showing_hours())
         yield [
             route(subjects.GET_AVAILABILITY, h.get_availability),
             route(subjects.BOOK_SHOWING, h.book_showing),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from typing import TypeVar
 
 from bus import errors
 from bus.contracts import common_pb2, mls_pb2
@@ -43,7 +44,10 @@ def listing_proto(r: ListingRecord) -> mls_pb2.Listing:
     )  # fmt: skip
 
 
-def enum_names(values: list[int], names: dict[int, str], field: str) -> tuple[str, ...]:
+EnumT = TypeVar("EnumT", bound=int)  # a Protobuf enum (its values are ints)
+
+
+def enum_names(values: list[EnumT], names: dict[EnumT, str], field: str) -> tuple[str, ...]:
     unknown = [v for v in values if v not in names]
     if unknown:
         raise errors.BadRequest(f"unknown {field} value(s) {unknown}", reason="out_of_range", field=field)

@@ -6,10 +6,8 @@ user's) or else from the shipped sample data; `voicepod mls load FILE` loads mor
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -19,7 +17,7 @@ from bus.runner import ServiceDefinition, ServiceEnv
 from bus.service import Route, route
 from services.mls_lookup.feed import read_feed
 from services.mls_lookup.handlers import MlsHandlers
-from services.mls_lookup.sample import SAMPLE_FILE
+from services.mls_lookup.settings import mls_feed
 from services.mls_lookup.store import ListingStore
 from services.storage import StoreSettings, open_database
 
@@ -29,7 +27,7 @@ log = structlog.get_logger("services.mls_lookup")
 async def seed_if_empty(store: ListingStore) -> None:
     if await store.count():
         return
-    feed = Path(os.environ.get("VOICEPOD_MLS_FEED") or SAMPLE_FILE)
+    feed = mls_feed()
     loaded = await store.load(read_feed(feed))
     log.info("mls_seeded", listings=loaded, feed=str(feed))
 

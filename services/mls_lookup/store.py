@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Float, Integer, String, Text, delete, func, insert, select
+from sqlalchemy import JSON, BigInteger, ColumnElement, Date, Float, Integer, String, Text, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -114,7 +114,7 @@ class ListingStore:
         return len(rows)
 
     async def search(self, q: Query) -> tuple[list[ListingRecord], int]:
-        where = [ListingRow.status.in_(q.statuses)]
+        where: list[ColumnElement[bool]] = [ListingRow.status.in_(q.statuses)]
         if q.city:
             where.append(ListingRow.city_key == q.city.strip().lower())
         if q.state:

@@ -94,3 +94,9 @@ class SmsHandlers:
         number = phone.to_e164(validation.required(req.phone, "phone"))
         await self.store.set_opt_out(number, req.opted_out, validation.bounded(req.source, "source", 40) or "caller")
         return sms_pb2.SetSmsOptOutResponse(phone_e164=number, opted_out=req.opted_out)
+
+    async def get_sms_opt_out(
+        self, req: sms_pb2.GetSmsOptOutRequest, _: RequestContext
+    ) -> sms_pb2.GetSmsOptOutResponse:
+        number = phone.to_e164(validation.required(req.phone, "phone"))
+        return sms_pb2.GetSmsOptOutResponse(phone_e164=number, opted_out=await self.store.opted_out(number))

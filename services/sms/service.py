@@ -13,13 +13,14 @@ from bus.service import Route, route
 from services.sms.handlers import SmsHandlers
 from services.sms.providers import SmsProvider
 from services.sms.providers.outbox import OutboxProvider
-from services.sms.providers.twilio import TwilioProvider, TwilioSettings
+from services.sms.providers.twilio import TwilioProvider
+from services.sms.settings import twilio_settings
 from services.sms.store import SmsStore
 from services.storage import StoreSettings, open_database
 
 
 def choose_provider(store: SmsStore) -> SmsProvider:
-    twilio = TwilioSettings.from_env()
+    twilio = twilio_settings()
     return OutboxProvider(store) if twilio is None else TwilioProvider(twilio)
 
 
@@ -34,6 +35,7 @@ async def lifespan(_: ServiceEnv) -> AsyncIterator[Sequence[Route[Any, Any]]]:
             route(subjects.SEND_SMS, h.send_sms),
             route(subjects.GET_SMS_STATUS, h.get_sms_status),
             route(subjects.SET_SMS_OPT_OUT, h.set_sms_opt_out),
+            route(subjects.GET_SMS_OPT_OUT, h.get_sms_opt_out),
         ]
     finally:
         await provider.close()

@@ -14,6 +14,14 @@ TEMPLATES: dict[str, str] = {
     ),
     "showing_rescheduled": "Hi {name}, your showing of {address} is now {when}. Reply STOP to opt out.",
     "showing_cancelled": "Hi {name}, your showing of {address} on {when} is cancelled. Reply STOP to opt out.",
+    # Async mode (docs/modes.md): a voicemail was heard and a callback booked; a WebRTC caller's link.
+    "voicemail_received": (
+        "Hi {name}, thanks for your message to {company}. We got it and we'll call you back {when}. "
+        "Reply STOP to opt out."
+    ),
+    "callback_link": (
+        "Hi {name}, {company} returning your message. Talk to us any time here: {link} Reply STOP to opt out."
+    ),
     "listing_details": "{address}: {price}, {bedrooms} bd / {bathrooms} ba. Photos: {photo_url} Reply STOP to opt out.",
 }
 MAX_BODY = 1600  # ten SMS segments

@@ -1,4 +1,4 @@
-"""transcript endpoints (queries) and its event handler (stores final turns and call bounds)."""
+"""transcript endpoints (queries) and its event handler (stores final turns, call bounds and turn timings)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from bus import errors
 from bus.contracts import events_pb2, transcript_pb2
 from bus.service import RequestContext
 from services import validation
-from services.transcript.render import as_json, as_text, transcript_of
+from services.timestamps import from_proto
+from services.transcript.render import as_json, as_text, summary_of, transcript_of
 from services.transcript.store import TranscriptStore
+
+DEFAULT_LIST, MAX_LIST = 50, 1000
 
 
 class TranscriptHandlers:
@@ -43,3 +46,21 @@ class TranscriptHandlers:
             return transcript_pb2.ExportTranscriptResponse(content_type="application/json",
                                                            content=as_json(t).encode())  # fmt: skip
         raise errors.BadRequest(f"unknown export format {req.format}", reason="out_of_range", field="format")
+
+    async def list_calls(
+        self, req: transcript_pb2.ListCallsRequest, _: RequestContext
+    ) -> transcript_pb2.ListCallsResponse:
+        if not 0 <= req.limit <= MAX_LIST:
+            raise errors.BadRequest(
+                f"limit must be 0..{MAX_LIST}, not {req.limit}", reason="out_of_range", field="limit"
+            )
+        since = from_proto(req.since) if req.HasField("since") else None
+        calls = await self.store.recent_calls(since, req.agent_name, req.limit or DEFAULT_LIST)
+        return transcript_pb2.ListCallsResponse(calls=[summary_of(c) for c in calls])
+
+    async def list_shadow(
+        self, req: transcript_pb2.ListShadowRecordsRequest, _: RequestContext
+    ) -> transcript_pb2.ListShadowRecordsResponse:
+        since = from_proto(req.since) if req.HasField("since") else None
+        records = await self.store.shadow_records(since, req.agent_name)
+        return transcript_pb2.ListShadowRecordsResponse(records=records)

@@ -7,23 +7,29 @@ from collections.abc import Sequence
 from typing import Any
 
 from bus.contracts import events_pb2, transcript_pb2
+from services.transcript.store import StoredCall
 
-SPEAKERS = {events_pb2.SPEAKER_CALLER: "caller", events_pb2.SPEAKER_AGENT: "agent"}
+SPEAKERS = {events_pb2.SPEAKER_CALLER: "caller", events_pb2.SPEAKER_AGENT: "agent", events_pb2.SPEAKER_HUMAN: "human"}
 
 
 def transcript_of(call_id: str, stored: Sequence[events_pb2.TranscriptEvent]) -> transcript_pb2.Transcript:
     out = transcript_pb2.Transcript(call_id=call_id)
-    turns = []
+    turns, timings = [], []
     for event in stored:
         kind = event.WhichOneof("body")
         if kind == "call_started":
             out.started.CopyFrom(event.call_started)
+            if event.HasField("occurred_at"):
+                out.started_at.CopyFrom(event.occurred_at)
         elif kind == "call_ended":
             out.ended.CopyFrom(event.call_ended)
         elif kind == "turn":
             turns.append(event.turn)
+        elif kind == "turn_timing":
+            timings.append(event.turn_timing)
     turns.sort(key=lambda t: (t.turn_index, t.started_at.ToNanoseconds()))
     out.turns.extend(turns)
+    out.turn_timings.extend(sorted(timings, key=lambda t: (t.turn, t.first_audio_at.ToNanoseconds())))
     return out
 
 
@@ -57,6 +63,7 @@ def as_json(t: transcript_pb2.Transcript) -> str:
         "call_id": t.call_id,
         "agent_name": t.started.agent_name or None,
         "channel": t.started.channel or None,
+        "direction": t.started.direction or None,  # "outbound": we dialled them
         "ended": _ended(t.ended) if t.HasField("ended") else None,
         "turns": [
             {"index": turn.turn_index, "speaker": SPEAKERS.get(turn.speaker, "unknown"), "text": turn.text,
@@ -76,3 +83,14 @@ def _usage(usage: events_pb2.CallUsage) -> dict[str, Any]:
     items = [{"provider": i.provider, "unit": i.unit, "quantity": i.quantity, "cost_usd": round(i.cost_usd, 6)}
              for i in usage.items]  # fmt: skip
     return {"tool_calls": usage.tool_calls, "cost_usd": round(usage.cost_usd, 6), "items": items}
+
+
+def summary_of(call: StoredCall) -> transcript_pb2.CallSummary:
+    started = call.started
+    out = transcript_pb2.CallSummary(
+        call_id=call.call_id, started_at=started.occurred_at, started=started.call_started, turns=len(call.turns),
+        interrupted_turns=sum(1 for t in call.turns if t.interrupted),
+    )  # fmt: skip
+    if call.ended is not None:
+        out.ended.CopyFrom(call.ended)
+    return out

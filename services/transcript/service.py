@@ -21,7 +21,12 @@ async def lifespan(env: ServiceEnv) -> AsyncIterator[Sequence[Route[Any, Any]]]:
     consumer = events.DurableConsumer(env.nc.jetstream(), events.TRANSCRIPT, "transcript", h.on_event)
     await consumer.start()
     try:
-        yield [route(subjects.GET_TRANSCRIPT, h.get_transcript), route(subjects.EXPORT_TRANSCRIPT, h.export_transcript)]
+        yield [
+            route(subjects.GET_TRANSCRIPT, h.get_transcript),
+            route(subjects.EXPORT_TRANSCRIPT, h.export_transcript),
+            route(subjects.LIST_CALLS, h.list_calls),
+            route(subjects.LIST_SHADOW_RECORDS, h.list_shadow),
+        ]
     finally:
         await consumer.stop()
         await engine.dispose()
@@ -29,8 +34,8 @@ async def lifespan(env: ServiceEnv) -> AsyncIterator[Sequence[Route[Any, Any]]]:
 
 DEFINITION = ServiceDefinition(
     name="transcript",
-    version="0.2.0",
-    description="Stores call transcripts and exports them.",
+    version="0.4.0",
+    description="Stores call transcripts (and shadow-mode records), exports them and lists recent calls.",
     lifespan=lifespan,
     ops_port=9106,
 )

@@ -31,18 +31,25 @@ def chromium() -> str:
     return CHROMIUM
 
 
+def page_args(wav: Path, *, once: bool = True, loopback: bool = True) -> list[str]:
+    """Headless Chromium for the demo page, its microphone playing `wav` (once, or looping), and
+    with `loopback` offering 127.0.0.1 too (BROWSER_ICE_FLAGS)."""
+    return [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}{'%noloop' if once else ''}",
+        "--autoplay-policy=no-user-gesture-required",
+        *(BROWSER_ICE_FLAGS if loopback else ()),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("stack", MEDIA_STACKS)
 async def test_the_demo_page_places_a_call_and_hears_the_agent(stack: str, nc: NATS, tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
     wav = say("Hello, I would like to see a house in Denver.", tmp_path / "mic.wav", pad_seconds=4.0)
-    args = [
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={wav}%noloop", "--autoplay-policy=no-user-gesture-required",
-        *BROWSER_ICE_FLAGS,
-    ]  # fmt: skip
+    args = page_args(wav)
     async with gateway(nc, stt="whisper", media_stack=stack) as gw, async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium(), args=args)
         try:
@@ -61,6 +68,14 @@ async def test_the_demo_page_places_a_call_and_hears_the_agent(stack: str, nc: N
             async with asyncio.timeout(30):
                 while not await page.evaluate(energy):
                     await asyncio.sleep(0.2)
+            # The page's box: a typed turn (what the agent can't hear) comes back as the caller's words.
+            await page.fill("#typed", "512 555 0134")
+            await page.click("#send")
+            await page.wait_for_function(
+                "window.voicepod.events.some(e => e.type === 'transcript.final' && e.text === '512 555 0134')",
+                timeout=10_000,
+            )
+            typed_box_cleared = await page.input_value("#typed") == ""
             kinds = await page.evaluate("window.voicepod.events.map(e => e.type)")
             status = await page.text_content("#status")
             lines = await page.locator("#transcript li.agent").count()
@@ -71,6 +86,6 @@ async def test_the_demo_page_places_a_call_and_hears_the_agent(stack: str, nc: N
         finally:
             await browser.close()
     assert {"call.started", "speech.started", "turn.ended", "agent.text"} <= set(kinds), kinds
-    assert status == "live" and lines >= 1 and ended
+    assert status == "live" and lines >= 1 and ended and typed_box_cleared
     # What the caller said shows up as text (offline whisper tiny.en on espeak's voice).
     assert heard and "denver" in heard.lower(), heard

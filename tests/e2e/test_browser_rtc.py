@@ -79,14 +79,14 @@ async def test_chromium_talks_to_our_endpoint_and_hears_its_own_packets_back(tmp
         async with serve_app(app) as url, async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium(), args=args)
             try:
-                page = await browser.new_page()
-                await page.goto(f"{url}/")
-                await page.evaluate("window.run()")
+                tab = await browser.new_page()
+                await tab.goto(f"{url}/")
+                await tab.evaluate("window.run()")
                 # Chrome decodes what came back (its own speech) and measures its energy. Polled from
                 # here: the stats are behind a promise, which wait_for_function would take as truthy.
                 async with asyncio.timeout(30):
                     while True:
-                        heard = await page.evaluate("window.inbound()")
+                        heard = await tab.evaluate("window.inbound()")
                         if heard and heard["packets"] >= 150 and heard["energy"] > 0.001:
                             break
                         await asyncio.sleep(0.2)

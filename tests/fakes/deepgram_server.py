@@ -51,7 +51,7 @@ from deepgram.listen.v1.types import (
 )
 from pydantic import BaseModel
 
-from pod.ports import free_port
+from proc.ports import free_port
 from tests.fakes.ogg import ogg_opus
 
 KEY = "test-deepgram-key"
@@ -455,7 +455,7 @@ class OggOpusReader:
     def __init__(self) -> None:
         self._buffer = bytearray()
         self._decoder = av.CodecContext.create("libopus", "r")
-        self._decoder.layout, self._decoder.format = "mono", "s16"  # type: ignore[attr-defined]
+        self._decoder.layout, self._decoder.format = "mono", "s16"
         self.head: bytes = b""
         self.tags: bytes = b""
         self.pages = 0
@@ -479,7 +479,7 @@ class OggOpusReader:
             out += self._page(page, lacing)
         return bytes(out)
 
-    def _page(self, page: bytes, lacing: bytes) -> bytes:
+    def _page(self, page: bytes, lacing: bytearray) -> bytes:
         crc = int.from_bytes(page[22:26], "little")
         if ogg_page_crc(page[:22] + b"\0\0\0\0" + page[26:]) != crc:
             raise ValueError(f"Ogg page {self.pages} fails its CRC")

@@ -14,14 +14,14 @@ def ogg_opus(pcm: np.ndarray[Any, np.dtype[np.int16]]) -> bytes:
     out = io.BytesIO()
     with av.open(out, "w", format="ogg") as container:
         stream = container.add_stream("libopus", rate=48_000)
-        stream.layout = "mono"  # type: ignore[union-attr]
+        stream.layout = "mono"
         for i, at in enumerate(range(0, len(pcm), 960)):
             chunk = np.zeros(960, np.int16)
             chunk[: len(pcm[at : at + 960])] = pcm[at : at + 960]
             frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
             frame.sample_rate, frame.pts = 48_000, i * 960
-            for packet in stream.encode(frame):  # type: ignore[union-attr]
+            for packet in stream.encode(frame):
                 container.mux(packet)
-        for packet in stream.encode(None):  # type: ignore[union-attr]
+        for packet in stream.encode(None):
             container.mux(packet)
     return out.getvalue()

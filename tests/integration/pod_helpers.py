@@ -21,6 +21,8 @@ class Pod:
     banner: list[str]
     open_url: str = ""
     metrics_url: str = ""  # the gateway's /metrics, on its ops port
+    desk_url: str = ""  # shadow mode's desk page, with an operator's token
+    console_url: str = ""  # the operators' console, with an ops token
 
 
 def descendants(pid: int) -> set[int]:
@@ -62,6 +64,15 @@ async def wait_until_gone(pids: set[int], timeout: float) -> set[int]:
     return alive(pids)
 
 
+async def kill_tree(process: asyncio.subprocess.Process) -> None:
+    """A test's own process tree gone, whatever state it was left in: SIGKILL, then its children gone too."""
+    if process.returncode is None:
+        kids = descendants(process.pid)
+        process.kill()
+        await process.wait()
+        await wait_until_gone(kids, 10)
+
+
 @contextlib.asynccontextmanager
 async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None, *args: str) -> AsyncIterator[Pod]:
     """`voicepod up --http-port 0` until its banner is printed; killed (children too) on leaving."""
@@ -90,13 +101,11 @@ async def running_pod(state_dir: Path, env: Mapping[str, str] | None = None, *ar
                 assert line, f"voicepod up exited early with {await process.wait()}"
                 banner.append(line.decode().rstrip())
         urls = {k.strip(): v.strip() for k, v in (line.split(": ", 1) for line in banner if ": " in line)}
-        yield Pod(process, urls["gateway"], urls["nats"], banner, urls["open"], urls["metrics"])
+        yield Pod(
+            process, urls["gateway"], urls["nats"], banner, urls["open"], urls["metrics"], urls["desk"], urls["console"]
+        )
     finally:
-        if process.returncode is None:
-            kids = descendants(process.pid)
-            process.kill()
-            await process.wait()
-            await wait_until_gone(kids, 10)
+        await kill_tree(process)
 
 
 def child_pid(pod: Pod, name: str) -> int:

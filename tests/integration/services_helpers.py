@@ -3,26 +3,6 @@ its store, the bus runtime serves its routes on the test nats-server."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from bus.runner import serving_in_process
 
-from nats.aio.client import Client as NATS
-
-from bus.runner import ServiceDefinition, ServiceEnv
-from bus.service import ServiceRuntime
-from bus.settings import BusSettings
-
-
-@asynccontextmanager
-async def running(
-    definition: ServiceDefinition, nc: NATS, settings: BusSettings | None = None
-) -> AsyncIterator[ServiceRuntime]:
-    async with definition.lifespan(ServiceEnv(nc, settings or BusSettings())) as routes:
-        runtime = ServiceRuntime(
-            nc, name=definition.name, version=definition.version, description=definition.description, routes=routes
-        )
-        await runtime.start()
-        try:
-            yield runtime
-        finally:
-            await runtime.stop(timeout=5)
+running = serving_in_process  # a service in the test process, on the test's connection

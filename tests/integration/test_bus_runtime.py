@@ -15,6 +15,7 @@ from bus.client import BusClient
 from bus.contracts import common_pb2, crm_pb2
 from bus.deadline import Deadline
 from bus.service import RequestContext, route
+from bus.settings import BusSettings
 from tests.integration.bus_helpers import serving
 
 UPSERT = subjects.UPSERT_LEAD
@@ -56,6 +57,7 @@ async def test_expired_deadline_is_504_and_handler_never_runs(nc: NATS) -> None:
         with pytest.raises(errors.DeadlineExceeded):
             # The client itself refuses to send what is already late.
             await BusClient(nc).call(UPSERT, crm_pb2.UpsertLeadRequest(), deadline=Deadline(1))
+    assert msg.headers is not None
     assert msg.headers[headers.SERVICE_ERROR_CODE] == "504"
     body = common_pb2.Error.FromString(msg.data)
     assert body.code == 504 and body.reason == "deadline_exceeded"
@@ -67,6 +69,7 @@ async def test_undecodable_payload_is_400(nc: NATS, payload: bytes) -> None:
     handler = Recorder()
     async with serving(nc, "crm_writer", [route(UPSERT, handler)]):
         msg = await nc.request(UPSERT.subject, payload, timeout=2)
+    assert msg.headers is not None
     assert msg.headers[headers.SERVICE_ERROR_CODE] == "400"
     assert "voicepod.v1.UpsertLeadRequest" in msg.headers[headers.SERVICE_ERROR]
     assert common_pb2.Error.FromString(msg.data).reason == "undecodable"
@@ -77,6 +80,7 @@ async def test_malformed_deadline_header_is_400(nc: NATS) -> None:
     handler = Recorder()
     async with serving(nc, "crm_writer", [route(UPSERT, handler)]):
         msg = await nc.request(UPSERT.subject, b"", timeout=2, headers={headers.DEADLINE: "tomorrow"})
+    assert msg.headers is not None
     assert msg.headers[headers.SERVICE_ERROR_CODE] == "400"
     assert common_pb2.Error.FromString(msg.data).reason == "invalid_deadline"
     assert handler.calls == []
@@ -132,6 +136,7 @@ async def test_handler_past_its_deadline_is_cut_off_with_504(nc: NATS) -> None:
     async with serving(nc, "crm_writer", [route(UPSERT, slow)]):
         deadline = Deadline.after(0.3)
         msg = await nc.request(UPSERT.subject, b"", timeout=5, headers={headers.DEADLINE: deadline.header_value()})
+        assert msg.headers is not None
         assert msg.headers[headers.SERVICE_ERROR_CODE] == "504"
         with pytest.raises(errors.DeadlineExceeded):
             await BusClient(nc).call(UPSERT, crm_pb2.UpsertLeadRequest(), timeout=0.3)
@@ -157,7 +162,7 @@ async def test_requests_are_handled_concurrently(nc: NATS) -> None:
         assert (await first).lead.name == "first" and second.lead.name == "second"
 
 
-async def test_replicas_share_requests_through_the_queue_group(nc: NATS, bus_settings) -> None:
+async def test_replicas_share_requests_through_the_queue_group(nc: NATS, bus_settings: BusSettings) -> None:
     from bus.connection import connect
 
     other = await connect(bus_settings, name="replica-2")
@@ -270,7 +275,7 @@ async def test_runtime_refuses_routes_of_another_service(nc: NATS) -> None:
             name="crm_writer",
             version="1.0.0",
             description="",
-            routes=[route(subjects.SEND_SMS, Recorder())],  # type: ignore[arg-type]
+            routes=[route(subjects.SEND_SMS, Recorder())],
         )
 
 

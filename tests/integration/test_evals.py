@@ -33,7 +33,8 @@ def voicepod_eval(*args: str, timeout: float = 240) -> subprocess.CompletedProce
 
 
 def report_of(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
+    report: dict[str, Any] = json.loads(path.read_text())
+    return report
 
 
 @pytest.mark.slow
@@ -89,25 +90,40 @@ def test_a_wrong_expectation_is_named_with_expected_and_actual(tmp_path: Path) -
     assert "booking.local_time: expected Mon" in run.stdout and "BELOW THRESHOLD" in run.stdout
 
 
-@pytest.mark.parametrize(
-    ("content", "where"),
-    [
-        ("persona: x\nturns: [hi]\nexpect: {stage: [unclosed\n", "not readable YAML"),
-        ("persona: x\nturns: [hi]\nexpect: {booking: {local_time: monday 09:30}}\n", "expect.booking: "),
-        ("persona: x\nturns: [hi, {sayy: hello}]\nexpect: {stage: done}\n", "turns[1]: "),
-        (
-            "persona: x\nturns: [hi]\nexpect: {booking: {exists: true, local_time: someday}}\n",
-            "expect.booking.local_time: 'someday' is not a moment",
-        ),
-        ("persona: x\nturns: [hi]\nfaults: {down: [dns]}\nexpect: {stage: done}\n", "faults.down[0]: "),
-    ],
-)
-def test_a_broken_scenario_file_exits_2_naming_file_and_field(tmp_path: Path, content: str, where: str) -> None:
+BROKEN = [
+    ("persona: x\nturns: [hi]\nexpect: {stage: [unclosed\n", "not readable YAML"),
+    ("persona: x\nturns: [hi]\nexpect: {booking: {local_time: monday 09:30}}\n", "expect.booking: "),
+    ("persona: x\nturns: [hi, {sayy: hello}]\nexpect: {stage: done}\n", "turns[1]: "),
+    (
+        "persona: x\nturns: [hi]\nexpect: {booking: {exists: true, local_time: someday}}\n",
+        "expect.booking.local_time: 'someday' is not a moment",
+    ),
+    ("persona: x\nturns: [hi]\nfaults: {down: [dns]}\nexpect: {stage: done}\n", "faults.down[0]: "),
+]
+
+
+def test_a_broken_scenario_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
     (tmp_path / "good.yaml").write_text(BOOKING)
+    content, where = BROKEN[0]
     (tmp_path / "broken.yaml").write_text(content)
     run = voicepod_eval("--dir", str(tmp_path), timeout=60)
     assert run.returncode == 2, run.stdout + run.stderr
     assert f"{tmp_path / 'broken.yaml'}: " in run.stderr and where in run.stderr, run.stderr
+
+
+def test_every_broken_scenario_file_is_named_with_its_field(tmp_path: Path) -> None:
+    # One run for all the kinds of breakage (a process start each would cost seconds): the loader
+    # reads every file and lists each broken one, on a line of its own with what is wrong in it.
+    (tmp_path / "good.yaml").write_text(BOOKING)
+    for i, (content, _) in enumerate(BROKEN):
+        (tmp_path / f"broken-{i}.yaml").write_text(content)
+    run = voicepod_eval("--dir", str(tmp_path), timeout=60)
+    assert run.returncode == 2, run.stdout + run.stderr
+    lines = run.stderr.splitlines()
+    for i, (_, where) in enumerate(BROKEN):
+        named = f"{tmp_path / f'broken-{i}.yaml'}: "
+        assert any(named in line and where in line for line in lines), (where, run.stderr)
+    assert "good.yaml" not in run.stderr
 
 
 def test_moments_resolve_after_the_clock_in_the_zone_given() -> None:
@@ -122,7 +138,7 @@ def test_moments_resolve_after_the_clock_in_the_zone_given() -> None:
         times.parse("next week sometime")
 
 
-@pytest.mark.slow
+@pytest.mark.long  # ~2 min of real-time speech: CI runs it in make test-long
 @pytest.mark.timeout(600)
 def test_audio_mode_speaks_a_subset_through_the_gateway(tmp_path: Path) -> None:
     report_path = tmp_path / "audio.json"
@@ -132,12 +148,39 @@ def test_audio_mode_speaks_a_subset_through_the_gateway(tmp_path: Path) -> None:
     report = report_of(report_path)
     assert report["mode"] == "audio" and report["counts"]["pass"] == 2
     for scenario in report["scenarios"]:
-        for turn in scenario["call"]["turns"]:
-            # Heard by the gateway's STT, answered, and the answer heard back from its audio.
-            assert turn["heard_as"] and turn["replies"] and turn["reply_heard_as"], turn
+        turns = scenario["call"]["turns"]
+        for turn, after in zip(turns, [*turns[1:], None], strict=True):
+            # Heard by the gateway's STT, answered, and the answer heard back from its audio; a reply
+            # the next line barges into at once reached the caller (a few syllables: maybe no words).
+            assert turn["heard_as"] and turn["replies"], turn
+            assert turn["reply_heard_as"] or (after is not None and after["barge_in"]), turn
             assert 0 < turn["latency_ms"] < 15_000, turn
     barge = {s["name"]: s for s in report["scenarios"]}["barge-in-picks-listing"]["call"]["turns"][1]
     assert barge["barge_in"] and barge["replies"][0].startswith("Great, ")
+
+
+@pytest.mark.long  # ~1.5 min of real-time speech: CI runs it in make test-long
+@pytest.mark.timeout(600)
+def test_audio_mode_calls_through_the_phone_bridge(tmp_path: Path) -> None:
+    """`--channel phone`: the same lines as 8 kHz μ-law over Twilio's Media Streams protocol to the
+    gateway's phone bridge (a signed webhook first); heard, answered, heard back and timed as over
+    WebRTC, and a barge-in still takes the floor (the bridge's `clear`)."""
+    report_path = tmp_path / "phone.json"
+    run = voicepod_eval("--audio", "--channel", "phone", "--scenario", "mls-down", "--scenario",
+                        "barge-in-picks-listing", "--report", str(report_path), "--min-pass-rate", "1.0",
+                        timeout=560)  # fmt: skip
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    report = report_of(report_path)
+    assert (report["mode"], report["channel"], report["counts"]["pass"]) == ("audio", "phone", 2)
+    for scenario in report["scenarios"]:
+        assert scenario["call"]["channel"] == "phone"  # as the gateway recorded the call
+        for turn in scenario["call"]["turns"]:
+            assert turn["heard_as"] and turn["replies"], turn
+            assert 0 < turn["latency_ms"] < 15_000, turn
+        assert scenario["call"]["turns"][0]["reply_heard_as"], scenario["call"]["turns"][0]
+    barge = {s["name"]: s for s in report["scenarios"]}["barge-in-picks-listing"]["call"]["turns"][1]
+    assert barge["barge_in"] and barge["replies"][0].startswith("Great, ")
+    assert voicepod_eval("--channel", "phone", timeout=60).returncode == 2  # a channel is for audio mode only
 
 
 @pytest.mark.slow

@@ -12,9 +12,10 @@ from bus import subjects
 from bus.client import BusClient
 from bus.contracts import crm_pb2
 from bus.service import RequestContext, route
-from gateway.app import GatewayState, build_app, build_ops_app
+from gateway.app import build_app, build_ops_app
 from gateway.calls import CallRegistry
 from gateway.settings import GatewaySettings
+from gateway.state import GatewayState
 from tests.integration.bus_helpers import serving
 from tests.system_tools import require_tool
 

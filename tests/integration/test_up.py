@@ -13,20 +13,35 @@ from pathlib import Path
 import aiohttp
 import nats
 import pytest
+import pytest_asyncio
 
 from bus import subjects
 from tests.integration.pod_helpers import Pod, child_pid, descendants, running_pod, wait_until_gone
 
-pytestmark = pytest.mark.slow
+# One pod for the module (starting one takes seconds of the suite each time): the tests that only
+# look at it, call it or crash a service it restarts share it, and the test that stops it runs last.
+# A killed supervisor needs a pod of its own.
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
 
-@pytest.fixture
-async def pod(tmp_path: Path) -> AsyncIterator[Pod]:
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pod") / "state"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pod(state_dir: Path) -> AsyncIterator[Pod]:
+    async with running_pod(state_dir) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def own_pod(tmp_path: Path) -> AsyncIterator[Pod]:
     async with running_pod(tmp_path / "state") as running:
         yield running
 
 
-async def test_up_starts_everything_healthy_and_stops_with_no_process_left(pod: Pod) -> None:
+async def test_up_starts_everything_healthy(pod: Pod, state_dir: Path) -> None:
     async with aiohttp.ClientSession() as http:
         for path in ("healthz", "readyz"):
             async with http.get(pod.gateway_url + path) as resp:
@@ -37,6 +52,19 @@ async def test_up_starts_everything_healthy_and_stops_with_no_process_left(pod: 
         async with http.get(pod.metrics_url) as resp:
             assert resp.status == 200 and "voicepod_gateway_calls_active" in await resp.text()
         assert not pod.metrics_url.startswith(pod.gateway_url)
+        # The printed desk URL's token is an operator's; the desk itself waits for VOICEPOD_SHADOW=on.
+        async with http.get(pod.desk_url) as resp:
+            assert resp.status == 404 and (await resp.json())["error"] == "shadow_off"
+        # The console the banner lists: its ops token opens it; the six services and the gateway answer it.
+        assert pod.console_url.startswith(pod.gateway_url + "console?token=")
+        async with http.get(pod.console_url) as resp:
+            assert resp.status == 200 and "voicepod console" in await resp.text()
+        async with http.get(pod.gateway_url + "console") as resp:
+            assert resp.status == 401
+        token = pod.console_url.split("?token=", 1)[1]
+        async with http.get(f"{pod.gateway_url}console/api/services?token={token}") as resp:
+            answering = {instance["name"] for instance in (await resp.json())["instances"]}
+        assert answering == {*subjects.SERVICE_NAMES, "gateway"}
     assert pod.nats_url.startswith("nats://127.0.0.1:")
 
     nc = await nats.connect(pod.nats_url)
@@ -48,19 +76,23 @@ async def test_up_starts_everything_healthy_and_stops_with_no_process_left(pod: 
     finally:
         await nc.close()
 
-    children = descendants(pod.process.pid)
-    # nats-server, six services, the gateway
-    assert len(children) >= 8
-    pod.process.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(pod.process.wait(), 60) == 0
-    assert await wait_until_gone(children, 5) == set()
+    # The operators' commands find this pod's NATS (on a free port) in its state directory.
+    left_by_up = state_dir / "nats_url"
+    assert left_by_up.read_text().strip() == pod.nats_url
+    calls = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pod.cli", "calls", "--state-dir", str(left_by_up.parent),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != "NATS_URL"},
+    )  # fmt: skip
+    out, err = await calls.communicate()
+    assert (calls.returncode, out, err) == (0, b"no calls\n", b"")
 
 
-async def test_children_die_with_a_killed_supervisor(pod: Pod) -> None:
-    children = descendants(pod.process.pid)
+async def test_children_die_with_a_killed_supervisor(own_pod: Pod) -> None:
+    children = descendants(own_pod.process.pid)
     assert len(children) >= 8
-    pod.process.kill()
-    await pod.process.wait()
+    own_pod.process.kill()
+    await own_pod.process.wait()
     assert await wait_until_gone(children, 20) == set()
 
 
@@ -107,3 +139,25 @@ async def test_voicepod_call_talks_to_the_pod_with_the_printed_token(pod: Pod, t
     )  # fmt: skip
     _, err = await asyncio.wait_for(no_token.communicate(), 60)
     assert no_token.returncode == 1 and b"unauthorized" in err
+
+
+@pytest.mark.long
+async def test_up_in_shadow_mode_serves_the_desk_at_the_printed_url(tmp_path: Path) -> None:
+    async with running_pod(tmp_path / "state", {"VOICEPOD_SHADOW": "on"}) as pod, aiohttp.ClientSession() as http:
+        async with http.get(pod.desk_url) as resp:
+            assert resp.status == 200 and "voicepod desk" in await resp.text()
+        async with http.get(pod.desk_url.replace("/desk?", "/desk/queue?")) as resp:
+            assert (await resp.json())["agent"] == "real_estate"
+
+
+async def test_up_stops_with_no_process_left(pod: Pod, state_dir: Path) -> None:
+    # Last in the module: it stops the shared pod.
+    left_by_up = state_dir / "nats_url"
+    assert pod.process.returncode is None and left_by_up.exists()
+    children = descendants(pod.process.pid)
+    # nats-server, six services, the gateway
+    assert len(children) >= 8
+    pod.process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(pod.process.wait(), 60) == 0
+    assert await wait_until_gone(children, 5) == set()
+    assert not left_by_up.exists()  # a stopped pod leaves no URL to a server that is gone

@@ -28,9 +28,10 @@ async def test_every_child_reaches_a_tls_nats_named_by_nats_url(tmp_path: Path) 
             async def names() -> list[tuple[str, str]]:
                 return [(str(c.get("name")), str(c.get("tls_version"))) for c in server.connections()]
 
-            conns = await eventually(names, lambda got: len(got) >= 8, timeout=10)
-    # Ready means connected: six services and two gateway workers, each over TLS 1.3.
-    assert sorted(n for n, _ in conns) == sorted([*(f"voicepod-{s}" for s in SERVICE_NAMES), *["voicepod-gateway"] * 2])
+            conns = await eventually(names, lambda got: len(got) >= 9, timeout=10)
+    # Ready means connected: six services, two gateway workers and the async worker, each over TLS 1.3.
+    expected = [*(f"voicepod-{s}" for s in SERVICE_NAMES), *["voicepod-gateway"] * 2, "voicepod-worker-async"]
+    assert sorted(n for n, _ in conns) == sorted(expected)
     assert {v for _, v in conns} == {"1.3"}
 
 

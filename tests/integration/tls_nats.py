@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pod.nats_server import nats_server_binary
-from pod.ports import free_port
+from proc.nats_server import nats_server_binary
+from proc.ports import free_port
 from tests.tls_ca import TestCA
 
 # deploy/k8s/base/nats-tls.conf: the one users get (it includes nats.conf's users and permissions).
 SHIPPED_CONF = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "base" / "nats-tls.conf"
-USERS = ("gateway", "crm_writer", "calendar", "mls_lookup", "sms", "audit", "transcript", "admin")
+USERS = ("gateway", "crm_writer", "calendar", "mls_lookup", "sms", "audit", "transcript", "worker_async", "admin")
 
 # Without users, for `voicepod up --nats-url` (whose children share one environment).
 OPEN_CONF = """

@@ -54,3 +54,21 @@ def test_agreement_lasts_for_the_turn_only() -> None:
     consent.agent_said("You're booked. Anything else?")
     consent.caller_said("can you also book Saturday?")
     assert not consent.agreed and consent.phone_confirmed("+15125550134")
+
+
+def test_the_caller_id_is_confirmed_by_a_yes_to_its_offer_only() -> None:
+    caller_id = "+17205550198"
+    for question, answer, confirmed in (
+        ("Shall I text the number you're calling from, ending in zero one nine eight?", "yes", True),
+        ("Shall I text the number you're calling from, ending in 0198?", "no thanks", False),
+        ("Shall I text the number ending in 0 1 9 9?", "yes", False),  # not its ending
+        ("Would you like a showing at 1 9 8 Main Street?", "yes", False),  # no number offered
+    ):
+        consent = Consent(caller_id)
+        consent.agent_said(question)
+        consent.caller_said(answer)
+        assert consent.phone_confirmed(caller_id) is confirmed, question
+    withheld = Consent("anonymous")  # no usable caller ID: nothing to confirm by its ending
+    withheld.agent_said("Shall I text the number you're calling from, ending in 0 1 9 8?")
+    withheld.caller_said("yes")
+    assert withheld.confirmed_phones == set()

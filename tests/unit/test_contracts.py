@@ -7,7 +7,7 @@ import re
 from google.protobuf import descriptor_pool
 
 from bus import subjects
-from bus.contracts import audit_pb2, calendar_pb2, crm_pb2, mls_pb2, sms_pb2, transcript_pb2
+from bus.contracts import audit_pb2, calendar_pb2, crm_pb2, mls_pb2, phone_pb2, sms_pb2, transcript_pb2
 
 PROTO_SERVICES = {
     "crm_writer": crm_pb2.DESCRIPTOR.services_by_name["CrmWriterService"],
@@ -33,8 +33,15 @@ def test_catalog_covers_the_six_services_and_nothing_else() -> None:
     assert {e.service for e in subjects.ALL_ENDPOINTS} == set(subjects.SERVICE_NAMES)
 
 
+def test_the_gateways_endpoints_are_its_phone_services_rpcs() -> None:
+    rpcs = {(m.input_type.full_name, m.output_type.full_name)
+            for m in phone_pb2.DESCRIPTOR.services_by_name["PhoneService"].methods}  # fmt: skip
+    assert {(e.request.DESCRIPTOR.full_name, e.reply.DESCRIPTOR.full_name) for e in subjects.GATEWAY_ENDPOINTS} == rpcs
+    assert {e.service for e in subjects.GATEWAY_ENDPOINTS} == {"gateway"}
+
+
 def test_subjects_are_unique_and_well_formed() -> None:
-    subs = [e.subject for e in subjects.ALL_ENDPOINTS]
+    subs = [e.subject for e in (*subjects.ALL_ENDPOINTS, *subjects.GATEWAY_ENDPOINTS)]
     assert len(subs) == len(set(subs))
     for s in subs:
         assert re.fullmatch(r"voicepod\.[a-z_]+\.[a-z_]+", s), s

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from gateway.settings import GatewaySettings
+from gateway.voicemail.settings import AsyncSettings
 from pod.cli import build_parser
 from services.registry import DEFINITIONS
 from tests.k8s_render import render
@@ -43,12 +44,13 @@ def source_text() -> str:
 
 def test_every_command_is_a_voicepod_command() -> None:
     commands = [svc["command"] for svc in compose_services().values()] + [c["args"] for c in k8s_containers()]
-    assert len(commands) == 14  # gateway + six services, in compose and in k8s
+    assert len(commands) == 16  # gateway + six services + the async worker, in compose and in k8s
     for argv in commands:
         args = build_parser().parse_args(argv)
         assert callable(args.run), argv
     named = {argv[1] for argv in commands if argv[0] == "service"}
     assert named == set(DEFINITIONS)
+    assert [argv for argv in commands if argv[0] == "worker"] == [["worker", "async"]] * 2
 
 
 def test_every_environment_variable_they_set_is_read() -> None:
@@ -78,14 +80,18 @@ def test_ports_match_the_settings_defaults() -> None:
             assert [p["containerPort"] for p in c["ports"]] == [port]
             assert c["readinessProbe"]["httpGet"]["port"] == port
     for name, svc in compose_services().items():
-        if name != "gateway":
+        if name not in ("gateway", "worker_async"):
             assert int(svc["environment"]["VOICEPOD_HEALTH_PORT"]) == DEFINITIONS[name].ops_port
+    worker_port = AsyncSettings.ops_port
+    assert int(COMPOSE["services"]["worker_async"]["environment"]["VOICEPOD_ASYNC_OPS_PORT"]) == worker_port
+    (worker,) = [c for c in k8s_containers() if c["args"] == ["worker", "async"]]
+    assert [p["containerPort"] for p in worker["ports"]] == [worker_port]
 
 
 def test_the_image_installs_exactly_the_project() -> None:
     dockerfile = (ROOT / "deploy/Dockerfile").read_text()
     installs = re.findall(r"pip install[^\n]*", dockerfile)
-    assert installs == ["pip install --no-compile /src \\"], installs  # the pinned dependencies come from pyproject
+    assert installs == ["pip install /src \\"], installs  # the pinned dependencies come from pyproject
     packages = re.search(r"include = \[([^\]]*)\]", (ROOT / "pyproject.toml").read_text())
     assert packages is not None
     for package in re.findall(r'"(\w+)\*"', packages.group(1)):
@@ -99,7 +105,9 @@ def test_env_example_covers_every_variable_compose_reads() -> None:
     assert wanted <= documented, sorted(wanted - documented)
 
 
-@pytest.mark.parametrize("user", ["gateway", "crm_writer", "calendar", "mls_lookup", "sms", "audit", "transcript"])
+@pytest.mark.parametrize(
+    "user", ["gateway", "crm_writer", "calendar", "mls_lookup", "sms", "audit", "transcript", "worker_async"]
+)
 def test_compose_and_k8s_use_the_same_nats_users(user: str) -> None:
     conf = (ROOT / "deploy/k8s/base/nats.conf").read_text()
     assert f"user: {user}\n" in conf
@@ -132,3 +140,39 @@ def test_the_namespace_admits_every_pod_it_runs() -> None:
             host_ports = [p for c in spec["containers"] for p in c.get("ports", []) if p.get("hostPort")]
             if spec.get("hostNetwork") or host_ports:
                 assert level == "privileged", (doc["metadata"]["name"], level)
+
+
+def test_the_media_is_one_udp_port_in_compose_and_k8s() -> None:
+    """compose.yaml publishes the one port the gateway binds (no range, no sysctl); the k8s gateway
+    is on the pod network with that port as its node's host port, and its settings hold together."""
+    gateway = COMPOSE["services"]["gateway"]
+    env = gateway["environment"]
+    port = int(env["VOICEPOD_RTC_UDP_PORT"].removeprefix("${VOICEPOD_RTC_UDP_PORT-").removesuffix("}"))
+    assert [p for p in gateway["ports"] if p.endswith("/udp")] == [f"{port}:{port}/udp"]
+    assert "sysctls" not in gateway and env["VOICEPOD_WORKERS"] == "${VOICEPOD_WORKERS:-1}"
+    for overlay in ("example", "example-tls"):
+        docs = list(render(overlay))
+        (deployment,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "voicepod-gateway"]
+        spec = deployment["spec"]["template"]["spec"]
+        assert "hostNetwork" not in spec
+        (container,) = spec["containers"]
+        (media,) = [p for p in container["ports"] if p.get("protocol") == "UDP"]
+        (settings,) = [
+            d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("voicepod-settings")
+        ]
+        plain = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+        resolved = {
+            **settings["data"],
+            **plain,
+            "VOICEPOD_ICE_ADDRESSES": "10.244.0.5",
+            "VOICEPOD_ICE_ADVERTISE": "10.0.0.5",
+        }
+        gw = GatewaySettings.from_env(resolved)  # what the pod's environment makes of it (fieldRefs filled in)
+        assert media["containerPort"] == media["hostPort"] == gw.rtc_udp_port == 50000
+        assert gw.media_stack == "lean" and plain["VOICEPOD_WORKERS"] == "1"
+        refs = {
+            e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"]
+            for e in container["env"]
+            if "fieldRef" in e.get("valueFrom", {})
+        }
+        assert refs["VOICEPOD_ICE_ADDRESSES"] == "status.podIP" and refs["VOICEPOD_ICE_ADVERTISE"] == "status.hostIP"

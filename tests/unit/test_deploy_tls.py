@@ -81,7 +81,7 @@ def test_k8s_tls_overlay_gives_every_process_the_ca_and_nats_its_certificate() -
                 assert conf_name == "nats-tls.conf" and "include ./nats.conf" in config_map["data"][conf_name]
                 assert k8s_secret_file(spec, c, env["VOICEPOD_NATS_TLS_CERT"]) == (SECRET, "tls.crt")
                 assert k8s_secret_file(spec, c, env["VOICEPOD_NATS_TLS_KEY"]) == (SECRET, "tls.key")
-    assert clients == 7  # the gateway and six services
+    assert clients == 8  # the gateway, six services and the async worker
 
 
 def test_k8s_without_the_option_stays_plain() -> None:
@@ -96,7 +96,7 @@ def test_k8s_without_the_option_stays_plain() -> None:
 def test_compose_tls_override_gives_every_process_the_ca_and_nats_its_certificate(tls: bool) -> None:
     config = compose_config("compose.yaml", *(["deploy/compose.tls.yaml"] if tls else []))
     ours = {n: s for n, s in config["services"].items() if n not in ("nats", "postgres")}
-    assert len(ours) == 7
+    assert len(ours) == 8  # the gateway, six services and the async worker
     for name, svc in ours.items():
         ca = svc["environment"].get("NATS_TLS_CA")
         if not tls:

@@ -194,3 +194,17 @@ def test_every_contract_scenario_asserts_booking_lead_and_text() -> None:
         else:
             assert not lead["exists"] and not sms["sent"], s.name
         assert not s.known_failure, s.name  # the stranger's test: never weakened to pass
+
+
+def test_which_one_after_other_homes_were_read_out_is_a_new_question() -> None:
+    read = "I found 2 homes. First: {} in Denver, for 500 thousand. Second: {} in Denver, for 600 thousand."
+    first = read.format("12 Maple St", "9 Oak Ave") + " Which one would you like to see?"
+    other = read.format("3 Pine Ct", "7 Elm Rd") + " Which one would you like to see?"
+    lines = [
+        ("a condo in Denver", first),
+        ("too small", other),
+        ("bigger please", first.replace("12 Maple", "4 Birch")),
+    ]
+    assert contract.repeated_questions(call(lines, [])) == []
+    same = [("a condo in Denver", first), ("hm", first), ("what", first)]
+    assert len(contract.repeated_questions(call(same, []))) == 1  # the same homes, asked a third time

@@ -94,6 +94,30 @@ def test_a_wrong_read_back_is_corrected_and_a_right_one_gets_a_yes(tmp_path: Pat
     assert c.answer("Thanks for calling. Goodbye!") is None
 
 
+def test_bedrooms_read_out_are_heard_and_a_home_too_small_is_refused_as_a_person_would(tmp_path: Path) -> None:
+    """The caller wants three bedrooms; the agent (its criteria misheard) offers the street it wants
+    with one bedroom: the caller says so instead of taking it, at most twice, then gives up."""
+    small = LIST.replace("5291 Aspen Ave in Tampa, 3 bedrooms", "5291 Aspen Ave in Tampa, one bedroom")
+    assert [o.bedrooms for o in listings_offered(small)] == [3, 1, 3]
+    assert [o.bedrooms for o in listings_offered("I found one: 12 Oak St in Tampa, a studio, for $300,000.")] == [0]
+    c = caller(tmp_path)
+    c.state.given |= {"bedrooms", "type", "budget"}
+    assert c.answer(small) == "no, that's too small, I need at least 3 bedrooms"
+    assert c.answer(small) == "no, that's too small, I need at least 3 bedrooms"
+    assert c.answer(small) == "never mind, I'll call back later. bye" and c.state.done
+    fits = caller(tmp_path)
+    fits.state.given |= {"bedrooms", "type", "budget"}
+    assert fits.answer(LIST) == "the one on Aspen Ave"
+
+
+def test_a_read_back_in_another_city_is_corrected(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    other = ("Let me read that back: a showing of 5291 Aspen Ave in Tucson on Tuesday the 8th at 2:30 PM for "
+             "Jordan Lee, and the confirmation goes by text to 8 1 3, 5 5 5, 0 1 4 7. Shall I book it?")  # fmt: skip
+    assert c.answer(other) == "no, I'm looking in Tampa"
+    assert not (c.answer(other.replace("Tucson", "Tampa")) or "no").lower().startswith("no")
+
+
 def test_an_offered_alternative_it_accepts_is_taken(tmp_path: Path) -> None:
     c = caller(tmp_path)
     c.state.given.add("when")
@@ -178,3 +202,53 @@ def test_a_caller_who_hangs_up_meets_its_goal_only_at_a_read_back(tmp_path: Path
 def test_asked_what_to_look_for_it_says_its_criteria_again(tmp_path: Path) -> None:
     line = caller(tmp_path).answer("No problem. What should I look for instead?") or ""
     assert "Tampa" in line and "condo" in line and "3" in line
+
+
+def test_a_web_caller_offered_the_box_types_the_number_it_meant(tmp_path: Path) -> None:
+    again = (
+        "Sorry, I didn't get the whole number. Could you say it again, digit by digit, with the area code? "
+        "Or type it in the box on your screen."
+    )
+    spoken = caller(tmp_path)  # no box (text mode): it says the number again
+    spoken.answer("And your phone number?")
+    assert "eight one three" in (spoken.answer(again) or "") and not spoken.state.typing
+    path = tmp_path / "jordan.yaml"
+    typer = PersonaCaller(parse_persona(path), CLOCK, can_type=True)
+    typer.answer("And your phone number?")  # says the number it misspeaks...
+    assert typer.answer(again) == "813-555-0147" and typer.state.typing  # ...and types the one it meant
+    assert "Jordan" in (typer.answer("Thanks. May I have your name?") or "") and not typer.state.typing
+    spell = "Could you spell your name for me, letter by letter? Or type it in the box on your screen."
+    assert typer.answer(spell) == "Jordan Lee" and typer.state.typing
+    # Without a box it spells, as a person asked to spell does.
+    assert spoken.answer("Could you spell your name for me, letter by letter?") == "J O R D A N, L E E"
+
+
+def test_a_read_back_under_a_name_not_its_own_is_corrected(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    read = ("Let me read that back: a showing of 5291 Aspen Ave in Tampa on Tuesday the 8th at 2:30 PM for {}, "
+            "and the confirmation goes by text to 8 1 3, 5 5 5, 0 1 4 7. Shall I book it?")  # fmt: skip
+    assert c.answer(read.format("Miss Feel Like")) == "no, my name is Jordan Lee"
+    assert not (c.answer(read.format("Jordan")) or "no").startswith("no")  # the first name alone is fine
+
+
+def test_asked_what_to_change_it_names_what_it_objected_to(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    wrong_time = "Tuesday, December 8 at 9 AM, Jordan, 813 555 0147. Shall I book it?"
+    assert (c.answer(wrong_time) or "").startswith("no, I wanted")
+    change = "No problem. What should I change: the time, the name or the phone number?"
+    assert c.answer(change) == "the time: tuesday at 2:30 pm"  # not its phone number, for "phone" in the question
+    fresh = caller(tmp_path)
+    assert fresh.answer(change) == "nothing, it's all correct"
+
+
+def test_did_you_say_is_answered_with_its_time(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    c.answer("I can show 5291 Aspen Ave on Monday at 9, 9:30 or 10 AM. Which works for you?")  # says its time
+    assert c.answer("Did you say Tuesday?") == "yes, tuesday at 2:30 pm"
+    assert c.answer("Did you say Monday the 7th at 2 PM?") == "no, tuesday at 2:30 pm"
+
+
+def test_asked_for_the_number_in_parts_it_says_each_part(tmp_path: Path) -> None:
+    c = caller(tmp_path)
+    assert c.answer("Let's take it in parts. Just the area code first: the first three digits?") == "eight one three"
+    assert c.answer("8 1 3. And the remaining seven digits?") == "five five five zero one four seven"

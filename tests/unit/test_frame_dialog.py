@@ -10,12 +10,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from prometheus_client import REGISTRY
 
 from gateway.agent.config import AgentConfig
-from gateway.agent.dialog import FrameDialog
+from gateway.agent.dialog import FrameDialog, name_question
 from gateway.agent.tools import ToolError, ToolResult
 from gateway.agent.vertical import Stage
+from gateway.call_origin import Typing
 from tests.unit.fake_tools import LISTINGS, FakeTools
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -443,3 +445,144 @@ async def test_a_listing_picked_by_its_price_is_no_new_budget() -> None:
     picked = said(await d.respond("I'll take the 790 grand one"))
     assert d.frame.get("listing", {}).get("mls_id") == "SEA3" and picked.startswith("Great, 3 Pine Ct.")
     assert d.frame.max_price == 800_000 and [n for n, _ in tools.calls].count("search_listings") == 1
+
+
+async def test_answers_heard_as_other_things_never_loop_the_phone_question() -> None:
+    """Asked for the number, the caller's answers keep coming back from the STT as something else (a
+    time, a name): the phone question still counts on, twice, then another strategy, and the call
+    ends with a next step rather than asking again and again (an audio persona call once heard it
+    eleven times, each misheard number taken as a time and its "which would you like?" in between)."""
+    d, tools = dialog()
+    await d.respond("I'm Lee Park, looking in Seattle, tomorrow at ten")
+    asked = said(await d.respond("number two"))
+    assert asked.endswith("text your confirmation to?")
+    replies = []
+    # A number misheard as a time the agent cannot give, then the caller back at its own time.
+    for answer in ("at eleven tonight", "tomorrow at ten works", "at eleven tonight", "tomorrow at ten works",
+                   "at eleven tonight", "tomorrow at ten works", "at eleven tonight", "tomorrow at ten works",
+                   "at eleven tonight", "tomorrow at ten works"):  # fmt: skip
+        replies.append(said(await d.respond(answer)))
+        if d.ended:
+            break
+    phone_asks = sum("text your confirmation to?" in r or "with the area code" in r for r in replies)
+    assert phone_asks <= 2, replies
+    assert d.ended or any("keypad" in r or "area code first" in r or "call you back" in r for r in replies), replies
+    assert [name for name, _ in tools.calls if name in ("send_sms", "book_showing")] == []
+
+
+def test_a_name_not_heard_is_offered_the_box_only_where_letters_can_be_typed() -> None:
+    def spell(typing: Typing | None) -> list[str]:
+        (first, *_) = name_question(typing).strategies
+        return list(first.lines)
+
+    assert spell("text_box")[-1] == "Or type it in the box on your screen."
+    assert not any("type" in line for line in spell("keypad") + spell(None))  # a phone's keys are digits
+
+
+async def test_a_day_alone_gets_that_days_times_offered_and_none_taken_unasked() -> None:
+    """'Tuesday' alone is often 'Tuesday at 10' with the time not heard: the day's first free times
+    are offered; which one is the caller's to say (an audio persona was given 9 AM for '10 AM')."""
+    d, tools = dialog()
+    await d.respond("two bedrooms in Seattle")
+    await d.respond("the first")
+    offered = said(await d.respond("Tuesday"))
+    assert "I can do Tuesday the 8th at 9, 9:30 or 10 AM. Which works for you?" in offered, offered
+    assert d.frame.when is None and tools.writes() == []
+    took = said(await d.respond("10 works"))
+    assert d.frame.when == datetime(2026, 12, 8, 10, 0, tzinfo=LA) and "name" in took
+
+
+async def test_a_number_correction_heard_in_broken_groups_asks_for_the_number_saying_what_was_heard() -> None:
+    """An audio persona's "no, it's seven zero four, five five five, ..." at the read-back came back as
+    "seven zero four, time, time, time, zero one four three": the read number is dropped, and the
+    number is asked for again with what was heard, never "what should I change?" round and round."""
+    d, tools = dialog()
+    for line in ("a house in Seattle", "second one", "the first time", "Sam Ortiz"):
+        await d.respond(line)
+    assert "7 0 4, 5 5 5, 0 1 3 4" in said(
+        await d.respond("It's seven zero four, five five five, zero one three four.")
+    )
+    again = said(await d.respond("No, it's seven zero four, time, time, time, zero one four three."))
+    assert again.startswith("I heard 7 0 4, 0 1 4, 3") and d.frame.phone is None, again
+    after_change = dialog()[0]
+    for line in ("a house in Seattle", "second one", "the first time", "Sam Ortiz", "704 555 0134", "no"):
+        await after_change.respond(line)
+    asked = said(await after_change.respond("It's 7.04, 5.5, 0.143."))  # digits as "what should I change?"'s answer
+    assert "What should I change" not in asked and after_change.frame.phone is None, asked
+    assert tools.writes() == []
+
+
+async def test_a_read_back_answer_heard_as_yes_and_as_no_is_asked_again_and_books_nothing() -> None:
+    """An audio persona's "that's right" was "Not right." to tiny.en and "That's right." to base: the
+    dialog takes neither, asks for a plain yes or no, and books on the clear yes that follows."""
+    d, tools = dialog()
+    for line in ("a house in Seattle", "second one", "the first time", "Sam Ortiz", "206 555 0147"):
+        await d.respond(line)
+    again = said(await d.respond("Not right.", ("That's right.",)))
+    assert again.startswith("Sorry, I need a yes or a no:") and "2 0 6, 5 5 5, 0 1 4 7" in again
+    assert tools.writes() == [] and d.confirming
+    booked = said(await d.respond("Yes.", ("Yes.",)))
+    assert booked.startswith("You're booked") and "book_showing" in tools.writes()
+    # Heard both ways twice: a person takes it, nothing booked.
+    e, other = dialog()
+    for line in ("a house in Seattle", "second one", "the first time", "Sam Ortiz", "206 555 0147"):
+        await e.respond(line)
+    await e.respond("Yes, not right.", ("Yes, that's right.",))
+    bye = said(await e.respond("Not right.", ("That's right.",)))
+    assert "a person from our team" in bye.lower() and other.writes() == [] and e.ended
+
+
+async def test_an_hour_heard_without_sure_minutes_offers_it_and_its_half_hour() -> None:
+    """Whisper writes "two thirty" and "two o'clock" alike as "2.0": both are offered, neither taken
+    unasked (an audio persona asking for 2:30 was read back 2 PM)."""
+    d, tools = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("second one")
+    offered = said(await d.respond("tomorrow at 2.0 in the afternoon"))
+    assert "I can do Tuesday the 8th at 2 or 2:30 PM. Which works for you?" in offered and d.frame.when is None
+    await d.respond("2:30")
+    assert d.frame.when == datetime(2026, 12, 8, 14, 30, tzinfo=LA) and tools.writes() == []
+
+
+async def test_a_pick_said_while_the_number_is_asked_for_does_not_change_the_time() -> None:
+    d, tools = dialog()
+    for line in ("a house in Seattle", "second one", "at 10 works", "Sam Ortiz"):
+        await d.respond(line)
+    assert d.frame.when == datetime(2026, 12, 7, 10, 0, tzinfo=LA)
+    await d.respond("the first one")  # to "what's the best phone number?" (or "the first three digits?")
+    assert d.frame.when == datetime(2026, 12, 7, 10, 0, tzinfo=LA) and tools.writes() == []
+
+
+@pytest.mark.parametrize(("answer", "when"), [("yes", datetime(2026, 12, 7, 14, 0, tzinfo=LA)), ("no", None),
+                                              ("Tuesday at 11", datetime(2026, 12, 8, 11, 0, tzinfo=LA))])  # fmt: skip
+async def test_a_time_only_a_runner_up_heard_is_asked_about_first(answer: str, when: datetime | None) -> None:
+    """'tomorrow at eleven' heard as 'Thank you very much.' once held 'Monday at 2 PM' from another
+    hearing: now the caller is asked, and only a yes (or a time they say) holds one."""
+    d, tools = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("second one")
+    assert await d.respond("Thank you very much.", ("Monday at 2 PM.",)) == ["Did you say Monday the 7th at 2 PM?"]
+    assert d.frame.when is None
+    await d.respond(answer)
+    assert d.frame.when == when and tools.writes() == []
+
+
+async def test_a_part_of_a_day_with_no_day_heard_gets_its_times_offered() -> None:
+    """'three on thursday afternoon' heard as '3-1-1st afternoon.': not today's first afternoon time
+    held unasked, but the afternoon's times offered."""
+    d, _ = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("second one")
+    offered = said(await d.respond("3-1-1st afternoon."))
+    assert "Which works for you?" in offered and d.frame.when is None, offered
+
+
+async def test_the_same_unsure_hour_again_gets_numbered_choices() -> None:
+    d, _ = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("second one")
+    await d.respond("tomorrow at 2.0 in the afternoon")
+    numbered = said(await d.respond("Just that 2.0 pm works."))
+    assert numbered.startswith("Let's keep it simple: say one for Tuesday the 8th at 2 PM or two for"), numbered
+    await d.respond("two")
+    assert d.frame.when == datetime(2026, 12, 8, 14, 30, tzinfo=LA)

@@ -419,3 +419,96 @@ async def test_a_running_decode_finishing_after_the_call_ended_is_not_reported(d
     running.release()
     await running.finished()
     assert interims == [] and session.interim == ""
+
+
+async def test_a_pause_whose_text_will_be_the_turns_is_reported_settled_until_the_caller_speaks_again(
+    decoder: FakeDecoder,
+) -> None:
+    session, caller, _ = opened(decoder)
+    said: list[str] = []
+    session.watch_pauses(lambda heard: said.append(heard.text), lambda: said.append("<speaks again>"))
+    caller.say(1.0)
+    caller.pause(0.12)
+    decoder.decodes[0].release()
+    first = await decoder.decodes[0].finished()
+    await step()
+    assert said == [first.text]  # the pause's text: the turn's if nothing more is said
+    caller.pause(0.1)
+    assert said == [first.text]  # quiet goes on: still the turn's text
+    caller.say(0.4)
+    assert said == [first.text, "<speaks again>"]
+    caller.pause(0.12)
+    decoder.decodes[1].release()
+    second = await decoder.decodes[1].finished()
+    await step()
+    caller.pause(0.5)  # the turn ends
+    heard = await session.turn_ended(caller.ended[0].audio)
+    assert said == [first.text, "<speaks again>", second.text] and heard.text == second.text
+    assert session.reused == 1
+
+
+async def test_a_pause_decode_that_finishes_after_the_caller_spoke_again_is_not_reported_settled(
+    decoder: FakeDecoder,
+) -> None:
+    session, caller, _ = opened(decoder)
+    said: list[str] = []
+    session.watch_pauses(lambda heard: said.append(heard.text), lambda: said.append("<speaks again>"))
+    caller.say(1.0)
+    caller.pause(0.12)
+    caller.say(0.3)  # before the pause's decode is done
+    decoder.decodes[0].release()
+    await decoder.decodes[0].finished()
+    await step()
+    assert said == []
+
+
+async def test_the_text_so_far_is_the_pause_decode_once_it_has_heard_all_the_speech(decoder: FakeDecoder) -> None:
+    session, caller, _ = opened(decoder)
+    session.expect(SpeechContext(slot="phone"))
+    caller.say(2.1)  # an interim decode at 2 s of new speech: it did not hear the end of it
+    interim = decoder.decodes[0]
+    interim.release()
+    await interim.finished()
+    await step()
+    assert session.interim.startswith("heard") and session.said_so_far() is None  # speech after its cut
+    caller.pause(0.12)
+    pause = decoder.decodes[1]
+    assert session.said_so_far() is None  # the pause's decode is not in yet
+    pause.release()
+    text = (await pause.finished()).text
+    await step()
+    heard = session.said_so_far()
+    assert heard is not None and heard[0].text == text != interim.future.result().text
+    assert heard[1] == SpeechContext(slot="phone")
+    caller.say(0.1)
+    assert session.said_so_far() is None  # the caller went on: that text is no longer all they said
+    session.expect(SpeechContext(slot="name"))
+    caller.pause(0.12)
+    assert session.said_so_far() is None  # decoded with another expectation than the dialog's now
+    await session.close()
+
+
+async def test_a_closed_session_lets_go_of_the_callbacks_into_its_call(decoder: FakeDecoder) -> None:
+    # The call holds its session and the session the call's callbacks: a cycle that kept ended calls
+    # (their media, buffers) alive until a full GC pass, unless closing the session breaks it.
+    import gc
+    import weakref
+
+    class CallLike:
+        def interim(self, text: str) -> None: ...
+
+        def settled(self, heard: Transcript) -> None: ...
+
+        def unsettled(self) -> None: ...
+
+    call = CallLike()
+    session = IncrementalSession(decoder, call.interim)
+    session.watch_pauses(call.settled, call.unsettled)
+    gone = weakref.ref(call)
+    await session.close()
+    gc.disable()
+    try:
+        del call
+        assert gone() is None
+    finally:
+        gc.enable()

@@ -42,3 +42,19 @@ async def test_the_stt_is_told_the_slot_the_dialog_asks_for_and_cities_only_for_
 
 def test_an_engine_that_expects_nothing_leaves_the_stt_as_it_was() -> None:
     assert EchoResponder().listening_for() == NO_CONTEXT
+
+
+async def test_the_stt_gets_the_dialogs_check_of_an_answer_even_for_a_question_with_no_slot() -> None:
+    agent, dialog = responder()
+    dialog.greeting()
+    city = agent.listening_for()
+    assert city.answers is not None and city.answers("maybe Tucson") and not city.answers("touch on")
+    await dialog.respond("a house in Austin")
+    await dialog.respond("no")  # none of these: "what should I look for instead?"
+    criteria = agent.listening_for()
+    assert criteria.slot is None and criteria.answers is not None
+    assert criteria.answers("two bedrooms") and not criteria.answers("the bad rooms, please")
+    await dialog.respond("a condo with three bedrooms")
+    await dialog.respond("the first one")
+    await dialog.respond("Friday at 10")
+    assert agent.listening_for().answers is None  # the name: left to the top hearing

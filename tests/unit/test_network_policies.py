@@ -68,7 +68,7 @@ def test_every_policy_selects_a_rendered_workload(overlay: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_gateway_and_every_service_reach_nats(overlay: str) -> None:
     clients = nats_clients(overlay)
-    assert {container["args"][-1] for container, _, _ in clients} == {"gateway", *DEFINITIONS}
+    assert {container["args"][-1] for container, _, _ in clients} == {"gateway", *DEFINITIONS, "async"}
     c = cluster(overlay)
     unreachable = []
     for container, source, url in clients:
@@ -84,18 +84,16 @@ def test_nats_is_closed_to_everyone_else(overlay: str) -> None:
     c, nats = cluster(overlay), by_name(overlay)["nats"]
     for stranger in [*STRANGERS, PROMETHEUS]:
         assert not c.allowed(stranger, nats, 4222), stranger.name
-    # Nor does the gateway nodes' ipBlock take in pods (it must stay clear of the pod CIDR).
-    for ip in (POD_CIDR[5], POD_CIDR[-2]):
+    # Nor does any other pod, or a node's host network.
+    for ip in (POD_CIDR[5], POD_CIDR[-2], NODE_CIDR[7]):
         assert not c.allowed(pod("any-pod", "default", {}, str(ip)), nats, 4222)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_prometheus_reaches_every_metrics_port_and_strangers_none(overlay: str) -> None:
-    # The gateway is on the host network: its ports are guarded only where the CNI enforces policies
-    # there; evaluate what the policies say (deploy/README.md: the node's firewall does it otherwise).
-    c = cluster(overlay, enforce_on_host_network=True)
+    c = cluster(overlay)
     scraped = [w for w in workloads(render(overlay)) if w.annotations.get("prometheus.io/scrape") == "true"]
-    assert {w.name for w in scraped} == {"voicepod-gateway", "voicepod-services"}
+    assert {w.name for w in scraped} == {"voicepod-gateway", "voicepod-services", "voicepod-worker-async"}
     targets = [(by_name(overlay)["nats"], by_name(overlay)["nats"].named_ports["monitor"])]
     for w in scraped:
         ops = [port for name, port in w.named_ports.items() if name.startswith("ops")]
@@ -103,7 +101,7 @@ def test_prometheus_reaches_every_metrics_port_and_strangers_none(overlay: str) 
         if "prometheus.io/port" in w.annotations:
             assert [int(w.annotations["prometheus.io/port"])] == ops, w.name
         targets += [(w, port) for port in ops]
-    assert len(targets) == 1 + 1 + 6  # NATS's monitor, the gateway's ops port, six services' ops ports
+    assert len(targets) == 1 + 1 + 6 + 1  # NATS's monitor, the gateway's, six services' and the async worker's
     for target, port in targets:
         assert c.allowed(PROMETHEUS, target, port), (target.name, port)
         for stranger in STRANGERS:
@@ -111,12 +109,15 @@ def test_prometheus_reaches_every_metrics_port_and_strangers_none(overlay: str) 
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_callers_reach_the_call_port_and_not_the_ops_port(overlay: str) -> None:
-    c, gateway = cluster(overlay, enforce_on_host_network=True), by_name(overlay)["voicepod-gateway"]
+def test_callers_reach_the_call_and_media_ports_and_not_the_ops_port(overlay: str) -> None:
+    c, gateway = cluster(overlay), by_name(overlay)["voicepod-gateway"]
+    assert not gateway.host_network  # on the pod network: the policies guard it
     caller = outsider("caller", "198.51.100.7")
     assert c.allowed(caller, gateway, gateway.named_ports["http"])
+    assert c.allowed(caller, gateway, gateway.named_ports["media"], "UDP")
+    assert not c.allowed(caller, gateway, gateway.named_ports["media"])  # TCP: nothing listens there
     assert not c.allowed(caller, gateway, gateway.named_ports["ops"])
-    assert gateway.named_ports == {"http": 8080, "ops": 9090}
+    assert gateway.named_ports == {"http": 8080, "ops": 9090, "media": 50000}
 
 
 # --- the evaluator itself, on policies written for it ---------------------------------------------

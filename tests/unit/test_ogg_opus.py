@@ -36,14 +36,14 @@ def test_ffmpeg_demuxes_and_decodes_the_stream_with_its_timeline() -> None:
     stream = writer.headers() + b"".join(writer.page(packets[i : i + 5]) for i in range(0, 50, 5))
     assert writer.granule == 50 * 960
 
-    with av.open(io.BytesIO(stream), format="ogg") as container:  # FFmpeg checks each page's CRC
+    with av.open(io.BytesIO(stream), "r", format="ogg") as container:  # FFmpeg checks each page's CRC
         audio = container.streams.audio[0]
         assert audio.codec_context.name in ("opus", "libopus")
         demuxed = [bytes(p) for p in container.demux(audio) if p.size]
     assert demuxed == packets
 
     decoder = av.CodecContext.create("libopus", "r")
-    decoder.layout, decoder.format = "mono", "s16"  # type: ignore[attr-defined]
+    decoder.layout, decoder.format = "mono", "s16"
     pcm = np.concatenate([f.to_ndarray().reshape(-1) for p in demuxed for f in decoder.decode(av.Packet(p))])
     assert len(pcm) == OUT_RATE  # 48 kHz, every packet decoded
     spectrum = np.abs(np.fft.rfft(pcm[OUT_FRAME * 5 :].astype(np.float64)))
@@ -57,7 +57,7 @@ def test_a_corrupted_page_is_refused_by_ffmpeg() -> None:
     bad = bytearray(pages[2])
     bad[-3] ^= 0x01  # a bit of the middle page's last packet flipped: its CRC no longer matches
     stream = b"".join((pages[0], pages[1], bytes(bad), pages[3]))
-    with av.open(io.BytesIO(stream), format="ogg") as container:
+    with av.open(io.BytesIO(stream), "r", format="ogg") as container:
         demuxed = [bytes(p) for p in container.demux(container.streams.audio[0]) if p.size]
     assert demuxed == packets[:5] + packets[10:]
 
@@ -88,7 +88,7 @@ def test_a_page_with_too_many_segments_is_refused() -> None:
 def test_an_ffmpeg_made_file_reads_back_as_its_packets() -> None:
     pcm = (np.sin(np.arange(48_000) / 10) * 8000).astype(np.int16)  # 1 s
     data = ogg_opus(pcm)
-    with av.open(io.BytesIO(data), format="ogg") as container:
+    with av.open(io.BytesIO(data), "r", format="ogg") as container:
         expected = [bytes(p) for p in container.demux(container.streams.audio[0]) if p.size]
     speech = read_ogg_opus(data)
     assert list(speech.packets) == expected

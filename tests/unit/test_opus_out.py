@@ -9,10 +9,10 @@ from gateway.media.opus_out import HANGOVER_FRAMES, OpusOut, silence_packet
 from gateway.media.pcm import OUT_FRAME, OUT_RATE
 
 
-def decode(packets: list[av.Packet]) -> np.ndarray:
+def decode(packets: list[av.Packet[av.stream.Stream]]) -> np.ndarray:
     codec = av.CodecContext.create("opus", "r")
-    codec.sample_rate, codec.layout = OUT_RATE, "mono"  # type: ignore[attr-defined]
-    out = [f.to_ndarray().reshape(-1) for p in packets for f in codec.decode(p)]  # type: ignore[attr-defined]
+    codec.sample_rate, codec.layout = OUT_RATE, "mono"
+    out = [f.to_ndarray().reshape(-1) for p in packets for f in codec.decode(p)]
     pcm = np.concatenate(out).astype(np.float64)
     return pcm * 32_768 if np.max(np.abs(pcm)) <= 1.0 else pcm  # ffmpeg's decoder gives floats in [-1, 1]
 

@@ -14,7 +14,7 @@ from tests.unit.test_opus_in import tone_packets
 
 def sixty_ms_packet() -> bytes:
     codec = av.CodecContext.create("libopus", "w")
-    codec.sample_rate, codec.layout, codec.format = 48_000, "mono", "s16"  # type: ignore[attr-defined]
+    codec.sample_rate, codec.layout, codec.format = 48_000, "mono", "s16"
     codec.options = {"frame_duration": "60"}
     frame = av.AudioFrame.from_ndarray(np.full((1, 2880), 3000, np.int16), format="s16", layout="mono")
     frame.sample_rate, frame.pts = 48_000, 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.providers.config import ProviderSettings
+from gateway.providers.settings import ProviderSettings
 
 
 def test_offline_without_keys() -> None:

@@ -27,7 +27,10 @@ def test_sunday_has_no_slots_and_saturday_has() -> None:
 
 def test_why_not_names_the_reason() -> None:
     hours, now = ShowingHours(), datetime(2027, 3, 1, 12, tzinfo=UTC)
-    at = lambda d, h, m=0: datetime.combine(d, time(h, m), tzinfo=CHICAGO).astimezone(UTC)  # noqa: E731
+
+    def at(d: date, h: int, m: int = 0) -> datetime:
+        return datetime.combine(d, time(h, m), tzinfo=CHICAGO).astimezone(UTC)
+
     assert hours.why_not(at(date(2027, 3, 2), 10), CHICAGO, now) is None
     assert hours.why_not(at(date(2027, 3, 2), 17, 30), CHICAGO, now) is None
     assert hours.why_not(at(date(2027, 3, 2), 18), CHICAGO, now) == "outside_hours"

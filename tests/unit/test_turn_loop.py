@@ -13,10 +13,21 @@ import pytest
 
 from gateway.interruptions import InterruptionSettings
 from gateway.media.outbound import PlayoutTrack
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.turn_loop import TurnLoop
 from gateway.turn_sources import LocalTurns, ProviderTurns, TurnSource
-from gateway.turns import TurnDetector, TurnSettings
-from tests.turn_fakes import LinesResponder, LoudnessVad, RecordedEvents, ScriptedLink, SetAnswersSession, Step, frames
+from gateway.turns import TurnDetector, TurnSettings, detector_for
+from tests.turn_fakes import (
+    FAINT,
+    LinesResponder,
+    LoudnessVad,
+    RecordedEvents,
+    ScriptedLink,
+    SetAnswersSession,
+    Step,
+    WordsSoFarSession,
+    frames,
+)
 
 TURNS = TurnSettings(stop_ms=200)  # a turn ends after 10 quiet frames
 TURN = [*frames(30), *frames(10, 0)]  # 600 ms of speech, then the silence that ends it
@@ -36,14 +47,16 @@ class Running:
 @asynccontextmanager
 async def running(script: Sequence[Step], *, events: RecordedEvents, session: SetAnswersSession | None = None,
                   provider: bool = False, interruptions: InterruptionSettings | None = None,
-                  playout: PlayoutTrack | None = None) -> AsyncIterator[Running]:  # fmt: skip
-    playout, responder = playout or PlayoutTrack(), LinesResponder("First line.", "Second line.")
+                  playout: PlayoutTrack | None = None, responder: LinesResponder | None = None,
+                  detector: TurnDetector | None = None) -> AsyncIterator[Running]:  # fmt: skip
+    playout = playout or PlayoutTrack()
+    responder = responder or LinesResponder("First line.", "Second line.")
     source: TurnSource
     if provider:
         assert session is not None
         source = ProviderTurns(session, opus=False, quiet_gap=0.2)
     else:
-        source = LocalTurns(TurnDetector(TURNS), session, opus=False, quiet_gap=0.2, vad=LoudnessVad())
+        source = LocalTurns(detector or TurnDetector(TURNS), session, opus=False, quiet_gap=0.2, vad=LoudnessVad())
     loop = TurnLoop(source, playout, responder, events, session=session, stt_name="fake",
                     interruptions=interruptions)  # fmt: skip
     link = ScriptedLink(script)
@@ -106,6 +119,53 @@ async def test_a_real_interruption_drops_the_reply_and_answers_the_caller() -> N
     assert r.responder.heard_back == [(1, "Fi"), (1, "")]  # 10 of 50 frames: a fifth of "First line."
     assert r.loop.barge_ins == 1 and r.loop.resumed == 0 and r.loop.turns == 2
     assert "agent.resumed" not in events.kinds()
+
+
+async def test_an_answer_while_the_agent_thinks_in_silence_is_a_turn() -> None:
+    """The agent's reply has gone quiet mid-way (a tool call; the next sentence still being
+    synthesised) and the caller answers. Nothing of the agent can echo then, so an ordinary onset is
+    enough: the barge-in threshold (meant for speech over the agent's voice) is more than a short
+    "yes, please" over a phone line reaches, and such a yes was once lost, the call stuck with each
+    side waiting for the other. The reply is dropped and the answer taken."""
+    events, playout, thinking = RecordedEvents(), PlayoutTrack(), asyncio.Event()
+    responder = LinesResponder("Shall I text you,", "ending in 4 6 8 0?", between=thinking.wait)
+
+    async def first_line_played() -> None:
+        await play(playout, 51)
+        assert not playout.speaking  # all of the reply so far was heard; the rest is not ready
+
+    yes = [*frames(15, FAINT), *frames(10, 0)]
+    script: list[Step] = [*TURN, events.waiting("agent.text"), first_line_played, *yes]
+    session = SetAnswersSession("text me", "Yes, please.")
+    async with running(script, events=events, session=session, playout=playout, responder=responder) as r:
+        await events.wait("transcript.final", 2)
+        thinking.set()
+        await events.wait("agent.text", 3)
+    assert [t.text for t in responder.turns] == ["text me", "Yes, please."]
+    assert [e["barge_in"] for e in events.of("speech.started")] == [False, True]  # said over a reply not done
+    assert r.loop.turns == 2 and r.loop.resumed == 0
+
+
+@pytest.mark.parametrize("asking", [SpeechContext("phone"), NO_CONTEXT])
+async def test_after_a_question_for_digits_a_pause_between_groups_does_not_end_the_turn(
+    asking: SpeechContext,
+) -> None:
+    """Asked for a phone number, callers say it in groups and pause between them: the turn waits
+    digits_stop_ms (here 500 ms) of silence, not stop_ms (200 ms); asked anything else, the same
+    400 ms pause ends the turn."""
+    events, playout = RecordedEvents(), PlayoutTrack()
+    responder = LinesResponder("What's your number?", asking=asking)
+    group, pause = frames(25), frames(20, 0)  # 500 ms of digits, 400 ms of quiet
+    script: list[Step] = [*TURN, events.waiting("agent.text"), lambda: play(playout, 52), events.waiting("agent.done"),
+                          *group, *pause, *group, *frames(30, 0)]  # fmt: skip
+    session = SetAnswersSession("text me", "five one two", "five five five")
+    detector = TurnDetector(TurnSettings(stop_ms=200, digits_stop_ms=500))
+    async with running(script, events=events, session=session, playout=playout, responder=responder,
+                       detector=detector) as r:  # fmt: skip
+        turns = 2 if asking.slot == "phone" else 3
+        await events.wait("turn.ended", turns)
+        await r.link.finished.wait()  # the whole script heard: no turn is still to end
+    assert r.loop.turns == turns and len(events.of("turn.ended")) == turns
 
 
 async def test_a_short_word_that_is_not_a_backchannel_still_interrupts() -> None:
@@ -194,3 +254,26 @@ async def test_a_sound_too_short_for_an_onset_only_hushes_the_agent_for_its_leng
         await asyncio.wait_for(r.link.finished.wait(), 5)
         assert not playout.paused and playout.speaking
     assert events.kinds().count("speech.started") == 1 and "agent.paused" not in events.kinds()
+
+
+async def test_with_the_words_so_far_a_pause_after_an_unfinished_phrase_does_not_end_the_turn() -> None:
+    events = RecordedEvents()
+    session = WordsSoFarSession("I'm calling about the flat on Elm Street.")
+    settings = TurnSettings(end_of_turn="text", eot_silence_ms=200, eot_max_silence_ms=1000)
+    # 600 ms into a pause after "I'm calling about", then more words and a pause after a whole sentence
+    script: list[Step] = [*frames(30), session.decoded("I'm calling about"), *frames(30, 0), *frames(40),
+                          session.decoded("I'm calling about the flat on Elm Street."), *frames(15, 0)]  # fmt: skip
+    source = LocalTurns(detector_for(settings, session), session, opus=False, quiet_gap=0.2, vad=LoudnessVad())
+    loop = TurnLoop(source, PlayoutTrack(), LinesResponder("Sure."), events, session=session, stt_name="fake")
+    link = ScriptedLink(script)
+    hearing = asyncio.create_task(loop.run(link))
+    try:
+        await events.wait("transcript.final")
+        await link.finished.wait()
+    finally:
+        hearing.cancel()
+        await asyncio.gather(hearing, *loop.cancel(), return_exceptions=True)
+        loop.release()
+    assert loop.turns == 1 and events.of("transcript.final")[0]["text"] == "I'm calling about the flat on Elm Street."
+    (heard,) = session.heard  # one turn: both stretches of speech, the pause between them
+    assert len(heard) // 320 >= 30 + 30 + 40 + 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,6 +71,23 @@ def test_time_phrases(text: str, expected: TimeAsk | None) -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("Can we make it Thursday at 1.45?", TimeAsk(at(10, 13, 45))),
+        ("thursday 1 45 then", TimeAsk(at(10, 13, 45))),
+        ("Sunday, 11 AM.", TimeAsk(at(13, 11))),
+        ("tuesday round 9", TimeAsk(at(8, 9))),
+        ("Tuesday 2 bedrooms", TimeAsk(at(8, 0), at(8, 23, 59), "Tuesday")),  # a count after a day is no clock
+        ("a round 10 acres", None),
+        ("3.25 baths", None),
+    ],
+)
+def test_times_as_speech_recognition_writes_them(written: str, expected: TimeAsk | None) -> None:
+    """Whisper writes "two thirty" as "2.30" or "2 30" after the day, and "around" as "round"."""
+    assert turn(written).values.get("time") == expected
+
+
+@pytest.mark.parametrize(
     ("text", "hour_now", "expected"),
     [("at two", 8, TimeAsk(at(7, 14))), ("at two", 16, TimeAsk(at(8, 14))), ("at seven", 16, TimeAsk(at(7, 19)))],
 )
@@ -103,6 +121,8 @@ def test_a_bare_clock_time_answers_a_time_question_only() -> None:
         ("between three and four hundred thousand", Price(300_000, 400_000)),  # the low end's scale unsaid
         ("between 400 and 500 thousand", Price(400_000, 500_000)),
         ("from one point two to one point five million", Price(1_200_000, 1_500_000)),
+        ("around the half a million", Price(450_000, 550_000)),  # "the" between: still "around"
+        ("I'd say about the five hundred thousand mark", Price(450_000, 550_000)),
     ],
 )
 def test_prices_as_said(text: str, price: Price) -> None:
@@ -131,6 +151,7 @@ def test_bedrooms_and_a_budget_in_one_turn(text: str, expected: tuple[str | None
         ("High, three men rooms, Congo, Raleigh, and nearly Thursday after three possible.", 3, "condo"),
         ("Hi, three meds, a condor, rally, ideally", 3, "condo"),
         ("I'm looking for at least three bedrooms, come door in rally.", 3, None),
+        ("I'm looking for three men, a condo, Charlotte, and nearly.", 3, "condo"),
     ],
 )
 def test_bedrooms_and_a_condo_heard_as_other_words(heard: str, bedrooms: int, kind: str | None) -> None:
@@ -228,6 +249,23 @@ def test_the_same_question_is_asked_at_most_twice_then_other_strategies() -> Non
     assert policy.ask(q).lines == ["Which city?"]
 
 
+def test_a_number_asked_for_a_third_time_in_a_call_is_another_strategy_whatever_came_between() -> None:
+    """Progress on other slots makes a question fresh again, except for what is asked once per call
+    (number, name, e-mail): a third asking, however far apart, is the next strategy."""
+    policy = ReAskPolicy("unit")
+    parts, call_back = Strategy("parts", ["Just the area code?"]), Strategy("call_back", ["We'll call."])
+    phone = Question("phone", ask=["Your number?"], again=["Again, please?"], strategies=(parts, call_back))
+    city = Question("city", ask=["Which city?"], again=["Sorry, which city?"])
+    asked = []
+    for _ in range(4):
+        asked.append(policy.ask(phone))
+        policy.progress()  # something else was heard (a time, taken as a change of time)
+    assert [a.lines[0] for a in asked] == ["Your number?", "Your number?", "Just the area code?", "We'll call."]
+    for _ in range(3):  # other questions keep their fresh start after progress
+        assert policy.ask(city).lines == ["Which city?"]
+        policy.progress()
+
+
 def test_why_a_time_is_not_free() -> None:
     hours = Hours()
     assert hours.why_not(at(7, 7), NOW) == "in_the_past"
@@ -283,10 +321,22 @@ def test_hours_said_plainly() -> None:
         ("at 2 baths minimum, and wednesday around 10 in the morning", TimeAsk(at(9, 10))),
         ("could we see about 3 houses saturday at 9", TimeAsk(at(12, 9))),
         ("I'm looking at 3 bedroom places", None),
+        # The whole part of a decimal amount is no clock ("around 1" PM, "around 0" midnight).
+        ("something around 1.2 million", None),
+        ("somewhere around half a million", None),
+        ("thursday at 2.30", TimeAsk(at(10, 14, 30))),
+        # "2.0": whisper's "two o'clock" (and a misheard "two thirty"): the hour, not a decimal, and
+        # its half hour (unsure: both are offered).
+        ("thursday at 2.0 pm", TimeAsk(at(10, 14), at(10, 14, 31), "thursday")),
+        ("thursday at 2.0 in the afternoon", TimeAsk(at(10, 14), at(10, 14, 31), "thursday")),
+        ("something around 2.0 million", None),
+        ("3.0 bedrooms in Austin", None),
     ],
 )
 def test_a_count_of_things_is_not_a_clock(text: str, expected: TimeAsk | None) -> None:
-    assert turn(text).values.get("time") == expected
+    heard = turn(text).values.get("time")
+    assert (dataclasses.replace(heard, label=heard.label.lower()) if heard else None) == expected
+    assert heard is None or heard.unsure == (".0" in text)
 
 
 @pytest.mark.parametrize("heard", ["2 seconds.", "No, I asked for two seconds.", "ten minutes"])
@@ -331,3 +381,31 @@ def test_a_short_name_inside_a_city_word_is_still_a_name() -> None:
 )
 def test_a_name_said_first_with_here_or_speaking(text: str, name: str | None) -> None:
     assert turn(text).values.get("name") == name
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("d a n a, w h i t f i e l d", "Dana Whitfield"),
+        ("D-A-N-A. W-H-I-T-F-I-E-L-D.", "Dana Whitfield"),  # as whisper writes a spelling
+        ("it's D.A.N.A.", "Dana"),
+        ("Mary, S M I T H", "Mary Smith"),  # the first name said, the last one spelled
+        ("m a r y", "Mary"),
+    ],
+)
+def test_a_name_spelled_letter_by_letter_when_asked_for_it(text: str, name: str) -> None:
+    assert turn(text, expecting="name").values.get("name") == name
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "hour"),
+    [
+        ("no, I wanted first day at 3pm", 10, 15),
+        ("No, I wanted first date 3pm.", 10, 15),
+        ("the first day at 3pm", 7, 15),
+    ],
+)
+def test_first_day_is_whispers_thursday_unless_it_is_the_first_day(text: str, day: int, hour: int) -> None:
+    # An espeak voice's "thursday at 3 pm", three times over; "the first day" is an ordinal pick.
+    asked = turn(text).values["time"]
+    assert (asked.start.day, asked.start.hour) == (day, hour)

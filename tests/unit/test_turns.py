@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from gateway.media.pcm import IN_FRAME, Pcm
-from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnEvent, TurnSettings
+from gateway.providers.stt import Transcript
+from gateway.providers.stt.context import SpeechContext
+from gateway.turns import SpeechStarted, TurnDetector, TurnEnded, TurnEvent, TurnSettings, detector_for
 
 SPEECH, QUIET = 0.9, 0.05
 MODEL = TurnSettings(end_of_turn="model", eot_silence_ms=200, eot_threshold=0.6, eot_max_silence_ms=1000)
@@ -183,3 +185,74 @@ def test_a_short_barge_in_ends_after_the_shorter_silence_and_a_long_one_after_st
     long = run_over_the_agent(TurnDetector(TurnSettings(stop_ms=600)),
                               frames(400, QUIET) + frames(1600, SPEECH) + frames(1000, QUIET))  # fmt: skip
     assert ended_at(long) == [20 + 80 + 30 - 1]
+
+
+# --- the words so far (end_of_turn=text) -----------------------------------------------------
+
+TEXT = TurnSettings(end_of_turn="text", eot_silence_ms=200, eot_max_silence_ms=1000)
+
+
+class FakeWords:
+    """An STT session's text so far: None until the test says what the decode heard."""
+
+    def __init__(self) -> None:
+        self.heard: tuple[Transcript, SpeechContext] | None = None
+        self.asked = 0
+
+    def say(self, text: str, slot: str | None = None) -> None:
+        self.heard = Transcript(text=text, confidence=0.9, seconds=0.0), SpeechContext(slot=slot)
+
+    def said_so_far(self) -> tuple[Transcript, SpeechContext] | None:
+        self.asked += 1
+        return self.heard
+
+
+def test_words_that_can_end_a_sentence_end_the_turn_after_the_short_silence() -> None:
+    words = FakeWords()
+    detector = TurnDetector(TEXT, words=words)
+    words.say("I'd like to cancel my booking.")
+    events = run(detector, frames(500, SPEECH) + frames(1500, QUIET))
+    assert ended_at(events) == [25 + 10 - 1]
+    assert detector.verdict is not None and detector.verdict.complete and detector.judged == 1
+
+
+def test_words_that_cannot_end_a_sentence_wait_for_the_maximum() -> None:
+    words = FakeWords()
+    detector = TurnDetector(TEXT, words=words)
+    words.say("I'd like to cancel my")
+    events = run(detector, frames(500, SPEECH) + frames(1500, QUIET))
+    assert ended_at(events) == [25 + 50 - 1]  # eot_max_silence_ms = 1000
+    assert detector.judged == 1 and detector.verdict is not None and not detector.verdict.complete
+
+
+def test_a_phone_number_short_of_ten_digits_waits_when_the_dialog_asked_for_one() -> None:
+    words = FakeWords()
+    detector = TurnDetector(TEXT, words=words)
+    words.say("720 881", slot="phone")
+    probabilities = frames(500, SPEECH) + frames(600, QUIET) + frames(500, SPEECH) + frames(1500, QUIET)
+    events = run(detector, probabilities[:55])
+    assert ended_at(events) == [] and detector.in_turn  # 600 ms into the pause: still waiting
+    words.say("720 881 4406", slot="phone")
+    events = run(detector, probabilities[55:])
+    assert ended_at(events) == [25 + 10 - 1]  # the second pause's words end it at its short silence
+
+
+def test_the_words_decide_when_they_arrive_and_no_words_wait_for_the_maximum() -> None:
+    words = FakeWords()
+    detector = TurnDetector(TEXT, words=words)
+    assert ended_at(run(detector, frames(500, SPEECH) + frames(400, QUIET))) == []
+    assert words.asked > 1  # asked on every frame after the short silence until a decode is in
+    words.say("That's all, thanks.")
+    ((_, ended),) = run(detector, [QUIET])
+    assert isinstance(ended, TurnEnded) and ended.silence_seconds == pytest.approx(0.42)
+    silent = TurnDetector(TEXT, words=FakeWords())
+    assert ended_at(run(silent, frames(500, SPEECH) + frames(1500, QUIET))) == [25 + 50 - 1]
+
+
+def test_the_text_mode_needs_a_session_that_decodes_while_the_caller_speaks() -> None:
+    with pytest.raises(ValueError, match="VOICEPOD_STT_INCREMENTAL=on"):
+        detector_for(TEXT)
+    with pytest.raises(ValueError, match="VOICEPOD_STT_INCREMENTAL=on"):
+        detector_for(TEXT, object())  # a per-turn session has no text so far
+    assert detector_for(TEXT, FakeWords()).s.end_of_turn == "text"
+    assert TurnSettings.from_env({"VOICEPOD_END_OF_TURN": "text"}).first_pause_ms == 200

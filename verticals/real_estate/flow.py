@@ -201,7 +201,10 @@ class RealEstateFlow:
         ]
 
     def summary(self) -> str:
-        return f"a showing of {readouts.street(self.frame.listing or {})}"
+        # The city too: a caller whose city was misheard can only catch it if it is read back.
+        listing = self.frame.listing or {}
+        city = listing.get("address", {}).get("city")
+        return f"a showing of {readouts.street(listing)}" + (f" in {city}" if city else "")
 
     # --- after the caller's yes -------------------------------------------------------
 

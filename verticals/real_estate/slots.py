@@ -18,7 +18,8 @@ TYPES = {
 }
 # A qualifier counts only right before the amount it qualifies ("around 11" is a time, not a price).
 AROUND = re.compile(
-    r"\b(around|about|roughly|approximately|close to|in the ballpark of|ballpark|something like)\s*(of\s+)?\$?\s*$"
+    r"\b(around|about|roughly|approximately|close to|in the ballpark of|ballpark|something like)"
+    r"\s*(of\s+)?(the\b\s*)?\$?\s*$"
 )
 FLOOR = re.compile(r"\b(over|above|more than|at least|minimum|min|starting at|from)\s*\$?\s*$")
 NEGATED = re.compile(r"\b(not|isn'?t|instead of|rather than)\s+(?:in\s+)?$")
@@ -67,6 +68,8 @@ def bedrooms_in(said: Said) -> int | None:
     # a word it did not expect as common ones. A search criterion, read out with the matches.
     for m in re.finditer(r"\b([1-9])\s+([a-z]+(?:\s+rooms?)?)\b", t):
         if max(closeness(m.group(2), "bedrooms"), closeness(m.group(2), "beds")) >= SOUNDS_LIKE_BEDS:
+            return int(m.group(1))
+        if m.group(2) == "men":  # "beds" with its b heard as m (whisper, two audio persona runs)
             return int(m.group(1))
     return None
 

@@ -81,6 +81,7 @@ SEARCH_LISTINGS = Tool(
     endpoint=subjects.SEARCH_LISTINGS,
     build=_search,
     deadline_seconds=2.0,
+    read_only=True,
 )
 
 GET_LISTING = Tool(
@@ -99,6 +100,7 @@ GET_LISTING = Tool(
         else mls_pb2.GetListingRequest(address=a["address"])
     ),
     deadline_seconds=2.0,
+    read_only=True,
 )
 
 CHECK_AVAILABILITY = Tool(
@@ -120,6 +122,7 @@ CHECK_AVAILABILITY = Tool(
     endpoint=subjects.GET_AVAILABILITY,
     build=_availability,
     deadline_seconds=2.0,
+    read_only=True,
 )
 
 BOOK_SHOWING = Tool(

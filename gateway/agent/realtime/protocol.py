@@ -46,12 +46,13 @@ from openai.types.realtime.conversation_item_input_audio_transcription_completed
 )
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
+from gateway.agent.caller_id import caller_id_note
 from gateway.agent.config import AgentConfig
 from gateway.agent.consent import Consent
 from gateway.agent.tool_policy import engine_args, model_spec, refusal
 from gateway.agent.tools import Tool, ToolBox, ToolError
 from gateway.agent.usage import UsageMeter
-from gateway.providers.config import ProviderSettings
+from gateway.providers.settings import ProviderSettings
 
 REALTIME_RATE = 24_000  # Hz: the PCM the Realtime API takes and gives
 PCM_FORMAT: dict[str, Any] = {"type": "audio/pcm", "rate": REALTIME_RATE}
@@ -104,14 +105,16 @@ def function_output(call_id: str, output: object) -> ConversationItemParam:
     return {"type": "function_call_output", "call_id": call_id, "output": json.dumps(output)}
 
 
-def instructions(config: AgentConfig, call_id: str, now: datetime) -> str:
-    """The system prompt with its placeholders filled (replaced one by one, so other braces stay as written)."""
+def instructions(config: AgentConfig, call_id: str, now: datetime, caller_number: str | None = None) -> str:
+    """The system prompt with its placeholders filled (replaced one by one, so other braces stay as written),
+    and what to do with the caller ID when the call has one (caller_id.py)."""
     values = {"persona": config.persona, "company": config.company, "time_zone": config.time_zone,
               "now": now.strftime("%A %Y-%m-%d %H:%M %Z").strip(), "call_id": call_id}  # fmt: skip
     text = config.instructions
     for key, value in values.items():
         text = text.replace("{" + key + "}", value)
-    return text
+    note = caller_id_note(caller_number)
+    return f"{text}\n\n{note}" if note else text
 
 
 def function_tool(tool: Tool) -> dict[str, Any]:
@@ -123,7 +126,7 @@ def function_tool(tool: Tool) -> dict[str, Any]:
 
 
 def session_config(
-    providers: ProviderSettings, config: AgentConfig, tools: ToolBox, call_id: str
+    providers: ProviderSettings, config: AgentConfig, tools: ToolBox, call_id: str, caller_number: str | None = None
 ) -> RealtimeSessionCreateRequestParam:
     now = datetime.now(ZoneInfo(config.time_zone))
     output = providers.realtime_output
@@ -134,7 +137,7 @@ def session_config(
         audio["output"] = {"format": PCM_FORMAT}
     return {
         "type": "realtime",
-        "instructions": instructions(config, call_id, now),
+        "instructions": instructions(config, call_id, now, caller_number),
         "tools": [function_tool(t) for t in tools.tools.values()],  # type: ignore[misc]
         "tool_choice": "auto",
         "output_modalities": ["audio" if output == "audio" else "text"],

@@ -19,6 +19,9 @@ probability, and how many of the frames fed so far make the caller's open turn).
 incremental session (gateway/providers/stt/incremental.py, VOICEPOD_STT_INCREMENTAL) times its
 decodes by it and sends interim text while the caller speaks; the others ignore it.
 
+An incremental session can also say when the text so far is already the turn's final text if the
+caller says no more (`SettlingSession.watch_pauses`): the turn loop may then prepare the reply.
+
 Before each caller turn the call may tell the session what the dialog expects to hear
 (`session.expect(SpeechContext(slot="phone"))`); whisper biases its decoding with it,
 a provider that cannot use it ignores it.
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.media.pcm import Pcm
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
@@ -84,6 +87,19 @@ class SttSession(Protocol):
 class TurnDetectingSession(SttSession, Protocol):
     def detect_turns(self, on_speech: SpeechHeard, on_turn: TurnHeard) -> None:
         """From now on the provider ends turns (turn_ended is not called) and reports speech onsets."""
+        ...
+
+
+Settled = Callable[[Transcript], None]  # the caller paused, and this is the turn's text if they say no more
+Unsettled = Callable[[], None]  # the caller spoke again after a Settled
+
+
+@runtime_checkable
+class SettlingSession(SttSession, Protocol):
+    def watch_pauses(self, settled: Settled, unsettled: Unsettled) -> None:
+        """From now on: at a pause whose text is already what the turn's final text would be, call
+        `settled` with it; when the caller speaks again in the same turn, `unsettled`. (A reply may
+        be prepared in between: gateway/agent/rehearsal.py.)"""
         ...
 
 

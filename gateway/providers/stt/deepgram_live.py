@@ -18,8 +18,8 @@ How the session is built:
 - Turns ended by Deepgram (`detect_turns`, VOICEPOD_TURNS=provider): no Finalize from us; a turn
   ends at a final result with speech_final (its endpointing heard endpointing_ms of silence) or
   at an UtteranceEnd, once it has words; SpeechStarted is reported as the caller's onset.
-- A dropped socket is reopened on the next frame. A turn that cannot be finished returns what
-  was heard (possibly nothing: the agent asks the caller to repeat) instead of raising.
+- A dropped socket is reopened on the next frame (live_socket.py). A turn that cannot be finished
+  returns what was heard (possibly nothing: the agent asks the caller to repeat) instead of raising.
 """
 
 from __future__ import annotations
@@ -33,23 +33,20 @@ from dataclasses import dataclass
 
 import structlog
 from deepgram import AsyncDeepgramClient
-from deepgram.core.api_error import ApiError
-from deepgram.listen.v1.socket_client import AsyncV1SocketClient
-from deepgram.listen.v1.types import ListenV1Error, ListenV1Results, ListenV1SpeechStarted, ListenV1UtteranceEnd
-from websockets.exceptions import WebSocketException
+from deepgram.listen.v1.types import ListenV1Results, ListenV1UtteranceEnd
 
 from gateway.media.ogg_opus import SAMPLE_RATE, OggOpusWriter, lost_packet, packet_samples
-from gateway.media.pcm import IN_RATE, Pcm
+from gateway.media.pcm import Pcm
 from gateway.providers.deepgram_env import environment
 from gateway.providers.stt import Interim, SpeechHeard, Transcript, TurnHeard
 from gateway.providers.stt.context import SpeechContext
 from gateway.providers.stt.live_outbox import FRAME_SAMPLES, LiveOutbox
+from gateway.providers.stt.live_socket import CloseStream, LiveConnection
 from gateway.providers.stt.live_turn import Finalize, LiveTurn
 
 log = structlog.get_logger("gateway.stt.deepgram")
 
 SETTLED = 0.05  # s of slack when comparing Deepgram's timeline with where a Finalize was sent
-STEADY = 1.0  # s: a socket that lived less was closed at once (bad parameters?): back off before the next
 
 
 @dataclass(frozen=True)
@@ -79,15 +76,7 @@ class DeepgramLive:
         return DeepgramSession(self._client, self.settings, on_interim, opus)
 
 
-class _CloseStream:
-    pass
-
-
-class _Refused(Exception):
-    pass
-
-
-class DeepgramSession:
+class DeepgramSession(LiveConnection):
     def __init__(self, client: AsyncDeepgramClient, settings: LiveSettings, on_interim: Interim | None,
                  opus: bool = False) -> None:  # fmt: skip
         self._client = client
@@ -200,7 +189,7 @@ class DeepgramSession:
         if task is None or task.done():
             return
         if self._connected:  # CloseStream: Deepgram flushes, sends its Metadata and closes
-            self._outbox.mark(_CloseStream())
+            self._outbox.mark(CloseStream())
             done, _ = await asyncio.wait((task,), timeout=self._s.finalize_timeout + 1.0)
             if done:
                 return
@@ -276,156 +265,3 @@ class DeepgramSession:
             return
         if turn is not None and turn.finalize_at is not None and heard_until >= turn.finalize_at - SETTLED:
             self._finish(turn, answered=True)
-
-    # --- the connection ---------------------------------------------------------------
-
-    async def _run(self) -> None:
-        backoff = 0.0
-        try:
-            while not self._closing:
-                while not self._outbox and not self._closing:  # reconnect on the next frame, not before
-                    await self._outbox.wait()
-                if self._closing:
-                    return
-                try:
-                    lived = await self._connection()
-                except _Refused:
-                    raise
-                except Exception:  # a bug, not the network: log it and carry on like after a drop
-                    log.exception("deepgram_connection_error")
-                    lived = 0.0
-                if self._closing:
-                    return
-                if lived is None:
-                    for turn in list(self._pending):  # they cannot be answered soon: return what they have
-                        self._finish(turn)
-                if lived is not None and lived >= STEADY:
-                    backoff = 0.0
-                else:  # not opened, or closed at once: do not knock again on every frame
-                    backoff = min(5.0, backoff * 2 or 0.25)
-                    await asyncio.sleep(backoff)
-        except _Refused as exc:
-            self.failed = str(exc)
-            self._outbox.clear()
-        finally:
-            self._connected = False
-            for turn in list(self._pending):
-                self._finish(turn)
-
-    async def _connection(self) -> float | None:
-        """One socket, from handshake to close: how long it was open (None: it could not be opened)."""
-        async with contextlib.AsyncExitStack() as stack:
-            try:
-                async with asyncio.timeout(self._s.connect_timeout):
-                    socket = await stack.enter_async_context(self._connect())
-            except ApiError as exc:
-                if exc.status_code in (401, 403):
-                    log.error("deepgram_refused", status=exc.status_code, body=exc.body,
-                              hint="check DEEPGRAM_API_KEY; turns get empty transcripts")  # fmt: skip
-                    raise _Refused(f"Deepgram refused the API key ({exc.status_code})") from exc
-                log.warning("deepgram_connect_failed", status=exc.status_code, body=exc.body)
-                return None
-            except (OSError, TimeoutError, WebSocketException) as exc:
-                log.warning("deepgram_connect_failed", error=f"{type(exc).__name__}: {exc}")
-                return None
-            self.connections += 1
-            self._connected, self._stream_samples, self._settled_until = True, 0, 0.0
-            self._socket_base = self._sent_samples
-            if self.opus:
-                self._ogg = OggOpusWriter()
-                await socket.send_media(self._ogg.headers())
-            log.info("deepgram_connected", model=self._s.model, connection=self.connections)
-            opened = time.monotonic()
-            try:
-                reason = await self._serve(socket)
-            finally:
-                self._lost()
-            if not self._closing:
-                log.warning("deepgram_disconnected", reason=reason, reconnect="on the next frame")
-        return time.monotonic() - opened
-
-    def _connect(self) -> contextlib.AbstractAsyncContextManager[AsyncV1SocketClient]:
-        s = self._s
-        # Ogg is a container: Deepgram reads encoding, rate and channels from its headers.
-        raw = {} if self.opus else {"encoding": "linear16", "sample_rate": IN_RATE, "channels": 1}
-        return self._client.listen.v1.connect(
-            model=s.model, interim_results="true", endpointing=s.endpointing_ms,
-            utterance_end_ms=s.utterance_end_ms, vad_events="true", smart_format="true", punctuate="true", **raw,
-        )  # fmt: skip
-
-    def _lost(self) -> None:
-        self._connected = False
-        for turn in list(self._pending):
-            if turn.finalize_at is not None:  # its Finalize went down with the socket
-                self._finish(turn)
-        self._stream_samples, self._settled_until = 0, 0.0
-
-    async def _serve(self, socket: AsyncV1SocketClient) -> str:
-        """Send and receive until either side ends; why it ended."""
-        sender = asyncio.create_task(self._send(socket))
-        receiver = asyncio.create_task(self._receive(socket))
-        try:
-            done, _ = await asyncio.wait((sender, receiver), return_when=asyncio.FIRST_COMPLETED)
-            if sender in done and sender.exception() is None:  # CloseStream sent: let Deepgram flush and close
-                await asyncio.wait((receiver,), timeout=self._s.finalize_timeout)
-            first = next(iter(done))
-            exc = first.exception()
-            return f"{type(exc).__name__}: {exc}" if exc is not None else first.result()
-        finally:
-            for task in (sender, receiver):
-                task.cancel()
-            await asyncio.gather(sender, receiver, return_exceptions=True)
-
-    async def _send(self, socket: AsyncV1SocketClient) -> str:
-        while True:
-            item = await self._outbox.next(self._s.keepalive_seconds)
-            if item is None:
-                await socket.send_keep_alive()
-                self.keepalives += 1
-            elif isinstance(item, _CloseStream):
-                await socket.send_close_stream()
-                return "closed by us"
-            elif isinstance(item, Finalize):
-                await self._send_finalize(socket, item.turn)
-            else:
-                data = item.data if isinstance(item.data, bytes) else self._ogg.page(item.data)
-                try:
-                    await socket.send_media(data)
-                except BaseException:  # the audio goes out on the next socket
-                    self._outbox.put_back(item)
-                    raise
-                self._stream_samples += item.samples
-                self._sent_samples += item.samples
-                if self._drop_logged and self._outbox.dropping:
-                    self._outbox.sent()
-                    self._drop_logged = False
-                    log.info("deepgram_audio_flowing", dropped_frames=self.dropped_frames)
-
-    async def _send_finalize(self, socket: AsyncV1SocketClient, turn: LiveTurn) -> None:
-        if turn.done.is_set():  # given up on already: its audio counts toward the next turn
-            return
-        if self._stream_samples == 0:  # a fresh socket has nothing of this turn to flush
-            self._finish(turn)
-            return
-        try:
-            await socket.send_finalize()
-        except BaseException:
-            self._outbox.put_back(Finalize(turn))
-            raise
-        turn.finalize_at = self._stream_samples / SAMPLE_RATE
-        self._bill(turn)
-
-    async def _receive(self, socket: AsyncV1SocketClient) -> str:
-        async for message in socket:  # parsed by the SDK; Metadata needs nothing from us
-            try:
-                if isinstance(message, ListenV1Results):
-                    self._on_results(message)
-                elif isinstance(message, ListenV1UtteranceEnd):
-                    self._on_utterance_end(message)
-                elif isinstance(message, ListenV1SpeechStarted) and self._on_speech is not None:
-                    self._on_speech()
-                elif isinstance(message, ListenV1Error):
-                    log.warning("deepgram_error", variant=message.variant, description=message.description)
-            except Exception:  # a message we cannot read must not end the call's transcription
-                log.exception("deepgram_unreadable_message", kind=type(message).__name__)
-        return "closed by Deepgram"

@@ -45,7 +45,7 @@ import numpy as np
 import structlog
 
 from gateway.media.pcm import FRAME_SECONDS, IN_RATE, Pcm
-from gateway.providers.stt import Interim, Transcript
+from gateway.providers.stt import Interim, Settled, Transcript, Unsettled
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 
 log = structlog.get_logger("gateway.stt")
@@ -99,6 +99,7 @@ class _Turn:
     running: _Decode | None = None  # the decode in flight (queued or running)
     done: _Decode | None = None  # the latest one that finished with text
     interim: str = ""
+    settled: bool = False  # `settled` was said for it, and the caller has not spoken since
 
     def quiet_after(self, cut: int, pause: int) -> bool:
         """Only quiet from `pause` frames before `cut` to the end: nothing said after the cut."""
@@ -120,6 +121,8 @@ class IncrementalSession:
         self._tail_frames = self.s.tail_frames
         self._noise = np.random.default_rng(0)  # made-up quiet on a noisy line (seeded: runs repeat)
         self._closed = False
+        self._settled: Settled | None = None
+        self._unsettled: Unsettled | None = None
         self.reused = 0  # turns whose final text was a decode made while the caller spoke
         self.decoded = 0  # decodes submitted (interim and final)
 
@@ -130,6 +133,9 @@ class IncrementalSession:
 
     def feed_opus(self, packet: bytes | None) -> None:
         return None
+
+    def watch_pauses(self, settled: Settled, unsettled: Unsettled) -> None:
+        self._settled, self._unsettled = settled, unsettled
 
     def expect(self, context: SpeechContext) -> None:
         self._context = context
@@ -144,6 +150,10 @@ class IncrementalSession:
             turn.frames.append(frame)
             if is_speech:
                 turn.last_speech = len(turn.frames) - 1
+                if turn.settled:  # the pause's text is no longer the turn's
+                    turn.settled = False
+                    if self._unsettled is not None:
+                        self._unsettled()
             if turn_frames == 0:
                 turn.open = False  # this frame ended it; turn_ended will ask for its text
                 if turn.last_speech >= 0:
@@ -189,6 +199,8 @@ class IncrementalSession:
 
     async def close(self) -> None:
         self._closed = True
+        self._settled = self._unsettled = None  # they refer back to the call
+        self._on_interim = None  # so does this one: an ended call is freed without the GC
         self._abandon(self._turn)
         self._turn = None
 
@@ -198,6 +210,17 @@ class IncrementalSession:
     def interim(self) -> str:
         """The latest text of the open turn ("" before its first decode, or when no turn is open)."""
         return self._turn.interim if self._turn is not None and self._turn.open else ""
+
+    def said_so_far(self) -> tuple[Transcript, SpeechContext] | None:
+        """The open turn's text, if its latest decode heard all of the speech so far and the quiet
+        after it, with the expectation it was decoded with (VOICEPOD_END_OF_TURN=text reads it at a
+        pause); None: no such decode (yet), or no turn open."""
+        turn = self._turn
+        if turn is None or not turn.open or turn.done is None or turn.done.context != self._context:
+            return None
+        if not turn.quiet_after(turn.done.cut, self.s.pause_frames):
+            return None
+        return turn.done.future.result(), turn.done.context
 
     # --- scheduling -----------------------------------------------------------------
 
@@ -272,12 +295,21 @@ class IncrementalSession:
             return
         if turn.done is None or decode.cut > turn.done.cut:
             turn.done = decode
-        text = decode.future.result().text
+        heard = decode.future.result()
+        text = heard.text
         if turn.open and turn is self._turn and not self._closed:
             if text and text != turn.interim and self._on_interim is not None:
                 self._on_interim(text)
             turn.interim = text
+            if self._settles(turn, decode) and self._settled is not None:
+                turn.settled = True
+                self._settled(heard)
             self._schedule()
+
+    def _settles(self, turn: _Turn, decode: _Decode) -> bool:
+        """The decode is what `turn_ended` would reuse if the turn ended now (see _reusable)."""
+        return (turn.aligned and turn.done is decode and decode.context == self._context
+                and turn.quiet_after(decode.cut, self.s.pause_frames))  # fmt: skip
 
     def _reusable(self, turn: _Turn | None, audio: Pcm) -> _Decode | None:
         """The decode whose text is the turn's final text, if there is one (see the module's docstring)."""

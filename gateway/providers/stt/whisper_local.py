@@ -9,28 +9,26 @@ Each turn is decoded with a prompt built from what the dialog expects (the slot 
 for, likely phrases: gateway/providers/stt/whisper_prompt.py), a phone number with beam search,
 whose runners-up come back as the transcript's alternatives (gateway/providers/stt/whisper_nbest.py);
 `bias=False` turns all of it off. `incremental=True` opens sessions that decode while the caller
-speaks (gateway/providers/stt/incremental.py), on the same worker, behind every final decode.
+speaks (gateway/providers/stt/incremental.py), on the same worker, behind every final decode
+(both shared with WhisperBySlot: whisper_sessions.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import math
 import time
-from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
 
 from gateway.media.pcm import IN_RATE, Pcm
-from gateway.providers.stt import Interim, PerTurnSession, SttSession, Transcript
+from gateway.providers.stt import Transcript
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
-from gateway.providers.stt.decode_worker import FINAL, INTERIM, DecodeWorker
-from gateway.providers.stt.incremental import IncrementalSession
 from gateway.providers.stt.whisper_models import DEFAULT, WhisperModelFiles
 from gateway.providers.stt.whisper_nbest import LOW_LOGPROB, fits, n_best
 from gateway.providers.stt.whisper_prompt import beams, prompt
+from gateway.providers.stt.whisper_sessions import WhisperSessions
 
 
 @functools.cache
@@ -41,39 +39,19 @@ def _model(files: WhisperModelFiles, threads: int) -> Any:
     return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1)
 
 
-class WhisperLocal:
-    takes_opus = False  # it transcribes the 16 kHz audio of each whole turn
-    detects_turns = False  # our VAD ends them
-
+class WhisperLocal(WhisperSessions):
     def __init__(
         self, model: WhisperModelFiles = DEFAULT, threads: int = 2, *, bias: bool = True, incremental: bool = False
     ) -> None:
+        super().__init__(incremental=incremental)
         self.model = model
         self.name = model.name
-        self.incremental = incremental
         self._threads = threads
         self._bias = bias
-        self._executor = DecodeWorker()
 
     def warm_up(self) -> None:
         """Load (and hash-check) the model now rather than on the first turn."""
         _model(self.model, self._threads)
-
-    def open(self, on_interim: Interim | None = None, *, opus: bool = False) -> SttSession:
-        if opus:
-            raise ValueError("whisper transcribes decoded turns; it cannot be fed Opus")
-        return IncrementalSession(self, on_interim) if self.incremental else PerTurnSession(self)
-
-    @property
-    def idle(self) -> bool:
-        return self._executor.idle
-
-    def submit(self, audio: Pcm, context: SpeechContext, *, interim: bool) -> Future[Transcript]:
-        return self._executor.submit_at(INTERIM if interim else FINAL, self.transcribe_now, audio, context)
-
-    async def transcribe(self, audio: Pcm, context: SpeechContext = NO_CONTEXT) -> Transcript:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.transcribe_now, audio, context)
 
     def transcribe_now(self, audio: Pcm, context: SpeechContext = NO_CONTEXT) -> Transcript:
         """On the calling thread (benchmarks); the gateway goes through `transcribe`."""
@@ -99,6 +77,14 @@ class WhisperLocal:
         text = " ".join(s.text.strip() for s in parts).strip()
         logprob = sum(s.avg_logprob for s in parts) / len(parts) if parts else -10.0
         return _result(text, logprob, [h for h in runners_up if h != text], started, audio)
+
+    def hearings(self, audio: Pcm, initial_prompt: str | None, beams: int = 5) -> list[str]:
+        """The turn's distinct hearings by beam search after `initial_prompt`, most likely first; none
+        when whisper judges that nobody spoke or the turn is longer than one window."""
+        if not fits(audio):
+            return []
+        hearings, _ = n_best(_model(self.model, self._threads), audio, initial_prompt, beams)
+        return hearings
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -50,7 +50,7 @@ class DeepgramAura:
             "encoding": "linear16", "container": "none", "sample_rate": self._rate}  # fmt: skip
         try:
             chunks = [chunk async for chunk in self._client.speak.v1.audio.generate(
-                text=text, model=self.voice, **audio)]  # type: ignore[arg-type]  # fmt: skip
+                text=text, model=self.voice, **audio)]  # fmt: skip
         except ApiError as exc:  # the key, the voice or the text was refused
             raise SpeechFailed(f"Deepgram speak answered {exc.status_code}: {exc.body}") from exc
         except httpx.HTTPError as exc:

@@ -10,8 +10,6 @@ not against Twilio itself (no network here).
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,19 +39,6 @@ class TwilioSettings:
     max_attempts: int = 4
     backoff_seconds: float = 0.5
     timeout_seconds: float = 10.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> TwilioSettings | None:
-        """None unless TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set."""
-        env = os.environ if env is None else env
-        sid, token = env.get("TWILIO_ACCOUNT_SID", ""), env.get("TWILIO_AUTH_TOKEN", "")
-        if not (sid and token):
-            return None
-        return cls(
-            account_sid=sid, auth_token=token, from_number=env.get("TWILIO_FROM_NUMBER", ""),
-            messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
-            api_base=env.get("TWILIO_API_BASE", cls.api_base).rstrip("/"),
-        )  # fmt: skip
 
 
 class TwilioProvider:

@@ -27,8 +27,7 @@ from bus.client import BusClient
 from bus.contracts import crm_pb2
 from caller.booking import BEDROOMS, BOOKING, BUDGET_USD, CITY, NAME, PHONE_E164
 from caller.client import dial
-from caller.script import ScriptedMicrophone, ScriptLine, scripted_call
-from caller.voice import voice_lines
+from caller.script import ScriptedMicrophone, ScriptLine, scripted_call, voice_lines
 from gateway import auth
 from gateway.agent.config import AgentConfig
 from gateway.agent.factory import agent_factory

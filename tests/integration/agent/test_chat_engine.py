@@ -28,9 +28,10 @@ from services.sms.store import OutboxRow
 from tests.fakes.openai_server import API_KEY, Failure, FakeOpenAI, Reply, ToolCall, serving
 from tests.integration.agent import scripted_model
 from tests.integration.agent.test_dialog import rows, services
+from tests.postgres import ONE_STORE
 from verticals.real_estate import tools as real_estate_tools
 
-pytestmark = [pytest.mark.usefixtures("store_env"), pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("store_env"), ONE_STORE, pytest.mark.slow]
 EMPTY = __import__("numpy").zeros(0, dtype="int16")
 
 
@@ -134,6 +135,7 @@ async def test_after_two_failed_corrections_the_dialog_takes_over_and_books(nc: 
         "voicepod_agent_fallbacks_total", {"agent": "real_estate", "reason": "invalid_tool_arguments"}
     )
     assert fallbacks is not None and fallbacks >= 1
+    assert dict(e.usage.ended().fallbacks) == {"llm:invalid_tool_arguments": 1}  # kept with the call's end
     (booking,) = await rows("calendar", BookingRow)
     assert booking.contact_phone_e164 == "+15125550134" and booking.source_call_id == "call-fallback"
 

@@ -49,7 +49,8 @@ async def test_openai_speech_returns_48khz_audio_of_the_sentence() -> None:
         {"model": "gpt-4o-mini-tts", "voice": "coral", "input": "Hello there.", "response_format": "pcm"}
     ]
     # The server sent 60 ms per character at 24 kHz; we play it at 48 kHz.
-    assert pcm.dtype == np.int16 and len(pcm) == pytest.approx(48_000 * 0.06 * len("Hello there."), abs=4)
+    assert isinstance(pcm, np.ndarray) and pcm.dtype == np.int16
+    assert len(pcm) == pytest.approx(48_000 * 0.06 * len("Hello there."), abs=4)
     assert np.abs(pcm).max() > 4000
 
 
@@ -82,7 +83,7 @@ async def test_a_failing_cloud_voice_falls_back_to_the_offline_one() -> None:
         backup = Silence()
         pcm = await FallbackTTS(wrong, backup).synthesize("Hello.")
         await wrong.close()
-    assert backup.said == ["Hello."] and len(pcm) == 480 * 6
+    assert backup.said == ["Hello."] and isinstance(pcm, np.ndarray) and len(pcm) == 480 * 6
 
 
 def chat_responder(base_url: str, usage: UsageMeter, tts: Silence, filler_after: float) -> AgentResponder:
@@ -102,7 +103,8 @@ async def test_the_first_sentence_is_spoken_while_the_model_is_still_generating(
         first = await anext(replies)
         finished_when_first_spoken = fake.streams_finished
         rest = [s.text async for s in replies]
-    assert first.text == "Sure, I can help with that." and len(first.audio) == 480 * len(first.text)
+    assert first.text == "Sure, I can help with that." and isinstance(first.audio, np.ndarray)
+    assert len(first.audio) == 480 * len(first.text)
     assert finished_when_first_spoken == 0  # the model was still streaming
     assert rest == ["Austin has lots of homes right now.", "What is your budget?"]
     assert usage.quantities[("silence", "characters")] == len(text) - 2  # spaces between sentences not spoken

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from nats.aio.client import Client as NATS
@@ -22,6 +23,7 @@ from services.registry import DEFINITIONS
 from services.sms.store import OutboxRow
 from services.storage import StoreSettings, open_database
 from tests.integration.services_helpers import running
+from tests.postgres import ONE_STORE
 from verticals.real_estate import tools as real_estate_tools
 
 pytestmark = [pytest.mark.usefixtures("store_env"), pytest.mark.slow]
@@ -39,7 +41,7 @@ def agent(nc: NATS, call_id: str = "call-1") -> FrameDialog:
     return FrameDialog(AgentConfig.load("real_estate"), ToolBox(real_estate_tools.ALL, BusClient(nc)), call_id)
 
 
-async def rows(service: str, model: type) -> list:  # type: ignore[type-arg]
+async def rows(service: str, model: type) -> list[Any]:
     engine = await open_database(service, StoreSettings.from_env())
     try:
         async with AsyncSession(engine) as session:
@@ -65,6 +67,8 @@ async def test_a_whole_call_books_a_showing_writes_the_lead_and_texts_the_caller
         # Nothing is written, booked or texted before the caller's yes to the read-back.
         assert a.stage is Stage.CONFIRM and read_back[-1] == "Shall I book it?", read_back
         assert "5 1 2, 5 5 5, 0 1 3 4" in read_back[0] and "Ada Lovelace" in read_back[0]
+        # The city is read back with the street: a misheard city can still be caught here.
+        assert f"{chosen['address']['street']} in Austin on " in read_back[0], read_back
         assert await rows("calendar", BookingRow) == [] and await rows("sms", OutboxRow) == []
         done = await a.respond("yes")
         lead = await BusClient(nc).call(subjects.GET_LEAD, crm_pb2.GetLeadRequest(phone="+15125550134"), timeout=5)
@@ -81,6 +85,7 @@ async def test_a_whole_call_books_a_showing_writes_the_lead_and_texts_the_caller
     assert sms.to_phone_e164 == "+15125550134" and "Ada" in sms.body and chosen["address"]["street"] in sms.body
 
 
+@ONE_STORE
 async def test_corrections_repeat_taken_slots_and_a_bad_phone(nc: NATS) -> None:
     async with services(nc):
         a = agent(nc, "call-2")
@@ -113,6 +118,7 @@ async def test_corrections_repeat_taken_slots_and_a_bad_phone(nc: NATS) -> None:
     assert a.stage is Stage.DONE
 
 
+@ONE_STORE
 async def test_a_service_that_is_down_gets_an_apology_and_a_next_step(nc: NATS) -> None:
     async with services(nc, "calendar", "crm_writer", "sms"):  # no mls_lookup
         a = agent(nc, "call-4")
@@ -121,6 +127,7 @@ async def test_a_service_that_is_down_gets_an_apology_and_a_next_step(nc: NATS) 
     assert a.stage is Stage.NEEDS and not a.ended
 
 
+@ONE_STORE
 async def test_yes_after_an_apology_retries_the_failed_step_once_the_service_is_back(nc: NATS) -> None:
     """Each service down in turn at the step that needs it; "yes" runs that step again, with the
     same idempotency keys, so the lead, booking and text exist exactly once."""
@@ -151,6 +158,7 @@ async def test_yes_after_an_apology_retries_the_failed_step_once_the_service_is_
     assert len(await rows("calendar", BookingRow)) == 1 and len(await rows("sms", OutboxRow)) == 1
 
 
+@ONE_STORE
 async def test_a_yes_that_says_more_is_heard_as_a_new_answer_not_a_retry(nc: NATS) -> None:
     a = agent(nc, "call-6")
     async with services(nc, "calendar", "crm_writer", "sms"):
@@ -158,3 +166,18 @@ async def test_a_yes_that_says_more_is_heard_as_a_new_answer_not_a_retry(nc: NAT
     async with services(nc, "mls_lookup"):
         found = await a.respond("yes, but in Denver")
     assert a.slots.city == "Denver" and found[0].startswith("I found"), found
+
+
+@ONE_STORE
+async def test_a_city_corrected_at_the_read_back_searches_again_and_books_nothing(nc: NATS) -> None:
+    async with services(nc):
+        a = agent(nc)
+        await a.respond("I'm looking for a three bedroom house in Austin")
+        await a.respond("the first one")
+        await a.respond("the first time works")
+        await a.respond("My name is Ada Lovelace")
+        read_back = await a.respond("It's five one two, five five five, zero one three four")
+        assert a.stage is Stage.CONFIRM and " in Austin on " in read_back[0], read_back
+        again = await a.respond("no, I'm looking in Denver")
+        assert a.stage is not Stage.CONFIRM and a.slots.city == "Denver", again
+        assert await rows("calendar", BookingRow) == [] and await rows("sms", OutboxRow) == []

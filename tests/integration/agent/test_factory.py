@@ -18,22 +18,25 @@ from gateway.agent.factory import agent_factory
 from gateway.agent.realtime_engine import RealtimeEngine
 from gateway.agent.responder import AgentResponder
 from gateway.agent.usage import UsageMeter
-from gateway.providers.config import ProviderSettings
+from gateway.call_event_types import CallEvent
+from gateway.call_origin import WEBRTC, CallOrigin
+from gateway.providers.settings import ProviderSettings
 from gateway.responder import CallerTurn
 from tests.fakes.openai_server import API_KEY, serving
 from tests.integration.agent import scripted_model
 from tests.integration.agent.test_cloud_speech import Silence
 from tests.integration.agent.test_dialog import services
+from tests.postgres import ONE_STORE
 
-pytestmark = pytest.mark.usefixtures("store_env")
+pytestmark = [pytest.mark.usefixtures("store_env"), ONE_STORE]
 
 
 @dataclass
 class Events:
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def send(self, kind: str, **fields: Any) -> None:
-        self.sent.append((kind, fields))
+    def send(self, event: CallEvent) -> None:
+        self.sent.append((event.kind, event.fields()))
 
 
 @dataclass
@@ -46,9 +49,10 @@ class Recorder:
 
 @dataclass
 class CallSide:
-    """What the factory uses of a Call: its id, events channel, recorder and usage meter."""
+    """What the factory uses of a Call: its id, origin (the caller ID), events channel, recorder and usage meter."""
 
     call_id: str = "call-wired"
+    origin: CallOrigin = WEBRTC
     events: Events = field(default_factory=Events)
     recorder: Recorder = field(default_factory=Recorder)
     usage: UsageMeter = field(default_factory=lambda: UsageMeter("real_estate"))
@@ -83,6 +87,8 @@ async def test_a_chat_turn_through_the_factory_is_metered_audited_and_shown(nc: 
     assert ("tool.started", {"tool": "search_listings"}) in call.events.sent
     assert call.recorder.audited == [("tool.search_listings", "ok")]
     usage = call.usage.as_dict()
-    assert usage["tool_calls"] == 1 and usage["cost_usd"] > 0
-    units = {(i["provider"], i["unit"]) for i in usage["items"]}  # type: ignore[union-attr]
+    cost, items = usage["cost_usd"], usage["items"]
+    assert usage["tool_calls"] == 1 and isinstance(cost, float) and cost > 0
+    assert isinstance(items, list)
+    units = {(i["provider"], i["unit"]) for i in items}
     assert {("openai:gpt-4o-mini", "input_tokens"), ("silence", "characters")} <= units

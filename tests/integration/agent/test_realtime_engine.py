@@ -24,12 +24,13 @@ from gateway.agent.responder import AgentResponder
 from gateway.agent.tools import ToolBox
 from gateway.agent.usage import UsageMeter
 from gateway.media.pcm import IN_RATE, OUT_RATE, Pcm, resample
-from gateway.providers.config import ProviderSettings
+from gateway.providers.settings import ProviderSettings
 from gateway.responder import CallerTurn
 from services.crm_writer.store import LeadRow
 from services.sms.store import OutboxRow
-from tests.fakes.openai_realtime_server import API_KEY, RATE, Audio, Call, Drop, FakeRealtime, Text, serving
+from tests.fakes.openai_realtime_server import API_KEY, RATE, Audio, Call, Drop, FakeRealtime, Step, Text, serving
 from tests.integration.agent.test_dialog import rows, services
+from tests.postgres import ONE_STORE
 from verticals.real_estate import tools as real_estate_tools
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,7 @@ class Rig:
     """An engine as the agent factory builds it, with what it reports kept for the test."""
 
     def __init__(self, nc: NATS, fake: FakeRealtime, *, key: str = API_KEY, io: tuple[str, str] = ("text", "text"),
-                 max_tool_rounds: int = 6, stt: str = "whisper") -> None:  # fmt: skip
+                 max_tool_rounds: int = 6, stt: str = "whisper", caller_number: str | None = None) -> None:  # fmt: skip
         self.tool_activity: list[tuple[str, str]] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.config = AgentConfig.load("real_estate")
@@ -51,8 +52,8 @@ class Rig:
         providers = ProviderSettings(engine="realtime", stt=stt, openai_api_key=key, openai_base_url=fake.base_url,
                                      realtime_model=MODEL, realtime_input=io[0], realtime_output=io[1])  # fmt: skip
         self.engine = RealtimeEngine(providers, self.config, self.toolbox, self.usage, "call-rt",
-                                     emit=lambda kind, **f: self.events.append((kind, f)),
-                                     max_tool_rounds=max_tool_rounds)  # fmt: skip
+                                     emit=lambda event: self.events.append((event.kind, event.fields())),
+                                     max_tool_rounds=max_tool_rounds, caller_number=caller_number)  # fmt: skip
 
     async def say(self, text: str = "", audio: Pcm = EMPTY, index: int = 1) -> list[Line]:
         return [line async for line in self.engine.respond(CallerTurn(index=index, audio=audio, text=text))]
@@ -130,6 +131,7 @@ async def test_text_in_text_out_streams_sentences_and_configures_the_session(nc:
 
 
 @pytest.mark.usefixtures("store_env")
+@ONE_STORE
 async def test_a_function_call_runs_against_the_real_mls_lookup(nc: NATS) -> None:
     args = {"city": "Austin", "min_bedrooms": 3, "max_price_usd": 700_000, "limit": 3}
 
@@ -314,13 +316,14 @@ async def test_a_lost_connection_fails_the_turn_and_the_next_turn_reconnects(nc:
 
 
 @pytest.mark.usefixtures("store_env")
+@ONE_STORE
 async def test_the_engine_sets_keys_and_acts_only_on_what_the_caller_confirmed(nc: NATS) -> None:
     lead = Call("write_lead", json.dumps({"name": "Ada Lovelace", "phone": "+15125550134", "call_id": "someone-else",
                                           "idempotency_key": "made-up"}))  # fmt: skip
     sms = Call("send_sms", json.dumps({"to_phone": "+15125550199", "template_id": "listing_details",
                                        "variables": {"address": "1 Main St"}}))  # fmt: skip
     read_back = Text("That's Ada Lovelace at 5 1 2, 5 5 5, 0 1 3 4. Is that right?")
-    script = [[lead], read_back, [lead, sms], Text("Thanks, Ada.")]
+    script: list[Step] = [[lead], read_back, [lead, sms], Text("Thanks, Ada.")]
     async with services(nc, "crm_writer"), serving(script) as fake:
         rig = Rig(nc, fake)
         asked = texts(await rig.say("I'm Ada Lovelace, my number is five one two, five five five, zero one three four"))
@@ -337,6 +340,7 @@ async def test_the_engine_sets_keys_and_acts_only_on_what_the_caller_confirmed(n
 
 
 @pytest.mark.usefixtures("store_env")
+@ONE_STORE
 async def test_audio_input_without_our_stt_is_transcribed_for_the_sms_guard(nc: NATS) -> None:
     variables = {"name": "Ada", "address": "1 Main St", "when": "Friday at 3 PM", "agent_name": "Bo"}
     sms = Call("send_sms", json.dumps({"to_phone": "+15125550134", "template_id": "showing_confirmation",
@@ -355,6 +359,6 @@ async def test_audio_input_without_our_stt_is_transcribed_for_the_sms_guard(nc: 
     assert sent["message"]["to_phone_e164"] == "+15125550134" and sent["message"]["source_call_id"] == "call-rt"
     (row,) = await rows("sms", OutboxRow)
     assert row.to_phone_e164 == "+15125550134" and "Ada" in row.body
-    assert ("transcript.final", {"turn": 1, "text": said}) in rig.events
+    assert ("transcript.final", {"turn": 1, "text": said, "confidence": None}) in rig.events
     assert rig.usage.quantities[("openai:gpt-4o-mini-transcribe", "audio_input_tokens")] > 0
     assert_sdk_types(fake)

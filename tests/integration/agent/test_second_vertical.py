@@ -20,8 +20,9 @@ from services.calendar.store import BookingRow
 from services.crm_writer.store import LeadRow
 from services.sms.store import OutboxRow
 from tests.integration.agent.test_dialog import rows, services
+from tests.postgres import ONE_STORE
 
-pytestmark = [pytest.mark.usefixtures("store_env"), pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("store_env"), ONE_STORE, pytest.mark.slow]
 CLINIC = Path(__file__).resolve().parents[2] / "verticals" / "clinic" / "clinic.yaml"
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from gateway.settings import LOOPBACK_ENV
-from pod.ports import free_port
+from proc.ports import free_port
 from tests.integration.gateway.test_signaling import offer_sdp
 from tests.integration.gateway_helpers import next_signal
 from tests.nats_fixture import NatsServer
@@ -46,9 +46,12 @@ async def test_sigterm_drains_live_calls_then_exits(nats_server: NatsServer) -> 
                 await live.send_json({"type": "offer", "sdp": await offer_sdp()})
                 assert (await live.receive_json(timeout=10))["type"] == "answer"
                 proc.send_signal(signal.SIGTERM)
-                await asyncio.sleep(0.5)  # give the process time to see the signal
-                async with http.get(f"{base}/readyz") as resp:
-                    ready = (resp.status, (await resp.json())["checks"]["accepting_calls"])
+                for _ in range(200):  # until the process has taken the signal (its probe says so), 10 s at most
+                    async with http.get(f"{base}/readyz") as resp:
+                        ready = (resp.status, (await resp.json())["checks"]["accepting_calls"])
+                    if ready != (200, True):
+                        break
+                    await asyncio.sleep(0.05)  # polling the process's readiness probe
                 await late.send_json({"type": "offer", "sdp": await offer_sdp()})
                 refused = await late.receive_json(timeout=10)
                 started = asyncio.get_running_loop().time()

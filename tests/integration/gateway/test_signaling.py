@@ -50,7 +50,8 @@ async def socket(gw: RunningGateway, *, token: str | None = "mint", **kw: Any) -
 async def next_json(ws: Any) -> dict[str, Any]:
     msg = await ws.receive(timeout=10)
     assert msg.type == aiohttp.WSMsgType.TEXT, msg
-    return json.loads(msg.data)
+    message: dict[str, Any] = json.loads(msg.data)
+    return message
 
 
 @pytest.mark.parametrize(
@@ -197,6 +198,7 @@ async def test_each_mistake_gets_its_code_and_the_socket_stays_usable(nc: NATS) 
             ('{"type": "offer"}', "bad_message"),
             ('{"type": "offer", "sdp": 42}', "bad_message"),
             ('{"type": "candidate", "candidate": "candidate:1 1 udp 1 1.2.3.4 5 typ host"}', "no_call"),
+            ('{"type": "typed", "text": "5125550134"}', "no_call"),
             (json.dumps({"type": "offer", "sdp": "x" * 9000}), "too_large"),
             (json.dumps({"type": "offer", "sdp": "v=0\r\nthis is not sdp\r\n"}), "bad_sdp"),
         ]
@@ -214,8 +216,14 @@ async def test_each_mistake_gets_its_code_and_the_socket_stays_usable(nc: NATS) 
         again = await next_json(ws)
         await ws.send_json({"type": "candidate", "candidate": "candidate:nonsense", "sdpMid": "0"})
         bad_candidate = await next_json(ws)
+        typed = []
+        not_typed: tuple[object, ...] = ("", "   ", 42, "x" * 201)
+        for wrong in not_typed:
+            await ws.send_json({"type": "typed", "text": wrong})
+            typed.append((await next_json(ws))["code"])
     assert answer["type"] == "answer" and "m=audio" in answer["sdp"] and answer["call_id"]
     assert again["code"] == "call_exists" and bad_candidate["code"] == "bad_candidate"
+    assert typed == ["bad_message"] * 4
 
 
 async def test_over_capacity_offers_get_busy(nc: NATS) -> None:

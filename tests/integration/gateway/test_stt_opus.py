@@ -18,12 +18,12 @@ from gateway import auth
 from gateway.media.opus_in import OpusIn
 from gateway.media.pcm import OUT_RATE
 from gateway.media.vad import VadStream
-from gateway.providers.config import ProviderSettings
+from gateway.providers.settings import ProviderSettings
 from gateway.providers.stt.deepgram_live import DeepgramLive
 from gateway.responder import CallerTurn, EchoResponder, Speech
 from gateway.settings import MEDIA_STACKS
 from tests.fakes.deepgram_server import KEY, FakeDeepgram, tone
-from tests.integration.gateway_helpers import CALLER_ICE, SECRET, gateway
+from tests.integration.gateway_helpers import CALLER_ICE, SECRET, event_is, gateway
 from tests.speech import say
 from tests.spy import spy
 
@@ -38,7 +38,7 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def wav_seconds(path: Path) -> float:
-    with wave.open(str(path)) as w:
+    with wave.open(str(path), "rb") as w:
         return w.getnframes() / w.getframerate()
 
 
@@ -83,9 +83,8 @@ async def test_with_provider_turns_deepgram_ends_the_turn_and_nothing_is_decoded
     async with FakeDeepgram(transcripts=[SAID], endpointing=True).running() as fake:
         stt = DeepgramLive(KEY, base_url=fake.url)
         async with gateway(nc, stt=stt, providers=providers, media_stack=stack) as gw:
-            result = await place_call(
-                gw.ws_url, speech, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2, ice_addresses=CALLER_ICE
-            )
+            result = await place_call(gw.ws_url, speech, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2,
+                                      ice_addresses=CALLER_ICE, hang_up_on=event_is("transcript.final", 1))  # fmt: skip
             await gw.state.calls.wait_empty(5)
 
     kinds = [e["type"] for e in result.events]
@@ -121,7 +120,8 @@ async def test_with_provider_turns_deepgrams_speech_onset_barges_in(nc: NATS, tm
         async with gateway(nc, stt=DeepgramLive(KEY, base_url=fake.url), providers=providers) as gw:
             gw.state.responder_factory = lambda _call: ToneResponder()
             result = await place_call(gw.ws_url, tmp_path / "barge.wav", token=auth.mint(SECRET, ttl_seconds=60),
-                                      tail_seconds=2, ice_addresses=CALLER_ICE)  # fmt: skip
+                                      tail_seconds=2, ice_addresses=CALLER_ICE,
+                                      hang_up_on=event_is("transcript.final", 2))  # fmt: skip
             await gw.state.calls.wait_empty(5)
 
     assert [e["barge_in"] for e in result.of_type("speech.started")][:2] == [False, True]

@@ -17,7 +17,7 @@ from gateway.responder import CallerTurn, EchoResponder, Speech
 from gateway.settings import MEDIA_STACKS
 from tests.fakes.deepgram_server import tone
 from tests.fakes.ogg import ogg_opus
-from tests.integration.gateway_helpers import CALLER_ICE, SECRET, gateway
+from tests.integration.gateway_helpers import CALLER_ICE, SECRET, event_is, gateway
 from tests.speech import say
 from tests.spy import spy
 
@@ -38,9 +38,8 @@ async def test_opus_speech_reaches_the_caller_without_our_encoder(
     wav = say("Read me the listing, please.", tmp_path / "a.wav", pad_seconds=4.0)
     async with gateway(nc, media_stack=stack) as gw:
         gw.state.responder_factory = lambda _call: OpusVoiceResponder()
-        result = await place_call(
-            gw.ws_url, wav, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2, ice_addresses=CALLER_ICE
-        )
+        result = await place_call(gw.ws_url, wav, token=auth.mint(SECRET, ttl_seconds=60), tail_seconds=2,
+                                  ice_addresses=CALLER_ICE, hang_up_on=event_is("agent.done", 1))  # fmt: skip
         await gw.state.calls.wait_empty(5)
 
     assert isinstance(SPOKEN, OpusSpeech) and len(SPOKEN.packets) >= 100

@@ -19,8 +19,8 @@ import pytest
 from caller.client import LiveCall, dial
 from caller.script import ScriptedMicrophone
 from gateway.settings import LOOPBACK_ENV
-from pod.ports import free_port
-from tests.integration.pod_helpers import alive, descendants, wait_until_gone
+from proc.ports import free_port
+from tests.integration.pod_helpers import alive, descendants, kill_tree, wait_until_gone
 from tests.nats_fixture import NatsServer
 
 pytestmark = pytest.mark.slow
@@ -41,11 +41,7 @@ async def workers(nats_server: NatsServer, port: int, ops_port: int) -> AsyncIte
     try:
         yield process
     finally:
-        if process.returncode is None:
-            kids = descendants(process.pid)
-            process.kill()
-            await process.wait()
-            await wait_until_gone(kids, 10)
+        await kill_tree(process)
 
 
 async def until(check: object, timeout: float, what: str) -> None:
@@ -72,19 +68,26 @@ def worker_pids(parent: int) -> set[int]:
     return found
 
 
-def established_on(port: int, pid: int) -> int:
-    """TCP connections to `port` that process `pid` holds open."""
+def sockets_on(port: int, pid: int, state: str) -> int:
+    """TCP sockets on local `port` in `state` (/proc/net/tcp: 01 established, 0A listening) that
+    process `pid` holds open."""
     inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            if (target := os.readlink(fd)).startswith("socket:["):
-                inodes.add(target[8:-1])
+    with contextlib.suppress(OSError):  # the process may be gone
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if (target := os.readlink(fd)).startswith("socket:["):
+                    inodes.add(target[8:-1])
     count = 0
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        local_port, state, inode = int(fields[1].split(":")[1], 16), fields[3], fields[9]
-        count += local_port == port and state == "01" and inode in inodes
+        local_port, found, inode = int(fields[1].split(":")[1], 16), fields[3], fields[9]
+        count += local_port == port and found == state and inode in inodes
     return count
+
+
+def established_on(port: int, pid: int) -> int:
+    """TCP connections to `port` that process `pid` holds open."""
+    return sockets_on(port, pid, "01")
 
 
 @pytest.mark.timeout(180)
@@ -97,7 +100,8 @@ async def test_two_workers_share_one_port_metrics_restart_and_drain(nats_server:
 
         async def both_up() -> bool:
             kids = list(worker_pids(parent.pid))
-            if len(kids) < 2:
+            # Both listening on the call port: a worker still starting would leave every call to the other.
+            if len(kids) < 2 or not all(sockets_on(port, pid, "0A") for pid in kids):
                 return False
             try:
                 return await metric_sum(http, ops + "metrics", "voicepod_gateway_peer_connections") == 0

@@ -55,7 +55,7 @@ class Heard:
     @property
     def jitter(self) -> float:
         """The median inbound jitter the gateway reported while media flowed."""
-        return statistics.median(s["jitter_seconds"] for s in self.stats if s["jitter_seconds"] is not None)
+        return float(statistics.median(s["jitter_seconds"] for s in self.stats if s["jitter_seconds"] is not None))
 
 
 def counter(name: str, **labels: str) -> float:

@@ -22,7 +22,7 @@ from bus.contracts import events_pb2
 from bus.settings import BusSettings
 from gateway import recorder
 from gateway.recorder import CallRecorder
-from pod.ports import free_port
+from proc.ports import free_port
 from services.registry import DEFINITIONS
 from services.transcript.store import EventRow
 from tests.eventually import eventually

@@ -46,7 +46,7 @@ def assert_no_leftovers(result: dict[str, Any]) -> None:
         assert res[key]["growth"] <= tolerance + res[key].get("allowance", 0), (key, res[key])
 
 
-@pytest.mark.slow
+@pytest.mark.long  # ~55 s: make test stays within its 15 minutes; CI runs it in make test-long
 @pytest.mark.timeout(240)
 def test_soak_machinery_short_run(tmp_path: Path) -> None:
     _, result = run_soak(tmp_path, timeout=220, **SHORT)

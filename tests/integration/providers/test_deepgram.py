@@ -4,7 +4,7 @@ that speaks Deepgram's wire protocol (tests/fakes/deepgram_server.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from typing import Any
 
 import av
@@ -18,12 +18,12 @@ from gateway.media.ogg_opus import OpusSpeech
 from gateway.media.opus_out import OpusOut
 from gateway.media.pcm import IN_FRAME, OUT_FRAME, OUT_RATE, Pcm
 from gateway.providers.deepgram_env import environment
-from gateway.providers.stt import Transcript, deepgram_live
+from gateway.providers.stt import SttSession, Transcript, deepgram_live, live_socket
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.providers.stt.deepgram_live import DeepgramLive, LiveSettings
 from gateway.providers.stt.fallback import FallbackSTT
 from gateway.providers.tts.deepgram_aura import DeepgramAura, SpeechFailed
-from pod.ports import free_port
+from proc.ports import free_port
 from tests.eventually import eventually
 from tests.fakes.deepgram_server import KEY, FakeDeepgram, tone
 from tests.unit.test_opus_in import tone_packets
@@ -37,7 +37,7 @@ def frames(n: int, first: int = 0) -> list[Pcm]:
     return [np.full(IN_FRAME, first + i, dtype=np.int16) for i in range(n)]
 
 
-def feed(session: deepgram_live.DeepgramSession, chunk: list[Pcm]) -> None:
+def feed(session: SttSession, chunk: list[Pcm]) -> None:
     for frame in chunk:
         session.feed(frame)
 
@@ -49,10 +49,11 @@ async def fake() -> AsyncIterator[FakeDeepgram]:
 
 
 @pytest.fixture
-def logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+def logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[MutableMapping[str, Any]]]:
     """What the adapter logs (a fresh logger: the module's may be cached under another configuration)."""
     with capture_logs() as entries:
-        monkeypatch.setattr(deepgram_live, "log", structlog.get_logger("gateway.stt.deepgram"))
+        for module in (deepgram_live, live_socket):
+            monkeypatch.setattr(module, "log", structlog.get_logger("gateway.stt.deepgram"))
         yield entries
 
 
@@ -75,7 +76,12 @@ async def test_a_turn_streams_its_audio_and_returns_deepgrams_final_text(fake: F
     stt = DeepgramLive(api_key=KEY, model="nova-3", base_url=fake.url)
     interims: list[str] = []
     heard = asyncio.Event()
-    session = stt.open(lambda text: (interims.append(text), heard.set()))
+
+    def on_interim(text: str) -> None:
+        interims.append(text)
+        heard.set()
+
+    session = stt.open(on_interim)
     audio = frames(50)  # 1 s
     feed(session, audio)
     await asyncio.wait_for(heard.wait(), 5)
@@ -328,7 +334,7 @@ def test_whisper_cannot_be_fed_opus() -> None:
     from gateway.providers.stt.whisper_local import WhisperLocal
 
     whisper = WhisperLocal()
-    assert not whisper.takes_opus and not FallbackSTT(whisper, whisper).takes_opus  # type: ignore[arg-type]
+    assert not whisper.takes_opus and not FallbackSTT(whisper, whisper).takes_opus
     with pytest.raises(ValueError, match="Opus"):
         whisper.open(opus=True)
 
@@ -351,7 +357,7 @@ async def test_aura_returns_48khz_pcm_as_long_as_the_speech_deepgram_sent(fake: 
     await tts.close()
 
     assert tts.name == "deepgram:aura-2"
-    assert pcm.dtype == np.int16 and len(pcm) == OUT_RATE
+    assert isinstance(pcm, np.ndarray) and pcm.dtype == np.int16 and len(pcm) == OUT_RATE
     assert np.array_equal(pcm, tone(OUT_RATE, OUT_RATE))  # byte for byte, across the odd-sized chunks
     (request,) = fake.speak_requests
     assert request.text == text and request.content_type == "application/json"
@@ -366,7 +372,7 @@ async def test_aura_in_opus_gives_the_packets_it_sent(fake: FakeDeepgram) -> Non
 
     assert isinstance(speech, OpusSpeech) and 1.0 <= speech.seconds <= 1.1  # FFmpeg's encoder pads the end
     decoder = av.CodecContext.create("libopus", "r")
-    decoder.layout, decoder.format = "mono", "s16"  # type: ignore[attr-defined]
+    decoder.layout, decoder.format = "mono", "s16"
     pcm = np.concatenate([f.to_ndarray().reshape(-1) for p in speech.packets for f in decoder.decode(av.Packet(p))])
     assert np.sqrt(np.mean(pcm[4800:43200].astype(np.float64) ** 2)) > 4000  # the tone, playable as it is
     (request,) = fake.speak_requests
@@ -378,7 +384,9 @@ async def test_aura_at_24khz_is_resampled_to_48khz(fake: FakeDeepgram) -> None:
     pcm = await tts.synthesize("Three bedrooms, yes.")
     await tts.close()
     assert tts.name == "deepgram:aura"
-    assert len(pcm) == OUT_RATE and fake.speak_requests[0].params["sample_rate"] == "24000"
+    assert (
+        isinstance(pcm, np.ndarray) and len(pcm) == OUT_RATE and fake.speak_requests[0].params["sample_rate"] == "24000"
+    )
 
 
 async def test_aura_with_a_refused_key_raises_a_clear_error(fake: FakeDeepgram) -> None:

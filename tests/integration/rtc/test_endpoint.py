@@ -8,6 +8,7 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 import av
 import numpy as np
@@ -43,7 +44,7 @@ async def _peer(packets: list[bytes]) -> AsyncIterator[tuple[RTCPeerConnection, 
     async def listen(track: MediaStreamTrack) -> None:
         try:
             while True:
-                heard.append(await track.recv())
+                heard.append(cast(av.AudioFrame, await track.recv()))  # an audio track: typed Frame | Packet
         except MediaStreamError:
             return
 
@@ -102,8 +103,9 @@ async def test_opus_packets_pass_through_both_ways_untouched() -> None:
 
 
 async def test_a_callers_data_channel_is_refused_and_its_audio_still_flows() -> None:
-    # What the demo page and caller/ offer: audio plus the events data channel (mid 1), which our
-    # endpoint refuses; the caller's audio transport connects regardless.
+    # What the demo page and caller/ offer: audio plus the events data channel (mid 1), which an
+    # endpoint without SCTP (no `on_data`) refuses; the caller's audio transport connects regardless.
+    # (The lean link runs SCTP and takes it: tests/integration/rtc/test_lean_data_channel.py.)
     pc = RTCPeerConnection()
     pc.addTrack(OpusLoop(_tone_packets(0.5)))
     pc.createDataChannel("events", negotiated=True, id=0)
@@ -227,7 +229,7 @@ async def test_our_offer_is_answered_by_aiortc_and_media_flows_both_ways() -> No
     async def listen(track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError):
             while True:
-                heard.append(await track.recv())
+                heard.append(cast(av.AudioFrame, await track.recv()))  # an audio track: typed Frame | Packet
 
     readers: list[asyncio.Task[None]] = []
     pc.on("track", lambda track: readers.append(asyncio.create_task(listen(track))))

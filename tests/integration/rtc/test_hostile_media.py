@@ -15,12 +15,13 @@ from contextlib import asynccontextmanager, suppress
 import pytest
 from OpenSSL import SSL
 
-from gateway.link.aiortc_link import AiortcLink
+from gateway.link.aiortc.link import AiortcLink
 from gateway.media.outbound import PlayoutTrack
 from gateway.rtc.certificate import certificate
 from gateway.rtc.endpoint import AudioEndpoint
 from gateway.rtc.ice_guard import MAX_QUEUED
 from gateway.rtc.ice_options import LOOPBACK
+from gateway.rtc.ice_servers import IceServers
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -193,7 +194,7 @@ async def test_a_call_on_the_aiortc_stack_outlives_a_datagram_over_the_mtu() -> 
     async def ignore(_state: str) -> None:
         pass
 
-    link = AiortcLink((), PlayoutTrack(), ignore, ignore, ice_options=LOOPBACK)
+    link = AiortcLink(IceServers(), PlayoutTrack(), ignore, ignore, ice_options=LOOPBACK)
     caller = AudioEndpoint(offering=True, ice=LOOPBACK)
 
     async def caller_sends(packets: int, then_received: int) -> None:

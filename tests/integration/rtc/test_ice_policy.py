@@ -17,13 +17,15 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from bench.load.opus_mic import OpusLoop, encode_opus
 from caller.ice import gather_on
-from gateway.link.aiortc_ice import gather_chosen
-from gateway.link.aiortc_link import AiortcLink
+from gateway.link.aiortc.ice import gather_chosen
+from gateway.link.aiortc.link import AiortcLink
 from gateway.media.outbound import PlayoutTrack
 from gateway.rtc.endpoint import AudioEndpoint
 from gateway.rtc.ice_options import LOOPBACK, IceOptions
+from gateway.rtc.ice_servers import IceServers
 from gateway.rtc.sdp import SdpError
 from tests.eventually import eventually
+from tests.integration.rtc.rtc_helpers import one_packet_through
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -62,7 +64,7 @@ class _AiortcGateway:
         self.refused: list[str] = []
         self.states: list[str] = []
         self.connected = asyncio.Event()
-        self.link = AiortcLink((), PlayoutTrack(), self._ice, self._connection, options, self.refused.append)
+        self.link = AiortcLink(IceServers(), PlayoutTrack(), self._ice, self._connection, options, self.refused.append)
 
     async def _ice(self, state: str) -> None:
         self.states.append(state)
@@ -111,11 +113,7 @@ async def test_lean_gathers_on_the_chosen_address_and_advertises_the_public_one(
         assert "c=IN IP4 127.0.0.2" in answer and "127.0.0.1" not in answer
         # The rewrite changes what is written, not what pairs: the call still connects (the caller
         # learns our real address as peer-reflexive from our checks, as through a NAT 1:1).
-        await caller.accept(answer)
-        await asyncio.wait_for(asyncio.gather(caller.start(), gateway.start()), 15)
-        await caller.send(b"over the NAT")
-        packet = await asyncio.wait_for(gateway.recv(), 5)
-        assert packet is not None and packet.payload == b"over the NAT"
+        await one_packet_through(caller, gateway, answer)
     finally:
         await caller.close()
         await gateway.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import pytest
@@ -44,7 +45,7 @@ async def test_events_are_chained_once_each_even_when_published_twice(nc: NATS) 
                 await events.publish(js, events.AUDIT, e)
         for e in sent["call-a"][:10]:  # retried publishes: Nats-Msg-Id makes them no-ops
             await events.publish(js, events.AUDIT, e)
-        got = {c: await eventually(lambda c=c: trail(bus, c), lambda t: len(t.entries) >= 20) for c in sent}
+        got = {c: await eventually(functools.partial(trail, bus, c), lambda t: len(t.entries) >= 20) for c in sent}
         verdict = await bus.call(subjects.VERIFY_AUDIT_CHAIN, audit_pb2.VerifyAuditChainRequest(), timeout=10)
     for call, evs in sent.items():
         assert [x.event.event_id for x in got[call].entries] == [e.event_id for e in evs]

@@ -15,6 +15,7 @@ from bus.client import BusClient
 from bus.contracts import calendar_pb2 as cal
 from services.calendar.service import DEFINITION
 from tests.integration.services_helpers import running
+from tests.postgres import ONE_STORE
 
 pytestmark = pytest.mark.usefixtures("store_env")
 TZ = "America/Chicago"
@@ -140,6 +141,7 @@ async def test_cancel_frees_the_slot_and_reschedule_moves_atomically(nc: NATS) -
     assert rebook_b.WhichOneof("outcome") == "booking" and rebook_a_old.WhichOneof("outcome") == "booking"
 
 
+@ONE_STORE  # refused before the store: one database is enough
 @pytest.mark.parametrize(
     ("req", "field"),
     [

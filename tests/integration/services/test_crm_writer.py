@@ -12,6 +12,7 @@ from bus.client import BusClient
 from bus.contracts import crm_pb2
 from services.crm_writer.service import DEFINITION
 from tests.integration.services_helpers import running
+from tests.postgres import ONE_STORE
 
 pytestmark = pytest.mark.usefixtures("store_env")
 
@@ -92,6 +93,7 @@ async def test_invalid_fields_are_400_naming_the_field_and_write_nothing(
     assert (caught.value.field, caught.value.reason) == (field, reason)
 
 
+@ONE_STORE  # refused before the store: one database is enough
 async def test_missing_idempotency_key_is_400(nc: NATS) -> None:
     async with running(DEFINITION, nc):
         with pytest.raises(errors.BadRequest) as caught:

@@ -8,6 +8,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from google.protobuf.message import Message
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bus import events
 from bus.contracts import events_pb2
-from pod.ports import free_port
+from proc.ports import free_port
 from services.audit.store import AuditStore, EntryRow
 from services.storage import StoreSettings, open_database
 from services.transcript.store import EventRow
@@ -37,7 +38,8 @@ def transcript_event(n: int) -> events_pb2.TranscriptEvent:
     return events_pb2.TranscriptEvent(event_id=uuid.uuid4().hex, call_id=f"call-{n % 7}", turn=turn)
 
 
-CASES: dict[str, tuple[events.EventStream, Callable[[int], Message], type]] = {  # type: ignore[type-arg]
+Row = type[EntryRow] | type[EventRow]
+CASES: dict[str, tuple[events.EventStream[Any], Callable[[int], Message], Row]] = {
     "audit": (events.AUDIT, audit_event, EntryRow),
     "transcript": (events.TRANSCRIPT, transcript_event, EventRow),
 }
@@ -51,7 +53,7 @@ async def start_service(name: str, nats_url: str) -> asyncio.subprocess.Process:
     )  # fmt: skip
 
 
-async def stored_ids(engine: AsyncEngine, model: type) -> list[str]:
+async def stored_ids(engine: AsyncEngine, model: Row) -> list[str]:
     async with engine.connect() as conn:
         return list((await conn.execute(select(model.event_id))).scalars())
 

@@ -10,6 +10,7 @@ from bus.client import BusClient
 from bus.contracts import mls_pb2
 from services.mls_lookup.service import DEFINITION
 from tests.integration.services_helpers import running
+from tests.postgres import ONE_STORE
 
 pytestmark = pytest.mark.usefixtures("store_env")
 
@@ -83,6 +84,7 @@ async def test_get_by_id_and_by_spoken_address(nc: NATS) -> None:
     assert by_address.listing.mls_id == one.mls_id
 
 
+@ONE_STORE  # refused before the store: one database is enough
 @pytest.mark.parametrize(
     ("fields", "field"),
     [({"limit": 51}, "limit"), ({"min_price_usd": -1}, "min_price_usd"),

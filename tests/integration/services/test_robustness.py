@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import pytest
 from nats.aio.client import Client as NATS
@@ -59,7 +60,7 @@ async def rows(service: str, *models: type) -> list[int]:
 async def test_10000_bad_payloads_per_endpoint_each_get_400_and_services_stay_up(nc: NATS, store_env: str) -> None:
     semaphore = asyncio.Semaphore(64)
 
-    async def send(endpoint: Endpoint, payload: bytes) -> tuple[str, str]:
+    async def send(endpoint: Endpoint[Any, Any], payload: bytes) -> tuple[str, str]:
         async with semaphore:
             msg = await nc.request(endpoint.subject, payload, timeout=10)
         body = common_pb2.Error.FromString(msg.data) if msg.headers else common_pb2.Error()
@@ -72,8 +73,12 @@ async def test_10000_bad_payloads_per_endpoint_each_get_400_and_services_stay_up
         assert set(answers) == {("400", "undecodable")}, endpoint.subject
     # Still serving, and nothing was written by any of it.
     bus = BusClient(nc)
-    found = await bus.call(subjects.SEARCH_LISTINGS, VALID[subjects.SEARCH_LISTINGS.subject], timeout=10)
-    lead = await bus.call(subjects.UPSERT_LEAD, VALID[subjects.UPSERT_LEAD.subject], timeout=10)
+    # VALID holds several request types, so each is named again here.
+    search = cast(mls_pb2.SearchListingsRequest, VALID[subjects.SEARCH_LISTINGS.subject])
+    found = await bus.call(subjects.SEARCH_LISTINGS, search, timeout=10)
+    lead = await bus.call(
+        subjects.UPSERT_LEAD, cast(crm_pb2.UpsertLeadRequest, VALID[subjects.UPSERT_LEAD.subject]), timeout=10
+    )
     assert found.total_count > 0 and lead.created
     assert await rows("crm_writer", LeadRow) == [1]
     assert await rows("sms", MessageRow, OutboxRow) == [0, 0]

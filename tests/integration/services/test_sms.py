@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from nats.aio.client import Client as NATS
@@ -17,6 +18,7 @@ from services.sms.store import MessageRow, OutboxRow, SmsStore
 from services.storage import StoreSettings, open_database
 from tests.integration.services.fake_twilio import SID, TOKEN, fake_twilio
 from tests.integration.services_helpers import running
+from tests.postgres import ONE_STORE
 
 pytestmark = pytest.mark.usefixtures("store_env")
 CONFIRM = {"name": "Ada", "address": "1884 Canyon Ct, Austin", "when": "Tue Mar 2 at 10:00 AM CST",
@@ -67,6 +69,7 @@ async def test_invalid_number_is_400_and_nothing_is_stored(nc: NATS, store: SmsS
     assert await count(store, MessageRow) == 0 and await count(store, OutboxRow) == 0
 
 
+@ONE_STORE  # refused before the store: one database is enough
 @pytest.mark.parametrize(
     ("fields", "field", "reason"),
     [({"template_id": "nope"}, "template_id", "unknown_template"),
@@ -74,7 +77,7 @@ async def test_invalid_number_is_400_and_nothing_is_stored(nc: NATS, store: SmsS
      ({"template_id": "", "body": ""}, "body", "missing_field"),
      ({"template_id": "", "body": "x" * 1601}, "body", "too_long")],
 )  # fmt: skip
-async def test_bad_messages_are_400(nc: NATS, fields: dict[str, object], field: str, reason: str) -> None:
+async def test_bad_messages_are_400(nc: NATS, fields: dict[str, Any], field: str, reason: str) -> None:
     async with running(DEFINITION, nc):
         with pytest.raises(errors.BadRequest) as caught:
             await BusClient(nc).call(subjects.SEND_SMS, send("k", **fields), timeout=5)

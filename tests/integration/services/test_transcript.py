@@ -32,7 +32,7 @@ def event(call_id: str, **body: object) -> ev.TranscriptEvent:
     return ev.TranscriptEvent(event_id=uuid.uuid4().hex, call_id=call_id, occurred_at=ts(0), **body)  # type: ignore[arg-type]
 
 
-def turn(i: int, speaker: int, text: str, at: float, final: bool = True, **extra: object) -> ev.TranscriptTurn:
+def turn(i: int, speaker: ev.Speaker, text: str, at: float, final: bool = True, **extra: object) -> ev.TranscriptTurn:
     return ev.TranscriptTurn(turn_index=i, speaker=speaker, text=text, is_final=final, started_at=ts(at),
                              ended_at=ts(at + 2), confidence=0.9, **extra)  # type: ignore[arg-type]  # fmt: skip
 
@@ -87,6 +87,7 @@ async def test_final_turns_are_stored_in_order_and_exported(nc: NATS) -> None:
         "I found three homes",
     ]
     assert t.started.agent_name == "real_estate" and t.ended.reason == "caller_hangup"
+    assert t.started_at == ts(0)  # when its call_started was recorded
     assert text.content_type.startswith("text/plain")
     assert text.content.decode().splitlines()[1:4] == [
         "[00:00:00] Agent: Hi, this is Ava from voicepod realty.",
@@ -103,3 +104,46 @@ async def test_final_turns_are_stored_in_order_and_exported(nc: NATS) -> None:
     assert text.content.decode().splitlines()[-1] == (
         "Usage: 3 tool calls; openai:gpt-4o-mini 812 input_tokens; estimated cost $0.0001"
     )
+
+
+async def test_recent_calls_are_listed_newest_first_by_time_and_agent(nc: NATS) -> None:
+    js, bus = nc.jetstream(), BusClient(nc)
+
+    def started(call: str, agent: str, at: float) -> ev.TranscriptEvent:
+        e = event(call, call_started=ev.CallStarted(agent_name=agent, channel="phone"))
+        e.occurred_at.CopyFrom(ts(at))
+        return e
+
+    ended = ev.CallEnded(reason="caller_hangup", duration_seconds=30, usage=USAGE,
+                         quality=ev.CallQuality(rtt_seconds=0.042, barge_ins=1))  # fmt: skip
+    published = [
+        started("old", "real_estate", 0), started("mid", "dental", 600), started("new", "real_estate", 1200),
+        event("old", turn=turn(1, ev.SPEAKER_CALLER, "hello", 1)),
+        event("old", turn=turn(2, ev.SPEAKER_AGENT, "hi there", 2, interrupted=True)),
+        event("old", call_ended=ended),
+        event("new", turn=turn(1, ev.SPEAKER_CALLER, "still talking", 1201)),
+    ]  # fmt: skip
+
+    async def listed(**filters: object) -> list[tr.CallSummary]:
+        reply = await bus.call(subjects.LIST_CALLS, tr.ListCallsRequest(**filters), timeout=5)  # type: ignore[arg-type]
+        return list(reply.calls)
+
+    async with running(DEFINITION, nc):
+        await events.ensure_stream(js, events.TRANSCRIPT)
+        for e in published:
+            await events.publish(js, events.TRANSCRIPT, e)
+        everything = await eventually(listed, lambda calls: sum(c.turns for c in calls) == 3 and
+                                      any(c.HasField("ended") for c in calls))  # fmt: skip
+        agent = await listed(agent_name="real_estate")
+        recent = await listed(since=ts(600))
+        newest = await listed(limit=1)
+        with pytest.raises(errors.BadRequest):
+            await listed(limit=5000)
+    assert [c.call_id for c in everything] == ["new", "mid", "old"]
+    assert [c.call_id for c in agent] == ["new", "old"]
+    assert [c.call_id for c in recent] == ["new", "mid"]  # since is inclusive
+    assert [c.call_id for c in newest] == ["new"]
+    old, new = everything[2], everything[0]
+    assert old.started_at == ts(0) and old.started.agent_name == "real_estate" and old.started.channel == "phone"
+    assert (old.turns, old.interrupted_turns) == (2, 1) and old.ended == ended
+    assert new.turns == 1 and not new.HasField("ended")  # in progress
