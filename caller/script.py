@@ -114,6 +114,7 @@ class Conversation:
         self.turn = 0  # the latest caller turn the gateway ended
         self.done = -1  # the latest turn whose reply the agent has played in full (0: the greeting)
         self.hearing = False  # the gateway hears the caller speak (speech.started, no turn.ended yet)
+        self.onsets = 0  # speech.started events: the gateway heard the caller begin to speak
         self.said: defaultdict[int, list[str]] = defaultdict(list)
         self.playing: set[int] = set()  # turns whose reply has started to play (turn.latency)
         self.barge_ins = 0
@@ -124,7 +125,7 @@ class Conversation:
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "speech.started":
-            self.hearing = True
+            self.hearing, self.onsets = True, self.onsets + 1
         elif kind == "turn.ended":
             self.hearing, self.turn = False, int(event["turn"])
         elif kind == "agent.resumed":  # what it heard was a backchannel, not a turn

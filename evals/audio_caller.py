@@ -25,6 +25,7 @@ RATE = 48_000  # what the caller's recorder keeps
 FRAME = 960  # 20 ms
 VOICED = 500  # a frame louder than this carries the agent's voice (the recorder's own threshold)
 PAUSE_SECONDS = 0.3  # the agent's silence after its reply before the caller speaks
+UNHEARD_SECONDS = 4.0  # silence after a line the gateway showed no sign of hearing: the caller says it again
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class SpokenLine:
     since: int  # caller turns the gateway had ended before this line was said
     start: int  # received-audio sample index when the caller started speaking it
     end: int  # and when its last sample had gone out
+    repeated: bool = False  # not heard at all the first time: said again (`end` is the repeat's)
 
 
 @dataclass
@@ -101,6 +103,21 @@ def _phrases(loud: NDArray[np.bool_], span: tuple[int, int], longest: int) -> li
     return _phrases(loud, (first, a), longest) + _phrases(loud, (b, end), longest)
 
 
+async def _said_again_if_unheard(line: CallerLine, pcm: NDArray[np.int16], since: int, onsets: int,
+                                  turn_timeout: float) -> bool:  # fmt: skip
+    """A person met by silence says it again: when the gateway heard not even the start of the
+    line (no onset, no turn) within UNHEARD_SECONDS, the line is said once more."""
+    ev = line.events
+    try:
+        await ev.until(lambda: ev.onsets > onsets or ev.turn > since, "any sign the line was heard", UNHEARD_SECONDS)
+        return False
+    except Stop as exc:
+        if ev.ended:
+            raise exc
+    await asyncio.wait_for(line.say(pcm), turn_timeout + len(pcm) / 16_000)
+    return True
+
+
 async def place_call(
     line: CallerLine,
     lines: Sequence[tuple[NDArray[np.int16], bool]],
@@ -123,7 +140,8 @@ async def place_call(
             await before_line(number)
             since, start = ev.turn, line.received()
             await asyncio.wait_for(line.say(pcm), turn_timeout + len(pcm) / 16_000)
-            result.lines.append(SpokenLine(since=since, start=start, end=line.received()))
+            repeated = await _said_again_if_unheard(line, pcm, since, ev.onsets, turn_timeout)
+            result.lines.append(SpokenLine(since=since, start=start, end=line.received(), repeated=repeated))
         await ev.until(lambda: ev.listening(since), "the agent's reply to the last line", turn_timeout)
         await asyncio.wait_for(line.quiet_for(PAUSE_SECONDS), turn_timeout)
     except Stop as exc:

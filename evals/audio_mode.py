@@ -112,6 +112,7 @@ class AudioMode:
             barge_in=scenario.spoken[i].barge_in,
             heard_as=" ".join(ev.heard[t] for t in turns if t in ev.heard).strip() or None,
             reply_heard_as=_squash(" ".join(heard)) if len(window) else None,
+            repeated=line.repeated,
         )
 
 

@@ -20,6 +20,7 @@ class TurnRecord:
     barge_in: bool = False
     heard_as: str | None = None  # audio: what the gateway's STT made of the caller's line
     reply_heard_as: str | None = None  # audio: the agent's reply transcribed back from its audio
+    repeated: bool = False  # audio: met by silence (not even an onset heard), the caller said it again
 
     @property
     def reply(self) -> str:

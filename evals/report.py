@@ -146,4 +146,7 @@ def table(report: RunReport) -> str:
     rows.append(f"{report.mode} mode{channel}, agent {report.agent}: {len(report.results)} scenarios ({counts}) in "
                 f"{report.seconds:.1f} s; pass rate {report.pass_rate:.1%} (minimum {report.min_pass_rate:.0%}): "
                 f"{verdict}")  # fmt: skip
+    repeated = sum(t.repeated for r in report.results if r.record for t in r.record.turns)
+    if repeated:
+        rows.append(f"lines said twice because the gateway heard nothing of them the first time: {repeated}")
     return "\n".join(rows)

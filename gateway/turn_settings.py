@@ -48,6 +48,9 @@ class TurnSettings:
     barge_in_ms: float = 120.0
     # Audio kept from before the onset was confirmed, so the turn's first syllable is not lost.
     preroll_ms: float = 300.0
+    # An onset that rose slowly (a barge-in's "the first one": its first words under the stronger
+    # threshold) keeps the speech-like frames before it too, up to this much, plus the preroll.
+    onset_reach_ms: float = 1000.0
     max_turn_ms: float = 30_000.0
     end_of_turn: str = "vad"  # or "model" or "text": see the module's docstring
     eot_silence_ms: float = 200.0  # silence before the model (or the words so far) is asked

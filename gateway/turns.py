@@ -3,7 +3,9 @@
 A turn starts when speech has been likely (>= start_threshold) for start_ms. While the
 agent is speaking, an onset must be stronger (barge_in_threshold) and last barge_in_ms
 before it counts: the caller's browser cancels most of our echo, and this guards against
-the rest.
+the rest. The turn's audio starts a preroll before the first speech-like frame (>= stop_threshold,
+gaps between words spanned) that led to the onset (up to onset_reach_ms earlier), so words said under the stronger
+threshold ("the first" of "the first one" on a phone line) are not lost.
 
 How a turn ends (VOICEPOD_END_OF_TURN):
 - `vad` (the default): after stop_ms below stop_threshold (digits_stop_ms when the agent has just
@@ -42,6 +44,9 @@ from gateway.turn_settings import END_OF_TURN_MODES as END_OF_TURN_MODES
 from gateway.turn_settings import TurnSettings as TurnSettings
 
 log = structlog.get_logger()
+# Quiet shorter than this between speech-like frames is a gap between words (a stop consonant,
+# a breath), not the end of what the caller was saying: an onset's reach-back spans it.
+WORD_GAP_MS = 200.0
 DIGIT_SLOTS = ("phone",)  # slots answered in groups of digits (gateway/providers/stt/context.py SLOTS)
 
 
@@ -78,7 +83,10 @@ class TurnDetector:
         self._words = words if settings.end_of_turn == "text" else None
         self.verdict: TextVerdict | None = None  # the words' last verdict (for logs, tests, benchmarks)
         frame_ms = FRAME_SECONDS * 1000
-        self._preroll: deque[Pcm] = deque(maxlen=max(1, int(settings.preroll_ms / frame_ms)))
+        self._preroll_frames = max(1, int(settings.preroll_ms / frame_ms))
+        self._preroll: deque[Pcm] = deque(maxlen=self._preroll_frames + int(settings.onset_reach_ms / frame_ms))
+        self._soft_frames = 0  # no turn open: frames since speech-like ones began (gaps between words included)
+        self._dip_frames = 0  # no turn open: the current run of frames under stop_threshold
         self._frame_ms = frame_ms
         self._in_turn = False
         self._likely_ms = 0.0
@@ -112,9 +120,10 @@ class TurnDetector:
                 else (self.s.start_threshold, self.s.start_ms)
             )  # fmt: skip
             self._likely_ms = self._likely_ms + self._frame_ms if probability >= threshold else 0.0
+            self._follow_soft_run(probability)
             if self._likely_ms >= needed:
                 self._in_turn, self._unlikely_ms = True, 0.0
-                self._turn = list(self._preroll)
+                self._turn = list(self._preroll)[-self._onset_frames() :]
                 self._barge_in, self._lead_ms = agent_speaking, len(self._turn) * self._frame_ms - self._likely_ms
                 self._preroll.clear()
                 return SpeechStarted(barge_in=agent_speaking)
@@ -128,6 +137,21 @@ class TurnDetector:
         if too_long or self._pause_ends_turn():
             return self._end()
         return None
+
+    def _follow_soft_run(self, probability: float) -> None:
+        if probability >= self.s.stop_threshold:
+            self._soft_frames = self._soft_frames + self._dip_frames + 1 if self._soft_frames else 1
+            self._dip_frames = 0
+            return
+        self._dip_frames += 1
+        if self._dip_frames * self._frame_ms >= WORD_GAP_MS:
+            self._soft_frames = 0  # a pause, not a gap between words: what came before is not this turn
+
+    def _onset_frames(self) -> int:
+        """The turn's audio before and at its onset: the preroll before the first frame that sounded
+        like speech (over the agent, the first words may stay under the barge-in threshold)."""
+        likely = round(self._likely_ms / self._frame_ms)
+        return self._preroll_frames + max(0, self._soft_frames - likely)
 
     def _voiced_ms(self) -> float:
         return len(self._turn) * self._frame_ms - self._lead_ms - self._unlikely_ms
@@ -176,7 +200,7 @@ class TurnDetector:
         silence = self._unlikely_ms / 1000
         speech = len(self._turn) * self._frame_ms / 1000 - silence
         voiced = self._voiced_ms() / 1000
-        self._in_turn, self._likely_ms, self._turn = False, 0.0, []
+        self._in_turn, self._likely_ms, self._turn, self._soft_frames, self._dip_frames = False, 0.0, [], 0, 0
         self._verdict, self._asked = None, False
         return TurnEnded(audio=audio, speech_seconds=max(0.0, speech), silence_seconds=silence,
                          voiced_seconds=max(0.0, voiced))  # fmt: skip

@@ -256,3 +256,37 @@ def test_the_text_mode_needs_a_session_that_decodes_while_the_caller_speaks() ->
         detector_for(TEXT, object())  # a per-turn session has no text so far
     assert detector_for(TEXT, FakeWords()).s.end_of_turn == "text"
     assert TurnSettings.from_env({"VOICEPOD_END_OF_TURN": "text"}).first_pause_ms == 200
+
+
+def test_a_barge_in_keeps_its_first_words_said_under_the_stronger_threshold() -> None:
+    """Over the agent, "The first one" on a phone line: "The first" sounded like speech (0.5-0.6)
+    but only "one" passed the barge-in threshold (0.7); the turn's audio still starts before "The"."""
+    said = frames(400, QUIET) + frames(100, 0.3) + frames(500, 0.55) + frames(400, SPEECH) + frames(1000, QUIET)
+    events = run_over_the_agent(TurnDetector(TurnSettings(stop_ms=600, barge_in_ms=120)), said)
+    onset, ended = events[0], events[-1][1]
+    assert isinstance(onset[1], SpeechStarted) and onset[1].barge_in and onset[0] == 20 + 5 + 25 + 5
+    assert isinstance(ended, TurnEnded)
+    first = int(ended.audio[0])  # frame i holds the value i
+    # As much before the first speech-like frame (25) as the plain preroll keeps before the first
+    # likely one: 300 ms up to the onset, 6 of them likely frames
+    assert first == 25 - (15 - 6)
+
+
+def test_the_reach_back_is_bounded_and_a_plain_onset_keeps_the_plain_preroll() -> None:
+    long_murmur = frames(200, QUIET) + frames(3000, 0.5) + frames(400, SPEECH) + frames(800, QUIET)
+    ended = run_over_the_agent(TurnDetector(TurnSettings(barge_in_ms=120)), long_murmur)[-1][1]
+    assert isinstance(ended, TurnEnded)
+    onset = 10 + 150 + 5
+    assert int(ended.audio[0]) == onset - 15 - 50 + 1  # at most 1 s (onset_reach_ms) more than the preroll
+    plain = run(TurnDetector(TurnSettings()), frames(400, QUIET) + frames(400, SPEECH) + frames(800, QUIET))
+    ended = plain[-1][1]
+    assert isinstance(ended, TurnEnded) and int(ended.audio[0]) == 20 + 4 - 15 + 1
+
+
+def test_the_reach_back_spans_a_gap_between_words_but_not_a_pause() -> None:
+    words = frames(400, QUIET) + frames(200, 0.45) + frames(140, 0.2) + frames(400, SPEECH) + frames(800, QUIET)
+    ended = run_over_the_agent(TurnDetector(TurnSettings(barge_in_ms=120)), words)[-1][1]
+    assert isinstance(ended, TurnEnded) and int(ended.audio[0]) == 20 - (15 - 6)  # from before the first word
+    paused = frames(400, QUIET) + frames(200, 0.45) + frames(300, 0.2) + frames(400, SPEECH) + frames(800, QUIET)
+    ended = run_over_the_agent(TurnDetector(TurnSettings(barge_in_ms=120)), paused)[-1][1]
+    assert isinstance(ended, TurnEnded) and int(ended.audio[0]) == 20 + 10 + 15 - (15 - 6)  # the plain preroll
