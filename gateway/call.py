@@ -105,7 +105,7 @@ class Call:
                                   stt_name=stt.name if stt is not None else "", recorder=self.recorder,
                                   usage=self.usage, interruptions=turn_settings.interruptions,
                                   on_goodbye=self._agent_hung_up, call_id=self.call_id, rehearse=rehearse,
-                                  trace=self.trace)  # fmt: skip
+                                  trace=self.trace, no_answer_seconds=turn_settings.no_answer_ms / 1000)  # fmt: skip
         if rehearse is not None and settling is not None:
             settling.watch_pauses(self.turn_loop.settled, self.turn_loop.unsettled)
         self.media = MediaSummary()

@@ -55,6 +55,15 @@ class Responder(Protocol):
 
 
 @runtime_checkable
+class Nudges(Protocol):
+    def nudge(self, times: int) -> AsyncIterator[Speech]:
+        """The caller said nothing after the agent's reply, for the `times`-th time in a row: ask if
+        they are still there (and the question again), or, past gateway/no_answer.MAX_NUDGES, say
+        goodbye (then `ended` is true and the call hangs up once it is heard)."""
+        ...
+
+
+@runtime_checkable
 class LeavesVoicemail(Protocol):
     async def voicemail(self) -> Speech | None:
         """The message to leave on an answering machine (an outbound call): the agent's own voice;

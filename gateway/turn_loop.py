@@ -40,9 +40,10 @@ from gateway.interruptions import InterruptionSettings, is_backchannel
 from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.pcm import FRAME_SECONDS, Pcm
 from gateway.media.quiet_line import QuietLineWatch
+from gateway.no_answer import NoAnswerWatch
 from gateway.providers.stt import SttSession, Transcript
 from gateway.recorder import CallRecorder
-from gateway.responder import CallerTurn, PreparedReply, Responder, Speech
+from gateway.responder import CallerTurn, Nudges, PreparedReply, Responder, Speech
 from gateway.turn_clock import TurnClock
 from gateway.turn_sources import NO_AUDIO, CallerMedia, Ended, MaybeSpeech, NotSpeech, Onset, TurnSignal, TurnSource
 
@@ -76,10 +77,13 @@ class TurnLoop:
         call_id: str = "",
         rehearse: Callable[[CallerTurn], PreparedReply | None] | None = None,
         trace: CallTrace = NO_TRACE,
+        no_answer_seconds: float = 0.0,
     ) -> None:
         """`on_goodbye`: the agent said goodbye and the caller has heard it (hang up); `rehearse`:
         prepare a reply at the caller's pause (the responder's, when it can and it is switched on);
-        `trace`: the call's spans (gateway/call_trace.py), a span per turn and its stages."""
+        `trace`: the call's spans (gateway/call_trace.py), a span per turn and its stages;
+        `no_answer_seconds`: the caller's silence after a reply before the agent asks if they are
+        still there (gateway/no_answer.py; 0: never)."""
         self.source = source
         self.playout = playout
         self.responder = responder
@@ -106,6 +110,7 @@ class TurnLoop:
         self._hang_up_after: Utterance | None = None
         # The last utterance of a complete reply (or the greeting): agent.done once it has played.
         self._last_line: Utterance | None = None
+        self.no_answer = NoAnswerWatch(no_answer_seconds, self._silence)
 
     # --- hearing ----------------------------------------------------------------
 
@@ -140,6 +145,8 @@ class TurnLoop:
         return self.playout.speaking or self._replying
 
     def _signal(self, signal: TurnSignal) -> None:
+        if not isinstance(signal, NotSpeech):
+            self.no_answer.caller_stirred()
         if isinstance(signal, Onset):
             self._onset()
         elif isinstance(signal, Ended):
@@ -254,9 +261,10 @@ class TurnLoop:
     def greet(self, greeting: Speech | None, *, then_hang_up: bool = False) -> None:
         """Say the greeting; `then_hang_up`: it is all there is to say (a voicemail): the call ends once it is heard."""
         if greeting is None:
-            self.events.send(ev.AgentDone(turn=0))
             if then_hang_up:
                 self._goodbye()
+            else:
+                self._agent_done(0)
             return
         self._last_line = Utterance(audio=greeting.audio, text=greeting.text, on_done=self._agent_said)
         if then_hang_up:
@@ -268,6 +276,7 @@ class TurnLoop:
         """A turn the caller typed rather than said (keys pressed on a phone: DTMF): answered like
         speech, with its text as heard, in the transcript; over a reply it takes the floor."""
         heard = Transcript(text=text, confidence=1.0, seconds=0.0)
+        self.no_answer.caller_stirred()
         self._ended(Ended(audio=NO_AUDIO, speech_seconds=0.0, waited=0.0, heard=heard))
 
     def interim(self, text: str) -> None:
@@ -321,6 +330,7 @@ class TurnLoop:
         if self.playout.paused:  # never left paused with no hold to undo it: the next reply must be heard
             self.playout.resume()
         self.turns += 1
+        self.no_answer.caller_turn()
         metrics.TURNS.inc()
         self.events.send(ev.TurnEnded(turn=self.turns, speech_seconds=round(turn.speech_seconds, 3)))
         if self._replying:
@@ -365,7 +375,7 @@ class TurnLoop:
                 self.playout.play(last)
                 first = False
         if first or not self.playout.speaking:
-            self.events.send(ev.AgentDone(turn=turn.index))  # nothing to say, or all of it already played
+            self._agent_done(turn.index)  # nothing to say, or all of it already played
             trace.end("done")
         else:
             self._last_line = last
@@ -381,11 +391,35 @@ class TurnLoop:
         if utterance is self._last_line:
             self._last_line = None
             if complete:  # the whole reply has been played: the caller's turn
-                self.events.send(ev.AgentDone(turn=utterance.turn))
+                self._agent_done(utterance.turn)
                 if self._turn_trace.index == utterance.turn:
                     self._turn_trace.end("done")
         if utterance is self._hang_up_after and complete:
             self._goodbye()
+
+    def _agent_done(self, turn: int) -> None:
+        self.events.send(ev.AgentDone(turn=turn))
+        if self._hang_up_after is None and not getattr(self.responder, "ended", False):
+            self.no_answer.agent_done()  # the caller's turn: the silence clock starts
+
+    def _silence(self, times: int) -> None:
+        """The caller said nothing after the agent's reply, for the `times`-th time in a row."""
+        if self._agent_busy() or self.source.in_turn or self._hold is not None:
+            return  # the caller or the agent is speaking after all: no nudge needed
+        if isinstance(self.responder, Nudges):
+            self._reply_task = self._spawn(self._nudge(self.responder, times))
+
+    async def _nudge(self, responder: Nudges, times: int) -> None:
+        last = None
+        async for speech in responder.nudge(times):
+            self.events.send(ev.AgentText(text=speech.text, turn=self.turns))
+            last = Utterance(audio=speech.audio, text=speech.text, turn=self.turns, on_done=self._agent_said)
+            self.playout.play(last)
+        if last is None:
+            return
+        self._last_line = last
+        if getattr(self.responder, "ended", False):
+            self._hang_up_after = last  # gave up: hang up once the goodbye is heard
 
     def _goodbye(self) -> None:
         if self._on_goodbye is not None:
@@ -416,6 +450,7 @@ class TurnLoop:
             self._prepared.cancel()
             self._prepared = None
         self._turn_trace.end("call_ended")
+        self.no_answer.stop()
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]
         for task in tasks:

@@ -52,6 +52,9 @@ class TurnSettings:
     # threshold) keeps the speech-like frames before it too, up to this much, plus the preroll.
     onset_reach_ms: float = 1000.0
     max_turn_ms: float = 30_000.0
+    # The caller's silence after the agent's reply before it asks if they are still there
+    # (gateway/no_answer.py); 0: never.
+    no_answer_ms: float = 8000.0
     end_of_turn: str = "vad"  # or "model" or "text": see the module's docstring
     eot_silence_ms: float = 200.0  # silence before the model (or the words so far) is asked
     eot_threshold: float = 0.5  # the model's "complete" probability that ends the turn
@@ -60,6 +63,8 @@ class TurnSettings:
     interruptions: InterruptionSettings = field(default_factory=InterruptionSettings)
 
     def __post_init__(self) -> None:
+        if self.no_answer_ms < 0:
+            raise ValueError(f"VOICEPOD_NO_ANSWER_MS must be 0 (never) or more, got {self.no_answer_ms}")
         if self.end_of_turn not in END_OF_TURN_MODES:
             raise ValueError(
                 f"VOICEPOD_END_OF_TURN must be one of {', '.join(END_OF_TURN_MODES)}, got {self.end_of_turn!r}"
@@ -89,6 +94,7 @@ class TurnSettings:
             digits_stop_ms=f(env, "VOICEPOD_VAD_STOP_MS_DIGITS", cls.digits_stop_ms),
             barge_in_threshold=f(env, "VOICEPOD_BARGE_IN_THRESHOLD", cls.barge_in_threshold),
             barge_in_ms=f(env, "VOICEPOD_BARGE_IN_MS", cls.barge_in_ms),
+            no_answer_ms=f(env, "VOICEPOD_NO_ANSWER_MS", cls.no_answer_ms),
             end_of_turn=(env.get("VOICEPOD_END_OF_TURN") or cls.end_of_turn).strip().lower(),
             eot_silence_ms=f(env, "VOICEPOD_EOT_SILENCE_MS", cls.eot_silence_ms),
             eot_threshold=f(env, "VOICEPOD_EOT_THRESHOLD", cls.eot_threshold),

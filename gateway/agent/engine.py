@@ -78,6 +78,13 @@ class RehearsingEngine(Engine, Protocol):
         ...
 
 
+@runtime_checkable
+class AsksAgain(Protocol):
+    def question_again(self) -> list[str]:
+        """The question the caller has not answered, to say again after their silence ([]: none)."""
+        ...
+
+
 class DialogEngine:
     name = "dialog"
     wants_text = True
@@ -107,6 +114,12 @@ class DialogEngine:
 
     def heard(self, text: str) -> None:
         self.dialog.heard(text)
+
+    def question_again(self) -> list[str]:
+        """The last line that asks something, whole: its choices ("I can do 9 or 10 AM. Which
+        works for you?") go with the question."""
+        asking = [line for line in self.dialog.last_said if "?" in line]
+        return asking[-1:]
 
     async def close(self) -> None:
         return None

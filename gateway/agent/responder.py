@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import structlog
 
-from gateway.agent.engine import ChecksAnswers, Engine, Line, RehearsingEngine
+from gateway.agent.engine import AsksAgain, ChecksAnswers, Engine, Line, RehearsingEngine
 from gateway.agent.phrases import Piece, ReplyCutter
 from gateway.agent.rehearsed_reply import RehearsedReply
 from gateway.agent.usage import UsageMeter
@@ -25,6 +25,7 @@ from gateway.call_event_types import CallEvent
 from gateway.media.ogg_opus import OpusSpeech
 from gateway.media.outbound import Voice
 from gateway.media.pcm import OUT_RATE, trim_trailing_quiet
+from gateway.no_answer import GIVE_UP, MAX_NUDGES, NUDGE
 from gateway.providers.stt.context import NO_CONTEXT, SLOTS, SpeechContext
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import CallerTurn, Speech
@@ -71,10 +72,22 @@ class AgentResponder:
         self.voicemail_line = voicemail  # the agent config's message for answering machines
         self._voice_cache: dict[str, Voice] = {}
         self._heard_turn = -1  # the turn whose barge-in was last reported to the engine
+        self._gave_up = False  # the caller stayed silent through every nudge: goodbye said
 
     @property
     def ended(self) -> bool:
-        return self.engine.ended
+        return self._gave_up or self.engine.ended
+
+    async def nudge(self, times: int) -> AsyncIterator[Speech]:
+        """After the caller's silence: are you still there, and the question again; past
+        MAX_NUDGES silences in a row, goodbye (gateway/no_answer.py)."""
+        if times > MAX_NUDGES:
+            self._gave_up = True
+            yield await self._said(GIVE_UP, self._speak(GIVE_UP))
+            return
+        again = self.engine.question_again() if isinstance(self.engine, AsksAgain) else []
+        for text in (NUDGE, *again):
+            yield await self._said(text, self._speak(text))
 
     async def greeting(self) -> Speech | None:
         lines = await self.engine.greeting()

@@ -5,17 +5,18 @@ provider's (an STT session that reports its own onsets and turns)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
 from gateway.interruptions import InterruptionSettings
 from gateway.media.outbound import PlayoutTrack
 from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
+from gateway.responder import CallerTurn, Speech
 from gateway.turn_loop import TurnLoop
-from gateway.turn_sources import LocalTurns, ProviderTurns, TurnSource
+from gateway.turn_sources import NO_AUDIO, LocalTurns, ProviderTurns, TurnSource
 from gateway.turns import TurnDetector, TurnSettings, detector_for
 from tests.turn_fakes import (
     FAINT,
@@ -48,7 +49,8 @@ class Running:
 async def running(script: Sequence[Step], *, events: RecordedEvents, session: SetAnswersSession | None = None,
                   provider: bool = False, interruptions: InterruptionSettings | None = None,
                   playout: PlayoutTrack | None = None, responder: LinesResponder | None = None,
-                  detector: TurnDetector | None = None) -> AsyncIterator[Running]:  # fmt: skip
+                  detector: TurnDetector | None = None, no_answer_seconds: float = 0.0,
+                  on_goodbye: Callable[[], None] | None = None) -> AsyncIterator[Running]:  # fmt: skip
     playout = playout or PlayoutTrack()
     responder = responder or LinesResponder("First line.", "Second line.")
     source: TurnSource
@@ -58,7 +60,8 @@ async def running(script: Sequence[Step], *, events: RecordedEvents, session: Se
     else:
         source = LocalTurns(detector or TurnDetector(TURNS), session, opus=False, quiet_gap=0.2, vad=LoudnessVad())
     loop = TurnLoop(source, playout, responder, events, session=session, stt_name="fake",
-                    interruptions=interruptions)  # fmt: skip
+                    interruptions=interruptions, no_answer_seconds=no_answer_seconds,
+                    on_goodbye=on_goodbye)  # fmt: skip
     link = ScriptedLink(script)
     hearing = asyncio.create_task(loop.run(link))
     try:
@@ -277,3 +280,62 @@ async def test_with_the_words_so_far_a_pause_after_an_unfinished_phrase_does_not
     assert loop.turns == 1 and events.of("transcript.final")[0]["text"] == "I'm calling about the flat on Elm Street."
     (heard,) = session.heard  # one turn: both stretches of speech, the pause between them
     assert len(heard) // 320 >= 30 + 30 + 40 + 10
+
+
+class NudgedResponder(LinesResponder):
+    """Answers turns with one short line; after silences says what gateway/no_answer.py would have it say."""
+
+    def __init__(self) -> None:
+        super().__init__("Which time works?", seconds=0.1)
+        self.nudged: list[int] = []
+        self.ended = False
+
+    async def nudge(self, times: int) -> AsyncIterator[Speech]:
+        self.nudged.append(times)
+        self.ended = times > 2
+        async for speech in self.reply(CallerTurn(index=0, audio=NO_AUDIO, text="")):
+            yield replace(speech, text="Goodbye." if self.ended else "Are you still there?")
+
+
+async def test_silence_after_the_reply_is_nudged_twice_then_the_agent_says_goodbye_and_hangs_up() -> None:
+    events, playout, hung_up = RecordedEvents(), PlayoutTrack(), asyncio.Event()
+    responder = NudgedResponder()
+    script: list[Step] = [*TURN, events.waiting("agent.text")]
+    async with running(script, events=events, session=SetAnswersSession("a house"), playout=playout,
+                       responder=responder, no_answer_seconds=0.05, on_goodbye=hung_up.set) as r:  # fmt: skip
+        for n in range(1, 5):  # the reply, two nudges and the goodbye, each heard in full
+            await events.wait("agent.text", n)
+            await play(playout, 6)
+        await asyncio.wait_for(hung_up.wait(), 5)
+    assert responder.nudged == [1, 2, 3]
+    assert [e["text"] for e in events.of("agent.text")] == ["Which time works?", "Are you still there?",
+                                                           "Are you still there?", "Goodbye."]  # fmt: skip
+    assert r.loop.turns == 1
+
+
+async def test_a_caller_who_speaks_stops_the_clock_and_starts_the_count_afresh() -> None:
+    events, playout = RecordedEvents(), PlayoutTrack()
+    responder = NudgedResponder()
+    gate = asyncio.Event()
+    script: list[Step] = [*TURN, events.waiting("agent.text", 2), lambda: play(playout, 6), gate.wait, *TURN]
+    async with running(script, events=events, session=SetAnswersSession("a house", "Friday"), playout=playout,
+                       responder=responder, no_answer_seconds=0.05) as r:  # fmt: skip
+        await events.wait("agent.text")
+        await play(playout, 6)
+        await events.wait("agent.text", 2)  # the first nudge
+        gate.set()  # the caller answers while it plays: no second nudge meanwhile
+        await events.wait("transcript.final", 2)
+        assert r.loop.no_answer.nudges == 0
+    assert responder.nudged == [1]
+
+
+async def test_no_nudge_when_switched_off() -> None:
+    events, playout = RecordedEvents(), PlayoutTrack()
+    responder = NudgedResponder()
+    async with running([*TURN], events=events, session=SetAnswersSession("a house"), playout=playout,
+                       responder=responder, no_answer_seconds=0.0):  # fmt: skip
+        await events.wait("agent.text")
+        await play(playout, 6)
+        await events.wait("agent.done")
+        await asyncio.sleep(0.2)  # would have nudged after 0.05 s if it were on
+    assert responder.nudged == [] and len(events.of("agent.text")) == 1

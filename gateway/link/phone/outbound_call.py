@@ -23,7 +23,7 @@ import structlog
 from gateway.link.phone import outbound_metrics as om
 from gateway.link.phone.dials import HUMAN, VOICEMAIL, Dial, outcome_of
 from gateway.providers.stt.context import SpeechContext
-from gateway.responder import CallerTurn, LeavesVoicemail, Responder, Speech
+from gateway.responder import CallerTurn, LeavesVoicemail, Nudges, Responder, Speech
 
 if TYPE_CHECKING:
     from gateway.call import Call
@@ -51,6 +51,11 @@ class AwaitingAnswer:
             return  # a machine's message, or "hello?" before the verdict: nothing said over it
         async for speech in self.agent.reply(turn):
             yield speech
+
+    async def nudge(self, times: int) -> AsyncIterator[Speech]:
+        if self.talking and isinstance(self.agent, Nudges):  # a machine is never asked if it is there
+            async for speech in self.agent.nudge(times):
+                yield speech
 
     def heard(self, turn: int, text: str) -> None:
         self.agent.heard(turn, text)
