@@ -16,6 +16,10 @@ from prometheus_client import Counter
 NUDGE = "Are you still there?"
 GIVE_UP = "I can't hear you, so I'll hang up now. Please call us back any time. Goodbye."
 MAX_NUDGES = 2
+def _nobody(_times: int) -> None:
+    pass
+
+
 NUDGES = Counter("voicepod_no_answer_nudges_total", "Silences the agent answered, by what it said.", ["said"])
 
 
@@ -41,6 +45,11 @@ class NoAnswerWatch:
     def caller_turn(self) -> None:
         self.stop()
         self.nudges = 0
+
+    def release(self) -> None:
+        """The call has ended: let go of its loop (the callback is the loop's: a cycle otherwise)."""
+        self.stop()
+        self._on_silence = _nobody
 
     def stop(self) -> None:
         if self._timer is not None:

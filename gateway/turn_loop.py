@@ -460,6 +460,7 @@ class TurnLoop:
     def release(self) -> None:
         """The call has ended: let go of what refers back to it (freed by reference counting)."""
         self.source.release()
+        self.no_answer.release()
         self._on_goodbye = self._rehearse = None
         self._prepared = None
         self._turn_trace = NO_TURN

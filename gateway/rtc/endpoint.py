@@ -52,7 +52,7 @@ from gateway.rtc.sdp import (
     parse_description,
 )
 from gateway.rtc.turn_relay import TurnAllocation, add_relay, gather_relay_only
-from gateway.rtc.udp_mux import UdpMux
+from gateway.rtc.udp_mux import UdpMux, pin_selected
 
 log = structlog.get_logger("gateway.rtc")
 OPUS_CLOCK_PER_FRAME = 960  # 20 ms at 48 kHz
@@ -213,6 +213,7 @@ class AudioEndpoint(IceRestarts, DataRecords, MediaReports):
         try:
             async with asyncio.timeout(timeout):
                 await self._ice.connect()
+                await pin_selected(self._ice)  # on the one media port: a socket of the call's own
                 self.candidates.connected = True
                 self._dtls = DtlsSrtp(self._cert, self._peer.setup, self._peer.fingerprint, self._route.send)
                 self._receiver = asyncio.create_task(self._receive(self._ice))

@@ -26,6 +26,7 @@ from gateway.rtc.dtls import DtlsSrtp
 from gateway.rtc.ice_guard import GuardedConnection
 from gateway.rtc.ice_options import IceOptions
 from gateway.rtc.sdp import Description, LocalTransport, SdpError, build_answer, build_offer, parse_description
+from gateway.rtc.udp_mux import pin_selected
 
 log = structlog.get_logger("gateway.rtc")
 CONNECT_TIMEOUT = 20.0  # ICE and DTLS together; a browser on a working network needs well under 1 s
@@ -160,6 +161,7 @@ class IceRestarts:
             switched = True
             log.info("ice_restarted", restarts=self.restarts)
             await old.close()
+            await pin_selected(ice)  # after the old path's socket to the same caller is gone
         except (ConnectionError, TimeoutError) as e:
             self.restarts_failed += 1
             log.info("ice_restart_failed", error=str(e) or type(e).__name__)

@@ -19,6 +19,15 @@ transport registers its ufrag, and takes over an address the call's previous tra
 soon as it talks to it (the old one is closed once the new path is chosen).
 The call's ICE guard (gateway/rtc/ice_guard.py) still stands in front of its transport: routing
 says which call, the guard says whether that call takes the datagram now.
+
+Once ICE has chosen the call's pair, the call gets a socket of its own on the same address and
+port (SO_REUSEPORT), connected to the caller's address (`pin`): the kernel hands that socket what
+the caller sends, and the call sends through it. Measured, every call's packets through the one
+shared socket cost ~30 % more CPU per call (bench/capacity.py, docs/performance.md): all calls'
+sends and receives contend on that socket. The shared socket keeps what a connected one does not
+take (binding requests of new calls, a caller whose address changes). Because the shared socket
+is bound with SO_REUSEPORT, the port is checked free with a plain bind first: a second process
+cannot join it unnoticed.
 """
 
 from __future__ import annotations
@@ -29,6 +38,11 @@ import socket
 import struct
 from collections.abc import Callable, Sequence
 from typing import Any, cast
+
+import aioice
+import structlog
+
+log = structlog.get_logger("gateway.rtc.udp_mux")
 
 # Every call's packets wait in one socket's buffer: the kernel's default (~200 kB) overflows at a few
 # dozen calls' bursts. Asked for, not forced: Linux caps it at net.core.rmem_max.
@@ -80,6 +94,8 @@ class MuxSocket(asyncio.DatagramProtocol):
         self.local: Address = ("", 0)
         self._by_ufrag: dict[str, MuxedTransport] = {}
         self._by_address: dict[Address, MuxedTransport] = {}
+        self.pinned = 0  # calls with a connected socket of their own (see MuxedTransport.pin)
+        self.received = 0  # datagrams that arrived on this shared socket
         self._on_dropped = on_dropped
         self.dropped = dict.fromkeys(REASONS, 0)
 
@@ -93,6 +109,7 @@ class MuxSocket(asyncio.DatagramProtocol):
         self.local = (host, port)
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        self.received += 1
         source = (addr[0], addr[1])
         if data[:2] == _BINDING_REQUEST:
             ufrag = request_ufrag(data)
@@ -164,6 +181,8 @@ class MuxedTransport(asyncio.DatagramTransport):
         self._protocol = protocol
         self.addresses: set[Address] = set()
         self._closed = False
+        self._direct: asyncio.DatagramTransport | None = None  # connected to `_pinned` (see pin)
+        self._pinned: Address | None = None
 
     def restarted_by(self, other: MuxedTransport) -> bool:
         """Whether `other` is this call's transport after an ICE restart (same owner, another ufrag)."""
@@ -174,8 +193,35 @@ class MuxedTransport(asyncio.DatagramTransport):
         if isinstance(protocol, asyncio.DatagramProtocol):  # not yet lost
             protocol.datagram_received(data, addr)
 
+    async def pin(self, addr: Address) -> bool:
+        """A socket of this call's own, on the mux's address and port, connected to `addr` (the
+        selected pair's remote): what comes from `addr` arrives there and what goes to it leaves
+        from there. False (the shared socket goes on carrying it) if the kernel refuses."""
+        if self._closed or self._direct is not None or self._mux.transport is None:
+            return False
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.setblocking(False)
+            sock.bind(self._mux.local)
+            sock.connect(addr)
+            transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(lambda: _Pinned(self), sock=sock)
+        except OSError as e:
+            sock.close()
+            log.warning("udp_mux_pin_failed", error=str(e))
+            return False
+        if self._closed:  # the call ended meanwhile
+            transport.close()
+            return False
+        self._direct, self._pinned = transport, (addr[0], addr[1])
+        self._mux.pinned += 1
+        return True
+
     def sendto(self, data: bytes | bytearray | memoryview, addr: Any = None) -> None:
         if self._closed or self._mux.transport is None:
+            return
+        if self._direct is not None and addr is not None and (addr[0], addr[1]) == self._pinned:
+            self._direct.sendto(data)
             return
         head = bytes(data[:2])
         if head == _BINDING_REQUEST or head == _BINDING_SUCCESS:  # a check, or the answer to an authentic one
@@ -201,6 +247,10 @@ class MuxedTransport(asyncio.DatagramTransport):
             return
         self._closed = True
         self._mux.forget(self)
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
+            self._mux.pinned -= 1
         # As a socket's transport does: connection_lost once the loop comes round (aioice's close waits for it).
         asyncio.get_running_loop().call_soon(self._lost)
 
@@ -215,6 +265,30 @@ class MuxedTransport(asyncio.DatagramTransport):
 
 
 _ENDED = asyncio.BaseProtocol()  # a closed transport's protocol: it hands nothing on
+
+
+class _Pinned(asyncio.DatagramProtocol):
+    """A call's connected socket: the kernel gives it only its caller's datagrams."""
+
+    def __init__(self, muxed: MuxedTransport) -> None:
+        self._muxed = muxed
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        self._muxed.deliver(data, (addr[0], addr[1]))
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # e.g. ICMP port unreachable from a caller gone: consent freshness notices the silence
+
+
+async def pin_selected(connection: aioice.Connection) -> bool:
+    """After ICE has connected: give the call's selected pair a connected socket of its own when
+    it runs on the mux (MuxedTransport.pin); False when it does not (a socket of its own already,
+    a relay) or the pin failed."""
+    pair = connection._nominated.get(1)
+    transport = getattr(pair.protocol, "transport", None) if pair is not None else None
+    if pair is None or not isinstance(transport, MuxedTransport):
+        return False
+    return await transport.pin(pair.remote_addr)
 
 
 class UdpMux:
@@ -277,9 +351,17 @@ def taken_port(addresses: Sequence[str], ports: Sequence[int]) -> str | None:
 
 async def _bind(address: str, port: int, on_dropped: Callable[[str], None] | None) -> MuxSocket:
     loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        _, mux = await loop.create_datagram_endpoint(lambda: MuxSocket(on_dropped), local_addr=(address, port))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # held by anyone: refused
+            probe.bind((address, port))
+            port = probe.getsockname()[1]  # port 0: the one the kernel chose, free a moment ago
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # the calls' connected sockets join it
+        sock.setblocking(False)
+        sock.bind((address, port))
+        _, mux = await loop.create_datagram_endpoint(lambda: MuxSocket(on_dropped), sock=sock)
     except OSError as e:
+        sock.close()
         if e.errno == errno.EADDRINUSE:
             raise MuxPortInUse(e.errno, f"UDP port {port} on {address} is already in use: another process (or "
                                "gateway worker) holds it; choose another VOICEPOD_RTC_UDP_PORT") from None  # fmt: skip
