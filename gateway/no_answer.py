@@ -16,6 +16,8 @@ from prometheus_client import Counter
 NUDGE = "Are you still there?"
 GIVE_UP = "I can't hear you, so I'll hang up now. Please call us back any time. Goodbye."
 MAX_NUDGES = 2
+
+
 def _nobody(_times: int) -> None:
     pass
 
