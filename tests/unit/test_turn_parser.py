@@ -184,7 +184,8 @@ def test_a_room_count_is_no_price_and_a_range_of_bedrooms_its_minimum(text: str,
 @pytest.mark.parametrize(
     ("text", "beds", "kind"),
     [("for bedrooms con dune in Seattle", 4, "condo"), ("a town home with to bedrooms", 2, "townhouse"),
-     ("studio apartment", 0, "condo"), ("single family, 5 br", 5, "single_family")],
+     ("studio apartment", 0, "condo"), ("single family, 5 br", 5, "single_family"),
+     ("I'm looking for a free bedroom house in Austin", 3, "single_family")],
 )  # fmt: skip
 def test_misheard_bedrooms_and_types(text: str, beds: int, kind: str) -> None:
     v = turn(text).values

@@ -48,6 +48,7 @@ def city_in(cities: Sequence[str]) -> Any:
 BEDS = r"(?:bed|beds|bedroom|bedrooms|br|bd|bdr|bdrm)\b"
 # "men rooms" 0.75, "brooms" 0.86 from "bedrooms"; "bathrooms" 0.71, "minutes" 0.36 (tests/verticals).
 SOUNDS_LIKE_BEDS = 0.75
+HOMOPHONE_COUNTS = {"for": 4, "to": 2, "too": 2, "free": 3, "tree": 3}
 SOUNDS_LIKE_CONDO = 0.8  # "congo" 0.8, "condor" 0.91; "london" 0.73
 
 
@@ -59,9 +60,10 @@ def bedrooms_in(said: Said) -> int | None:
         return min(int(m.group(1)), int(m.group(2)))
     if m := re.search(rf"\b(\d{{1,2}})\s*{BEDS}", t):
         return int(m.group(1))
-    # Heard as homophones: "for bedrooms", "to bedrooms" (a number is what a bedroom count needs).
-    if m := re.search(r"\b(for|to|too)\s+(?:bed|beds|bedroom|bedrooms)\b", t):
-        return 4 if m.group(1) == "for" else 2
+    # Heard as homophones: "for bedrooms", "to bedrooms", "a free bedroom house" (whisper tiny.en
+    # on an espeak voice's "three"): a number is what a bedroom count needs.
+    if m := re.search(r"\b(for|to|too|free|tree)\s+(?:bed|beds|bedroom|bedrooms)\b", t):
+        return HOMOPHONE_COUNTS[m.group(1)]
     if re.search(r"\bstudio\b", t):
         return 0
     # A count before words that sound like "beds" ("three men rooms", "free meds"): the STT writing
