@@ -222,6 +222,8 @@ class FrameDialog:
 
     async def _advance(self, turn: Turn) -> list[str]:
         confirming, self.confirming = self.confirming, False
+        if confirming and self._same_name_again(turn):
+            return self._spell_name()
         if confirming and hearings_disagree(turn, self.all_slots):
             return self._unsure_answer()
         if confirming and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
@@ -435,6 +437,16 @@ class FrameDialog:
         who = f" for {f.name}" if f.name else ""
         booking = f"{self.flow.summary()} on {readout.moment(when)}{who}"
         return f"{booking}, and the confirmation goes by text to {speech_text.phone(f.phone)}"
+
+    def _same_name_again(self, turn: Turn) -> bool:
+        """ "No, my name is …" heard as the very name just read back: the STT keeps mishearing it."""
+        name = turn.values.get("name")
+        return bool(turn.no and name and self.frame.name and str(name).lower() == self.frame.name.lower())
+
+    def _spell_name(self) -> list[str]:
+        """Another strategy than a third read-back of the same misheard name: spell it (or type it)."""
+        self._asked = "name"
+        return [f"Sorry, I keep hearing {self.frame.name}.", *self._name_question.strategies[0].lines]
 
     def _unsure_answer(self) -> list[str]:
         """The read-back's answer heard as yes by one model and no by the other: nothing is booked on

@@ -586,3 +586,24 @@ async def test_the_same_unsure_hour_again_gets_numbered_choices() -> None:
     assert numbered.startswith("Let's keep it simple: say one for Tuesday the 8th at 2 PM or two for"), numbered
     await d.respond("two")
     assert d.frame.when == datetime(2026, 12, 8, 14, 30, tzinfo=LA)
+
+
+@pytest.mark.parametrize("typing", [None, "text_box"])
+async def test_a_name_corrected_but_heard_the_same_again_is_spelled_not_read_back_a_third_time(
+    typing: Typing | None,
+) -> None:
+    """Held-out audio persona noor (run 8): "No, my name is Noor Haddad" heard as "Norfernan" every
+    time; the agent read it back three times, then handed over."""
+    tools = FakeTools(MONDAY_8AM)
+    d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: MONDAY_8AM, typing=typing)
+    await d.respond("I'm North, a 2 bed condo in Seattle under 800 grand, Thursday at 11, text 415 555 0123")
+    read_back = said(await d.respond("the first one"))
+    assert "for North" in read_back and read_back.endswith("Shall I book it?")
+    again = said(await d.respond("No, my name is Norfernan."))
+    assert "for Norfernan" in again  # a new name is read back
+    spell = said(await d.respond("No, my name is Norfernan."))
+    assert spell.startswith("Sorry, I keep hearing Norfernan. Could you spell your name")
+    assert ("type it in the box" in spell) == (typing == "text_box")
+    final = said(await d.respond("N O O R, H A D D A D"))
+    assert "for Noor Haddad" in final and "Shall I book it" in final
+    assert tools.writes() == []  # nothing booked, written or texted on the way
