@@ -217,7 +217,8 @@ def test_ordinals_and_yes() -> None:
      ("the second one", "name", None), ("no, it's Tuesday at 3", None, None),
      ("This is Ada, I'm looking for a place in Austin", None, "Ada"), ("it's Lena Fischer", None, "Lena Fischer"),
      ("Lena Fischer", "name", "Lena Fischer"), ("it's the third one", None, None),
-     ("it's the third one", "name", None)],
+     ("it's the third one", "name", None),
+     ("No, it's time zero three, time time time zero one one time.", None, None)],
 )  # fmt: skip
 def test_names(text: str, expecting: str | None, name: str | None) -> None:
     assert turn(text, expecting=expecting).values.get("name") == name
