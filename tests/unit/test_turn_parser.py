@@ -411,3 +411,11 @@ def test_first_day_is_whispers_thursday_unless_it_is_the_first_day(text: str, da
     # An espeak voice's "thursday at 3 pm", three times over; "the first day" is an ordinal pick.
     asked = turn(text).values["time"]
     assert (asked.start.day, asked.start.hour) == (day, hour)
+
+
+def test_a_named_day_wins_over_tonight_beside_it() -> None:
+    """Held-out audio persona victor (run 8): "Tuesday at 9:30 am" heard as "Tuesday, tonight, 30 am";
+    the agent offered Monday's times four times. Tonight alone is still today."""
+    named = turn("Tuesday, tonight, 30 am.", expecting="time").values["time"]
+    assert named.start.date() == at(8, 0).date()  # NOW is Monday the 7th
+    assert turn("tonight at 7", expecting="time").values["time"].start == at(7, 19)
