@@ -424,9 +424,12 @@ class FrameDialog:
         """A new time replaces the held one only when the caller clearly asks for it: a change word
         ("actually", "instead", "make it"), a time given where a time was asked (or at the
         read-back), or a day and time said while no phone number is being said."""
+        asked: TimeAsk = turn.values["time"]
+        held = self.timing.when
+        if asked.whole_day and held is not None and asked.start.date() == held.date() and not turn.correction:
+            return False  # the day of the held time said again ("Wednesday" for "Wednesday at 11"): kept
         if turn.correction or self._asked in ("time", "change", "confirm"):
             return True
-        asked: TimeAsk = turn.values["time"]
         saying_number = "phone" in turn.values or self._asked == "phone" or bool(DIGIT_RUN.search(turn.text))
         return asked.day_said and not saying_number
 

