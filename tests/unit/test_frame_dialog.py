@@ -605,7 +605,7 @@ async def test_a_day_heard_again_and_again_gets_other_times_then_the_hour_asked_
 
 
 async def test_the_hour_alone_after_a_days_times_were_offered_is_on_that_day() -> None:
-    """"eleven" after Wednesday's times were read out is Wednesday at 11, not today at 11; and the
+    """The hour alone ("eleven") after Wednesday's times were read out is Wednesday at 11, not today at 11; and the
     day said again while the name is asked keeps the time held on it."""
     d, _ = dialog()
     await d.respond("a house in Seattle")
