@@ -161,8 +161,17 @@ def money(text: str) -> list[int]:
     for m in re.finditer(AMOUNT, text):
         value = _dollars(m.group(1), m.group(2))
         if value >= 10_000:  # prices, not bedroom counts
-            found.append(int(value))
+            found.append(_thousands_after_millions(int(value)))
     return found
+
+
+def _thousands_after_millions(value: int) -> int:
+    """ "a million fifty" (normalised 1000050) is $1,050,000 as a price: no one prices a home at a
+    million and fifty dollars, so a few units after whole millions are thousands."""
+    millions, rest = divmod(value, 1_000_000)
+    if millions and 0 < rest < 1000:
+        return millions * 1_000_000 + rest * 1000
+    return value
 
 
 def price_range(text: str) -> tuple[int, int] | None:

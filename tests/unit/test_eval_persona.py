@@ -145,6 +145,14 @@ def test_the_shipped_personas_parse() -> None:
     assert len({p.goal.phone for p in personas}) == len(personas)
 
 
+def test_the_held_out_personas_parse_and_are_not_the_tuning_ones() -> None:
+    held_out = load_personas(Path(__file__).parents[2] / "evals" / "held_out" / "real_estate")
+    tuning = load_personas(persona_dir("real_estate"))
+    assert len(held_out) == 10
+    assert not {p.name for p in held_out} & {p.name for p in tuning}
+    assert len({p.voice for p in held_out}) >= 5
+
+
 def test_a_broken_persona_names_its_field(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(PERSONA.replace("  name: Jordan Lee\n", ""))

@@ -193,6 +193,31 @@ def test_misheard_bedrooms_and_types(text: str, beds: int, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [("hi, a proper house, not a condo, three bedrooms, Seattle", "single_family"),
+     ("no condos, a town house", "townhouse"), ("a condo, well, a townhouse really", "townhouse"),
+     ("I don't want an apartment", None), ("anything but a condo in Austin", None)],
+)  # fmt: skip
+def test_a_type_ruled_out_is_not_the_type_asked_for(text: str, kind: str | None) -> None:
+    """Held-out persona callum (2026-12-07): "a proper house, not a condo" was searched as a condo,
+    and a condo was booked for a caller who wanted a house."""
+    assert turn(text).values.get("property_type") == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [("actually, nothing above a million fifty", None, 1_050_000), ("no more than 600k", None, 600_000),
+     ("not over four hundred fifty thousand", None, 450_000), ("over 500k", 500_000, None),
+     ("two million five hundred tops", None, 2_500_000)],
+)  # fmt: skip
+def test_nothing_above_is_a_ceiling_and_a_million_fifty_is_1_05_million(text: str, low: int | None,
+                                                                        high: int | None) -> None:  # fmt: skip
+    """Held-out persona callum: "nothing above a million fifty" searched homes from $1,000,050 up."""
+    price = turn(text).values["price"]
+    assert (price.low, price.high) == (low, high)
+
+
+@pytest.mark.parametrize(
     ("text", "pick"),
     [("the Harbor View one", 2), ("let's see the cheaper one", 2), ("the biggest", 2),
      ("the one for seven ninety k", 3), ("maybe pine court?", 3)],

@@ -22,6 +22,13 @@ AROUND = re.compile(
     r"\s*(of\s+)?(the\b\s*)?\$?\s*$"
 )
 FLOOR = re.compile(r"\b(over|above|more than|at least|minimum|min|starting at|from)\s*\$?\s*$")
+# "nothing above a million", "no more than 600k", "not over 500": a ceiling, not a floor.
+NOT_OVER = re.compile(r"\b(nothing|not|no|none|never)\s+(over|above|more than|higher than|beyond)\s*\$?\s*$")
+# "not a condo", "no condos", "don't want an apartment", "rather than a townhouse": a type ruled out.
+TYPE_RULED_OUT = re.compile(
+    r"\b(not|no|never|isn'?t|don'?t want|do not want|instead of|rather than|other than|anything but)"
+    r"\s+(?:an?\s+|any\s+|the\s+)?$"
+)
 NEGATED = re.compile(r"\b(not|isn'?t|instead of|rather than)\s+(?:in\s+)?$")
 AROUND_SPREAD = 0.10  # "around 600k" is 540k-660k, not a ceiling of 600k
 
@@ -93,13 +100,20 @@ def bathrooms_in(said: Said) -> float | None:
 
 
 def property_type_in(said: Said) -> str | None:
-    found = None
-    for kind, pattern in TYPES.items():
-        if re.search(pattern, said.text):
-            found = kind
-    if found is None and any(closeness(w, "condo") >= SOUNDS_LIKE_CONDO for w in re.findall(r"[a-z]+", said.text)):
-        found = "condo"  # "a Congo in Raleigh", "a condor": one word only ("can do" is no condo)
-    return found
+    """The type of home asked for; one ruled out ("a proper house, not a condo") is not it. Of several
+    the last said wins ("a condo, well, a townhouse really")."""
+    t = said.text
+    said_at = [(m.start(), m.end(), kind) for kind, pattern in TYPES.items() for m in re.finditer(pattern, t)]
+    # "town house" is a townhouse, not a house: a match inside a longer one does not count.
+    said_at = [s for s in said_at if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in said_at)]
+    wanted = [s for s in said_at if not TYPE_RULED_OUT.search(t[max(0, s[0] - 20) : s[0]])]
+    if wanted:
+        return max(wanted)[2]
+    if said_at:
+        return None  # only ruled out: nothing asked for
+    if any(closeness(w, "condo") >= SOUNDS_LIKE_CONDO for w in re.findall(r"[a-z]+", t)):
+        return "condo"  # "a Congo in Raleigh", "a condor": one word only ("can do" is no condo)
+    return None
 
 
 def price_in(said: Said) -> Price | None:
@@ -119,6 +133,8 @@ def price_in(said: Said) -> Price | None:
     if AROUND.search(before):
         spread = round(value * AROUND_SPREAD, -3)
         return Price(int(value - spread), int(value + spread))
+    if NOT_OVER.search(before):
+        return Price(None, value)
     if FLOOR.search(before):
         return Price(value, None)
     return Price(None, value)
