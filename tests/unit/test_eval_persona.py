@@ -270,3 +270,13 @@ def test_asked_again_for_a_name_it_says_its_name_again(tmp_path: Path) -> None:
     c = caller(tmp_path)
     assert "Jordan" in (c.answer("May I have your name?") or "")
     assert "Jordan" in (c.answer("Sorry, I didn't catch your name. Could you say it again?") or "")
+
+
+def test_a_home_taken_and_times_offered_is_answered_with_a_time(tmp_path: Path) -> None:
+    """Held-out persona ulrike objected to the homes read, then heard "Great, 7064 Briar Rd. I can do
+    Thursday …" (the agent took one) and said "yes, that one" to the times, four times."""
+    c = caller(tmp_path)
+    c.opening()
+    assert c.answer(LIST.replace("3 bedrooms, 2 baths", "1 bedroom, 2 baths")) and not c.state.listing_chosen
+    line = c.answer("Great, 5291 Aspen Ave. I can do Monday the 7th at 9, 9:30 or 10 AM. Which works for you?")
+    assert line == "tomorrow at two thirty in the afternoon", line
