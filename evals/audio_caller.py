@@ -106,7 +106,8 @@ def _phrases(loud: NDArray[np.bool_], span: tuple[int, int], longest: int) -> li
 async def _said_again_if_unheard(line: CallerLine, pcm: NDArray[np.int16], since: int, onsets: int,
                                   turn_timeout: float) -> bool:  # fmt: skip
     """A person met by silence says it again: when the gateway heard not even the start of the
-    line (no onset, no turn) within UNHEARD_SECONDS, the line is said once more."""
+    line (no onset since `onsets`, counted before the line was said, and no turn) within
+    UNHEARD_SECONDS, the line is said once more."""
     ev = line.events
     try:
         await ev.until(lambda: ev.onsets > onsets or ev.turn > since, "any sign the line was heard", UNHEARD_SECONDS)
@@ -138,10 +139,12 @@ async def place_call(
             if not barge_in:
                 await asyncio.wait_for(line.quiet_for(PAUSE_SECONDS), turn_timeout)
             await before_line(number)
-            since, start = ev.turn, line.received()
+            since, start, onsets = ev.turn, line.received(), ev.onsets
             await asyncio.wait_for(line.say(pcm), turn_timeout + len(pcm) / 16_000)
-            repeated = await _said_again_if_unheard(line, pcm, since, ev.onsets, turn_timeout)
-            result.lines.append(SpokenLine(since=since, start=start, end=line.received(), repeated=repeated))
+            end = line.received()  # the line's end, not when the gateway showed it heard it
+            repeated = await _said_again_if_unheard(line, pcm, since, onsets, turn_timeout)
+            end = line.received() if repeated else end
+            result.lines.append(SpokenLine(since=since, start=start, end=end, repeated=repeated))
         await ev.until(lambda: ev.listening(since), "the agent's reply to the last line", turn_timeout)
         await asyncio.wait_for(line.quiet_for(PAUSE_SECONDS), turn_timeout)
     except Stop as exc:

@@ -87,8 +87,9 @@ class AudioGateway:
         self.agent_name = agent_name
         self.secret = os.urandom(32)
         self.twilio_auth_token = os.urandom(16).hex()  # the phone channel's webhooks are signed with it
-        # The offline default: base on phone-number turns, tiny.en for the rest, decoding while the caller speaks.
-        self.stt = WhisperBySlot(incremental=ProviderSettings.stt_incremental)
+        # The offline default: base on phone-number turns, tiny.en for the rest; decoding while the caller
+        # speaks as VOICEPOD_STT_INCREMENTAL says (its default when unset), as `voicepod gateway` would.
+        self.stt = WhisperBySlot(incremental=ProviderSettings.from_env().stt_incremental)
         self.tts = PiperLocal()
         self.ws_url = ""
         self.http_url = ""
