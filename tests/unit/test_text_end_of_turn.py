@@ -85,8 +85,8 @@ def test_text_turns_need_whisper_decoding_while_the_caller_speaks() -> None:
 
 
 def test_the_text_end_of_turn_turns_incremental_stt_on_unless_told_otherwise() -> None:
-    assert not ProviderSettings.from_env({}).stt_incremental
+    assert ProviderSettings.from_env({}).stt_incremental  # the default
     assert ProviderSettings.from_env({"VOICEPOD_END_OF_TURN": "text"}).stt_incremental
-    assert not ProviderSettings.from_env({"VOICEPOD_END_OF_TURN": "model"}).stt_incremental
+    assert not ProviderSettings.from_env({"VOICEPOD_STT_INCREMENTAL": "off"}).stt_incremental
     told = ProviderSettings.from_env({"VOICEPOD_END_OF_TURN": "text", "VOICEPOD_STT_INCREMENTAL": "off"})
     assert not told.stt_incremental  # said explicitly: kept, and refused at start (text_turns_problem)
