@@ -43,6 +43,7 @@ class TimeNegotiation:
         # Exact times already refused (wall clock -> why): asked for again, they are a re-ask
         # of the same question, not news, and lead to another strategy instead of a loop.
         self.refused: dict[datetime, str] = {}
+        self._which_asked: list[datetime] = []  # the offer a yes was last answered "Which one?" about
 
     def take(self, turn: Turn, times_listed_last: bool, numbered_last: bool = False) -> bool:
         """Read the turn for a time; True if it named one (a new request or a pick from the offer).
@@ -115,10 +116,13 @@ class TimeNegotiation:
                 return await self._check(TimeAsk(self.offered[0]), free, now.astimezone(tz), ask)
             # A yes to several times, again and again (held-out persona ulrike: "yes, that one" four
             # times): asked which, then numbered choices, then a call back; never a fourth "which one?".
+            if self._which_asked != self.offered:
+                self._which_asked = list(self.offered)
+                return Step([f"Which one: {readout.times(self.offered)}?"])
             return Step(ask(Question(
                 "time",
-                ask=[f"Which one: {readout.times(self.offered)}?"],
-                again=[_numbered(self.offered)],
+                ask=[_numbered(self.offered)],
+                again=["Sorry, I still need to know which one.", _numbered(self.offered)],
                 strategies=(Strategy("call_back", ["I'm sorry we couldn't find a time.",
                                                    "A person from our team can call you back to arrange it."]),),
             )))  # fmt: skip
