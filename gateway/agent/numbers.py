@@ -120,7 +120,12 @@ def normalise(text: str) -> str:
     """Lower-case, and spelled-out numbers turned into digits ("six hundred thousand" -> "600000")."""
     # "$700,000" as STT writes it: thousands separators go before commas become pauses.
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = text.lower().replace(",", " ").replace("-", " ")
+    # A comma is a pause: a number said before it does not run on into the words after it ("half a
+    # million, three bedrooms" lost its "three"; "a million, three bedrooms" was 1000003 bedrooms).
+    return " ".join(_number_words(part) for part in text.lower().replace("-", " ").split(","))
+
+
+def _number_words(text: str) -> str:
     text = _decimals(text)
     text = re.sub(r"\ba (hundred|thousand|million)\b", r"one \1", text)
     # "seven fifty thousand" is 750,000 (hundreds left unsaid), not "7 50000"; "three thirty" stays a time.
@@ -132,9 +137,13 @@ def normalise(text: str) -> str:
         out = []
         for group in _groups(match.group(0).split()):
             meaningful = [w for w in group if w not in ("a", "and")]
-            # Filler words alone, or a bare scale after digits ("1.2 million"), stay words.
+            # Filler words alone, or a bare scale after digits ("1.2 million"), stay words; a number
+            # after that scale is its own ("0.5 million three bedrooms": 3 bedrooms).
             if not meaningful or meaningful[0] in ("hundred", "thousand", "million"):
-                out.append(" ".join(group))
+                scale = group.index(meaningful[0]) + 1 if meaningful else len(group)
+                rest = group[scale:]
+                value = words_to_number(rest) if rest else None
+                out.append(" ".join([*group[:scale], *([str(value)] if value is not None else rest)]))
                 continue
             value = words_to_number(group)
             out.append(" ".join(group) if value is None else str(value))

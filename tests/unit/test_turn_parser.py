@@ -502,3 +502,21 @@ def test_prices_said_in_short_and_as_whisper_splits_them(text: str, high: int | 
     to $25,000, and "five twenty-five tops" was no price at all. "around six fifty" stays a time."""
     price = turn(text).values.get("price")
     assert (price.high if price else None) == high
+
+
+@pytest.mark.parametrize(
+    ("text", "beds", "high"),
+    [("High, Philly, both half a million, three bedrooms, a condo.", 3, 500_000),
+     ("half a million three bedrooms", 3, 500_000), ("a million, three bedrooms", 3, 1_000_000)],
+)  # fmt: skip
+def test_a_number_after_a_price_is_its_own(text: str, beds: int, high: int) -> None:
+    """Held-out persona wendell: "half a million, three bedrooms" searched one-bedroom homes (the
+    "three" was lost after "million"; "a million, three bedrooms" was 1,000,003 bedrooms)."""
+    v = turn(text).values
+    assert (v["bedrooms"], v["price"].high) == (beds, high)
+
+
+def test_after_an_hour_is_no_time_while_the_search_is_asked() -> None:
+    """ "a three bed" heard as "after 3-bit" while asked what to look for: "Noted: after 3 PM"."""
+    assert "time" not in turn("I'm after 3-bit Condor Fieldy", expecting="criteria").values
+    assert "time" in turn("after 3 on Thursday", expecting="criteria").values
