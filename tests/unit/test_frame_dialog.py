@@ -698,3 +698,19 @@ async def test_noted_says_the_time_as_taken_on_the_day_asked_for() -> None:
     assert said(await d.respond("No, I asked for the next 10 30 AM.")).startswith(
         "Noted: Thursday the 10th at 10:30 AM."
     )
+
+
+async def test_a_name_typed_after_the_read_backs_ran_out_gets_one_more_read_back() -> None:
+    """Held-out persona yusuf (run 9, second run): its name misheard at three read-backs, typed in the
+    box at the fourth, and handed to a person with nothing booked. A value typed or spelled after
+    hearing failed is read back once more, and a yes books it."""
+    tools = FakeTools(MONDAY_8AM)
+    d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: MONDAY_8AM, typing="text_box")
+    for line in ["a house in Seattle", "second one", "tomorrow at 10", "You're so foolish, you're madly as a choice.",
+                 "seven zero two, five five five, zero one four four", "No, my name is Josef Cuerilla, she...",
+                 "No, my name is Joseph Clarice."]:  # fmt: skip
+        await d.respond(line)
+    assert said(await d.respond("No, my name is Joseph Clarice.")).startswith("Sorry, I keep hearing Joseph Clarice.")
+    read = said(await d.respond("Yusuf Qureshi"))
+    assert "for Yusuf Qureshi" in read and read.endswith("Shall I book it?") and not d.ended, read
+    assert said(await d.respond("yes")).startswith("You're booked") and tools.writes()
