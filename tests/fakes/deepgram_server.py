@@ -15,7 +15,14 @@ transcript of `transcripts`; with `endpointing=True` it also ends turns itself l
 endpointing (a final with `speech_final` once `endpointing` ms of silence follow speech, judged
 by the level of each 20 ms; `SpeechStarted` at each onset, with `vad_events`); an interim with
 the first half of its words is sent once the turn has `interim_after` seconds of audio (not with
-`endpointing`), the final (`from_finalize`) upon `Finalize`.
+`endpointing`), the final (`from_finalize`) upon `Finalize`. With `script`, every connection hears
+its own copy of the transcripts from the first (several calls at once, each saying the same lines).
+
+Delays (0 by default, so tests run at loopback speed; bench/turn_latency_cloud.py sets realistic
+ones and says what they are based on): `finalize_delay`, the time between a `Finalize` and its final
+result (the model's last audio recognised, and the network both ways); `speak_delay`, the time from
+a /v1/speak request to its first byte (Aura's time to first byte, network included). Both are real
+waits on the server side: the simulated service taking its time, not a wait for the client's state.
 
 Every JSON message it sends is first checked against the SDK's own pydantic type, including
 that it carries no field the type lacks: the SDK keeps a misspelt flag as an "extra" field
@@ -96,6 +103,9 @@ class FakeDeepgram:
         finalize_gate: asyncio.Event | None = None,
         seconds_per_char: float = 0.05,
         endpointing: bool = False,
+        script: Iterable[str] | None = None,
+        finalize_delay: float = 0.0,
+        speak_delay: float = 0.0,
     ) -> None:
         self.api_key = api_key
         self.transcripts: deque[str] = deque(transcripts)
@@ -106,6 +116,9 @@ class FakeDeepgram:
         self.finalize_gate = finalize_gate  # a slow Deepgram: Finalize is answered once the test sets it
         self.seconds_per_char = seconds_per_char
         self.endpointing = endpointing
+        self.script = None if script is None else tuple(script)  # each connection's own transcripts
+        self.finalize_delay = finalize_delay
+        self.speak_delay = speak_delay
         self.listeners: list[Listener] = []
         self.rejected: list[int] = []  # status of every refused handshake or request
         self.speak_requests: list[SpeakRequest] = []
@@ -164,6 +177,7 @@ class FakeDeepgram:
     # --- /v1/speak ----------------------------------------------------------------
 
     async def _speak(self, request: web.Request) -> web.StreamResponse:
+        asked_at = asyncio.get_running_loop().time()
         if not self._authorized(request):
             return self._refuse(401, "INVALID_AUTH", "Invalid credentials.")
         q = request.query
@@ -201,6 +215,8 @@ class FakeDeepgram:
             "dg-char-count": str(len(text)),
             "dg-request-id": str(uuid.uuid4()),
         })  # fmt: skip
+        # The simulated service's time to first byte (the synthesis above counts towards it).
+        await asyncio.sleep(max(0.0, self.speak_delay - (asyncio.get_running_loop().time() - asked_at)))
         await response.prepare(request)
         for at in range(0, len(audio), 4001):  # odd-sized chunks: the client must join before decoding
             await response.write(audio[at : at + 4001])
@@ -225,6 +241,7 @@ class _Stream:
         self.fake = fake
         self.ws = ws
         self.listener = listener
+        self.transcripts = fake.transcripts if fake.script is None else deque(fake.script)
         self.request_id = str(uuid.uuid4())
         self.turn_from = 0  # byte offset where the current turn's audio starts
         self.interim_sent = False
@@ -270,8 +287,8 @@ class _Stream:
         self.listener.audio += data
         turn_seconds = self._seconds(len(self.listener.audio) - self.turn_from)
         interims = self.listener.params.get("interim_results") == "true"
-        if interims and not self.interim_sent and self.fake.transcripts and turn_seconds >= self.fake.interim_after:
-            words = self.fake.transcripts[0].split()
+        if interims and not self.interim_sent and self.transcripts and turn_seconds >= self.fake.interim_after:
+            words = self.transcripts[0].split()
             await self._results(" ".join(words[: max(1, len(words) // 2)]), is_final=False)
             self.interim_sent = True
 
@@ -308,7 +325,9 @@ class _Stream:
             if self.fake.finalize_gate is not None:
                 await self.fake.finalize_gate.wait()
             if self.fake.answer_finalize:
-                await self._finalize(from_finalize=True)
+                end = len(self.listener.audio)  # the turn is what came before the Finalize
+                await asyncio.sleep(self.fake.finalize_delay)  # the simulated service working, then answering
+                await self._finalize(from_finalize=True, upto=end)
             return True
         if kind == "CloseStream":
             await self._finalize(from_finalize=False)  # Deepgram flushes what it has, then says goodbye
@@ -331,7 +350,7 @@ class _Stream:
         end = len(self.listener.audio) if upto is None else upto
         if end == self.turn_from:
             return
-        text = self.fake.transcripts.popleft() if self.fake.transcripts else ""
+        text = self.transcripts.popleft() if self.transcripts else ""
         words = await self._results(text, is_final=True, from_finalize=from_finalize, speech_final=speech_final,
                                     upto=end)  # fmt: skip
         if words and self.listener.params.get("utterance_end_ms"):
