@@ -13,12 +13,12 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from evals import heard
 from evals.persona import Persona, Window
-from evals.persona_ear import Heard, Offered, hear
+from evals.persona_ear import Heard, Offered, day_named, hear
 from services.mls_lookup.sample import METROS
 
 MAX_TURNS = 24
@@ -26,8 +26,6 @@ MAX_TURNS = 24
 # whose city was misheard says so, as a person would, instead of saying yes to another city.
 _READ_BACK_CITY = re.compile(r" in ([A-Z][A-Za-z.' -]*?) on ")
 _DID_YOU_SAY = re.compile(r"\bdid you say\b", re.IGNORECASE)
-_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
-_NEAR_DAY = re.compile(r"\b(today|tomorrow)\b", re.IGNORECASE)
 _NUMBER_PART = re.compile(r"\b(area code first)|\b(?:remaining|other) seven digits\b", re.IGNORECASE)
 _CHANGE = re.compile(r"\bwhat (?:should i|would you like to) change\b", re.IGNORECASE)
 _READ_BACK_NAME = re.compile(r" for ([A-Z][A-Za-z.' -]*?), and the confirmation")
@@ -225,12 +223,12 @@ class PersonaCaller:
         s.typing = False
         if h.read_back:
             return self._check_read_back(h)
-        if _DID_YOU_SAY.search(reply) and (h.times or _WEEKDAY.search(reply) or _NEAR_DAY.search(reply)):
+        if _DID_YOU_SAY.search(reply) and (h.times or day_named(reply, self.clock.date())):
             # "Did you say Tuesday?", "Did you say tomorrow?": yes to what it wants or takes, else no and
             # what it wants (a "yes" followed by another time would be a no)
             start, _ = self._windows(self.goal.when)[0]
             agrees = any(self.acceptable(at) for at in h.times) or (
-                not h.times and _day_named(reply, self.clock.date()) == start.date()
+                not h.times and day_named(reply, self.clock.date()) == start.date()
             )
             if agrees:  # a day alone: yes, and the time on it; a time it takes: just yes
                 return f"yes, {speak_time(start)}" if not h.times else "yes"
@@ -395,12 +393,3 @@ class PersonaCaller:
             self.state.objection = "time"
             return f"no, I wanted {speak_time(start)}"
         return self._way("yes")
-
-
-def _day_named(reply: str, today: date) -> date | None:
-    """The day a question names ("Did you say tomorrow?", "… Tuesday?"), as the caller reckons it."""
-    if m := _NEAR_DAY.search(reply):
-        return today + timedelta(days=1 if m[1].lower() == "tomorrow" else 0)
-    if m := _WEEKDAY.search(reply):
-        return today + timedelta(days=(heard.WEEKDAYS.index(m[1].lower()) - today.weekday()) % 7)
-    return None

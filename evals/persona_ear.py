@@ -226,3 +226,16 @@ def hear(text: str, today: date) -> Heard:
         # "Sorry, I didn't catch your name. Could you say it again?": "it" is what the reply was about
         h.asks = [slot for slot, pattern in _ASKS.items() if re.search(pattern, low, re.IGNORECASE)]
     return h
+
+
+_NEAR_DAY = re.compile(r"\b(today|tomorrow)\b", re.IGNORECASE)
+_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
+
+
+def day_named(reply: str, today: date) -> date | None:
+    """The day a question names ("Did you say tomorrow?", "… Tuesday?"), as the caller reckons it."""
+    if m := _NEAR_DAY.search(reply):
+        return today + timedelta(days=1 if m[1].lower() == "tomorrow" else 0)
+    if m := _WEEKDAY.search(reply):
+        return today + timedelta(days=(heard.WEEKDAYS.index(m[1].lower()) - today.weekday()) % 7)
+    return None
