@@ -30,6 +30,10 @@ WHY = {
     "taken": "that time is already taken",
 }
 
+# The last strategy for a time: no loop, a person calls back.
+NO_TIME_FOUND = Strategy(
+    "call_back", ["I'm sorry we couldn't find a time.", "A person from our team can call you back to arrange it."]
+)
 _CLOCK_SAID = re.compile(r"\d\s*(?:a\.?m\b|p\.?m\b|o'?clock)|\d:\d\d")
 
 
@@ -123,8 +127,7 @@ class TimeNegotiation:
                 "time",
                 ask=[_numbered(self.offered)],
                 again=["Sorry, I still need to know which one.", _numbered(self.offered)],
-                strategies=(Strategy("call_back", ["I'm sorry we couldn't find a time.",
-                                                   "A person from our team can call you back to arrange it."]),),
+                strategies=(NO_TIME_FOUND,),
             )))  # fmt: skip
         if self.offered and turn.bare_no:
             return Step(ask(Question(
@@ -145,8 +148,7 @@ class TimeNegotiation:
             again=[f"Sorry, which time would you like? {options}. Or tell me another day and time."],
             strategies=(
                 Strategy("choices", [_numbered(self.offered)]),
-                Strategy("call_back", ["I'm sorry we couldn't find a time.",
-                                       "A person from our team can call you back to arrange it."]),
+                NO_TIME_FOUND,
             ),
         )))  # fmt: skip
 
@@ -218,20 +220,18 @@ class TimeNegotiation:
         whole_hours = [t for t in others + first if t.minute == 0]
         example = f", for example {readout.clock(whole_hours[0], meridiem=False)}" if whole_hours else ""
         when = f"on {readout.day(start)}" if asked.whole_day else label
+        hour_alone = [f"What time {when} would you like? Just the hour is fine{example}."]
         lines = ask(Question(
             "time",
             ask=[f"I can do {readout.times(first)}. Which works for you?"],
             again=again,
-            strategies=(
-                Strategy("parts", [f"What time {when} would you like? Just the hour is fine{example}."]),
-                Strategy("call_back", ["I'm sorry we couldn't find a time.",
-                                       "A person from our team can call you back to arrange it."]),
-            ),
+            strategies=(Strategy("parts", hour_alone), NO_TIME_FOUND),
         ))  # fmt: skip
         # What was read out is what "the second one" or "eleven" refers to next.
-        self.offered = others if lines == again and others else first
-        if lines[0].startswith("What time"):
+        if lines == hour_alone:
             self.offered = sorted(first + others)
+        else:
+            self.offered = others if lines == again and others else first
         return Step(lines)
 
     async def _alternatives(
