@@ -25,10 +25,11 @@ from gateway import auth
 from gateway.agent.dialog import FrameDialog
 from gateway.agent.engine import DialogEngine
 from gateway.agent.responder import AgentResponder
+from gateway.agent.tool_activity import show_tool_call
 from gateway.agent.tools import ToolObserver
 from gateway.app import build_app
 from gateway.call import Call
-from gateway.call_event_types import CallEvent, ToolFinished, ToolStarted, as_message
+from gateway.call_event_types import CallEvent, as_message
 from gateway.call_history import ObservedEvents
 from gateway.call_origin import Typing
 from gateway.calls import CallRegistry
@@ -51,11 +52,7 @@ def agent_responder(
 
     def make(call: Call) -> Responder:
         def observe(tool: str, phase: str, details: Mapping[str, Any]) -> None:
-            if phase == "started":
-                call.events.send(ToolStarted(tool=tool))
-                return
-            call.usage.tool_call(tool, details["outcome"])
-            call.events.send(ToolFinished(tool=tool, outcome=details["outcome"], seconds=round(details["seconds"], 3)))
+            show_tool_call(call, tool, phase, details)
 
         dialog = new_dialog(observe, call.origin.typing)
         return AgentResponder(DialogEngine(dialog), tts, call.usage, emit=call.events.send,

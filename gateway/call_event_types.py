@@ -133,10 +133,12 @@ class AgentError(CallEvent):
 
 @dataclass(frozen=True)
 class ToolStarted(CallEvent):
-    """The agent called a tool (a service over the bus)."""
+    """The agent called a tool (a service over the bus); `ahead`: for a reply prepared while the
+    caller may still be speaking (thrown away if they go on)."""
 
     kind = "tool.started"
     tool: str
+    ahead: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class ToolFinished(CallEvent):
     tool: str
     outcome: str
     seconds: float
+    ahead: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from gateway.agent.config import AgentConfig
 from gateway.agent.dialog import FrameDialog
 from gateway.agent.engine import DialogEngine, Engine
 from gateway.agent.responder import AgentResponder
+from gateway.agent.tool_activity import show_tool_call
 from gateway.agent.tools import ToolBox
 from gateway.agent.vertical import load_vertical
-from gateway.call_event_types import ToolFinished, ToolStarted
 from gateway.providers.settings import ProviderSettings
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import Responder
@@ -44,12 +44,12 @@ def agent_factory(
         call_config = outbound if call.origin.direction == "outbound" else config
 
         def observe(tool: str, phase: str, details: Mapping[str, Any]) -> None:
-            if phase == "started":
-                call.events.send(ToolStarted(tool=tool))
-                return
-            call.usage.tool_call(tool, details["outcome"])
-            call.events.send(ToolFinished(tool=tool, outcome=details["outcome"], seconds=round(details["seconds"], 3)))
-            call.recorder.audit(f"tool.{tool}", details["outcome"], {"seconds": f"{details['seconds']:.3f}"})
+            show_tool_call(call, tool, phase, details)
+            if phase == "finished":
+                ahead = {"ahead": "true"} if details.get("ahead") else {}
+                call.recorder.audit(
+                    f"tool.{tool}", details["outcome"], {"seconds": f"{details['seconds']:.3f}", **ahead}
+                )
 
         toolbox = ToolBox(tools, bus, observe)
         dialog = FrameDialog(call_config, toolbox, call.call_id, vertical=vertical,

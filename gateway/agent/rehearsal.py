@@ -35,11 +35,11 @@ class RehearsalTools(ToolBox):
         super().__init__(list(real.tools.values()), real.bus, real.observer)
         self.real = real
 
-    async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "") -> ToolResult:
+    async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "", ahead: bool = True) -> ToolResult:
         tool = self.real.tools.get(name)
         if tool is None or not may_rehearse(tool):
             raise WouldAct(name)
-        return await self.real.call(name, args, call_id=call_id)
+        return await self.real.call(name, args, call_id=call_id, ahead=True)
 
 
 def _shared(dialog: FrameDialog) -> dict[int, Any]:

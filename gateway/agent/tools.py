@@ -76,13 +76,15 @@ class ToolBox:
         self.bus = bus
         self.observer = observer
 
-    async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "") -> ToolResult:
+    async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "", ahead: bool = False) -> ToolResult:
+        """`ahead`: for a reply prepared before the turn ended (gateway/agent/rehearsal.py); the
+        observer is told, so the events and the audit log can tell it from the turn's own call."""
         tool = self.tools.get(name)
         if tool is None:
             raise ToolError("invalid_arguments", f"no tool named {name!r}")
         tool.validate(args)
         started = time.monotonic()
-        self._observe(name, "started", {})
+        self._observe(name, "started", {"ahead": ahead})
         failure: ToolError | None = None
         with tool_span(name) as span:  # current while it runs: the service's handler span is its child
             try:
@@ -91,9 +93,11 @@ class ToolBox:
                 tracing.failed(span, exc.kind, exc.message)
                 failure = exc
         if failure is not None:
-            self._observe(name, "finished", {"outcome": failure.kind, "seconds": time.monotonic() - started})
+            self._observe(
+                name, "finished", {"outcome": failure.kind, "seconds": time.monotonic() - started, "ahead": ahead}
+            )
             raise failure
-        self._observe(name, "finished", {"outcome": "ok", "seconds": time.monotonic() - started})
+        self._observe(name, "finished", {"outcome": "ok", "seconds": time.monotonic() - started, "ahead": ahead})
         data = MessageToDict(reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
         return ToolResult(tool=name, data=data, seconds=time.monotonic() - started)
 

@@ -51,11 +51,11 @@ class ShadowTools(ToolBox):
         self.ran: list[Intent] = []
         self.refused: list[Intent] = []
 
-    async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "") -> ToolResult:
+    async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "", ahead: bool = False) -> ToolResult:
         if name not in self.tools:  # a write (or unknown): noted, never sent
             intent = Intent(name, dict(args), writes=True)
             self.refused.append(intent)
             raise WouldWrite(intent)
-        result = await super().call(name, args, call_id=call_id)
+        result = await super().call(name, args, call_id=call_id, ahead=ahead)
         self.ran.append(Intent(name, dict(args), writes=False, result=result.data))
         return result

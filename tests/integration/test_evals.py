@@ -177,7 +177,11 @@ def test_audio_mode_calls_through_the_phone_bridge(tmp_path: Path) -> None:
         for turn in scenario["call"]["turns"]:
             assert turn["heard_as"] and turn["replies"], turn
             assert 0 < turn["latency_ms"] < 15_000, turn
-        assert scenario["call"]["turns"][0]["reply_heard_as"], scenario["call"]["turns"][0]
+        turns = scenario["call"]["turns"]
+        # Each reply was heard back at the caller, but one the next line talks over: cut short by design,
+        # after as little as a word (how much depends on the machine's timing), which may be heard as "".
+        heard = [t for t, after in zip(turns, [*turns[1:], None], strict=True) if not (after and after["barge_in"])]
+        assert heard and all(t["reply_heard_as"] for t in heard), turns
     barge = {s["name"]: s for s in report["scenarios"]}["barge-in-picks-listing"]["call"]["turns"][1]
     assert barge["barge_in"] and barge["replies"][0].startswith("Great, ")
     assert voicepod_eval("--channel", "phone", timeout=60).returncode == 2  # a channel is for audio mode only

@@ -31,12 +31,15 @@ class FakeTools(ToolBox):
         self.listings = LISTINGS if listings is None else listings
         self.taken: set[datetime] = set()
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.ahead: list[str] = []  # the calls made for a reply prepared ahead (gateway/agent/rehearsal.py)
 
     def writes(self) -> list[str]:
         return [name for name, _ in self.calls if name in ("write_lead", "book_showing", "send_sms")]
 
-    async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "") -> ToolResult:
+    async def call(self, name: str, args: Mapping[str, Any], *, call_id: str = "", ahead: bool = False) -> ToolResult:
         self.calls.append((name, dict(args)))
+        if ahead:
+            self.ahead.append(name)
         data: dict[str, Any] = {}
         if name == "search_listings":
             data = {"listings": self.listings[: args.get("limit", 3)], "total_count": len(self.listings)}

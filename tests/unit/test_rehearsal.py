@@ -44,6 +44,7 @@ async def test_a_rehearsed_search_reads_but_changes_nothing_until_it_is_adopted(
     assert copied is not None
     lines = await copied.respond(SEARCH)
     assert " ".join(lines).startswith("I found") and [name for name, _ in tools.calls] == ["search_listings"]
+    assert tools.ahead == ["search_listings"]  # told it ran ahead: the events and audit log say so
     assert state(d) == before  # the dialog did not move
     assert adopt(d, copied)
     assert d.frame.city == "Seattle" and d.last_said == lines and state(d) != before

@@ -84,7 +84,7 @@ async def test_a_chat_turn_through_the_factory_is_metered_audited_and_shown(nc: 
         turn = CallerTurn(1, np.zeros(0, np.int16), "A three bedroom house in Austin under seven hundred thousand")
         said = [s.text async for s in responder.reply(turn)]
     assert said[0].startswith("I found") and len(fake.requests) == 2
-    assert ("tool.started", {"tool": "search_listings"}) in call.events.sent
+    assert ("tool.started", {"tool": "search_listings", "ahead": False}) in call.events.sent
     assert call.recorder.audited == [("tool.search_listings", "ok")]
     usage = call.usage.as_dict()
     cost, items = usage["cost_usd"], usage["items"]

@@ -86,5 +86,8 @@ async def test_the_reply_goes_out_as_prepared_at_the_callers_pause(nc: NATS, pre
     assert abs(stages - latency["total_seconds"]) < 0.01, latency  # a prepared reply's split still adds up
     # Only the search ran. Prepared, it may have run more than once: the caller's comma is a pause too,
     # whose reply (the same words, with this STT) was prepared and dropped when they went on.
-    searches = [e["tool"] for e in result.of_type("tool.started")]
+    started = result.of_type("tool.started")
+    searches = [e["tool"] for e in started]
     assert set(searches) == {"search_listings"} and (len(searches) >= 1 if preemptive else len(searches) == 1)
+    # A prepared reply's search says so (`ahead`): the operator can tell it from the turn's own.
+    assert any(e["ahead"] for e in started) is preemptive, started
