@@ -47,6 +47,8 @@ log = structlog.get_logger()
 # Quiet shorter than this between speech-like frames is a gap between words (a stop consonant,
 # a breath), not the end of what the caller was saying: an onset's reach-back spans it.
 WORD_GAP_MS = 200.0
+# A speech-like stretch at least this long that ends with no onset is logged (debug).
+STRETCH_LOGGED_MS = 100.0
 DIGIT_SLOTS = ("phone",)  # slots answered in groups of digits (gateway/providers/stt/context.py SLOTS)
 
 
@@ -87,6 +89,7 @@ class TurnDetector:
         self._preroll: deque[Pcm] = deque(maxlen=self._preroll_frames + int(settings.onset_reach_ms / frame_ms))
         self._soft_frames = 0  # no turn open: frames since speech-like ones began (gaps between words included)
         self._dip_frames = 0  # no turn open: the current run of frames under stop_threshold
+        self._stretch = _Stretch()  # no turn open: the speech-like stretch so far, for `speech_without_onset`
         self._frame_ms = frame_ms
         self._in_turn = False
         self._likely_ms = 0.0
@@ -121,11 +124,13 @@ class TurnDetector:
             )  # fmt: skip
             self._likely_ms = self._likely_ms + self._frame_ms if probability >= threshold else 0.0
             self._follow_soft_run(probability)
+            self._stretch.follow(self._soft_frames, probability, self._likely_ms, agent_speaking)
             if self._likely_ms >= needed:
                 self._in_turn, self._unlikely_ms = True, 0.0
                 self._turn = list(self._preroll)[-self._onset_frames() :]
                 self._barge_in, self._lead_ms = agent_speaking, len(self._turn) * self._frame_ms - self._likely_ms
                 self._preroll.clear()
+                self._stretch = _Stretch()
                 return SpeechStarted(barge_in=agent_speaking)
             return None
         self._turn.append(frame)
@@ -204,6 +209,31 @@ class TurnDetector:
         self._verdict, self._asked = None, False
         return TurnEnded(audio=audio, speech_seconds=max(0.0, speech), silence_seconds=silence,
                          voiced_seconds=max(0.0, voiced))  # fmt: skip
+
+
+class _Stretch:
+    """Speech-like frames with no turn open (gaps between words spanned): one that ends short of an
+    onset is logged at debug, `speech_without_onset` (a caller's word that was never a turn: how
+    likely it sounded, and for how long, against what an onset needs)."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.peak = 0.0
+        self.likely_ms = 0.0  # the longest run at or above the onset's threshold
+        self.agent_speaking = False
+
+    def follow(self, soft_frames: int, probability: float, likely_ms: float, agent_speaking: bool) -> None:
+        if soft_frames:
+            self.frames, self.peak = soft_frames, max(self.peak, probability)
+            self.likely_ms = max(self.likely_ms, likely_ms)
+            self.agent_speaking = self.agent_speaking or agent_speaking
+            return
+        if not self.frames:
+            return
+        if self.frames * FRAME_SECONDS * 1000 >= STRETCH_LOGGED_MS:
+            log.debug("speech_without_onset", ms=round(self.frames * FRAME_SECONDS * 1000), peak=round(self.peak, 2),
+                      likely_ms=self.likely_ms, agent_speaking=self.agent_speaking)  # fmt: skip
+        self.frames, self.peak, self.likely_ms, self.agent_speaking = 0, 0.0, 0.0, False
 
 
 def detector_for(settings: TurnSettings, words: object = None) -> TurnDetector:

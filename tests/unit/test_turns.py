@@ -6,6 +6,7 @@ from concurrent.futures import Future
 
 import numpy as np
 import pytest
+from structlog.testing import capture_logs
 
 from gateway.media.pcm import IN_FRAME, Pcm
 from gateway.providers.stt import Transcript
@@ -290,3 +291,17 @@ def test_the_reach_back_spans_a_gap_between_words_but_not_a_pause() -> None:
     paused = frames(400, QUIET) + frames(200, 0.45) + frames(300, 0.2) + frames(400, SPEECH) + frames(800, QUIET)
     ended = run_over_the_agent(TurnDetector(TurnSettings(barge_in_ms=120)), paused)[-1][1]
     assert isinstance(ended, TurnEnded) and int(ended.audio[0]) == 20 + 10 + 15 - (15 - 6)  # the plain preroll
+
+
+def test_a_word_that_never_became_an_onset_is_logged_with_how_likely_it_sounded() -> None:
+    """A phone caller's "yes" likely for 60 ms, under the onset's 100 ms: no turn, but a debug line."""
+    with capture_logs() as logs:
+        events = run(TurnDetector(TurnSettings()), frames(200, QUIET) + frames(60, 0.6) + frames(100, 0.4)
+                     + frames(400, QUIET))  # fmt: skip
+    assert events == []
+    (line,) = [e for e in logs if e["event"] == "speech_without_onset"]
+    assert line == {"event": "speech_without_onset", "log_level": "debug", "ms": 160, "peak": 0.6, "likely_ms": 60.0,
+                    "agent_speaking": False}  # fmt: skip
+    with capture_logs() as logs:
+        run(TurnDetector(TurnSettings()), frames(200, QUIET) + frames(400, SPEECH) + frames(1000, QUIET))
+    assert not [e for e in logs if e["event"] == "speech_without_onset"]  # a turn: nothing to tell
