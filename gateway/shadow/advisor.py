@@ -18,6 +18,7 @@ from gateway.agent.dialog import FrameDialog
 from gateway.agent.tools import ToolBox
 from gateway.agent.vertical import Vertical
 from gateway.call_event_types import ShadowRecommendation
+from gateway.call_origin import WEBRTC, CallOrigin
 from gateway.shadow.tools import Intent, ShadowTools, WouldWrite
 
 
@@ -62,12 +63,14 @@ class Advisor:
     real_tools: ToolBox
     call_id: str
     vertical: Vertical | None = None
+    origin: CallOrigin = WEBRTC  # caller ID and the keypad: offered as the agent would on its own call
     recommendations: list[Recommendation] = field(default_factory=list)
     outcome: Recommendation | None = None  # the first turn where it would have acted
 
     def __post_init__(self) -> None:
         self.tools = ShadowTools(self.real_tools)
-        self.dialog = FrameDialog(self.config, self.tools, self.call_id, vertical=self.vertical)
+        self.dialog = FrameDialog(self.config, self.tools, self.call_id, vertical=self.vertical,
+                                  caller_number=self.origin.caller_number, typing=self.origin.typing)  # fmt: skip
 
     def greeting(self) -> Recommendation:
         rec = Recommendation(0, "", " ".join(self.dialog.greeting()), (), entities(self.dialog))

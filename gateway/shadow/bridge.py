@@ -46,7 +46,8 @@ class Bridge:
     def start(self) -> None:
         self.caller.peer, self.human.peer = self.human, self.caller
         self.caller.on_turn = self.human.on_turn = self._heard
-        self.recorder.call_started(self.agent_name, "webrtc", "inbound")
+        origin = self.caller.origin  # the records say what carried the caller; nothing else here needs to
+        self.recorder.call_started(self.agent_name, origin.channel, origin.direction)
         self.caller.events.send(DeskConnected(call_id=self.call_id))
         self.human.events.send(DeskConnected(call_id=self.call_id, agent=self.agent_name))
         self._recommend(self.advisor.greeting())

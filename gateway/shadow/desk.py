@@ -1,8 +1,9 @@
 """The desk: callers wait in a queue until a person at the desk is free; each pair is a `Bridge`.
 
 Callers reach it through the ordinary `/ws` when the gateway runs in shadow mode
-(VOICEPOD_SHADOW=on); people through `/desk/ws` with an operator's token. A leg joins the queue
-once its media is connected; whoever waited longest is paired first.
+(VOICEPOD_SHADOW=on), or through a phone bridge (`open_line`: the link the bridge opened, from
+gateway/link/phone/); people through `/desk/ws` with an operator's token. A leg joins the queue
+once its media is connected; whoever waited longest is paired first, whatever carries them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from gateway.agent.config import AgentConfig
 from gateway.agent.tools import ToolBox
 from gateway.agent.vertical import load_vertical
 from gateway.call_event_types import DeskWaiting
+from gateway.call_origin import WEBRTC, CallOrigin
+from gateway.link.base import LinkOpener
 from gateway.providers.stt import SpeechToText
 from gateway.recorder import CallRecorder
 from gateway.rtc.udp_mux import UdpMux
@@ -49,6 +52,10 @@ class Desk:
     def open_caller(self, post: Post, on_end: LegEvent) -> ShadowLeg:
         return self._leg("caller", post, on_end, self.waiting)
 
+    def open_line(self, origin: CallOrigin, open_media: LinkOpener, on_end: LegEvent) -> ShadowLeg:
+        """A caller on a link its bridge opened (a phone line): started by `leg.start()`."""
+        return self._leg("caller", _no_signalling, on_end, self.waiting, origin, open_media)
+
     def open_human(self, post: Post, on_end: LegEvent) -> ShadowLeg:
         return self._leg("human", post, on_end, self.free)
 
@@ -66,20 +73,22 @@ class Desk:
         for leg in [*self.waiting, *self.free]:
             await leg.hang_up(reason)
 
-    def _leg(self, role: str, post: Post, on_end: LegEvent, queue: deque[ShadowLeg]) -> ShadowLeg:
+    def _leg(self, role: str, post: Post, on_end: LegEvent, queue: deque[ShadowLeg], origin: CallOrigin = WEBRTC,
+             open_media: LinkOpener | None = None) -> ShadowLeg:  # fmt: skip
         def connected(leg: ShadowLeg, _state: str) -> None:
             queue.append(leg)
             leg.events.send(DeskWaiting(queued=len(queue)))
             self._pair()
 
         return ShadowLeg(role, self.settings, self.turn_settings, self.stt, post, on_connected=connected,
-                         on_end=[self._ended, on_end], udp_mux=self.udp_mux)  # fmt: skip
+                         on_end=[self._ended, on_end], udp_mux=self.udp_mux, origin=origin,
+                         open_media=open_media)  # fmt: skip
 
     def _pair(self) -> None:
         while self.waiting and self.free:
             caller, human = self.waiting.popleft(), self.free.popleft()
             toolbox = ToolBox(self.tools, self.bus)
-            advisor = Advisor(self.config, toolbox, caller.call_id, self.vertical)
+            advisor = Advisor(self.config, toolbox, caller.call_id, self.vertical, origin=caller.origin)
             bridge = Bridge(caller, human, advisor, toolbox, CallRecorder(self.js, caller.call_id), self.config.name)
             self.bridges[caller.call_id] = self._by_leg[caller.call_id] = self._by_leg[human.call_id] = bridge
             bridge.start()
@@ -100,3 +109,7 @@ class Desk:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _no_signalling(_message: dict[str, Any]) -> None:
+    pass  # a line's leg has no signalling socket: its link says all there is to say
