@@ -22,6 +22,7 @@ from gateway.agent.vertical import load_vertical
 from gateway.call_event_types import DeskWaiting
 from gateway.call_origin import WEBRTC, CallOrigin
 from gateway.link.base import LinkOpener
+from gateway.providers.choose import choose_chat
 from gateway.providers.stt import SpeechToText
 from gateway.recorder import CallRecorder
 from gateway.rtc.udp_mux import UdpMux
@@ -41,6 +42,7 @@ class Desk:
         self.config = config
         self.vertical = load_vertical(config.vertical)
         self.tools = [t for t in self.vertical.tools if t.name in config.tools]
+        self.model = choose_chat(settings.providers)  # the LLM engine recommends when the agent has one
         self.bus = bus
         self.settings, self.turn_settings, self.stt, self.js, self.udp_mux = settings, turn_settings, stt, js, udp_mux
         self.waiting: deque[ShadowLeg] = deque()  # callers connected, no one has taken them yet
@@ -88,7 +90,8 @@ class Desk:
         while self.waiting and self.free:
             caller, human = self.waiting.popleft(), self.free.popleft()
             toolbox = ToolBox(self.tools, self.bus)
-            advisor = Advisor(self.config, toolbox, caller.call_id, self.vertical, origin=caller.origin)
+            advisor = Advisor(self.config, toolbox, caller.call_id, self.vertical, origin=caller.origin,
+                              model=self.model)  # fmt: skip
             bridge = Bridge(caller, human, advisor, toolbox, CallRecorder(self.js, caller.call_id), self.config.name)
             self.bridges[caller.call_id] = self._by_leg[caller.call_id] = self._by_leg[human.call_id] = bridge
             bridge.start()
