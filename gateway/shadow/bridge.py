@@ -46,6 +46,7 @@ class Bridge:
 
     def start(self) -> None:
         self.caller.peer, self.human.peer = self.human, self.caller
+        self.caller.desk_call_id = self.human.desk_call_id = self.call_id
         self.caller.on_turn = self.human.on_turn = self._heard
         origin = self.caller.origin  # the records say what carried the caller; nothing else here needs to
         self.recorder.call_started(self.agent_name, origin.channel, origin.direction)

@@ -69,11 +69,17 @@ class Desk:
         return {"agent": self.config.name, "waiting": [leg.summary() for leg in self.waiting],
                 "free_desks": len(self.free), "calls": calls}  # fmt: skip
 
+    async def end_waiting(self, reason: str) -> None:
+        """Hang up whoever is not on a call: callers waiting, people free at the desk (on drain: no one new
+        will reach this desk to take them, or to be taken)."""
+        for leg in [*self.waiting, *self.free]:
+            await leg.hang_up(reason)
+
     async def end_all(self, reason: str) -> None:
         for bridge in list(self.bridges.values()):
             await bridge.end(reason)
-        for leg in [*self.waiting, *self.free]:
-            await leg.hang_up(reason)
+        await self.end_waiting(reason)
+        await asyncio.gather(*self._tasks, return_exceptions=True)  # calls still ending: their records out
 
     def _leg(self, role: str, post: Post, on_end: LegEvent, queue: deque[ShadowLeg], origin: CallOrigin = WEBRTC,
              open_media: LinkOpener | None = None) -> ShadowLeg:  # fmt: skip

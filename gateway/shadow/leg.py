@@ -22,6 +22,7 @@ import numpy as np
 import structlog
 
 from gateway.call_event_types import CallEnded, CallStarted
+from gateway.call_history import CallHistory, ObservedEvents
 from gateway.call_origin import WEBRTC, CallOrigin
 from gateway.link import open_link
 from gateway.link.base import LinkOpener, MediaLink, WebRtcLink
@@ -67,10 +68,12 @@ class ShadowLeg:
                                              udp_mux)  # fmt: skip
         else:
             self.link = open_media(self.playout, self._ice_state, self._connection_state)
-        self.events = self.link.events
+        self.history = CallHistory()  # for the console, like a call's
+        self.events = ObservedEvents(self.link.events, self.history.observe)
         self.session = stt.open() if stt is not None else None
         self.source = turn_source(turn_settings, self.session, opus=False, provider=False)
         self.peer: ShadowLeg | None = None  # the other side, once the desk paired them
+        self.desk_call_id: str | None = None  # the shadow call's id (the caller's leg's), once paired
         self.on_turn: TurnHeard | None = None
         self._on_connected = on_connected
         self._on_end = on_end
@@ -137,7 +140,8 @@ class ShadowLeg:
 
     def summary(self) -> dict[str, Any]:
         return {"call_id": self.call_id, "role": self.role, "channel": self.origin.channel,
-                "connection_state": self.connection_state,
+                "started_at": round(self.started_at, 3), "connection_state": self.connection_state,
+                "desk_call_id": self.desk_call_id,
                 "duration_seconds": round(time.time() - self.started_at, 3), "turns": self.turns,
                 "ended": self.ended}  # fmt: skip
 

@@ -14,16 +14,19 @@ from gateway.link.phone.keypad import Keypad
 from gateway.link.phone.stream_link import StreamLink
 
 if TYPE_CHECKING:
+    from gateway.calls import CallRegistry
     from gateway.shadow.desk import Desk
-    from gateway.shadow.leg import ShadowLeg
 
 log = structlog.get_logger("gateway.link.phone")
 
 
-async def to_the_desk(desk: Desk, origin: CallOrigin, open_media: LinkOpener, stream_id: str = "") -> str:
+async def to_the_desk(desk: Desk, calls: CallRegistry, origin: CallOrigin, open_media: LinkOpener,
+                      stream_id: str = "") -> str:  # fmt: skip
     """Queue the caller for the desk and carry the line until it ends; why it ended (`StreamLink.run`).
-    `stream_id`: the bridge's id for the stream, else the leg's call id (for logs)."""
-    leg = desk.open_line(origin, open_media, _nothing)
+    The leg takes a line in `calls` as an agent's call does. `stream_id`: the bridge's id for the
+    stream, else the leg's call id (for logs)."""
+    leg = desk.open_line(origin, open_media, lambda ended, _reason: calls.remove(ended))
+    calls.add(leg)
     link = leg.link
     assert isinstance(link, StreamLink)
     link.stream_id = stream_id or leg.call_id
@@ -33,7 +36,3 @@ async def to_the_desk(desk: Desk, origin: CallOrigin, open_media: LinkOpener, st
     reason = await link.run()
     await leg.hang_up(reason)
     return reason
-
-
-def _nothing(_leg: ShadowLeg, _reason: str) -> None:
-    pass  # the line's end is the route's to count (it awaits run())

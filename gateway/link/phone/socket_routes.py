@@ -76,7 +76,7 @@ async def audio_socket(request: web.Request) -> web.StreamResponse:
                           on_connection_state)  # fmt: skip
 
     if state.desk is not None:  # shadow mode: a person answers, the agent recommends
-        reason = await to_the_desk(state.desk, CallOrigin("phone", typing="keypad"), open_link)
+        reason = await to_the_desk(state.desk, state.calls, CallOrigin("phone", typing="keypad"), open_link)
         pm.STREAMS.labels(reason).inc()
         return ws
 

@@ -166,7 +166,7 @@ async def media_stream(request: web.Request) -> web.WebSocketResponse:
                           stream_id=start.stream_sid)  # fmt: skip
 
     if state.desk is not None and not outbound:  # shadow mode: a person answers, the agent recommends
-        reason = await to_the_desk(state.desk, origin, open_link, start.stream_sid)
+        reason = await to_the_desk(state.desk, state.calls, origin, open_link, start.stream_sid)
         pm.STREAMS.labels(reason).inc()
         return ws
 

@@ -55,7 +55,7 @@ async def test_a_phone_caller_is_put_through_to_the_desk_and_the_agent_recommend
                 await desk.until(lambda: bool(desk.of("shadow.recommendation")), "the phone caller put through")
                 (connected,) = desk.of("desk.connected")
                 call_id = connected["call_id"]
-                assert len(gw.state.calls) == 0  # the agent took no call: a person did
+                assert gw.state.calls.all() == [] and len(gw.state.calls) == 2  # no agent call: two legs, two lines
                 for number, line in enumerate(caller_lines, 1):
                     assert line.pcm is not None
                     await twilio.say(to_mulaw(line.pcm, 16_000))
