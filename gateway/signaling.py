@@ -311,7 +311,23 @@ class Session:
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """A caller's socket: an agent's call, or in shadow mode a place in the desk's queue."""
     state = request.app[STATE_KEY]
-    return await serve_socket(request, state, None, state.desk.open_caller if state.desk is not None else None)
+    return await serve_socket(request, state, None, desk_caller(state))
+
+
+def desk_caller(state: GatewayState) -> CallOpener | None:
+    """Shadow mode: a caller joins the desk's queue, unless async mode has them leave a voicemail first
+    (after the answering hours, or every line taken while an overflow line is free): then the agent's
+    voicemail call takes them, as without shadow mode. None: not shadow mode (an agent's call)."""
+    desk = state.desk
+    if desk is None:
+        return None
+
+    def open_caller(post: Callable[[dict[str, Any]], None], on_end: Callable[[Any, str], None]) -> SignalledCall:
+        if (voicemail := state.voicemail_reason(WEBRTC)) is not None:
+            return state.new_call(on_end=on_end, post=post, voicemail=voicemail)
+        return desk.open_caller(post, on_end)
+
+    return open_caller
 
 
 async def serve_socket(request: web.Request, state: GatewayState, audience: str | None,

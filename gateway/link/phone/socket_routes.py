@@ -75,13 +75,15 @@ async def audio_socket(request: web.Request) -> web.StreamResponse:
         return StreamLink(ws, SocketWire(marks), PhoneIn(rate, encoding), PhoneOut(rate, encoding), playout,
                           on_connection_state)  # fmt: skip
 
-    if state.desk is not None:  # shadow mode: a person answers, the agent recommends
-        reason = await to_the_desk(state.desk, state.calls, CallOrigin("phone", typing="keypad"), open_link)
+    origin = CallOrigin("phone", typing="keypad")
+    voicemail = state.voicemail_reason(origin)  # async mode: after hours or every line taken, before the desk
+    if state.desk is not None and voicemail is None:  # shadow mode: a person answers, the agent recommends
+        reason = await to_the_desk(state.desk, state.calls, origin, open_link)
         pm.STREAMS.labels(reason).inc()
         return ws
 
-    call = state.new_call(on_end=lambda ended, _reason: state.calls.remove(ended),
-                          origin=CallOrigin("phone", typing="keypad"), open_media=open_link)  # fmt: skip
+    call = state.new_call(on_end=lambda ended, _reason: state.calls.remove(ended), origin=origin,
+                          open_media=open_link, voicemail=voicemail)  # fmt: skip
     link = call.link
     assert isinstance(link, StreamLink)
     link.stream_id = call.call_id

@@ -165,7 +165,8 @@ async def media_stream(request: web.Request) -> web.WebSocketResponse:
         return StreamLink(ws, tm.TwilioWire(start.stream_sid), PhoneIn(), PhoneOut(), playout, on_connection_state,
                           stream_id=start.stream_sid)  # fmt: skip
 
-    if state.desk is not None and not outbound:  # shadow mode: a person answers, the agent recommends
+    voicemail = state.voicemail_reason(origin)  # async mode: after hours or every line taken, before the desk
+    if state.desk is not None and not outbound and voicemail is None:  # shadow mode: a person answers
         reason = await to_the_desk(state.desk, state.calls, origin, open_link, start.stream_sid)
         pm.STREAMS.labels(reason).inc()
         return ws
@@ -177,7 +178,7 @@ async def media_stream(request: web.Request) -> web.WebSocketResponse:
         return awaiting[0]
 
     call = state.new_call(on_end=lambda ended, _reason: state.calls.remove(ended), origin=origin, open_media=open_link,
-                          responder_factory=outbound_agent if outbound else None)  # fmt: skip
+                          responder_factory=outbound_agent if outbound else None, voicemail=voicemail)  # fmt: skip
     link = call.link
     assert isinstance(link, StreamLink)
     link.keypad = Keypad(call.turn_loop.typed)  # pressed keys are typed turns
