@@ -73,6 +73,20 @@ def _count_mux_drop(reason: str) -> None:
     metrics.MEDIA_MUX_DROPPED.labels(reason).inc()
 
 
+async def drain(state: GatewayState, timeout: float) -> bool:
+    """Stop taking calls and give the live ones `timeout` to end by themselves (then a polite bye:
+    "drain"); True if they all did. Readiness turns false first, so load balancers stop sending
+    callers. Shadow calls finish like the agent's (a person is on each); whoever waits at the desk
+    is hung up at once: nobody new can reach this desk now to take them, or to be taken."""
+    state.draining = True
+    if state.desk is not None:
+        await state.desk.end_waiting("drain")
+    if await state.calls.wait_empty(timeout):
+        return True
+    await state.calls.end_all("drain")
+    return False
+
+
 async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings, *, reuse_port: bool = False) -> None:
     """One gateway process; `reuse_port`: one of several workers sharing the ports (SO_REUSEPORT)."""
     check_startup(settings)
@@ -125,14 +139,8 @@ async def run_gateway(settings: GatewaySettings, bus_settings: BusSettings, *, r
                  ops_port=settings.ops_port, dev_mode=settings.dev_mode, stt=providers.stt, tts=providers.tts,
                  engine=providers.engine, agent=settings.agent)  # fmt: skip
         sig = await wait_for_stop_signal()
-        # Readiness turns false first so load balancers stop sending new callers; live calls get
-        # drain_timeout to finish, then are ended politely (bye on their socket).
-        state.draining = True
         log.info("draining", signal=sig.name, live_calls=len(state.calls), timeout_seconds=settings.drain_timeout)
-        if not await state.calls.wait_empty(settings.drain_timeout):
-            await state.calls.end_all("drain")
-        if state.desk is not None:
-            await state.desk.end_all("drain")  # a person is on each: no waiting for them to finish
+        await drain(state, settings.drain_timeout)
     finally:
         await state.calls.end_all("shutdown")
         if state.desk is not None:

@@ -40,6 +40,7 @@ from aiohttp import WSMsgType, web
 from gateway import auth, metrics
 from gateway.call import Call
 from gateway.call_origin import WEBRTC, CallOrigin
+from gateway.calls import LiveCall
 from gateway.state import STATE_KEY, GatewayState
 
 log = structlog.get_logger("gateway.signaling")
@@ -50,10 +51,10 @@ OUTBOX = 256  # queued events per socket; past that (a caller not reading) the n
 MAX_TYPED = 200  # characters in a typed turn: a number, a name, an e-mail address, a short sentence
 
 
-class SignalledCall(Protocol):
-    """What a socket's call offers the protocol: a `Call`, or a leg of a shadow call (gateway/shadow/)."""
+class SignalledCall(LiveCall, Protocol):
+    """What a socket's call offers the protocol: a `Call`, or a leg of a shadow call (gateway/shadow/);
+    either takes a line in the registry."""
 
-    call_id: str
     ended: str | None
 
     async def answer(self, offer_sdp: str) -> str: ...
@@ -243,11 +244,11 @@ class Session:
                                  "the most it may hold at once; end one first")  # fmt: skip
         call: SignalledCall
         if self.opener is not None:
-            call = self.opener(self.post, self._call_ended)  # not in the registry: the desk holds it
+            call = self.opener(self.post, self._call_ended)  # a desk leg: a line taken like a call
         else:
             origin = CallOrigin(typing="text_box") if typing else WEBRTC
             call = self.state.new_call(on_end=self._call_ended, post=self.post, origin=origin)
-            self.state.calls.add(call, self.owner)
+        self.state.calls.add(call, self.owner)
         self.call = call
         try:
             answer = await call.answer(sdp)
@@ -297,8 +298,7 @@ class Session:
             raise SignalingError("bad_candidate", f"the candidate could not be used: {exc}"[:300]) from None
 
     def _call_ended(self, call: Any, reason: str) -> None:
-        if self.opener is None:
-            self.state.calls.remove(call)
+        self.state.calls.remove(call)
         if reason not in ("caller_hangup", "caller_gone", "bad_sdp") and not self.ws.closed:
             self.state.spawn(self._say_bye(reason))
 
@@ -311,7 +311,23 @@ class Session:
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """A caller's socket: an agent's call, or in shadow mode a place in the desk's queue."""
     state = request.app[STATE_KEY]
-    return await serve_socket(request, state, None, state.desk.open_caller if state.desk is not None else None)
+    return await serve_socket(request, state, None, desk_caller(state))
+
+
+def desk_caller(state: GatewayState) -> CallOpener | None:
+    """Shadow mode: a caller joins the desk's queue, unless async mode has them leave a voicemail first
+    (after the answering hours, or every line taken while an overflow line is free): then the agent's
+    voicemail call takes them, as without shadow mode. None: not shadow mode (an agent's call)."""
+    desk = state.desk
+    if desk is None:
+        return None
+
+    def open_caller(post: Callable[[dict[str, Any]], None], on_end: Callable[[Any, str], None]) -> SignalledCall:
+        if (voicemail := state.voicemail_reason(WEBRTC)) is not None:
+            return state.new_call(on_end=on_end, post=post, voicemail=voicemail)
+        return desk.open_caller(post, on_end)
+
+    return open_caller
 
 
 async def serve_socket(request: web.Request, state: GatewayState, audience: str | None,

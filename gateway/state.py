@@ -26,6 +26,8 @@ from gateway.shadow.desk import Desk
 from gateway.turns import TurnSettings
 from gateway.voicemail.answering import Answering
 
+DECIDE = "decide"  # new_call's `voicemail`: decided there, now
+
 
 @dataclass
 class GatewayState:
@@ -53,13 +55,21 @@ class GatewayState:
     def readiness(self) -> dict[str, bool]:
         return {"nats": self.nc.is_connected, "accepting_calls": not self.draining}
 
+    def voicemail_reason(self, origin: CallOrigin) -> str | None:
+        """Async mode: why this caller leaves a voicemail now (after hours, every line taken), or None."""
+        return self.answering.reason(origin, self.calls.full()) if self.answering is not None else None
+
     def new_call(self, on_end: Callable[[Call, str], None], post: Callable[[dict[str, Any]], None] | None = None,
                  origin: CallOrigin = WEBRTC, open_media: LinkOpener | None = None,
-                 responder_factory: Callable[[Call], Responder] | None = None) -> Call:  # fmt: skip
+                 responder_factory: Callable[[Call], Responder] | None = None,
+                 voicemail: str | None = DECIDE) -> Call:  # fmt: skip
         """`responder_factory`: the agent as this call needs it (an outbound call's waits to be answered).
-        A caller who leaves a voicemail gets no STT: the message is heard later, by the async worker."""
+        A caller who leaves a voicemail gets no STT: the message is heard later, by the async worker.
+        `voicemail`: why the caller leaves one, or None, when the route decided it (shadow mode: a caller
+        not sent to the desk must not reach the live agent by a line coming free meanwhile)."""
         stt = self.stt
-        voicemail = self.answering.reason(origin, self.calls.full()) if self.answering is not None else None
+        if voicemail == DECIDE:
+            voicemail = self.voicemail_reason(origin)
         if voicemail is not None and self.answering is not None:
             responder_factory, stt = self.answering.responder(voicemail), None
         return Call(self.settings, self.turn_settings, responder_factory or self.responder_factory, on_end,

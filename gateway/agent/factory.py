@@ -16,6 +16,7 @@ from gateway.agent.responder import AgentResponder
 from gateway.agent.tool_activity import show_tool_call
 from gateway.agent.tools import ToolBox
 from gateway.agent.vertical import load_vertical
+from gateway.providers.choose import choose_chat
 from gateway.providers.settings import ProviderSettings
 from gateway.providers.tts import TextToSpeech
 from gateway.responder import Responder
@@ -30,12 +31,7 @@ def agent_factory(
     providers = providers or ProviderSettings()
     vertical = load_vertical(config.vertical)
     tools = [t for t in vertical.tools if t.name in config.tools]
-    chat_model = None
-    if providers.engine == "chat":
-        from gateway.providers.llm.openai_chat import OpenAIChat
-
-        chat_model = OpenAIChat(api_key=providers.openai_api_key, base_url=providers.openai_base_url,
-                                model=providers.llm_model)  # fmt: skip
+    chat_model = choose_chat(providers)
 
     # We rang them: the agent says why (the config's outbound greeting), not "thanks for calling".
     outbound = dataclasses.replace(config, greeting=config.outbound_greeting) if config.outbound_greeting else config

@@ -30,7 +30,7 @@ EVALS_EVERY = 30  # pushes between re-reading the eval reports
 
 
 def live_calls(state: GatewayState) -> dict[str, Any]:
-    calls = [{**call.summary(), "history": call.history.as_dict()} for call in state.calls.all()]
+    calls = [{**call.summary(), "history": call.history.as_dict()} for call in state.calls.live()]
     return {"at": round(time.time(), 3), "calls": calls, "max_calls": state.calls.max_calls,
             "draining": state.draining}  # fmt: skip
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gateway.providers.llm import ChatModel
 from gateway.providers.settings import ProviderSettings
 from gateway.providers.stt import SpeechToText
 from gateway.providers.tts import TextToSpeech
@@ -61,3 +62,13 @@ def choose_tts(p: ProviderSettings) -> TextToSpeech:
     from gateway.providers.tts.piper_local import PiperLocal
 
     return PiperLocal()
+
+
+def choose_chat(p: ProviderSettings) -> ChatModel | None:
+    """The LLM of the chat engine (VOICEPOD_ENGINE=chat), else None: the agent's own calls and shadow
+    mode's recommendations share this choice."""
+    if p.engine != "chat":
+        return None
+    from gateway.providers.llm.openai_chat import OpenAIChat
+
+    return OpenAIChat(api_key=p.openai_api_key, base_url=p.openai_base_url, model=p.llm_model)

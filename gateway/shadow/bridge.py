@@ -42,15 +42,24 @@ class Bridge:
         self.started_at = time.time()
         self.ended: str | None = None
         self._lock = asyncio.Lock()  # one turn at a time through the advisor and the records
+        self._greeting: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.caller.peer, self.human.peer = self.human, self.caller
+        self.caller.desk_call_id = self.human.desk_call_id = self.call_id
         self.caller.on_turn = self.human.on_turn = self._heard
-        self.recorder.call_started(self.agent_name, "webrtc", "inbound")
+        origin = self.caller.origin  # the records say what carried the caller; nothing else here needs to
+        self.recorder.call_started(self.agent_name, origin.channel, origin.direction)
         self.caller.events.send(DeskConnected(call_id=self.call_id))
         self.human.events.send(DeskConnected(call_id=self.call_id, agent=self.agent_name))
-        self._recommend(self.advisor.greeting())
+        # The greeting's recommendation first: the caller's turns wait for it on the lock.
+        self._greeting = asyncio.get_running_loop().create_task(self._greet())
         log.info("shadow_call_bridged", call_id=self.call_id, desk_leg=self.human.call_id)
+
+    async def _greet(self) -> None:
+        async with self._lock:
+            if self.ended is None:
+                self._recommend(await self.advisor.greeting())
 
     async def _heard(self, leg: ShadowLeg, text: str) -> None:
         async with self._lock:
@@ -86,10 +95,14 @@ class Bridge:
         if self.ended is not None:
             return
         self.ended = reason
+        if self._greeting is not None:
+            self._greeting.cancel()  # an LLM still thinking about the greeting: nobody is left to advise
         async with self._lock:
             self.recorder.shadow_outcome(records.outcome(self.agent_name, self.human_actions, self.advisor.outcome,
                                                          self.advisor.latest))  # fmt: skip
-            self.recorder.call_ended(reason, time.time() - self.started_at)
+            # The advisor's usage (an LLM's tokens) is the shadow call's cost.
+            self.recorder.call_ended(reason, time.time() - self.started_at, self.advisor.usage.ended())
+        await self.advisor.close()
         for leg in (self.caller, self.human):
             await leg.hang_up(reason if by is None else f"{by.role}_left" if leg is not by else reason)
         await self.recorder.flush()

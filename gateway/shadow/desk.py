@@ -1,8 +1,9 @@
 """The desk: callers wait in a queue until a person at the desk is free; each pair is a `Bridge`.
 
 Callers reach it through the ordinary `/ws` when the gateway runs in shadow mode
-(VOICEPOD_SHADOW=on); people through `/desk/ws` with an operator's token. A leg joins the queue
-once its media is connected; whoever waited longest is paired first.
+(VOICEPOD_SHADOW=on), or through a phone bridge (`open_line`: the link the bridge opened, from
+gateway/link/phone/); people through `/desk/ws` with an operator's token. A leg joins the queue
+once its media is connected; whoever waited longest is paired first, whatever carries them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from gateway.agent.config import AgentConfig
 from gateway.agent.tools import ToolBox
 from gateway.agent.vertical import load_vertical
 from gateway.call_event_types import DeskWaiting
+from gateway.call_origin import WEBRTC, CallOrigin
+from gateway.link.base import LinkOpener
+from gateway.providers.choose import choose_chat
 from gateway.providers.stt import SpeechToText
 from gateway.recorder import CallRecorder
 from gateway.rtc.udp_mux import UdpMux
@@ -38,6 +42,7 @@ class Desk:
         self.config = config
         self.vertical = load_vertical(config.vertical)
         self.tools = [t for t in self.vertical.tools if t.name in config.tools]
+        self.model = choose_chat(settings.providers)  # the LLM engine recommends when the agent has one
         self.bus = bus
         self.settings, self.turn_settings, self.stt, self.js, self.udp_mux = settings, turn_settings, stt, js, udp_mux
         self.waiting: deque[ShadowLeg] = deque()  # callers connected, no one has taken them yet
@@ -48,6 +53,10 @@ class Desk:
 
     def open_caller(self, post: Post, on_end: LegEvent) -> ShadowLeg:
         return self._leg("caller", post, on_end, self.waiting)
+
+    def open_line(self, origin: CallOrigin, open_media: LinkOpener, on_end: LegEvent) -> ShadowLeg:
+        """A caller on a link its bridge opened (a phone line): started by `leg.start()`."""
+        return self._leg("caller", _no_signalling, on_end, self.waiting, origin, open_media)
 
     def open_human(self, post: Post, on_end: LegEvent) -> ShadowLeg:
         return self._leg("human", post, on_end, self.free)
@@ -60,26 +69,35 @@ class Desk:
         return {"agent": self.config.name, "waiting": [leg.summary() for leg in self.waiting],
                 "free_desks": len(self.free), "calls": calls}  # fmt: skip
 
-    async def end_all(self, reason: str) -> None:
-        for bridge in list(self.bridges.values()):
-            await bridge.end(reason)
+    async def end_waiting(self, reason: str) -> None:
+        """Hang up whoever is not on a call: callers waiting, people free at the desk (on drain: no one new
+        will reach this desk to take them, or to be taken)."""
         for leg in [*self.waiting, *self.free]:
             await leg.hang_up(reason)
 
-    def _leg(self, role: str, post: Post, on_end: LegEvent, queue: deque[ShadowLeg]) -> ShadowLeg:
+    async def end_all(self, reason: str) -> None:
+        for bridge in list(self.bridges.values()):
+            await bridge.end(reason)
+        await self.end_waiting(reason)
+        await asyncio.gather(*self._tasks, return_exceptions=True)  # calls still ending: their records out
+
+    def _leg(self, role: str, post: Post, on_end: LegEvent, queue: deque[ShadowLeg], origin: CallOrigin = WEBRTC,
+             open_media: LinkOpener | None = None) -> ShadowLeg:  # fmt: skip
         def connected(leg: ShadowLeg, _state: str) -> None:
             queue.append(leg)
             leg.events.send(DeskWaiting(queued=len(queue)))
             self._pair()
 
         return ShadowLeg(role, self.settings, self.turn_settings, self.stt, post, on_connected=connected,
-                         on_end=[self._ended, on_end], udp_mux=self.udp_mux)  # fmt: skip
+                         on_end=[self._ended, on_end], udp_mux=self.udp_mux, origin=origin,
+                         open_media=open_media)  # fmt: skip
 
     def _pair(self) -> None:
         while self.waiting and self.free:
             caller, human = self.waiting.popleft(), self.free.popleft()
             toolbox = ToolBox(self.tools, self.bus)
-            advisor = Advisor(self.config, toolbox, caller.call_id, self.vertical)
+            advisor = Advisor(self.config, toolbox, caller.call_id, self.vertical, origin=caller.origin,
+                              model=self.model)  # fmt: skip
             bridge = Bridge(caller, human, advisor, toolbox, CallRecorder(self.js, caller.call_id), self.config.name)
             self.bridges[caller.call_id] = self._by_leg[caller.call_id] = self._by_leg[human.call_id] = bridge
             bridge.start()
@@ -100,3 +118,7 @@ class Desk:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _no_signalling(_message: dict[str, Any]) -> None:
+    pass  # a line's leg has no signalling socket: its link says all there is to say

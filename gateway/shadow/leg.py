@@ -1,5 +1,7 @@
-"""One leg of a shadow call: the caller's or the person's at the desk, each a WebRTC link of its own
-(gateway/link/: the leg does not know which stack carries it).
+"""One leg of a shadow call: the caller's or the person's at the desk, each a media link of its own
+(gateway/link/: the leg does not know what carries it). A leg on `/ws` opens a WebRTC link and is
+started by its offer (`answer`); a phone caller's leg is given the link its bridge opened
+(`open_media`, gateway/link/phone/) and is started by `start`, as a `Call` is.
 
 A leg hears its side like a call does (the same turn source: VAD and end of turn, then the STT),
 hands each heard turn's text on (`on_turn`), and passes every 20 ms of its side's audio to the
@@ -20,7 +22,10 @@ import numpy as np
 import structlog
 
 from gateway.call_event_types import CallEnded, CallStarted
+from gateway.call_history import CallHistory, ObservedEvents
+from gateway.call_origin import WEBRTC, CallOrigin
 from gateway.link import open_link
+from gateway.link.base import LinkOpener, MediaLink, WebRtcLink
 from gateway.media.outbound import PlayoutTrack, Utterance
 from gateway.media.pcm import IN_RATE, OUT_RATE, Pcm, resample
 from gateway.providers.stt import SpeechToText
@@ -46,18 +51,29 @@ def _ignore(_leg: ShadowLeg, _reason: str) -> None:
 class ShadowLeg:
     def __init__(self, role: str, settings: GatewaySettings, turn_settings: TurnSettings, stt: SpeechToText | None,
                  post: Callable[[dict[str, Any]], None], *, on_connected: LegEvent, on_end: list[LegEvent],
-                 udp_mux: UdpMux | None = None) -> None:  # fmt: skip
-        """`role`: "caller" or "human"; `post` queues a message on this side's signalling socket."""
+                 udp_mux: UdpMux | None = None, origin: CallOrigin = WEBRTC,
+                 open_media: LinkOpener | None = None) -> None:  # fmt: skip
+        """`role`: "caller" or "human"; `post` queues a message on this side's signalling socket;
+        `open_media` opens a link other than WebRTC (a phone line's), `origin` says where it came from."""
         self.call_id = uuid.uuid4().hex
         self.role = role
+        self.origin = origin
         self.started_at = time.time()
         self.settings = settings
         self.playout = PlayoutTrack()
-        self.rtc = open_link(settings, self.playout, post, self._ice_state, self._connection_state, udp_mux)
-        self.events = self.rtc.events
+        self.rtc: WebRtcLink | None = None  # the link, when it is WebRTC's: it takes the offer
+        self.link: MediaLink
+        if open_media is None:
+            self.link = self.rtc = open_link(settings, self.playout, post, self._ice_state, self._connection_state,
+                                             udp_mux)  # fmt: skip
+        else:
+            self.link = open_media(self.playout, self._ice_state, self._connection_state)
+        self.history = CallHistory()  # for the console, like a call's
+        self.events = ObservedEvents(self.link.events, self.history.observe)
         self.session = stt.open() if stt is not None else None
         self.source = turn_source(turn_settings, self.session, opus=False, provider=False)
         self.peer: ShadowLeg | None = None  # the other side, once the desk paired them
+        self.desk_call_id: str | None = None  # the shadow call's id (the caller's leg's), once paired
         self.on_turn: TurnHeard | None = None
         self._on_connected = on_connected
         self._on_end = on_end
@@ -65,17 +81,28 @@ class ShadowLeg:
         self.connection_state = "new"
         self.turns = 0
         self._queued = 0
-        self._heard: asyncio.Queue[Pcm] = asyncio.Queue()  # ended turns, transcribed in order
+        # Ended turns, transcribed in order; text: keys the caller pressed (already words).
+        self._heard: asyncio.Queue[Pcm | str] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- what the signalling session calls (gateway/signaling.py SignalledCall) ---------
 
     async def answer(self, offer_sdp: str) -> str:
+        assert self.rtc is not None, "only a WebRTC leg takes an offer"
         answer = await self.rtc.answer(offer_sdp)
+        self.start()
+        return answer
+
+    def start(self) -> None:
+        """Hear this side and keep the time limit (it joins the queue at the link's "connected")."""
         self._spawn(self._hear())
         self._spawn(self._transcribe())
         self._spawn(self._time_limit())
-        return answer
+
+    def typed(self, text: str) -> None:
+        """An entry the caller keyed (a phone's keypad): a turn of theirs, as it was pressed."""
+        if self.ended is None:
+            self._heard.put_nowait(text)
 
     def restartable(self) -> bool:
         return False  # a desk leg is not moved between networks mid-call
@@ -84,6 +111,7 @@ class ShadowLeg:
         raise ValueError("a shadow call's leg takes no ICE restart")
 
     async def add_candidate(self, candidate: str | None, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        assert self.rtc is not None, "only a WebRTC leg takes candidates"
         await self.rtc.add_candidate(candidate, sdp_mid, sdp_mline_index)
 
     async def hang_up(self, reason: str) -> None:
@@ -96,7 +124,7 @@ class ShadowLeg:
             if task is not current:
                 task.cancel()
         self.playout.stop()
-        await self.rtc.close()
+        await self.link.close()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
         if self.session is not None:
             with contextlib.suppress(Exception):
@@ -111,7 +139,9 @@ class ShadowLeg:
         log.info("shadow_leg_ended", call_id=self.call_id, role=self.role, reason=reason, turns=self.turns)
 
     def summary(self) -> dict[str, Any]:
-        return {"call_id": self.call_id, "role": self.role, "connection_state": self.connection_state,
+        return {"call_id": self.call_id, "role": self.role, "channel": self.origin.channel,
+                "started_at": round(self.started_at, 3), "connection_state": self.connection_state,
+                "desk_call_id": self.desk_call_id,
                 "duration_seconds": round(time.time() - self.started_at, 3), "turns": self.turns,
                 "ended": self.ended}  # fmt: skip
 
@@ -133,7 +163,7 @@ class ShadowLeg:
 
     async def _hear(self) -> None:
         self.source.start(self._signal, lambda: False)  # nothing of ours plays that needs an echo guard
-        async for frame in self.source.hearing(self.rtc):
+        async for frame in self.source.hearing(self.link):
             self.source.hear(frame)
             if self.peer is not None and isinstance(frame, np.ndarray):  # a local source hears decoded frames
                 self.peer.play(frame)
@@ -146,12 +176,15 @@ class ShadowLeg:
     async def _transcribe(self) -> None:
         while True:
             audio = await self._heard.get()
-            if self.session is None:
-                continue  # no STT: the legs are bridged, nothing is understood
             try:
-                heard = await self.session.turn_ended(audio)
-                if heard.text.strip() and self.on_turn is not None:
-                    await self.on_turn(self, heard.text.strip())
+                if isinstance(audio, str):
+                    text = audio
+                elif self.session is not None:
+                    text = (await self.session.turn_ended(audio)).text
+                else:
+                    continue  # no STT: the legs are bridged, nothing is understood
+                if text.strip() and self.on_turn is not None:
+                    await self.on_turn(self, text.strip())
             except Exception:  # one turn lost (logged), not the hearing of the rest of the call
                 log.exception("shadow_turn_failed", call_id=self.call_id, role=self.role)
 

@@ -4,23 +4,14 @@ person did beside what the agent would have done."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from bus.contracts import shadow_pb2
 from gateway.shadow.advisor import Recommendation
+from gateway.shadow.entities import COMPARED, of_actions
 from gateway.shadow.tools import Intent
 
 COMMIT, NONE = "commit", "none"
-# Where a desk write's arguments hold the entities compared with the agent's (the names the tool
-# schemas of the verticals use): the resource booked, its time, who for, their number.
-ENTITY_ARGS: Mapping[str, tuple[str, ...]] = {
-    "resource": ("listing_id", "resource_id"),
-    "time": ("start_time",),
-    "name": ("contact_name", "name"),
-    "phone": ("contact_phone", "phone", "to_phone"),
-}
-COMPARED = tuple(ENTITY_ARGS)
 
 
 def desk_turn(agent_name: str, number: int, human_text: str, rec: Recommendation | None) -> shadow_pb2.ShadowTurn:
@@ -33,18 +24,6 @@ def desk_turn(agent_name: str, number: int, human_text: str, rec: Recommendation
     return turn
 
 
-def entities_of(actions: Sequence[Intent]) -> dict[str, str]:
-    """The compared entities as the desk's writes gave them (the first write naming each wins)."""
-    out: dict[str, str] = {}
-    for action in actions:
-        for entity, keys in ENTITY_ARGS.items():
-            for key in keys:
-                value: Any = action.args.get(key)
-                if value and entity not in out:
-                    out[entity] = str(value)
-    return out
-
-
 def outcome(agent_name: str, human: Sequence[Intent], agent: Recommendation | None,
             latest: Recommendation | None) -> shadow_pb2.ShadowOutcome:  # fmt: skip
     """`human`: the desk's writes; `agent`: the turn where the agent would have acted (None: it never
@@ -53,7 +32,7 @@ def outcome(agent_name: str, human: Sequence[Intent], agent: Recommendation | No
     out = shadow_pb2.ShadowOutcome(agent_name=agent_name, human_action=COMMIT if wrote else NONE,
                                    recommended_action=COMMIT if agent is not None else NONE)  # fmt: skip
     out.human_actions.extend(a.as_proto() for a in wrote)
-    out.human_entities.update(entities_of(wrote))
+    out.human_entities.update(of_actions(wrote))
     final = agent or latest
     if final is not None:
         out.recommended_actions.extend(a.as_proto() for a in final.actions if a.writes)

@@ -1,5 +1,6 @@
 """`GET /telephony/socket`: the plain audio socket (socket_wire.py says its framing). Same tokens
-as `/ws` (none in dev mode); then a call runs on a StreamLink like any other (channel `phone`)."""
+as `/ws` (none in dev mode); then a call runs on a StreamLink like any other (channel `phone`), or in
+shadow mode the caller joins the desk's queue (desk_line.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from gateway import auth, metrics
 from gateway.call_origin import CallOrigin
 from gateway.link.base import StateChanged
 from gateway.link.phone import phone_metrics as pm
+from gateway.link.phone.desk_line import to_the_desk
 from gateway.link.phone.keypad import Keypad
 from gateway.link.phone.socket_wire import SocketWire, line_format
 from gateway.link.phone.stream_link import StreamLink
@@ -73,8 +75,15 @@ async def audio_socket(request: web.Request) -> web.StreamResponse:
         return StreamLink(ws, SocketWire(marks), PhoneIn(rate, encoding), PhoneOut(rate, encoding), playout,
                           on_connection_state)  # fmt: skip
 
-    call = state.new_call(on_end=lambda ended, _reason: state.calls.remove(ended),
-                          origin=CallOrigin("phone", typing="keypad"), open_media=open_link)  # fmt: skip
+    origin = CallOrigin("phone", typing="keypad")
+    voicemail = state.voicemail_reason(origin)  # async mode: after hours or every line taken, before the desk
+    if state.desk is not None and voicemail is None:  # shadow mode: a person answers, the agent recommends
+        reason = await to_the_desk(state.desk, state.calls, origin, open_link)
+        pm.STREAMS.labels(reason).inc()
+        return ws
+
+    call = state.new_call(on_end=lambda ended, _reason: state.calls.remove(ended), origin=origin,
+                          open_media=open_link, voicemail=voicemail)  # fmt: skip
     link = call.link
     assert isinstance(link, StreamLink)
     link.stream_id = call.call_id

@@ -8,7 +8,8 @@ parameter: the token carries the caller's number (`From`), so what arrives on th
 believed as far as the signed webhook said it.
 
 `GET /telephony/twilio/stream`: the Media Stream socket. Its `start` must carry a valid token;
-then a call runs on a TwilioLink exactly like a WebRTC call (one Call, one turn loop).
+then a call runs on a TwilioLink exactly like a WebRTC call (one Call, one turn loop); in shadow mode
+a caller who rang joins the desk's queue instead (desk_line.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from gateway.call_origin import CallOrigin
 from gateway.link.base import StateChanged
 from gateway.link.phone import phone_metrics as pm
 from gateway.link.phone import twilio_messages as tm
+from gateway.link.phone.desk_line import to_the_desk
 from gateway.link.phone.dials import OUTBOUND_AUDIENCE
 from gateway.link.phone.keypad import Keypad
 from gateway.link.phone.outbound_call import AwaitingAnswer, answer
@@ -163,6 +165,12 @@ async def media_stream(request: web.Request) -> web.WebSocketResponse:
         return StreamLink(ws, tm.TwilioWire(start.stream_sid), PhoneIn(), PhoneOut(), playout, on_connection_state,
                           stream_id=start.stream_sid)  # fmt: skip
 
+    voicemail = state.voicemail_reason(origin)  # async mode: after hours or every line taken, before the desk
+    if state.desk is not None and not outbound and voicemail is None:  # shadow mode: a person answers
+        reason = await to_the_desk(state.desk, state.calls, origin, open_link, start.stream_sid)
+        pm.STREAMS.labels(reason).inc()
+        return ws
+
     awaiting: list[AwaitingAnswer] = []
 
     def outbound_agent(call: Call) -> Responder:
@@ -170,7 +178,7 @@ async def media_stream(request: web.Request) -> web.WebSocketResponse:
         return awaiting[0]
 
     call = state.new_call(on_end=lambda ended, _reason: state.calls.remove(ended), origin=origin, open_media=open_link,
-                          responder_factory=outbound_agent if outbound else None)  # fmt: skip
+                          responder_factory=outbound_agent if outbound else None, voicemail=voicemail)  # fmt: skip
     link = call.link
     assert isinstance(link, StreamLink)
     link.keypad = Keypad(call.turn_loop.typed)  # pressed keys are typed turns

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from nats.aio.client import Client as NATS
 
 from gateway.agent.config import AgentConfig
+from gateway.media.pcm import Pcm
+from gateway.providers.stt import Interim, PerTurnSession, SttSession, Transcript
+from gateway.providers.stt.context import NO_CONTEXT, SpeechContext
 from gateway.shadow.desk import Desk
 from tests.integration.gateway_helpers import RunningGateway, gateway
 
@@ -56,3 +59,36 @@ class Watch:
         except TimeoutError:
             kinds = [e["type"] for e in self.events]
             raise AssertionError(f"timed out waiting for {what}; events: {kinds}") from None
+
+
+class ScriptedHearing:
+    """An STT that hears what each leg is scripted to say: the n-th session opened hears, turn by turn,
+    the lines of `scripts[n]` (the desk's leg opens first when the person is at the desk before the
+    caller rings); a session past them hears nothing. Our VAD still decides where the turns are, on
+    the real audio each side sends."""
+
+    name = "scripted"
+    takes_opus = False
+    detects_turns = False
+
+    def __init__(self, *scripts: Sequence[str]) -> None:
+        self._scripts = [list(script) for script in scripts]
+        self.heard: list[list[str]] = [[] for _ in scripts]  # what each session heard, turn by turn
+        self._opened = 0
+
+    def open(self, on_interim: Interim | None = None, *, opus: bool = False) -> SttSession:
+        index, self._opened = self._opened, self._opened + 1
+        if index >= len(self._scripts):  # a session nobody scripted: it hears nothing
+            self._scripts.append([])
+            self.heard.append([])
+        return PerTurnSession(_Script(self._scripts[index], self.heard[index]))
+
+
+class _Script:
+    def __init__(self, lines: list[str], heard: list[str]) -> None:
+        self._lines, self._heard = lines, heard
+
+    async def transcribe(self, audio: Pcm, context: SpeechContext = NO_CONTEXT) -> Transcript:
+        text = self._lines.pop(0) if self._lines else ""  # past the script: heard as nothing
+        self._heard.append(text)
+        return Transcript(text, 1.0, 0.0, audio_seconds=len(audio) / 16_000)

@@ -25,7 +25,7 @@ async def test_the_advisor_reads_for_its_recommendations_and_never_writes(nc: NA
     async with services(nc):
         tools = ToolBox(list(load_vertical("real_estate").tools), BusClient(nc))
         advisor = Advisor(AgentConfig.load("real_estate"), tools, "shadow-1")
-        assert advisor.greeting().reply.startswith("Hi, this is Ava")
+        assert (await advisor.greeting()).reply.startswith("Hi, this is Ava")
         recs = [await advisor.hear(line.say) for line in BOOKING if line.say]
         assert await rows("crm_writer", LeadRow) == []  # the caller said yes: nothing was written...
         assert await rows("calendar", BookingRow) == [] and await rows("sms", OutboxRow) == []  # ...booked, texted
