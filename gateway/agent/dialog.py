@@ -28,6 +28,7 @@ from gateway.agent.hearings import Question as AskedFor
 from gateway.agent.hearings import answering_turn, checker, hearings_disagree, question
 from gateway.agent.numbers import normalise
 from gateway.agent.reask import STRATEGY_CHANGES, Question, ReAskPolicy, Strategy
+from gateway.agent.self_repair import self_repaired
 from gateway.agent.slots_common import CHOICE, TIME
 from gateway.agent.time_phrases import DIGIT_RUN, TimeAsk
 from gateway.agent.timing import NUMBERED, TimeNegotiation
@@ -201,7 +202,7 @@ class FrameDialog:
         self.last_heard = text
 
     async def respond(self, text: str, alternatives: tuple[str, ...] = ()) -> list[str]:
-        said = Said(raw=text.strip(), text=normalise(text.strip()), now=self.clock(), tz=self._tz(),
+        said = Said(raw=text.strip(), text=self_repaired(normalise(text.strip())), now=self.clock(), tz=self._tz(),
                     frame=self.frame, expecting=self._asked, alternatives=alternatives)  # fmt: skip
         # The top hearing, or the STT's first runner-up that answers the question asked (hearings.py).
         turn = answering_turn(said, self.all_slots, self._question())

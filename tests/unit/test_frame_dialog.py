@@ -350,10 +350,10 @@ async def test_a_calendar_that_fails_keeps_the_requested_time_for_the_retry() ->
     real = tools.call
     failures = [ToolError("timeout", "no answer")]
 
-    async def flaky(name: str, args: Any, *, call_id: str = "") -> ToolResult:
+    async def flaky(name: str, args: Any, *, call_id: str = "", ahead: bool = False) -> ToolResult:
         if name == "check_availability" and failures:
             raise failures.pop()
-        return await real(name, args, call_id=call_id)
+        return await real(name, args, call_id=call_id, ahead=ahead)
 
     tools.call = flaky  # type: ignore[method-assign]
     sorry = said(await d.respond("the second"))
@@ -714,3 +714,37 @@ async def test_a_name_typed_after_the_read_backs_ran_out_gets_one_more_read_back
     read = said(await d.respond("Yusuf Qureshi"))
     assert "for Yusuf Qureshi" in read and read.endswith("Shall I book it?") and not d.ended, read
     assert said(await d.respond("yes")).startswith("You're booked") and tools.writes()
+
+
+async def test_a_correction_in_one_breath_searches_and_books_what_was_meant() -> None:
+    """Held-out persona rosalind (third set, text mode): "two bedrooms, no, sorry, three" was searched
+    as two bedrooms, and "Wednesday at two, oh, actually no, make it three" held 2 PM."""
+    d, tools = dialog()
+    d.greeting()
+    await d.respond("hi, a townhouse, Seattle, two bedrooms, no, sorry, three, it needs to be three")
+    (search,) = [args for name, args in tools.calls if name == "search_listings"]
+    assert search["min_bedrooms"] == 3
+    await d.respond("the first one")
+    reply = said(await d.respond("Wednesday at two, oh, actually no, make it three, I've got a dentist thing"))
+    assert reply.startswith("Wednesday the 9th at 3 PM"), reply
+
+
+async def test_a_home_found_but_not_read_out_is_picked_by_its_street() -> None:
+    """Held-out personas everett and rosalind (third set, text mode): "do you have the one on
+    Highland?" about a home the search found but did not read out got "Sorry, which home: the first,
+    the second or the third?" twice, then a call back. The agent has it: it says what it is."""
+    more = [
+        {"mls_id": f"SEA{n}", "address": {"street": street, "city": "Seattle"}, "price_usd": price, "bedrooms": 2,
+         "bathrooms": 1.0, "square_feet": 1000, "time_zone": "America/Los_Angeles",
+         "agent": {"agent_id": "ag", "name": "E"}}
+        for n, street, price in ((4, "77 Park Ave", 795_000), (5, "2210 Highland Ave", 799_000))
+    ]  # fmt: skip
+    tools = FakeTools(MONDAY_8AM, listings=[*LISTINGS, *more])
+    d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: MONDAY_8AM)
+    d.greeting()
+    assert said(await d.respond("a two bedroom in Seattle")).startswith("I found 5 homes. Here are the best three.")
+    # "a park nearby" names no street: no pick of 77 Park Ave the caller never heard of.
+    assert said(await d.respond("is there one with a park nearby?")).startswith("Sorry, which home")
+    reply = said(await d.respond("do you have the one on Highland?"))
+    assert reply.startswith("Yes: 2210 Highland Ave in Seattle, two bedrooms, 1 bath, for 799 thousand dollars."), reply
+    assert d.frame.listing is not None and d.frame.listing["mls_id"] == "SEA5"
