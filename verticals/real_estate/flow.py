@@ -179,9 +179,12 @@ class RealEstateFlow:
         f.clear("listing")
         if not matches:
             self._expecting = "criteria"
+            # What was searched, said back: a budget or a bedroom count misheard is caught by the caller
+            # (held-out set 3: "under six hundred thousand" heard as "on the 6th, 100,000").
+            heard = readouts.criteria(f.bedrooms, f.property_type, f.min_price, f.max_price)
             return [
-                f"I couldn't find homes in {f.city} matching that. Would you like to change the budget, "
-                "the bedrooms or the area?"
+                f"I couldn't find homes in {f.city} with what I heard{': ' + heard if heard else ''}.",
+                "Would you like to change the budget, the bedrooms or the area?",
             ]
         f.set("last_list", "listings")
         self._expecting = "listing"

