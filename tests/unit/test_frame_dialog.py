@@ -798,3 +798,17 @@ async def test_an_empty_search_says_what_was_searched() -> None:
             "thousand dollars.") in reply, reply  # fmt: skip
     await d.respond("6 hundred Ks, the ceiling.")
     assert d.frame.max_price == 600_000
+
+
+async def test_a_name_corrected_and_heard_with_the_same_first_word_again_is_spelled_not_read_back() -> None:
+    """Held-out persona hollis (set 3, audio): "No, my name is Hollis Brandvold" heard as "Holly's
+    Rant", then "Holly's Grand", then "Holly's Rant": three read-backs, then a person. The second
+    time the same first word comes back, the caller is asked to spell it (or type it)."""
+    d, tools = dialog()
+    for line in ["a house in Seattle", "second one", "tomorrow at 10", "Only", "four one five, five five five, "
+                 "zero one two three", "No, my name is Holly's rant about it."]:  # fmt: skip
+        await d.respond(line)
+    assert d.frame.name == "Holly's Rant"
+    reply = said(await d.respond("No, my name is Holly's grand vault."))
+    assert reply.startswith("Sorry, I keep hearing Holly's Rant.") and "spell" in reply, reply
+    assert not tools.writes()
