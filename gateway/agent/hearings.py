@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from gateway.agent.frame import Said, Slot
 from gateway.agent.numbers import normalise
+from gateway.agent.self_repair import self_repaired
 from gateway.agent.time_phrases import TimeAsk
 from gateway.agent.turn_parser import Turn, parse_turn
 
@@ -88,7 +89,7 @@ def _whole(name: str, value: object) -> bool:
 
 def hearing_of(said: Said, text: str) -> Said:
     """The same moment, heard as `text`."""
-    return dataclasses.replace(said, raw=text.strip(), text=normalise(text.strip()), alternatives=())
+    return dataclasses.replace(said, raw=text.strip(), text=self_repaired(normalise(text.strip())), alternatives=())
 
 
 def answering_turn(said: Said, slots: Sequence[Slot], asked: Question) -> Turn:

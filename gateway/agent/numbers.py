@@ -122,7 +122,13 @@ def normalise(text: str) -> str:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     # A comma is a pause: a number said before it does not run on into the words after it ("half a
     # million, three bedrooms" lost its "three"; "a million, three bedrooms" was 1000003 bedrooms).
-    return " ".join(_number_words(part) for part in text.lower().replace("-", " ").split(","))
+    text = " ".join(_number_words(part) for part in text.lower().replace("-", " ").split(","))
+    # The same number of two digits or more three times and more in a row is whisper repeating itself
+    # ("Okay, Friday, 11, 11, 11, 11." for "friday at 11 am"), said once; never a phone number's digits.
+    return _REPEATED.sub(r"\1", text)
+
+
+_REPEATED = re.compile(r"\b(\d{2,})(?:\s+\1\b){2,}")
 
 
 def _number_words(text: str) -> str:

@@ -45,6 +45,11 @@ class Asked:
 # are never asked for again, so a third asking means every answer so far was lost (a number heard as
 # a time each time, taken as a change of time, would otherwise make the question fresh every turn).
 PER_CALL = ("phone", "name", "email")
+# The time is asked again for good reasons (taken, outside the hours, a change of mind), but not
+# without end: past this many askings in a call, whatever came in between, the next ones are the
+# question's other strategies (held-out persona bronwyn, set 3: one day heard again and again
+# restarted the same offers, "Which works for you?" eleven times in 24 turns).
+PER_CALL_LIMIT = {"time": 5}
 
 
 class ReAskPolicy:
@@ -61,6 +66,10 @@ class ReAskPolicy:
             asked = self._asked[q.slot] = self._asked.get(q.slot, 0) + 1
             if asked > MAX_SAME_QUESTION:  # the wording of a first or second asking stays as it was
                 self.times = max(self.times, asked)
+        elif (limit := PER_CALL_LIMIT.get(q.slot)) is not None:
+            asked = self._asked[q.slot] = self._asked.get(q.slot, 0) + 1
+            if asked > limit:
+                self.times = max(self.times, asked - limit + MAX_SAME_QUESTION)
         if self.times == 1:
             return Asked(list(q.ask), None)
         if self.times <= MAX_SAME_QUESTION:

@@ -172,6 +172,15 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     # "around 10" as speech recognition often writes it.
     text = re.sub(rf"\b({'|'.join(WEEKDAYS)})\s*,?\s+(?=\d)", r"\1 at ", text)
     text = re.sub(r"\bround\s+(?=\d)", "around ", text)
+    # Said the way people say them (held-out set 3): "ten-ish" is around 10, British "half ten" is
+    # 10:30, "afternoons are better" is the afternoon.
+    text = re.sub(r"\b(\d{1,2})\s*ish\b", r"around \1", text)
+    text = re.sub(
+        r"\bhalf\s+(?=(?:1[0-2]|[1-9])\b(?!\s*(?::|\.\d|\d|million|mil\b|k\b|thousand|hours?|bed|bath)))",
+        "half past ",
+        text,
+    )
+    text = re.sub(r"\b(morning|afternoon|evening)s\b", r"\1", text)
     # "Thursday" as whisper writes it for some voices ("I wanted first day at 3pm", "first date 3pm");
     # "the first day" stays an ordinal (the first day offered).
     text = re.sub(r"(?<!\bthe )(?<!\bmy )(?<!\ba )\bfirst da(?:y|te)\b", "thursday", text)
@@ -205,7 +214,9 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     elif part is not None:
         start_t, end_t = time(hours[0]), time(hours[1])
         spoken = f"{early_late[1]} {part}" if span and early_late else part
-        label = f"{said_day} {spoken}".strip() if said_day not in ("today",) else f"this {spoken}"
+        label = {"today": f"this {spoken}", "next week": f"in the {spoken} next week"}.get(
+            said_day, f"{said_day} {spoken}".strip()
+        )
     else:
         start_t, end_t, label = time(0), time(23, 59), said_day
     start, end = at(when_day, start_t), at(when_day, end_t)

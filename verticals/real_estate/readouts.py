@@ -8,6 +8,12 @@ from typing import Any
 from gateway.agent import readout, speech_text
 
 ORDINALS = ("First", "Second", "Third")
+KINDS = {
+    "single_family": "a house",
+    "condo": "a condo",
+    "townhouse": "a townhouse",
+    "multi_family": "a multi-family home",
+}
 
 
 def street(item: dict[str, Any]) -> str:
@@ -33,3 +39,19 @@ def matches(found: Sequence[dict[str, Any]], total: int) -> list[str]:
     lines += [f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown)]
     lines.append("Which one would you like to see?")
     return lines
+
+
+def criteria(bedrooms: int | None, kind: str | None, low: int | None, high: int | None) -> str:
+    """A search as the caller would say it: "three bedrooms, a condo, under 600 thousand dollars"."""
+    said = []
+    if bedrooms:
+        said.append(f"{readout.number(bedrooms)} bedroom{'s' if bedrooms != 1 else ''}")
+    if kind in KINDS:
+        said.append(KINDS[kind])
+    if low and high:
+        said.append(f"between {speech_text.price(low)} and {speech_text.price(high)}")
+    elif high:
+        said.append(f"under {speech_text.price(high)}")
+    elif low:
+        said.append(f"over {speech_text.price(low)}")
+    return ", ".join(said)
