@@ -460,12 +460,12 @@ class FrameDialog:
 
     def _same_name_again(self, turn: Turn) -> bool:
         """ "No, my name is …" heard as the very name just read back: the STT keeps mishearing it."""
-        name, held = turn.values.get("name"), self.frame.name
+        name, held = str(turn.values.get("name") or ""), str(self.frame.name or "")
         if not (turn.no and name and held):
             return False
         # Or the same first word again with other words after it ("Holly's Rant", then "Holly's Grand":
         # held-out persona hollis, set 3, read back three times, then handed to a person).
-        return str(name).lower() == held.lower() or str(name).split()[0].lower() == held.split()[0].lower()
+        return name.lower() == held.lower() or name.split()[0].lower() == held.split()[0].lower()
 
     def _spell_name(self) -> list[str]:
         """Another strategy than a third read-back of the same misheard name: spell it (or type it)."""
