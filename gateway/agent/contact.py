@@ -25,6 +25,7 @@ NOT_A_NAME = {
     "time",  # whisper's "five" in "it's five zero three…" (held-out persona zoe, run 8: "Thanks, Time.")
     "thank", "thanks", "area", "code", "general",  # "Thank you very much", "area code 305" (held out)
     "only", "me", "us", "really", "pretty", "very", "too", "quite", "mostly", "probably", "maybe",  # "it's only me"
+    "back", "later", "soon", "again", "anytime", "whenever",  # "call me back": no one called Back
     *WEEKDAYS,
 }  # fmt: skip
 # Words around a name, and titles (no name on their own: "miss and feel like" is not "Miss").

@@ -573,5 +573,8 @@ def test_a_name_said_then_spelled_is_said_once(text: str, name: str) -> None:
 
 
 def test_its_only_me_is_no_name() -> None:
-    """Held-out set 3 (marisol): "it's only me and the cat" was "Noted: Only.", read back as her name."""
+    """Held-out set 3 (marisol): "it's only me and the cat" was "Noted: Only.", read back as her name.
+    Nor is "call me back" (a voicemail's reading, docs/modes.md, kept the first name a message gave)."""
     assert "name" not in turn("hi, San Diego, a condo, one bedroom, it's only me and the cat").values
+    assert "name" not in turn("hi, call me back on 512 555 0134", expecting="name").values
+    assert turn("call me Seun").values["name"] == "Seun"
