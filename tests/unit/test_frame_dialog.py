@@ -812,3 +812,29 @@ async def test_a_name_corrected_and_heard_with_the_same_first_word_again_is_spel
     reply = said(await d.respond("No, my name is Holly's grand vault."))
     assert reply.startswith("Sorry, I keep hearing Holly's Rant.") and "spell" in reply, reply
     assert not tools.writes()
+
+
+async def test_a_time_refused_with_its_own_clock_asks_for_the_day_alone() -> None:
+    """Held-out persona oluwaseun (set 3, audio): "Tuesday at half past one" heard as "Two zap half
+    past one", then "two days 1 30 pm", "to save one 30 pm": Monday at 1:30 was checked and read back
+    five times against the caller's no, then a person. A no with the very clock held means the day
+    is misheard: the day is asked alone, and said, it takes the clock the caller kept saying."""
+    d, tools = dialog()
+    d.greeting()
+    for line in ["three bedrooms in Seattle", "the second one", "Two zap half past one."]:
+        await d.respond(line)
+    assert d.timing.when == datetime(2026, 12, 7, 13, 30, tzinfo=LA)
+    assert said(await d.respond("No, I asked for two days 1 30 pm.")) == (
+        "Sorry, I keep hearing Monday the 7th at 1:30 PM. Which day would you like? Just the day is fine."
+    )
+    assert said(await d.respond("tuesday")).startswith("Tuesday the 8th at 1:30 PM — let me check. It's free.")
+    assert not tools.writes()
+
+
+def test_two_day_is_tuesday_and_two_days_is_not() -> None:
+    from gateway.agent.time_phrases import time_asked
+
+    asked = time_asked("no i asked for 2 day 1 30 pm", now=MONDAY_8AM, tz=LA)
+    assert asked is not None and asked.start == datetime(2026, 12, 8, 13, 30, tzinfo=LA)
+    later = time_asked("in 2 days at 3 pm", now=MONDAY_8AM, tz=LA)
+    assert later is None or later.start.date() != datetime(2026, 12, 8).date()
