@@ -17,7 +17,12 @@ YES = re.compile(
 )
 NO = re.compile(r"\b(no|nope|not really|no thanks|don'?t|nah|wrong|not right|incorrect|none|neither)\b")
 REPEAT = re.compile(r"\b(repeat|say that again|come again|pardon|what did you say|again\?|didn'?t catch)\b")
-GOODBYE = re.compile(r"\b(bye|goodbye|hang up|that'?s all|that is all|gotta go|have to go)\b")
+# "That's all" ends a call said on its own ("that's all, thanks"), not in "That's all one" (whisper's
+# "the third one" while a home was being picked: held-out persona philippa, set 3, was said goodbye to).
+GOODBYE = re.compile(
+    r"\b(bye|goodbye|hang up|gotta go|have to go"
+    r"|(?:that'?s|that is) all(?=\s*(?:$|[.!,?]|for (?:now|today)|thanks?\b|thank you|i need|bye)))"
+)
 CORRECTION = re.compile(r"\b(actually|instead|i meant|i mean|change|make it|rather|sorry|no,? it'?s|not .+ but)\b")
 NOTHING_ELSE = re.compile(r"\b(no|nope|nothing|that'?s it|that'?s all|all set|i'?m good|i'?m done)\b")
 

@@ -578,3 +578,14 @@ def test_its_only_me_is_no_name() -> None:
     assert "name" not in turn("hi, San Diego, a condo, one bedroom, it's only me and the cat").values
     assert "name" not in turn("hi, call me back on 512 555 0134", expecting="name").values
     assert turn("call me Seun").values["name"] == "Seun"
+
+
+@pytest.mark.parametrize(
+    ("text", "goodbye"),
+    [("That's all one.", False), ("that's all, thanks", True), ("no, that's all", True), ("that's all for now", True),
+     ("That's all I need", True), ("ok bye", True)],
+)  # fmt: skip
+def test_thats_all_ends_a_call_only_said_on_its_own(text: str, goodbye: bool) -> None:
+    """Held-out persona philippa (set 3, audio): "the third one" heard as "That's all one." while a home
+    was being picked, and the agent said goodbye."""
+    assert turn(text).goodbye is goodbye
