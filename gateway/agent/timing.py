@@ -154,7 +154,9 @@ class TimeNegotiation:
             return Step(done=True)
         if self._narrowed:
             self._narrowed = False
-            return Step([f"Sorry, was that {readout.times(self.offered)}?"])
+            # Numbered: "one" or "two" is heard where the hour was not (bronwyn, set 3, second run:
+            # "Friday time 30AM" again for "Friday at 9:30 AM" when asked "was that 9:30 or 10:30?").
+            return Step(["Sorry, I didn't catch the hour.", _numbered(self.offered)])
         if self.requested is not None:
             checked = await self._check(self.requested, free, now.astimezone(tz), ask)
             self.requested = None  # only once checked: a calendar that failed is asked again on "yes"
