@@ -50,6 +50,7 @@ from gateway.providers.stt.whisper_local import WhisperLocal, _model
 from gateway.providers.stt.whisper_models import BASE, TINY_EN
 from gateway.providers.stt.whisper_nbest import n_best
 from gateway.providers.stt.whisper_prompt import prompt
+from verticals.real_estate.slots import CRITERIA_WORDS, streets_read_out
 from verticals.real_estate.slots import slots as real_estate_slots
 
 SEED = 29
@@ -60,12 +61,14 @@ FLOW = real_estate_slots(cities())
 FLOW_NAMES = [s.name for s in FLOW]
 CRITERIA = [n for n in FLOW_NAMES if n != "listing"]
 ALL_SLOTS: list[Slot] = [*FLOW, TIME, CHOICE, NAME, PHONE, EMAIL]
-# Slot words as a prompt, for the "tiny.en beams + slot words" hearing (chosen on the tuning set; the
-# listing's are the streets read out). No yes/no prompt: a "yes" copied out of noise would confirm.
-SLOT_WORDS = {**RUNTIME_WORDS, "criteria": "Bedrooms, bathrooms, a condo, a house, a townhouse."}
+# Slot words as a prompt, for the "tiny.en beams + slot words" hearing: the time's from the STT, the
+# criteria's and the listing's (the streets read out) from the vertical's slot hints, as the gateway
+# gives them. No yes/no prompt: a "yes" copied out of noise would confirm.
+SLOT_WORDS = {**RUNTIME_WORDS, "criteria": CRITERIA_WORDS}
 DECODES = ("tiny", "tiny_beams", "tiny_words", "base_beams")
 HELD_OUT_DECODES = ("tiny", "tiny_words", "base_beams")  # its beams alone lost on the tuning set: not measured
-DEFAULT = "tiny.en + beams with the time's words (time only) + base's beams: the default"
+DEFAULT = "tiny.en + beams with the words of time, criteria and listing + base's beams: the default"
+TIME_ONLY = "tiny.en + beams with the time's words (time only) + base's beams (the default until 2026-12-07)"
 # The ways: the first hearing, then the runners-up from these decodes (when the first did not answer).
 WAYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "tiny.en (today)": ("tiny", ()),
@@ -76,8 +79,9 @@ WAYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "tiny.en + its beams + base's beams": ("tiny", ("tiny_beams", "base_beams")),
     "tiny.en + beams with slot words + base's beams": ("tiny", ("tiny_words", "base_beams")),
     "tiny.en + all three": ("tiny", ("tiny_beams", "tiny_words", "base_beams")),
-    # gateway/providers/stt/whisper_by_slot.py: the slot's words only where second_hearing.py has them.
-    DEFAULT: ("tiny", ("tiny_words:time", "base_beams")),
+    TIME_ONLY: ("tiny", ("tiny_words:time", "base_beams")),
+    # gateway/providers/stt/whisper_by_slot.py: the slot's words only where the STT or the vertical has them.
+    DEFAULT: ("tiny", ("tiny_words:time", "tiny_words:criteria", "tiny_words:listing", "base_beams")),
 }
 
 
@@ -90,7 +94,7 @@ def context(slot: str) -> SpeechContext:
 
 def words_prompt(slot: str, held_out: bool) -> str | None:
     if slot == "listing":
-        return ", ".join(m["address"]["street"] for m in matches(held_out)) + ". The first one, the second one."
+        return streets_read_out(Frame({"matches": matches(held_out)}))
     return SLOT_WORDS.get(slot) or prompt(context(slot))
 
 

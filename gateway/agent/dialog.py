@@ -25,7 +25,7 @@ from gateway.agent.config import AgentConfig
 from gateway.agent.contact import EMAIL, NAME, PHONE, TYPE_IT, CallerIdOffer, PhoneCollector
 from gateway.agent.frame import Frame, Said, Slot
 from gateway.agent.hearings import Question as AskedFor
-from gateway.agent.hearings import answering_turn, checker, hearings_disagree, question
+from gateway.agent.hearings import answer_words, answering_turn, checker, hearings_disagree, question
 from gateway.agent.numbers import normalise
 from gateway.agent.reask import STRATEGY_CHANGES, Question, ReAskPolicy, Strategy
 from gateway.agent.self_repair import self_repaired
@@ -150,6 +150,10 @@ class FrameDialog:
             return None
         said = Said(raw="", text="", now=self.clock(), tz=self._tz(), frame=self.frame, expecting=self._asked)
         return checker(said, self.all_slots, self._question())
+
+    def answer_words(self) -> str | None:
+        """For the STT: words the answer to the question just asked is likely to hold (the slots' hints)."""
+        return None if self.ended else answer_words(self.all_slots, self._question(), self.frame)
 
     def _question(self) -> AskedFor:
         flow_slots = [slot.name for slot in self.flow.slots]

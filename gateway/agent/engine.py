@@ -66,6 +66,10 @@ class ChecksAnswers(Protocol):
 
     def answer_check(self) -> Callable[[str], bool] | None: ...
 
+    def answer_words(self) -> str | None:
+        """Words the answer is likely to hold, a hint for hearing the turn again; None: none."""
+        ...
+
 
 @runtime_checkable
 class RehearsingEngine(Engine, Protocol):
@@ -104,6 +108,9 @@ class DialogEngine:
 
     def answer_check(self) -> Callable[[str], bool] | None:
         return self.dialog.answer_check()
+
+    def answer_words(self) -> str | None:
+        return self.dialog.answer_words()
 
     async def greeting(self) -> list[Line]:
         return [Line(" ".join(self.dialog.greeting()))]

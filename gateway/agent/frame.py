@@ -41,6 +41,10 @@ class Slot:
     ask_again: str = ""  # the second wording (the re-ask policy allows two, then changes strategy)
     read_back: Callable[[Any], str] = str
     required: bool = False
+    # Words an answer to this slot's question is likely to hold ("a condo, a townhouse"; the streets of
+    # the homes read out), given what is known: a speech recogniser's hint when it hears a turn again
+    # (gateway/providers/stt/second_hearing.py). None: no such words.
+    hint: Callable[[Frame], str | None] | None = None
 
 
 @dataclass

@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
 
-from gateway.agent.frame import Said, Slot
+from gateway.agent.frame import Frame, Said, Slot
 from gateway.agent.numbers import normalise
 from gateway.agent.self_repair import self_repaired
 from gateway.agent.time_phrases import TimeAsk
@@ -128,6 +128,15 @@ def hearings_disagree(turn: Turn, slots: Sequence[Slot]) -> bool:
         return False
     others = (_polarity(parse_turn(hearing_of(turn.said, text), slots)) for text in turn.said.alternatives)
     return any(other is not None and other != top for other in others)
+
+
+def answer_words(slots: Sequence[Slot], asked: Question, frame: Frame) -> str | None:
+    """The words an answer to `asked` is likely to hold, from the hints of the slots it asks for
+    (Slot.hint: "a condo, a townhouse"; the streets just read out), for the STT's second hearing.
+    None when none of them has any."""
+    hints = (slot.hint(frame) for slot in slots if slot.name in asked.slots and slot.hint is not None)
+    words = list(dict.fromkeys(h for h in hints if h))
+    return " ".join(words) or None
 
 
 def checker(said: Said, slots: Sequence[Slot], asked: Question) -> Callable[[str], bool] | None:

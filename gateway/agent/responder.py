@@ -137,10 +137,12 @@ class AgentResponder:
         slot = self.engine.expecting
         # Whether a hearing answers the question, for any question (also ones with no slot of their own:
         # "change the budget, the bedrooms or the area?"): the STT hears a turn again when it does not.
-        check = self.engine.answer_check() if isinstance(self.engine, ChecksAnswers) else None
+        check, words = None, None
+        if isinstance(self.engine, ChecksAnswers):
+            check, words = self.engine.answer_check(), self.engine.answer_words()
         if slot not in SLOTS:
-            return NO_CONTEXT if check is None else SpeechContext(answers=check)
-        return SpeechContext(slot, self.cities if slot == "city" else (), answers=check)
+            return NO_CONTEXT if check is None else SpeechContext(answer_words=words, answers=check)
+        return SpeechContext(slot, self.cities if slot == "city" else (), answer_words=words, answers=check)
 
     async def close(self) -> None:
         await self.engine.close()

@@ -150,3 +150,25 @@ async def test_a_first_turn_whose_city_only_a_runner_up_heard_keeps_the_bedrooms
     await d.respond(top, ("Hi, a condo somewhere in Tucson, at least three bedrooms, Sunday morning around 10.",))
     search = dict(tools.calls)["search_listings"]
     assert (search["city"], search["min_bedrooms"], search["property_type"]) == ("Tucson", 3, "condo")
+
+
+async def test_the_stt_is_given_the_words_an_answer_to_the_question_is_likely_to_hold() -> None:
+    from verticals.real_estate.slots import CRITERIA_WORDS
+
+    d, tools = dialog()
+    d.greeting()
+    assert d.answer_words() is None  # "which city?": the cities are the first hearing's prompt already
+    await d.respond("a house in Seattle")
+    streets = [m["address"]["street"] for m in d.frame.matches]
+    words = d.answer_words()  # "which one?" after a read-out: the streets read out
+    assert words is not None and all(street in words for street in streets) and len(streets) > 1
+    tools.listings = []
+    await d.respond("no, a condo")  # nothing found: "change the budget, the bedrooms or the area?"
+    assert d.expecting == "criteria" and d.answer_words() == CRITERIA_WORDS
+
+
+async def test_a_time_question_leaves_the_words_to_the_stt() -> None:
+    d, _ = dialog()
+    await d.respond("a house in Seattle")
+    await d.respond("the second one")
+    assert d.expecting == "time" and d.answer_words() is None

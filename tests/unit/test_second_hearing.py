@@ -136,3 +136,20 @@ def test_a_yes_or_no_is_heard_by_base_too_and_its_hearing_joins_the_runners_up()
         assert stt.transcribe_now(AUDIO, SpeechContext("name")).alternatives == ()  # other slots: tiny.en alone
     finally:
         stt.close()
+
+
+def test_the_dialogs_words_for_the_answer_prompt_tiny_ens_second_hearing() -> None:
+    from gateway.providers.stt.whisper_by_slot import WhisperBySlot
+
+    stt = WhisperBySlot()
+    small, precise = Whisper("the one on men only", "the one on Magnolia"), Whisper("x", "the one on Magnolia")
+    stt.small, stt.precise = small, precise  # type: ignore[assignment]
+    try:
+        streets = "Magnolia Dr, Cedar St. The first one, the second one."
+        which = SpeechContext("listing", answer_words=streets, answers=lambda text: "Magnolia" in text)
+        assert stt.transcribe_now(AUDIO, which).alternatives == ("the one on Magnolia",)
+        assert small.prompts == [streets] and precise.beamed == 0  # tiny.en's beams answered: base not asked
+        stt.transcribe_now(AUDIO, SpeechContext("listing", answers=lambda text: "Magnolia" in text))
+        assert small.prompts == [streets] and precise.beamed == 1  # no words: base's beams alone, as before
+    finally:
+        stt.close()

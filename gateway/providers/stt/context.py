@@ -19,6 +19,9 @@ SLOTS = ("phone", "name", "time", "city", "listing", "yes_no", "email")
 class SpeechContext:
     slot: str | None = None  # one of SLOTS, or None: nothing in particular
     phrases: tuple[str, ...] = ()  # words likely in the answer: cities, streets, names
+    # Words the answer is likely to hold, for a turn heard again (second_hearing.py): the slot's own
+    # vocabulary from the dialog ("a condo, a townhouse"; the streets of the homes read out).
+    answer_words: str | None = None
     # Whether a hearing answers the question asked (the dialog's parser, gateway/agent/hearings.py):
     # an STT may hear a turn again, other ways, when its first hearing does not. None: no such check.
     answers: Callable[[str], bool] | None = field(default=None, compare=False)

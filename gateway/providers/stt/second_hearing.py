@@ -26,8 +26,9 @@ Hearer = Callable[[Pcm, SpeechContext], Sequence[str]]  # the turn's hearings, m
 
 # The words of a slot as a prompt for a second hearing by tiny.en (tuning voices, time: 10 -> 16 of 24
 # lines with base's beams after it). Only a second hearing gets it, and only of a turn in which someone
-# was heard: a prompt is text whisper may copy (docs/performance.md). Tried and left out: the criteria's
-# words (no better than base's beams) and yes/no (a "yes" copied out of noise would confirm).
+# was heard: a prompt is text whisper may copy (docs/performance.md). The dialog may give its own words
+# for the question (SpeechContext.answer_words: a vertical's criteria, the streets read out). Left out:
+# yes/no (a "yes" copied out of noise would confirm).
 SLOT_WORDS = {"time": "Monday, Tuesday, Wednesday, Thursday, Friday, Saturday. Morning, afternoon, at 10, at 4 PM."}
 # A prompted decode can run away into a list ("Monday, Monday, Monday, ..."): no caller says that.
 MAX_WORDS_PER_SECOND = 5
@@ -35,7 +36,7 @@ MAX_SAME_WORD = 3
 
 
 def slot_words(context: SpeechContext) -> str | None:
-    return SLOT_WORDS.get(context.slot or "")
+    return context.answer_words or SLOT_WORDS.get(context.slot or "")
 
 
 def plausible(hearing: str, audio_seconds: float) -> bool:
