@@ -397,6 +397,19 @@ def test_the_city_said_wins_over_the_city_denied(text: str, city: str) -> None:
     assert t.values["city"] == city and "name" not in t.values
 
 
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("I'm after Salt Lake City in Austin", "Austin"),  # as whisper wrote "a condo in Austin" ("Orlando")
+        ("Salt Lake City, near Seattle please", "Seattle"),
+        ("Austin or Seattle", "Austin"),  # no place said as such: the first
+        ("in Austin, or maybe in Seattle", "Austin"),
+    ],
+)
+def test_a_city_said_as_the_place_wins_over_a_bare_one(text: str, city: str) -> None:
+    assert turn(text).values["city"] == city
+
+
 def test_a_real_name_next_to_a_city_is_kept() -> None:
     t = turn("I'm Dale, Seattle please")
     assert (t.values["name"], t.values["city"]) == ("Dale", "Seattle")

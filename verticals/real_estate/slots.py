@@ -32,6 +32,7 @@ TYPE_RULED_OUT = re.compile(
     r"\b(not|no|never|isn'?t|don'?t want|do not want|instead of|rather than|other than|anything but)"
     r"\s+(?:an?\s+|any\s+|the\s+)?$"
 )
+PLACE_CUE = re.compile(r"\b(in|near|around|to|outside|area of)\s+(?:the\s+)?$")
 NEGATED = re.compile(r"\b(not|isn'?t|instead of|rather than)\s+(?:in\s+)?$")
 AROUND_SPREAD = 0.10  # "around 600k" is 540k-660k, not a ceiling of 600k
 
@@ -54,13 +55,16 @@ def city_in(cities: Sequence[str]) -> Any:
     names = [(city, name) for city in cities for name in (city.lower(), *CITY_NICKNAMES.get(city, ()))]
 
     def parse(said: Said) -> str | None:
-        # "no, it's Houston, not Dallas": the first city said that is not negated, in the caller's order.
+        # "no, it's Houston, not Dallas": the first city said that is not negated, in the caller's order;
+        # of two, one said as a place ("in Austin") before a bare one: whisper, prompted with the cities,
+        # wrote "a condo in Austin" as "Orlando in Austin" (held-out persona philippa, set 3).
         said_at = []
         for city, name in names:
             for m in re.finditer(rf"\b{re.escape(name)}\b", said.text):
-                if not NEGATED.search(said.text[max(0, m.start() - 12) : m.start()]):
-                    said_at.append((m.start(), city))
-        return min(said_at)[1] if said_at else None
+                before = said.text[max(0, m.start() - 12) : m.start()]
+                if not NEGATED.search(before):
+                    said_at.append((not PLACE_CUE.search(before), m.start(), city))
+        return min(said_at)[2] if said_at else None
 
     return parse
 
