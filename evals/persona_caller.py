@@ -29,6 +29,8 @@ _DID_YOU_SAY = re.compile(r"\bdid you say\b", re.IGNORECASE)
 _NUMBER_PART = re.compile(r"\b(area code first)|\b(?:remaining|other) seven digits\b", re.IGNORECASE)
 _CHANGE = re.compile(r"\bwhat (?:should i|would you like to) change\b", re.IGNORECASE)
 _READ_BACK_NAME = re.compile(r" for ([A-Z][A-Za-z.' -]*?), and the confirmation")
+# "say one for Friday at 9:30 AM, or two for Friday at 10:30 AM": a person says the number.
+_SAY_A_NUMBER = re.compile(r"\bsay one for\b", re.IGNORECASE)
 GIVE_UP_AFTER = 3  # the same reply heard this many times more
 ORDINALS = {1: "first", 2: "second", 3: "third"}
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -354,16 +356,17 @@ class PersonaCaller:
         return misfit
 
     def _pick_time(self, h: Heard) -> str:
-        for at in h.times:
+        numbered = bool(_SAY_A_NUMBER.search(h.text))
+        for k, at in enumerate(h.times):
             if self.wanted(at):
                 self.state.given.add("when")
-                return f"{speak_time(at)} works"
+                return NUMBER_WORDS[k + 1] if numbered and k < 3 else f"{speak_time(at)} works"
         if not h.not_free and "when" not in self.state.given:
             return self.say_slot("when")
-        for at in h.times:
+        for k, at in enumerate(h.times):
             if self.acceptable(at):
                 self.state.given.add("when")
-                return f"ok, {speak_time(at)} then"
+                return f"ok, {NUMBER_WORDS[k + 1]}" if numbered and k < 3 else f"ok, {speak_time(at)} then"
         accept = self._windows(self.persona.goal.accept)
         if accept:
             return f"how about {speak_time(accept[0][0])}?"

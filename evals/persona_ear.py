@@ -28,7 +28,7 @@ _ASKS = {
     "name": r"\b(your name|who am i speaking|who's calling|name (please|for the booking))\b",
     "email": r"\be-?mail\b",
     "when": r"\b(what day|which day|what time|when would|when can|when works|which time|what works|"
-    r"times? (?:work|suit)|day and time|day or time|a time)\b",
+    r"times? (?:work|suit)|day and time|day or time|a time|say one for)\b",
     "city": r"\b(which city|what city|where are you|which area|what area|where would you|city)\b",
     "budget": r"\b(budget|price range|spend|how much)\b",
     "bedrooms": r"\b(how many bedrooms|bedrooms do you)\b",

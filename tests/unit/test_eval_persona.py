@@ -280,3 +280,15 @@ def test_a_home_taken_and_times_offered_is_answered_with_a_time(tmp_path: Path) 
     assert c.answer(LIST.replace("3 bedrooms, 2 baths", "1 bedroom, 2 baths")) and not c.state.listing_chosen
     line = c.answer("Great, 5291 Aspen Ave. I can do Monday the 7th at 9, 9:30 or 10 AM. Which works for you?")
     assert line == "tomorrow at two thirty in the afternoon", line
+
+
+def test_times_offered_by_number_are_answered_with_the_number(tmp_path: Path) -> None:
+    """ "say one for ..., or two for ...": a person says the number (held-out persona bronwyn, set 3,
+    said its whole time again, which the STT misheard the same way again)."""
+    c = caller(tmp_path)
+    c.state.given.add("when")
+    c.state.listing_chosen = True
+    ask = "Sorry, I didn't catch the hour. Let's keep it simple: say one for {}, or two for {}."
+    assert c.answer(ask.format("Tuesday the 8th at 2:30 PM", "Tuesday the 8th at 3:30 PM")) == "one"
+    assert c.answer(ask.format("Tuesday the 8th at 1:30 PM", "Tuesday the 8th at 2:30 PM")) == "two"
+    assert c.answer(ask.format("Wednesday the 9th at 10 AM", "Thursday the 10th at 4 PM")) == "ok, one"
