@@ -20,14 +20,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gateway.agent import readout, speech_text
+from gateway.agent import readout
 from gateway.agent.config import AgentConfig
-from gateway.agent.contact import EMAIL, NAME, PHONE, TYPE_IT, CallerIdOffer, PhoneCollector
+from gateway.agent.contact import EMAIL, NAME, PHONE, CallerIdOffer, PhoneCollector
 from gateway.agent.frame import Frame, Said, Slot
 from gateway.agent.hearings import Question as AskedFor
 from gateway.agent.hearings import answer_words, answering_turn, checker, hearings_disagree, question
 from gateway.agent.numbers import normalise
-from gateway.agent.reask import STRATEGY_CHANGES, Question, ReAskPolicy, Strategy
+from gateway.agent.read_back import ReadBack
+from gateway.agent.reask import Question, ReAskPolicy, Strategy
 from gateway.agent.self_repair import self_repaired
 from gateway.agent.slots_common import CHOICE, TIME
 from gateway.agent.time_phrases import DIGIT_RUN, TimeAsk
@@ -37,12 +38,8 @@ from gateway.agent.turn_parser import NOTHING_ELSE, Turn
 from gateway.agent.vertical import Committed, Outcome, Stage, Vertical, load_vertical
 from gateway.call_origin import Typing
 
-# Read-backs and "what should I change?" per call: past these the caller is handed to a person
-# (each is a question of its own, so the re-ask policy alone would let them alternate forever).
-MAX_READ_BACKS = 3
 # Questions answered only by these values: progress on anything else counts on.
 ANSWERED_BY = {"time": {"time", "choice"}}
-MAX_CHANGES = 2
 CONTACT_QUESTIONS = frozenset({"name", "phone", "email", "caller_id"})
 
 
@@ -87,7 +84,7 @@ class FrameDialog:
         self.flow = self.vertical.flow(self)
         self.timing = TimeNegotiation(config.hours, self.flow.noun)
         self.phone = PhoneCollector(typing)
-        self._name_question = name_question(typing)
+        self.name_question = name_question(typing)
         self.caller_id = CallerIdOffer(caller_number)
         self.policy = ReAskPolicy(config.name)
         self.last_said: list[str] = []
@@ -95,14 +92,11 @@ class FrameDialog:
         self.ended = False
         self.confirming = False  # everything was read back; the next yes books
         self.booked = False
-        self._asked: str | None = None  # the slot the last question asked for
+        self.asked: str | None = None  # the slot the last question asked for
         self._resource_id: str | None = None
-        self._read_backs = 0
-        self._unsure_answers = 0  # read-back answers heard as both yes and no
+        self.read_back = ReadBack(self)
         self._held_guess: TimeAsk | None = None  # a time only a runner-up heard, asked about
         self._guesses_asked: set[tuple[datetime, datetime | None]] = set()  # times asked about (once each)
-        self._numbers_refused: set[str] = set()  # numbers the caller said no to at a read-back
-        self._changes_asked = 0
         self._heard: dict[str, object] = {}  # the last value heard for each slot
         self.skipped: set[str] = set()  # slots the caller could not give and we went on without
         # The step a service failed to answer, run again when the caller says "yes" to our offer to retry.
@@ -136,7 +130,7 @@ class FrameDialog:
         if self.ended:
             return None
         yes_no = ("confirm", "anything_else", "caller_id", "heard_time")
-        return "yes_no" if self._asked in yes_no else self._asked
+        return "yes_no" if self.asked in yes_no else self.asked
 
     @property
     def all_slots(self) -> Sequence[Slot]:
@@ -148,7 +142,7 @@ class FrameDialog:
         that another hearing could answer."""
         if self.ended:
             return None
-        said = Said(raw="", text="", now=self.clock(), tz=self._tz(), frame=self.frame, expecting=self._asked)
+        said = Said(raw="", text="", now=self.clock(), tz=self._tz(), frame=self.frame, expecting=self.asked)
         return checker(said, self.all_slots, self._question())
 
     def answer_words(self) -> str | None:
@@ -157,8 +151,8 @@ class FrameDialog:
 
     def _question(self) -> AskedFor:
         flow_slots = [slot.name for slot in self.flow.slots]
-        read_out = "times" if self._asked == "time" else "listings"  # what "the second one" would pick from
-        return question(self._asked, flow_slots, confirming=self.confirming, picking=self.frame.last_list == read_out)
+        read_out = "times" if self.asked == "time" else "listings"  # what "the second one" would pick from
+        return question(self.asked, flow_slots, confirming=self.confirming, picking=self.frame.last_list == read_out)
 
     # --- Host (what a vertical's flow may use) ------------------------------------
 
@@ -167,7 +161,7 @@ class FrameDialog:
 
     def ask(self, question: Question) -> list[str]:
         asked = self.policy.ask(question)
-        self._asked = question.slot
+        self.asked = question.slot
         if asked.strategy == "parts" and question.slot == "phone":
             self.phone.in_parts = True
         if asked.strategy == "skip":
@@ -180,7 +174,7 @@ class FrameDialog:
     def apology(self, exc: ToolError, doing: str, retry: Callable[[], Awaitable[list[str]]]) -> list[str]:
         if exc.kind in ("timeout", "unavailable", "failed"):
             self._retry = retry
-            self._asked = "yes_no"
+            self.asked = "yes_no"
             return [
                 f"I'm sorry, I couldn't {doing} just now; our system is slow to answer.",
                 "Shall I try again? Just say yes, or tell me what you'd like to do.",
@@ -189,7 +183,7 @@ class FrameDialog:
 
     def offer_retry(self, lines: list[str], retry: Callable[[], Awaitable[list[str]]]) -> list[str]:
         self._retry = retry
-        self._asked = "yes_no"
+        self.asked = "yes_no"
         return lines
 
     # --- the engine's interface ---------------------------------------------------
@@ -197,7 +191,7 @@ class FrameDialog:
     def greeting(self) -> list[str]:
         # A greeting asks for what the flow needs first (the city, for real estate): the first turn's
         # speech recognition may lean towards it like any answer to a question.
-        self._asked = self.flow.slots[0].name if self.flow.slots else None
+        self.asked = self.flow.slots[0].name if self.flow.slots else None
         return self._say([self.config.greeting])
 
     def heard(self, text: str) -> None:
@@ -207,7 +201,7 @@ class FrameDialog:
 
     async def respond(self, text: str, alternatives: tuple[str, ...] = ()) -> list[str]:
         said = Said(raw=text.strip(), text=self_repaired(normalise(text.strip())), now=self.clock(), tz=self._tz(),
-                    frame=self.frame, expecting=self._asked, alternatives=alternatives)  # fmt: skip
+                    frame=self.frame, expecting=self.asked, alternatives=alternatives)  # fmt: skip
         # The top hearing, or the STT's first runner-up that answers the question asked (hearings.py).
         turn = answering_turn(said, self.all_slots, self._question())
         if turn.repeat and self.last_said and not turn.values:
@@ -217,7 +211,7 @@ class FrameDialog:
         retry, self._retry = self._retry, None
         if retry is not None and turn.bare_yes:
             lines = await retry()
-            self._asked = self.flow.expecting or self._asked  # e.g. a search it ran asks which home
+            self.asked = self.flow.expecting or self.asked  # e.g. a search it ran asks which home
             return self._say(lines)
         if self.booked:
             return self._say(self._after_booking(turn))
@@ -229,40 +223,37 @@ class FrameDialog:
 
     async def _advance(self, turn: Turn) -> list[str]:
         confirming, self.confirming = self.confirming, False
-        if confirming and self._same_name_again(turn):
-            return self._spell_name()
+        if confirming and self.read_back.same_name_again(turn):
+            return self.read_back.spell_name()
         if confirming and hearings_disagree(turn, self.all_slots):
-            return self._unsure_answer()
+            return self.read_back.unsure_answer()
         if confirming and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
             return await self._commit()
         unclear_change = False
-        if self._asked == "change" and not turn.values:
-            unclear_change = not self._reopen(turn.text)
-        if confirming and turn.no and self.frame.phone:
-            self._numbers_refused.add(self.frame.phone)  # said no to a read-back with this number in it
+        if self.asked == "change" and not turn.values:
+            unclear_change = not self.read_back.reopen(turn.text)
+        if confirming:
+            self.read_back.refused(turn)
         if (held := self.timing.dispute(turn)) is not None:
-            self._asked = "time"
+            self.asked = "time"
             return [f"Sorry, I keep hearing {readout.moment(held)}.", "Which day would you like? Just the day is fine."]
         took = self._take(turn)
-        if "phone" in took and self.frame.phone in self._numbers_refused:
-            return self._same_number_again()
+        if "phone" in took and self.read_back.number_refused_before():
+            return self.read_back.same_number_again()
         if took and self._answers_question(took):
             self.policy.progress()
         if confirming and turn.bare_no and "phone" not in took and self.frame.phone:
-            self._changes_asked += 1
-            if self._changes_asked > MAX_CHANGES:
-                return self._hand_over()
-            return self._ask_change()
+            return self.read_back.what_to_change()
         if unclear_change and not took and not turn.yes and self.frame.phone:
             # "what should I change?" answered with nothing it can use (digits heard unusable cleared
             # the number: then the number is asked for, saying what was heard)
-            return self._ask_change()
+            return self.read_back.ask_change()
         if heard := self._time_heard_back(turn):
             return heard
         step = await self.flow.settle(turn)
         lines = list(step.lines)
         if not step.done:
-            self._asked = self.flow.expecting or self._asked
+            self.asked = self.flow.expecting or self.asked
             return [*self._noted(turn), *lines]
         resource = self.flow.resource
         assert resource is not None
@@ -279,10 +270,10 @@ class FrameDialog:
         self.frame.set("when", self.timing.when)
         if not timed.done:
             self.frame.set("last_list", "times")
-            self._asked = "time"
+            self.asked = "time"
             return lines
         if not self.frame.name and "name" not in self.skipped:
-            lines += self.ask(self._name_question)
+            lines += self.ask(self.name_question)
             if "name" not in self.skipped:
                 return lines
         if "name" in turn.values and self.frame.name:
@@ -292,15 +283,15 @@ class FrameDialog:
                 return [*lines, *self.ask(self.caller_id.question())]
             if self.phone.in_parts and self.phone.area is not None and "phone" not in turn.values:
                 rest = self.phone.after_area()
-                return [*lines, *(rest if rest is not None else self._hand_over())]
+                return [*lines, *(rest if rest is not None else self.read_back.hand_over())]
             return [*lines, *self.ask(self.phone.question())]
-        return [*lines, *self._read_back()]
+        return [*lines, *self.read_back.read()]
 
     def _time_heard_back(self, turn: Turn) -> list[str] | None:
         """A time only another hearing of the turn held (the top one was other words: "thank you very
         much" for "tomorrow at eleven") is asked about before it is checked: "Did you say ...?". The
         answer: a yes checks it, a no asks for the time again; anything else goes on as usual."""
-        if self._asked == "heard_time":
+        if self.asked == "heard_time":
             held, self._held_guess = self._held_guess, None
             if held is not None and turn.bare_yes:
                 self.timing.requested = held
@@ -321,37 +312,11 @@ class FrameDialog:
                 return None
             self._guesses_asked.add((guess.start, guess.end))
             self._held_guess, self.timing.requested = self.timing.requested, None
-            self._asked = "heard_time"
+            self.asked = "heard_time"
             guess = self._held_guess
             said = readout.moment(guess.start) if guess.exact else (guess.label or readout.day(guess.start))
             return [f"Did you say {said}?"]
         return None
-
-    def _ask_change(self) -> list[str]:
-        return self.ask(Question(
-            "change",
-            ask=["No problem. What should I change: the time, the name or the phone number?"],
-            again=["Sorry, what would you like to change? For example, say: the time is Tuesday at 3."],
-            strategies=(Strategy("call_back", ["Nothing is booked.",
-                                               "A person from our team can call you back to arrange it."]),),
-        ))  # fmt: skip
-
-    def _reopen(self, text: str) -> bool:
-        """The answer to "what should I change?" names a part without a new value: ask for it again.
-        False when it names no part."""
-        named = False
-        if re.search(r"\b(time|day|date|when)\b", text):
-            self.timing.reopen()
-            self.frame.set("when", None)
-            named = True
-        if re.search(r"\bname\b", text):
-            self.frame.clear("name")
-            self.skipped.discard("name")
-            named = True
-        if re.search(r"\b(number|phone)\b", text):
-            self.frame.clear("phone")
-            named = True
-        return named
 
     def _agrees(self, turn: Turn) -> bool:
         """A yes that repeats what was read back ("yes, Friday at 2 is fine") is still a yes."""
@@ -414,7 +379,7 @@ class FrameDialog:
         self._heard.update(turn.values)
         # "The first one" picks a time only while times are the question: asked for the area code
         # ("the first three digits?") an audio persona said it, and 9 AM replaced the time it chose.
-        picking_time = self.frame.last_list == "times" and self._asked not in CONTACT_QUESTIONS
+        picking_time = self.frame.last_list == "times" and self.asked not in CONTACT_QUESTIONS
         numbered = any(line.startswith(NUMBERED) for line in self.last_said)
         self.timing.take(turn, picking_time, numbered)
         if name := turn.values.get("name"):
@@ -422,12 +387,12 @@ class FrameDialog:
         if email := turn.values.get("email"):
             self.frame.set("email", email)
         number = turn.values.get("phone") or (self.phone.take(turn.said) if self._trying_a_number(turn) else None)
-        if not number and self._asked == "caller_id" and turn.yes and not turn.no:
+        if not number and self.asked == "caller_id" and turn.yes and not turn.no:
             number = self.caller_id.number  # a yes to the number the call came from (read back before booking)
         if number:
             self.frame.set("phone", number)
             took.add("phone")
-        elif self._asked in ("confirm", "change") and self._trying_a_number(turn):
+        elif self.asked in ("confirm", "change") and self._trying_a_number(turn):
             # "No, it's 7 0 4, 5 5, 0 1 4 3" at the read-back: a number meant to replace the one read,
             # heard unusable. The read one is wrong; ask for it again (saying what was heard).
             self.frame.clear("phone")
@@ -435,9 +400,9 @@ class FrameDialog:
 
     def _trying_a_number(self, turn: Turn) -> bool:
         """The caller is giving a phone number: asked for one, or digits said at the read-back."""
-        if self._asked == "phone":
+        if self.asked == "phone":
             return True
-        if self._asked not in ("confirm", "change"):
+        if self.asked not in ("confirm", "change"):
             return False
         # A run of digits, or seven digits or more in groups a misheard word broke ("7 0 4, time, time,
         # time, 0 1 4 3" for "five five five"), unless they were a time.
@@ -452,98 +417,10 @@ class FrameDialog:
         held = self.timing.when
         if asked.whole_day and held is not None and asked.start.date() == held.date() and not turn.correction:
             return False  # the day of the held time said again ("Wednesday" for "Wednesday at 11"): kept
-        if turn.correction or self._asked in ("time", "change", "confirm"):
+        if turn.correction or self.asked in ("time", "change", "confirm"):
             return True
-        saying_number = "phone" in turn.values or self._asked == "phone" or bool(DIGIT_RUN.search(turn.text))
+        saying_number = "phone" in turn.values or self.asked == "phone" or bool(DIGIT_RUN.search(turn.text))
         return asked.day_said and not saying_number
-
-    def _read(self) -> str:
-        f = self.frame
-        when = self.timing.when
-        assert when is not None
-        who = f" for {f.name}" if f.name else ""
-        booking = f"{self.flow.summary()} on {readout.moment(when)}{who}"
-        return f"{booking}, and the confirmation goes by text to {speech_text.phone(f.phone)}"
-
-    def _same_name_again(self, turn: Turn) -> bool:
-        """ "No, my name is …" heard as the very name just read back: the STT keeps mishearing it."""
-        name, held = str(turn.values.get("name") or ""), str(self.frame.name or "")
-        if not (turn.no and name and held):
-            return False
-        # Or the same first word again with other words after it ("Holly's Rant", then "Holly's Grand":
-        # held-out persona hollis, set 3, read back three times, then handed to a person).
-        return name.lower() == held.lower() or name.split()[0].lower() == held.split()[0].lower()
-
-    def _spell_name(self) -> list[str]:
-        """Another strategy than a third read-back of the same misheard name: spell it (or type it)."""
-        self._asked = "name"
-        self._one_more_read_back()
-        return [f"Sorry, I keep hearing {self.frame.name}.", *self._name_question.strategies[0].lines]
-
-    def _one_more_read_back(self) -> None:
-        """A value typed or spelled after hearing failed is worth one more read-back, whatever the count
-        (held-out persona yusuf typed its name at the fourth read-back and was handed to a person)."""
-        self._read_backs = min(self._read_backs, MAX_READ_BACKS - 1)
-
-    def _same_number_again(self) -> list[str]:
-        """A number the caller already said no to, heard again (held-out persona carmen: "0 1 2 9" heard
-        as "0 1 2 5" every time, read back three times, then a person): not read back once more, but
-        typed (a phone's keys, the web page's box) or taken in parts."""
-        heard = speech_text.phone(str(self.frame.phone))
-        self.frame.clear("phone")
-        self._asked = "phone"
-        self._one_more_read_back()
-        if self.phone.typing:
-            return [f"Sorry, I keep hearing {heard}.", *TYPE_IT[self.phone.typing]]
-        self.phone.in_parts = True
-        return [
-            f"Sorry, I keep hearing {heard}.",
-            "Let's take it in parts. Just the area code first: the first three digits?",
-        ]
-
-    def _unsure_answer(self) -> list[str]:
-        """The read-back's answer heard as yes by one model and no by the other: nothing is booked on
-        it, nor is it taken as a no; the caller is asked for a plain yes or no (once; then a person)."""
-        self._unsure_answers += 1
-        if self._unsure_answers > 1:
-            return self._hand_over()
-        self.confirming = True
-        return [f"Sorry, I need a yes or a no: {self._read()}. Shall I book it?"]
-
-    def _read_back(self) -> list[str]:
-        """Everything in one turn, then one yes/no question; asked at most twice like any other."""
-        read = self._read()
-        if self._read_backs >= MAX_READ_BACKS:
-            return self._hand_over()
-        self.confirming = True
-        # Each read-back after a correction is a new question; its wording says so.
-        self._read_backs += 1
-        shall = ("Shall I book it?", "Shall I book it now?", "Is that right? Shall I book it?")[
-            min(self._read_backs, 3) - 1
-        ]
-        lines = self.ask(Question(
-            "confirm",
-            ask=[f"{'Let me read that back' if self._read_backs == 1 else 'Here it is again'}: {read}.", shall],
-            again=[f"Sorry, I need a yes or a no: {read}. Shall I book it?"],
-            strategies=(
-                Strategy("yes_no", ["To book it, just say yes. To change the time, the name or the number, say no."]),
-                Strategy("call_back", ["I haven't booked anything.",
-                                       "A person from our team can call you back to arrange it."]),
-            ),
-        ))  # fmt: skip
-        if self.ended:
-            self.confirming = False
-        return lines
-
-    def _hand_over(self) -> list[str]:
-        """Read back and corrected over and over (a line the STT cannot hear well): no third round
-        of the same questions; a person takes it from here, and nothing is booked."""
-        self.confirming = False
-        self.ended = True
-        STRATEGY_CHANGES.labels(self.config.name, "call_back").inc()
-        return ["I'm sorry, I'm not getting this right on this line, and I haven't booked anything.",
-                "A person from our team can call you back to arrange it.",
-                f"Thanks for calling {self.config.company}. Goodbye!"]  # fmt: skip
 
     async def _commit(self) -> list[str]:
         try:
@@ -553,14 +430,14 @@ class FrameDialog:
             return self.apology(exc, f"book the {self.flow.noun}", self._commit)
         if result.outcome is Outcome.BOOKED:
             self.booked = True
-            self._asked = "yes_no"
+            self.asked = "yes_no"
             return result.lines
         if result.outcome is Outcome.TIME_GONE:
             self.timing.forget()
             return [*result.lines, *await self._advance(_nothing_turn(self))]
         # Outcome.PHONE_REJECTED: the service refused the number; ask for another one.
         self.frame.clear("phone")
-        self._asked = "phone"
+        self.asked = "phone"
         return [*result.lines, "Could you give me another number?"]
 
     def _after_booking(self, turn: Turn) -> list[str]:
@@ -575,7 +452,7 @@ class FrameDialog:
 
     def _goodbye(self) -> list[str]:
         self.ended = True
-        self._asked = None
+        self.asked = None
         return [f"Thanks for calling {self.config.company}. Goodbye!"]
 
     def _tz(self) -> ZoneInfo:
