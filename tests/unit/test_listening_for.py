@@ -33,7 +33,9 @@ async def test_the_stt_is_told_the_slot_the_dialog_asks_for_and_cities_only_for_
     first = agent.listening_for()
     assert first.slot == "city" and "Austin" in first.phrases and "Minneapolis" in first.phrases
     await dialog.respond("a three bedroom in Austin under seven hundred thousand")
-    assert agent.listening_for() == SpeechContext("listing")
+    which = agent.listening_for()  # no cities; the streets read out, for hearing the answer again
+    streets = [m["address"]["street"] for m in dialog.frame.matches]
+    assert (which.slot, which.phrases) == ("listing", ()) and all(s in (which.answer_words or "") for s in streets)
     await dialog.respond("the second one")
     await dialog.respond("the first time works")
     await dialog.respond("it's Ada Lovelace")
