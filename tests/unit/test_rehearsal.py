@@ -30,7 +30,7 @@ def dialog(now: datetime = MONDAY_8AM) -> tuple[FrameDialog, FakeTools]:
 def state(d: FrameDialog) -> dict[str, object]:
     """What a turn may change, to compare before and after."""
     return copy.deepcopy({
-        "frame": d.frame.values, "asked": d._asked, "confirming": d.confirming, "stage": d.stage,
+        "frame": d.frame.values, "asked": d.asked, "confirming": d.confirming, "stage": d.stage,
         "policy": (d.policy.slot, d.policy.times), "when": d.timing.when, "offered": list(d.timing.offered),
         "last_said": list(d.last_said),
     })  # fmt: skip
