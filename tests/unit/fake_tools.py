@@ -25,10 +25,13 @@ LISTINGS = [
 
 
 class FakeTools(ToolBox):
-    def __init__(self, now: datetime, listings: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, now: datetime, listings: list[dict[str, Any]] | None = None, *, filtering: bool = False) -> None:
+        """`filtering`: search as the MLS service does (the criteria applied, cheapest first); else
+        every search finds the listings as given."""
         super().__init__([], bus=None)  # type: ignore[arg-type]
         self.now = now
         self.listings = LISTINGS if listings is None else listings
+        self.filtering = filtering
         self.taken: set[datetime] = set()
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.ahead: list[str] = []  # the calls made for a reply prepared ahead (gateway/agent/rehearsal.py)
@@ -42,7 +45,11 @@ class FakeTools(ToolBox):
             self.ahead.append(name)
         data: dict[str, Any] = {}
         if name == "search_listings":
-            data = {"listings": self.listings[: args.get("limit", 3)], "total_count": len(self.listings)}
+            found = self.listings
+            if self.filtering:
+                found = sorted((home for home in found if _fits(home, args)), key=_price)
+            offset = args.get("offset", 0)
+            data = {"listings": found[offset : offset + args.get("limit", 3)], "total_count": len(found)}
         elif name == "check_availability":
             data = {"slots": [{"start_time": t.isoformat()} for t in self._free(args)]}
         elif name == "write_lead":
@@ -66,3 +73,20 @@ class FakeTools(ToolBox):
                 out.append(t)
             t += timedelta(minutes=30)
         return out
+
+
+def _price(home: dict[str, Any]) -> int:
+    return int(home["price_usd"])
+
+
+def _fits(home: dict[str, Any], args: Mapping[str, Any]) -> bool:
+    """The service's filters (tests/integration cover the service itself)."""
+    price = _price(home)
+    return bool(
+        home["address"]["city"] == args.get("city", home["address"]["city"])
+        and price >= args.get("min_price_usd", 0)
+        and price <= args.get("max_price_usd", price)
+        and home["bedrooms"] >= args.get("min_bedrooms", 0)
+        and home["bathrooms"] >= args.get("min_bathrooms", 0)
+        and home.get("property_type") == args.get("property_type", home.get("property_type"))
+    )

@@ -4,6 +4,7 @@ yes, write the lead, book the showing and text the confirmation."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from verticals.real_estate.slots import Price, slots
 
 CRITERIA = ("city", "bedrooms", "bathrooms", "property_type", "features")
 FOUND_LIMIT = 10  # homes kept from a search (the tool's maximum); the first readout.MAX_ITEMS are read out
+NAMES_A_HOME = re.compile(r"\b(one|home|house|place|listing|condo|townhouse)\b", re.IGNORECASE)  # in the raw words
 
 
 class RealEstateFlow:
@@ -32,6 +34,7 @@ class RealEstateFlow:
         self._slots = slots(host.config.cities)
         self._expecting: str | None = "city"
         self._guessed: set[str] = set()  # cities asked about ("Did you say ...?"), each once
+        self._outside_budget = False  # the homes offered are the nearest to a budget none fit
 
     @property
     def slots(self) -> Sequence[Slot]:
@@ -66,7 +69,12 @@ class RealEstateFlow:
         changed = f.take(v, CRITERIA)
         price: Price | None = v.get("price")
         if price is not None and _names_a_listing_price(price, v.get("listing"), f.get("matches", [])):
-            price = None  # "the one for 752 thousand" picks that home; it is no new budget
+            # "the one for 752 thousand" picks that home; it is no new budget. With the nearest homes
+            # offered, a bare amount ("no, 850 thousand") is the misheard budget corrected: no pick.
+            if not self._outside_budget or NAMES_A_HOME.search(turn.said.raw):
+                price = None
+            else:
+                v.pop("listing")
         if price is not None and (price.low, price.high) != (f.min_price, f.max_price):
             f.set("min_price", price.low)
             f.set("max_price", price.high)
@@ -155,24 +163,17 @@ class RealEstateFlow:
 
     async def _search(self) -> list[str]:
         f = self.frame
-        # More than are read out: a caller may ask for one of the others by its street.
-        args: dict[str, Any] = {"city": f.city, "limit": FOUND_LIMIT}
-        for key, value in (
-            ("max_price_usd", f.max_price),
-            ("min_price_usd", f.min_price),
-            ("min_bedrooms", f.bedrooms),
-            ("min_bathrooms", f.bathrooms),
-            ("property_type", f.property_type),
-        ):
-            if value:
-                args[key] = value
-        if f.features:
-            args["text"] = " ".join(f.features)
+        bounds = (("max_price_usd", f.max_price), ("min_price_usd", f.min_price))
+        budget = {key: value for key, value in bounds if value}
         try:
-            found = (await self.host.tools.call("search_listings", args, call_id=self.host.call_id)).data
+            found = await self._find(**budget)
+            # None within the budget: the nearest outside it, for the caller to take or not (a budget
+            # misheard, "eight hundred fifty thousand" as "150,000", still finds homes).
+            nearest = await self._nearest() if budget and not found.get("listings") else []
         except ToolError as exc:
             return self.host.apology(exc, "search the listings", self._search)
-        found_all = found.get("listings", [])
+        found_all = nearest or found.get("listings", [])
+        self._outside_budget = bool(nearest)
         matches = found_all[: readout.MAX_ITEMS]
         f.set("matches", matches)
         f.set("more_matches", found_all[readout.MAX_ITEMS :])
@@ -188,9 +189,52 @@ class RealEstateFlow:
             ]
         f.set("last_list", "listings")
         self._expecting = "listing"
-        *read, question = readouts.matches(matches, int(found.get("total_count", len(matches))))
+        if nearest:  # the budget stays as heard: the caller may still correct it (a new search)
+            *read, question = readouts.nearest(matches, str(f.city), f.min_price, f.max_price)
+        else:
+            *read, question = readouts.matches(matches, int(found.get("total_count", len(matches))))
         # The read-out's question is the first asking of "which home?": counted, so the next is "again".
         return [*read, *self.host.ask(self._which_home(matches, question))]
+
+    async def _find(self, **extra: Any) -> dict[str, Any]:
+        """Search the MLS for what the caller wants (city, bedrooms, baths, type, features) and `extra`
+        (a budget, an offset). More than are read out: a caller may ask for another by its street."""
+        f = self.frame
+        args: dict[str, Any] = {"city": f.city, "limit": FOUND_LIMIT}
+        for key, value in (
+            ("min_bedrooms", f.bedrooms),
+            ("min_bathrooms", f.bathrooms),
+            ("property_type", f.property_type),
+        ):
+            if value:
+                args[key] = value
+        if f.features:
+            args["text"] = " ".join(f.features)
+        data: dict[str, Any] = (await self.host.tools.call(
+            "search_listings", {**args, **extra}, call_id=self.host.call_id
+        )).data  # fmt: skip
+        return data
+
+    async def _nearest(self) -> list[dict[str, Any]]:
+        """The homes nearest the budget in price, none being within it: those just above its top and
+        those just below its bottom, nearest first (the service orders by price, not by distance)."""
+        low, high = self.frame.min_price, self.frame.max_price
+        found: list[dict[str, Any]] = []
+        if high:  # cheapest first: the first page above the top is the nearest
+            found += (await self._find(min_price_usd=high)).get("listings", [])
+        if low:  # the nearest below the bottom are the dearest: the last page
+            found += await self._last_page(max_price_usd=low)
+        unique = list({home.get("mls_id"): home for home in found}.values())
+        return sorted(unique, key=lambda home: (_off_budget(_price(home), low, high), _price(home)))[:FOUND_LIMIT]
+
+    async def _last_page(self, **bound: Any) -> list[dict[str, Any]]:
+        page = await self._find(**bound)
+        listings: list[dict[str, Any]] = page.get("listings", [])
+        total = int(page.get("total_count", len(listings)))
+        if total <= len(listings):
+            return listings
+        last: list[dict[str, Any]] = (await self._find(**bound, offset=total - FOUND_LIMIT)).get("listings", [])
+        return last
 
     # --- the calendar -------------------------------------------------------------
 
@@ -285,3 +329,16 @@ def _names_a_listing_price(price: Price, pick: int | None, matches: Sequence[dic
         return False
     listed = int(matches[index].get("price_usd", 0))
     return listed > 0 and any(a is not None and abs(a - listed) <= 0.03 * listed for a in (price.low, price.high))
+
+
+def _price(home: dict[str, Any]) -> int:
+    return int(home.get("price_usd", 0))
+
+
+def _off_budget(price: int, low: int | None, high: int | None) -> int:
+    """How far a price is outside the budget (0 within it)."""
+    if high and price > high:
+        return price - high
+    if low and price < low:
+        return low - price
+    return 0

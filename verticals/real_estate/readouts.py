@@ -41,6 +41,30 @@ def matches(found: Sequence[dict[str, Any]], total: int) -> list[str]:
     return lines
 
 
+def nearest(found: Sequence[dict[str, Any]], city: str, low: int | None, high: int | None) -> list[str]:
+    """Homes outside the budget, offered because none are within it: why first (the budget heard,
+    which the caller can correct), then read out like matches, nearest in price first."""
+    shown = list(found[: readout.MAX_ITEMS])
+    why = f"Nothing in {city} {budget(low, high)}."
+    if len(shown) == 1:
+        return [why, f"The closest in price is {listing(shown[0])}.", "Would you like to see it?"]
+    lines = [why, f"Here are the {readout.number(len(shown))} closest in price."]
+    lines += [f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown)]
+    lines.append("Which one would you like to see?")
+    return lines
+
+
+def budget(low: int | None, high: int | None) -> str:
+    """ "under 600 thousand dollars", "between ... and ...", "over ..."; empty without a budget."""
+    if low and high:
+        return f"between {speech_text.price(low)} and {speech_text.price(high)}"
+    if high:
+        return f"under {speech_text.price(high)}"
+    if low:
+        return f"over {speech_text.price(low)}"
+    return ""
+
+
 def criteria(bedrooms: int | None, kind: str | None, low: int | None, high: int | None) -> str:
     """A search as the caller would say it: "three bedrooms, a condo, under 600 thousand dollars"."""
     said = []
@@ -48,10 +72,6 @@ def criteria(bedrooms: int | None, kind: str | None, low: int | None, high: int 
         said.append(f"{readout.number(bedrooms)} bedroom{'s' if bedrooms != 1 else ''}")
     if kind in KINDS:
         said.append(KINDS[kind])
-    if low and high:
-        said.append(f"between {speech_text.price(low)} and {speech_text.price(high)}")
-    elif high:
-        said.append(f"under {speech_text.price(high)}")
-    elif low:
-        said.append(f"over {speech_text.price(low)}")
+    if price := budget(low, high):
+        said.append(price)
     return ", ".join(said)

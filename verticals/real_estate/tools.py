@@ -43,6 +43,7 @@ def _search(a: Mapping[str, Any]) -> mls_pb2.SearchListingsRequest:
         property_types=kinds,
         text=a.get("text", ""),
         limit=a.get("limit", 3),
+        offset=a.get("offset", 0),
     )
 
 
@@ -76,6 +77,8 @@ SEARCH_LISTINGS = Tool(
             "property_type": {"enum": list(PROPERTY_TYPES)},
             "text": {"type": "string", "maxLength": 200},
             "limit": {"type": "integer", "minimum": 1, "maximum": 10},
+            # Listings come cheapest first: an offset reaches the dearest ones (and later pages).
+            "offset": {"type": "integer", "minimum": 0},
         },
     },
     endpoint=subjects.SEARCH_LISTINGS,
