@@ -264,7 +264,7 @@ class PersonaCaller:
             return self._pick_time(h)
         if offering and h.question:
             return self._pick_listing(h)
-        if "listing" in h.asks and s.listings:
+        if "listing" in h.asks and s.listings and not h.times:  # "Which one: Friday at 9:30 or 10:30?" is times
             return self._pick_listing(h)
         if h.times and h.question:
             return self._pick_time(h)

