@@ -851,3 +851,27 @@ def test_two_day_is_tuesday_and_two_days_is_not() -> None:
     assert asked is not None and asked.start == datetime(2026, 12, 8, 13, 30, tzinfo=LA)
     later = time_asked("in 2 days at 3 pm", now=MONDAY_8AM, tz=LA)
     assert later is None or later.start.date() != datetime(2026, 12, 8).date()
+
+
+async def test_two_cities_heard_at_once_are_asked_about_not_guessed() -> None:
+    """Held-out persona philippa (set 3, audio): "a condo, Austin" heard as "Orlando, Austin" was searched
+    in Orlando and read back in Orlando. Two cities with nothing to choose between them: which one?"""
+    d, tools = dialog()
+    d.greeting()
+    asked = said(await d.respond("High to one for place, Orlando, Austin, two bedrooms."))
+    assert asked == "Sorry, which city should I search: Orlando or Austin?" and "search_listings" not in dict(
+        tools.calls
+    )
+    assert said(await d.respond("Austin")).startswith("I found")
+    search = dict(tools.calls)["search_listings"]
+    assert (search["city"], search["min_bedrooms"]) == ("Austin", 2)  # the rest of the first turn was kept
+
+
+@pytest.mark.parametrize(
+    ("line", "city"), [("Dallas, no, sorry, Houston", "Houston"), ("a condo in Austin, Orlando", "Austin")]
+)
+async def test_a_change_of_mind_or_a_city_said_as_the_place_is_searched_at_once(line: str, city: str) -> None:
+    d, tools = dialog()
+    d.greeting()
+    assert said(await d.respond(line)).startswith("I found")
+    assert dict(tools.calls)["search_listings"]["city"] == city

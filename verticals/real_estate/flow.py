@@ -18,7 +18,7 @@ from gateway.agent.tools import ToolError
 from gateway.agent.turn_parser import Turn
 from gateway.agent.vertical import Committed, Host, Outcome, Resource, Stage, Step
 from verticals.real_estate import readouts
-from verticals.real_estate.slots import Price, slots
+from verticals.real_estate.slots import CHANGE_OF_MIND, Price, cities_said, slots
 
 CRITERIA = ("city", "bedrooms", "bathrooms", "property_type", "features")
 FOUND_LIMIT = 10  # homes kept from a search (the tool's maximum); the first readout.MAX_ITEMS are read out
@@ -66,6 +66,9 @@ class RealEstateFlow:
 
     async def settle(self, turn: Turn) -> Step:
         f, v = self.frame, turn.values
+        doubt = self._cities_in_doubt(turn)
+        if doubt:
+            v.pop("city", None)  # asked which first; the rest of the turn is kept
         changed = f.take(v, CRITERIA)
         price: Price | None = v.get("price")
         if price is not None and _names_a_listing_price(price, v.get("listing"), f.get("matches", [])):
@@ -79,6 +82,13 @@ class RealEstateFlow:
             f.set("min_price", price.low)
             f.set("max_price", price.high)
             changed.append("price")
+        if doubt:
+            self._expecting = "city"
+            return Step(self.host.ask(Question(
+                "city",
+                ask=[f"Sorry, which city should I search: {readout.either(doubt)}?"],
+                again=[f"Which one: {readout.either(doubt)}? Or tell me another city."],
+            )))  # fmt: skip
         if changed and f.city:
             return Step(await self._search())
         if f.listing is not None:
@@ -147,6 +157,14 @@ class RealEstateFlow:
                 Strategy("call_back", ["No problem.", "A person from our team can call you back about these homes."]),
             ),
         )  # fmt: skip
+
+    def _cities_in_doubt(self, turn: Turn) -> list[str]:
+        """Two cities heard in one breath with nothing to choose between them ("a condo, Austin" written
+        "Orlando, Austin" by whisper prompted with the cities: held-out persona philippa, set 3, was
+        shown and read back Orlando): which one is asked, not guessed. A change of mind ("Dallas, no,
+        Houston") takes the last (slots.city_in)."""
+        heard = cities_said(self.host.config.cities, turn.said)
+        return heard[:3] if len(heard) > 1 and not CHANGE_OF_MIND.search(turn.said.text) else []
 
     def _sounds_like_a_city(self, turn: Turn) -> str | None:
         """A city the caller may have said that the STT wrote as other words ("touch on"): asked

@@ -32,6 +32,7 @@ TYPE_RULED_OUT = re.compile(
     r"\b(not|no|never|isn'?t|don'?t want|do not want|instead of|rather than|other than|anything but)"
     r"\s+(?:an?\s+|any\s+|the\s+)?$"
 )
+CHANGE_OF_MIND = re.compile(r"\b(no|sorry|actually|i mean|i meant|rather|instead|make it|or rather)\b")
 PLACE_CUE = re.compile(r"\b(in|near|around|to|outside|area of)\s+(?:the\s+)?$")
 NEGATED = re.compile(r"\b(not|isn'?t|instead of|rather than)\s+(?:in\s+)?$")
 AROUND_SPREAD = 0.10  # "around 600k" is 540k-660k, not a ceiling of 600k
@@ -51,20 +52,31 @@ CITY_NICKNAMES = {
 }  # fmt: skip
 
 
-def city_in(cities: Sequence[str]) -> Any:
-    names = [(city, name) for city in cities for name in (city.lower(), *CITY_NICKNAMES.get(city, ()))]
-
-    def parse(said: Said) -> str | None:
-        # "no, it's Houston, not Dallas": the first city said that is not negated, in the caller's order;
-        # of two, one said as a place ("in Austin") before a bare one: whisper, prompted with the cities,
-        # wrote "a condo in Austin" as "Orlando in Austin" (held-out persona philippa, set 3).
-        said_at = []
-        for city, name in names:
+def cities_said(cities: Sequence[str], said: Said) -> list[str]:
+    """The cities the caller means, in the order said: not the ones negated ("no, it's Houston, not
+    Dallas"), and when some are said as the place ("in Austin"), only those: whisper, prompted with the
+    cities, wrote "a condo in Austin" as "Orlando in Austin" (held-out persona philippa, set 3)."""
+    said_at = []
+    for city in cities:
+        for name in (city.lower(), *CITY_NICKNAMES.get(city, ())):
             for m in re.finditer(rf"\b{re.escape(name)}\b", said.text):
                 before = said.text[max(0, m.start() - 12) : m.start()]
                 if not NEGATED.search(before):
                     said_at.append((not PLACE_CUE.search(before), m.start(), city))
-        return min(said_at)[2] if said_at else None
+    if not said_at:
+        return []
+    best = min(said_at)[0]
+    return list(dict.fromkeys(city for cue, _, city in sorted(said_at) if cue == best))
+
+
+def city_in(cities: Sequence[str]) -> Any:
+    def parse(said: Said) -> str | None:
+        # Of two, a correction takes the last ("Dallas, no, sorry, Houston"); else the first (the flow asks
+        # which when two are heard with nothing to choose between them: flow.py).
+        said_at = cities_said(cities, said)
+        if len(said_at) > 1 and CHANGE_OF_MIND.search(said.text):
+            return said_at[-1]
+        return said_at[0] if said_at else None
 
     return parse
 
