@@ -28,6 +28,7 @@ _READ_BACK_CITY = re.compile(r" in ([A-Z][A-Za-z.' -]*?) on ")
 _DID_YOU_SAY = re.compile(r"\bdid you say\b", re.IGNORECASE)
 _NUMBER_PART = re.compile(r"\b(area code first)|\b(?:remaining|other) seven digits\b", re.IGNORECASE)
 _CHANGE = re.compile(r"\bwhat (?:should i|would you like to) change\b", re.IGNORECASE)
+_READ_BACK_HOME = re.compile(r"\ba showing of (.+?) in [A-Z]")
 _READ_BACK_NAME = re.compile(r" for ([A-Z][A-Za-z.' -]*?), and the confirmation")
 # "say one for Friday at 9:30 AM, or two for Friday at 10:30 AM": a person says the number.
 _SAY_A_NUMBER = re.compile(r"\bsay one for\b", re.IGNORECASE)
@@ -144,6 +145,8 @@ class PersonaCaller:
             return f"the name: it's {self.goal.name}"
         if objection == "city":
             return f"the city: I'm looking in {self.goal.city}"
+        if objection == "home":
+            return f"the home: the one on {self.goal.listing.get('street')}"
         return "nothing, it's all correct"
 
     def _type(self, slot: str) -> str:
@@ -382,6 +385,10 @@ class PersonaCaller:
             self.state.phone_said = self.goal.phone
             self.state.objection = "phone"
             return f"no, it's {speak_digits(self.goal.phone)}"
+        home, street = _READ_BACK_HOME.search(h.text), self.goal.listing.get("street")
+        if home and street and street.lower() not in home.group(1).lower():
+            self.state.objection = "home"  # a person hears the street read back and says which they meant
+            return f"no, I wanted the home on {street}"
         city = _READ_BACK_CITY.search(h.text)
         if city and city.group(1).lower() != self.goal.city.lower():
             self.state.objection = "city"

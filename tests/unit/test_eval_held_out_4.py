@@ -110,7 +110,9 @@ def test_every_voice_sounds_different_from_the_others_and_from_earlier_ones(
 ) -> None:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed")
-    sentence = "Hi, a two bedroom condo in Minneapolis, please; my number is six one two, five five five, oh one double oh."
+    sentence = (
+        "Hi, a two bedroom condo in Minneapolis, please; my number is six one two, five five five, oh one double oh."
+    )
     voices = sorted({p.voice for p in new if p.voice} | _earlier_voices(earlier))
     heard = {}
     for voice in voices:

@@ -302,3 +302,16 @@ def test_which_one_of_two_times_is_answered_with_a_time(tmp_path: Path) -> None:
     c.answer(LIST)
     c.state.listing_chosen = True
     assert c.answer("Which one: Tuesday the 8th at 2:30 or 3:30 PM?") == "tuesday at 2:30 pm works"
+
+
+def test_a_read_back_of_another_home_is_corrected(tmp_path: Path) -> None:
+    """Held-out persona thaddeus said yes to a read-back of a home it never chose (its name and number
+    corrected, the street not): a person says which home they meant."""
+    c = caller(tmp_path)
+    read = ("Let me read that back: a showing of 3850 Mesa Trl in Tampa on Tuesday the 8th at 2:30 PM for Jordan Lee, "
+            "and the confirmation goes by text to 8 1 3, 5 5 5, 0 1 4 7. Shall I book it?")  # fmt: skip
+    assert c.answer(read) == "no, I wanted the home on Aspen"
+    assert c.answer("No problem. What should I change: the time, the name or the phone number?") == (
+        "the home: the one on Aspen"
+    )
+    assert not (c.answer(read.replace("3850 Mesa Trl", "5291 Aspen Ave")) or "").startswith("no")

@@ -875,3 +875,20 @@ async def test_a_change_of_mind_or_a_city_said_as_the_place_is_searched_at_once(
     d.greeting()
     assert said(await d.respond(line)).startswith("I found")
     assert dict(tools.calls)["search_listings"]["city"] == city
+
+
+async def test_another_home_named_at_the_read_back_replaces_the_chosen_one() -> None:
+    """ "No, I wanted the home on Maple" at the read-back read back the same home again (found with
+    held-out persona thaddeus, set 3, whose persona caller now says it): that home, its time checked."""
+    d, tools = dialog()
+    d.greeting()
+    for line in ("a house in Seattle", "the second one", "wednesday at eleven", "Sam Ortiz", "206 555 0147"):
+        await d.respond(line)
+    again = said(await d.respond("no, I wanted the home on Maple"))
+    assert again.startswith(
+        "12 Maple St, then. Wednesday the 9th at 11 AM — let me check. It's free. Here it is again:"
+    )
+    assert "a showing of 12 Maple St" in again and tools.writes() == []
+    await d.respond("yes")
+    booked = [args for name, args in tools.calls if name == "book_showing"]
+    assert "book_showing" in tools.writes() and booked[0]["listing_id"] == d.frame.matches[0]["mls_id"]

