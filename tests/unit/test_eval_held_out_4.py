@@ -51,7 +51,8 @@ def listings() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def hours() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "agents" / "real_estate.yaml").read_text())["hours"]
+    hours: dict[str, Any] = yaml.safe_load((ROOT / "agents" / "real_estate.yaml").read_text())["hours"]
+    return hours
 
 
 def _earlier_voices(earlier: list[Persona]) -> set[str]:
@@ -119,6 +120,7 @@ def test_every_voice_sounds_different_from_the_others_and_from_earlier_ones(
         audio = subprocess.run(["espeak-ng", "-v", voice, "--stdout", sentence], capture_output=True, check=True)
         heard[voice] = hashlib.sha256(audio.stdout).hexdigest()
     for p in new:
+        assert p.voice is not None
         same = [v for v, h in heard.items() if h == heard[p.voice] and v != p.voice]
         assert not same, (p.name, p.voice, same)
 
