@@ -165,3 +165,14 @@ async def test_the_budget_said_again_near_an_offered_price_picks_nothing() -> No
     reply = said(await d.respond("800 thousand"))
     assert d.frame.listing is None and "which" in reply.lower(), reply  # asked, not chosen
     assert len(searches(tools)) == 2 and not tools.writes()
+
+
+async def test_a_wish_none_has_is_dropped_before_the_budget() -> None:
+    """ "A house with a pool if there is one" and a budget none with a pool fits: the homes without a
+    pool within the budget, said so, before any outside the budget (held-out set 4, text mode)."""
+    with_pool = {**home("RAL6", "8 Lake Dr", 990_000), "description": "Big yard and a pool."}
+    d, tools = dialog([*RALEIGH, with_pool])
+    reply = said(await d.respond("three bedrooms in Raleigh with a pool, under 900 thousand"))
+    assert reply.startswith("I found none with a pool, but here's what I have. I found 2 homes."), reply
+    assert "7 Oak Ridge Dr" in reply and "8 Lake Dr" not in reply
+    assert [s.get("text") for s in searches(tools)] == ["pool", None]

