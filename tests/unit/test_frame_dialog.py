@@ -700,17 +700,18 @@ async def test_noted_says_the_time_as_taken_on_the_day_asked_for() -> None:
     )
 
 
-async def test_a_name_typed_after_the_read_backs_ran_out_gets_one_more_read_back() -> None:
+async def test_a_name_typed_after_it_was_misheard_at_two_read_backs_is_read_back_and_booked() -> None:
     """Held-out persona yusuf (run 9, second run): its name misheard at three read-backs, typed in the
     box at the fourth, and handed to a person with nothing booked. A value typed or spelled after
     hearing failed is read back once more, and a yes books it."""
     tools = FakeTools(MONDAY_8AM)
     d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: MONDAY_8AM, typing="text_box")
     for line in ["a house in Seattle", "second one", "tomorrow at 10", "You're so foolish, you're madly as a choice.",
-                 "seven zero two, five five five, zero one four four", "No, my name is Josef Cuerilla, she...",
-                 "No, my name is Joseph Clarice."]:  # fmt: skip
+                 "seven zero two, five five five, zero one four four", "No, my name is Josef Cuerilla, she..."]:  # fmt: skip
         await d.respond(line)
-    assert said(await d.respond("No, my name is Joseph Clarice.")).startswith("Sorry, I keep hearing Joseph Clarice.")
+    # The second correction of the name asks for it typed (it used to be read back once more first).
+    spell = said(await d.respond("No, my name is Joseph Clarice."))
+    assert spell.startswith("Sorry, I keep hearing Josef Cuerilla.") and "box on your screen" in spell, spell
     read = said(await d.respond("Yusuf Qureshi"))
     assert "for Yusuf Qureshi" in read and read.endswith("Shall I book it?") and not d.ended, read
     assert said(await d.respond("yes")).startswith("You're booked") and tools.writes()
@@ -907,3 +908,19 @@ async def test_another_home_named_at_the_read_back_replaces_the_chosen_one() -> 
     await d.respond("yes")
     booked = [args for name, args in tools.calls if name == "book_showing"]
     assert "book_showing" in tools.writes() and booked[0]["listing_id"] == d.frame.matches[0]["mls_id"]
+
+
+async def test_a_part_of_a_closed_day_gets_that_part_on_the_open_days_around_it() -> None:
+    """Held-out set 4 (desmond, audio): "Sunday afternoon, about two" got "we don't do showings on
+    Sundays" and Monday at 9, 9:30 or 10 AM; a person offers the afternoon of the days around it."""
+    d, tools = dialog(THURSDAY_8AM)
+    d.greeting()
+    await d.respond("a house in Seattle")
+    await d.respond("the second one")
+    reply = said(await d.respond("Sunday afternoon"))
+    assert reply == (
+        "Sorry, we don't do showings on Sundays. The nearest free times are Saturday the 12th at 12 PM or "
+        "Monday the 14th at 12 PM. Which would you like?"
+    ), reply
+    assert said(await d.respond("the first one")).startswith("Saturday the 12th at 12 PM — let me check.")
+    assert not tools.writes()
