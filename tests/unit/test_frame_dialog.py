@@ -707,7 +707,8 @@ async def test_a_name_typed_after_it_was_misheard_at_two_read_backs_is_read_back
     tools = FakeTools(MONDAY_8AM)
     d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: MONDAY_8AM, typing="text_box")
     for line in ["a house in Seattle", "second one", "tomorrow at 10", "You're so foolish, you're madly as a choice.",
-                 "seven zero two, five five five, zero one four four", "No, my name is Josef Cuerilla, she..."]:  # fmt: skip
+                 "seven zero two, five five five, zero one four four",
+                 "No, my name is Josef Cuerilla, she..."]:  # fmt: skip
         await d.respond(line)
     # The second correction of the name asks for it typed (it used to be read back once more first).
     spell = said(await d.respond("No, my name is Joseph Clarice."))
