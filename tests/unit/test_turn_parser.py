@@ -622,3 +622,22 @@ def test_thats_all_ends_a_call_only_said_on_its_own(text: str, goodbye: bool) ->
     """Held-out persona philippa (set 3, audio): "the third one" heard as "That's all one." while a home
     was being picked, and the agent said goodbye."""
     assert turn(text).goodbye is goodbye
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [("First, let's do the m-works.", None), ("first one", 1), ("First, the second one please", 2),
+     ("the first", 1)],
+)  # fmt: skip
+def test_first_opening_a_sentence_picks_nothing(text: str, choice: int | None) -> None:
+    # held-out set 4 ingrid: "First, let's do the m-works." held the first time offered
+    assert turn(text, expecting="time").values.get("choice") == choice
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [("any time after lunch on Thursday", (13, 17)), ("Friday before lunch", (9, 12)), ("Friday at lunch", (12, 13))],
+)
+def test_lunch_parts_the_day(text: str, hours: tuple[int, int]) -> None:
+    asked = turn(text).values["time"]
+    assert asked.end is not None and (asked.start.hour, asked.end.hour) == hours
