@@ -45,8 +45,23 @@ def closeness(heard: str, phrase: str) -> float:
 
 def closest(heard: str, phrases: Sequence[str], *, at_least: float = AT_LEAST) -> str | None:
     """The phrase that some run of the heard words is closest to, if at least `at_least` close."""
+    scores = _scores(heard, phrases)
+    best = max(scores, key=lambda phrase: scores[phrase], default=None)
+    return best if best is not None and scores[best] >= at_least else None
+
+
+def ranked(heard: str, phrases: Sequence[str], count: int, *, at_least: float = 0.5) -> list[str]:
+    """Up to `count` phrases some run of the heard words sounds like, closest first: choices to offer
+    when the caller's answer was not heard ("talks on", "tops on": Tucson first, not the list's first)."""
+    scores = _scores(heard, phrases)
+    near = sorted((p for p in phrases if scores[p] >= at_least), key=lambda p: -scores[p])
+    return near[:count]
+
+
+def _scores(heard: str, phrases: Sequence[str]) -> dict[str, float]:
+    """Each phrase's best closeness to a run of the heard words of about its length."""
     words = re.findall(r"[a-z']+", heard.lower())
-    best, best_score = None, 0.0
+    scores = dict.fromkeys(phrases, 0.0)
     for phrase in phrases:
         size = len(phrase.split())
         target = len(_sound(phrase))
@@ -55,7 +70,5 @@ def closest(heard: str, phrases: Sequence[str], *, at_least: float = AT_LEAST) -
                 run = " ".join(words[i : i + n])
                 if abs(len(_sound(run)) - target) > max(2, target // 2):
                     continue  # far longer or shorter than the phrase: not a mishearing of it
-                score = closeness(run, phrase)
-                if score > best_score:
-                    best, best_score = phrase, score
-    return best if best_score >= at_least else None
+                scores[phrase] = max(scores[phrase], closeness(run, phrase))
+    return scores

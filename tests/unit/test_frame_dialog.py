@@ -925,3 +925,14 @@ async def test_a_part_of_a_closed_day_gets_that_part_on_the_open_days_around_it(
     ), reply
     assert said(await d.respond("the first one")).startswith("Saturday the 12th at 12 PM — let me check.")
     assert not tools.writes()
+
+
+async def test_a_city_not_heard_is_asked_with_the_cities_it_sounded_like() -> None:
+    """Held-out set 4 (lupe, audio): "Tucson" heard as "talks on", "Tops on", "Talk to someone" was
+    asked again with Austin, Dallas, Houston, San Antonio or Denver: the first five of the list."""
+    d, _ = dialog()
+    d.greeting()
+    await d.respond("Hi, talks on the house, all on one level, no more than 450,000.")
+    again = said(await d.respond("Tops on the east side."))
+    assert again.startswith("Sorry, which city should I search? For example Tucson,"), again
+    assert said(await d.respond("Talk to someone.")).startswith("I can search Tucson")
