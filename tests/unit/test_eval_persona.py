@@ -315,3 +315,10 @@ def test_a_read_back_of_another_home_is_corrected(tmp_path: Path) -> None:
         "the home: the one on Aspen"
     )
     assert not (c.answer(read.replace("3850 Mesa Trl", "5291 Aspen Ave")) or "").startswith("no")
+
+
+def test_a_time_checked_and_found_taken_is_not_an_offer() -> None:
+    h = hear("Wednesday the 9th at 3 PM — let me check. Sorry, that time is already taken. The nearest free times "
+             "are Wednesday the 9th at 2:30 or 3:30 PM. Which would you like?", MONDAY)  # fmt: skip
+    assert [t.strftime("%H:%M") for t in h.refused] == ["15:00"]
+    assert [t.strftime("%H:%M") for t in h.times] == ["14:30", "15:30"]

@@ -531,7 +531,9 @@ def test_a_price_limit_is_not_the_listing_at_that_price() -> None:
     assert "listing" not in values and values["price"] == Price(None, 650_000)
 
 
-@pytest.mark.parametrize("text", ["Thank you very much.", "Area code three, oh five"])
+@pytest.mark.parametrize(
+    "text", ["Thank you very much.", "Area code three, oh five", "I'm out of touch on it. I'm out of touch on it."]
+)
 def test_thanks_and_area_code_are_no_names(text: str) -> None:
     assert "name" not in turn(text, expecting="name").values
 
