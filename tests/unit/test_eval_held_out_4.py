@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import shutil
 import subprocess
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ import yaml
 
 from evals.persona import Persona, Window, load_personas, persona_dir
 from evals.times import WEEKDAYS
+from tests.system_tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 HELD_OUT_4 = ROOT / "evals" / "held_out_4" / "real_estate"
@@ -98,9 +98,9 @@ def _espeak_variants() -> Path | None:
 def test_voices_are_real_espeak_variants_and_not_plain_en_gb(new: list[Persona]) -> None:
     # espeak-ng ignores a variant on plain en-gb (en-gb+m7 sounds like en-gb+f2): no such pairs here.
     assert not [p.voice for p in new if p.voice and p.voice.startswith("en-gb+")]
+    require_tool("espeak-ng", "espeak-ng")  # a failure under CI, which installs it
     variants = _espeak_variants()
-    if variants is None:
-        pytest.skip("espeak-ng-data not installed")
+    assert variants is not None, "espeak-ng is installed but its voices/!v directory was not found"
     # An unknown variant also exits 0 in espeak-ng, so look for its file.
     missing = [p.voice for p in new if p.voice and not (variants / p.voice.split("+")[1]).is_file()]
     assert not missing
@@ -109,8 +109,7 @@ def test_voices_are_real_espeak_variants_and_not_plain_en_gb(new: list[Persona])
 def test_every_voice_sounds_different_from_the_others_and_from_earlier_ones(
     new: list[Persona], earlier: list[Persona]
 ) -> None:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng not installed")
+    require_tool("espeak-ng", "espeak-ng")
     sentence = (
         "Hi, a two bedroom condo in Minneapolis, please; my number is six one two, five five five, oh one double oh."
     )
