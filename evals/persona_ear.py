@@ -229,6 +229,8 @@ def hear(text: str, today: date) -> Heard:
     h.type_it = bool(_TYPE_IT.search(text))
     focus = last_question or low
     h.asks = [slot for slot, pattern in _ASKS.items() if re.search(pattern, focus, re.IGNORECASE)]
+    if re.search(r"\bi can search\b", low) and not h.listings:  # "I can search X or Y. Which one?": a city
+        h.asks = ["city", *[a for a in h.asks if a != "listing"]]
     if not h.asks and last_question:
         # "Sorry, I didn't catch your name. Could you say it again?": "it" is what the reply was about
         h.asks = [slot for slot, pattern in _ASKS.items() if re.search(pattern, low, re.IGNORECASE)]

@@ -322,3 +322,12 @@ def test_a_time_checked_and_found_taken_is_not_an_offer() -> None:
              "are Wednesday the 9th at 2:30 or 3:30 PM. Which would you like?", MONDAY)  # fmt: skip
     assert [t.strftime("%H:%M") for t in h.refused] == ["15:00"]
     assert [t.strftime("%H:%M") for t in h.times] == ["14:30", "15:30"]
+
+
+def test_cities_offered_to_choose_from_are_answered_with_its_city(tmp_path: Path) -> None:
+    """ "I can search Tucson or Sacramento, among others. Which one?" asks for the city (held-out set 4
+    lupe answered with its time)."""
+    c = caller(tmp_path)
+    c.opening()  # the city said once already
+    c.state.given.update({"city", "bedrooms", "type", "budget"})
+    assert "Tampa" in (c.answer("I can search Tampa or Tucson, among others. Which one?") or "")
