@@ -18,10 +18,10 @@ from gateway.agent.tools import ToolError
 from gateway.agent.turn_parser import Turn
 from gateway.agent.vertical import Committed, Host, Outcome, Resource, Stage, Step
 from verticals.real_estate import readouts
+from verticals.real_estate.search import search
 from verticals.real_estate.slots import CHANGE_OF_MIND, Price, cities_said, slots
 
 CRITERIA = ("city", "bedrooms", "bathrooms", "property_type", "features")
-FOUND_LIMIT = 10  # homes kept from a search (the tool's maximum); the first readout.MAX_ITEMS are read out
 NAMES_A_HOME = re.compile(r"\b(one|home|house|place|listing|condo|townhouse)\b", re.IGNORECASE)  # in the raw words
 
 
@@ -223,29 +223,15 @@ class RealEstateFlow:
 
     async def _search(self) -> list[str]:
         f = self.frame
-        bounds = (("max_price_usd", f.max_price), ("min_price_usd", f.min_price))
-        budget = {key: value for key, value in bounds if value}
-        wishes_dropped: list[str] = []
         try:
-            found = await self._find(**budget)
-            if not found.get("listings") and f.features:
-                # A feature is a wish ("a pool if there is one"), not a need: none with it, the homes
-                # without it come before any outside the budget (held-out set 4, text mode: a pool
-                # "if there is one" found nothing under the budget, and homes over it were offered).
-                without = await self._find(wishes=False, **budget)
-                if without.get("listings"):
-                    found, wishes_dropped = without, list(f.features)
-            # None within the budget: the nearest outside it, for the caller to take or not (a budget
-            # misheard, "eight hundred fifty thousand" as "150,000", still finds homes).
-            nearest = await self._nearest() if budget and not found.get("listings") else []
+            found = await search(self.host, f)
         except ToolError as exc:
             return self.host.apology(exc, "search the listings", self._search)
-        found_all = nearest or found.get("listings", [])
         self._unpicked, self._read_more = 0, False
-        self._outside_budget = bool(nearest)
-        matches = found_all[: readout.MAX_ITEMS]
+        self._outside_budget = found.outside_budget
+        matches = found.homes[: readout.MAX_ITEMS]
         f.set("matches", matches)
-        f.set("more_matches", found_all[readout.MAX_ITEMS :])
+        f.set("more_matches", found.homes[readout.MAX_ITEMS :])
         f.clear("listing")
         if not matches:
             self._expecting = "criteria"
@@ -258,55 +244,14 @@ class RealEstateFlow:
             ]
         f.set("last_list", "listings")
         self._expecting = "listing"
-        if nearest:  # the budget stays as heard: the caller may still correct it (a new search)
+        if found.outside_budget:  # the budget stays as heard: the caller may still correct it (a new search)
             *read, question = readouts.nearest(matches, str(f.city), f.min_price, f.max_price)
         else:
-            *read, question = readouts.matches(matches, int(found.get("total_count", len(matches))))
-            if wishes_dropped:
-                read = [f"I found none with a {readout.either(wishes_dropped)}, but here's what I have.", *read]
+            *read, question = readouts.matches(matches, found.total)
+            if found.wishes_dropped:
+                read = [f"I found none with a {readout.either(found.wishes_dropped)}, but here's what I have.", *read]
         # The read-out's question is the first asking of "which home?": counted, so the next is "again".
         return [*read, *self.host.ask(self._which_home(matches, question))]
-
-    async def _find(self, *, wishes: bool = True, **extra: Any) -> dict[str, Any]:
-        """Search the MLS for what the caller wants (city, bedrooms, baths, type; features unless not
-        `wishes`) and `extra` (a budget, an offset). More than are read out: a caller may ask for
-        another by its street."""
-        f = self.frame
-        args: dict[str, Any] = {"city": f.city, "limit": FOUND_LIMIT}
-        for key, value in (
-            ("min_bedrooms", f.bedrooms),
-            ("min_bathrooms", f.bathrooms),
-            ("property_type", f.property_type),
-        ):
-            if value:
-                args[key] = value
-        if f.features and wishes:
-            args["text"] = " ".join(f.features)
-        data: dict[str, Any] = (await self.host.tools.call(
-            "search_listings", {**args, **extra}, call_id=self.host.call_id
-        )).data  # fmt: skip
-        return data
-
-    async def _nearest(self) -> list[dict[str, Any]]:
-        """The homes nearest the budget in price, none being within it: those just above its top and
-        those just below its bottom, nearest first (the service orders by price, not by distance)."""
-        low, high = self.frame.min_price, self.frame.max_price
-        found: list[dict[str, Any]] = []
-        if high:  # cheapest first: the first page above the top is the nearest
-            found += (await self._find(min_price_usd=high)).get("listings", [])
-        if low:  # the nearest below the bottom are the dearest: the last page
-            found += await self._last_page(max_price_usd=low)
-        unique = list({home.get("mls_id"): home for home in found}.values())
-        return sorted(unique, key=lambda home: (_off_budget(_price(home), low, high), _price(home)))[:FOUND_LIMIT]
-
-    async def _last_page(self, **bound: Any) -> list[dict[str, Any]]:
-        page = await self._find(**bound)
-        listings: list[dict[str, Any]] = page.get("listings", [])
-        total = int(page.get("total_count", len(listings)))
-        if total <= len(listings):
-            return listings
-        last: list[dict[str, Any]] = (await self._find(**bound, offset=total - FOUND_LIMIT)).get("listings", [])
-        return last
 
     # --- the calendar -------------------------------------------------------------
 
@@ -407,16 +352,3 @@ def _names_a_listing_price(price: Price, pick: int | None, matches: Sequence[dic
         return False
     listed = int(matches[index].get("price_usd", 0))
     return listed > 0 and any(a is not None and abs(a - listed) <= 0.03 * listed for a in (price.low, price.high))
-
-
-def _price(home: dict[str, Any]) -> int:
-    return int(home.get("price_usd", 0))
-
-
-def _off_budget(price: int, low: int | None, high: int | None) -> int:
-    """How far a price is outside the budget (0 within it)."""
-    if high and price > high:
-        return price - high
-    if low and price < low:
-        return low - price
-    return 0
