@@ -5,7 +5,9 @@
   time), and the caller's next line was a yes. The phone and time checked are the ones in the
   request itself, so a read-back of one number followed by a booking for another fails.
 - no_loops: no agent question asked more than twice in a call (normalised text; a repeat the
-  caller asked for, "sorry, can you repeat that?", is not counted).
+  caller asked for, "sorry, can you repeat that?", is not counted). A read-back asks about what
+  it reads: read again with a corrected name, number or time it is another question, read again
+  unchanged it is the same one.
 
 Both read only the call record (what was said, and the write requests stamped with the caller
 turn they were made in, evals.tap), so they judge any engine the same way.
@@ -13,6 +15,7 @@ turn they were made in, evals.tap), so they judge any engine the same way.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,10 +109,21 @@ def _asked(record: CallRecord) -> dict[str, list[int]]:
         if turn and heard.asks_repeat(said.get(turn, "")):
             continue
         offered = tuple(o.street for o in listings_offered(reply))
+        read = _read_back(reply)
         for q in heard.questions(reply):
             # "Which one would you like to see?" after other homes were read out is a new question.
-            asked[f"{q} {offered}" if offered else q].append(turn)
+            key = f"{q} {offered}" if offered else q
+            asked[f"{key} | {read}" if read else key].append(turn)
     return asked
+
+
+def _read_back(reply: str) -> str:
+    """What a read-back reads ("Let me read that back: <this>. Shall I book it?"), normalised; '' if
+    the reply reads back no phone number."""
+    if len(heard.digits_said(reply)) < 10:
+        return ""
+    statements = re.sub(r"[^.?!]*\?", " ", reply)
+    return heard.plain(statements.rsplit(": ", 1)[-1])
 
 
 def reasks(record: CallRecord) -> int:

@@ -208,3 +208,21 @@ def test_which_one_after_other_homes_were_read_out_is_a_new_question() -> None:
     assert contract.repeated_questions(call(lines, [])) == []
     same = [("a condo in Denver", first), ("hm", first), ("what", first)]
     assert len(contract.repeated_questions(call(same, []))) == 1  # the same homes, asked a third time
+
+
+def test_a_read_back_of_corrected_details_is_a_new_question() -> None:
+    read = "Let me read that back: a showing of 12 Maple St on Monday at 9:30 AM for {}, text to 512-555-0134."
+    again = "Sorry, I need a yes or a no: a showing of 12 Maple St on Monday at 9:30 AM for {}, text to 512-555-0134."
+    corrected = [
+        ("Ada Lovelace", read.format("Ada Lovelace") + " Shall I book it?"),
+        ("no, my name is Adah", read.format("Adah Lovelace") + " Is that right? Shall I book it?"),
+        ("no, A D A", read.format("Ada Lovelace").replace("Lovelace", "Lovelace Smith") + " Shall I book it?"),
+    ]
+    assert contract.repeated_questions(call(corrected, [])) == []
+    unchanged = [
+        ("Ada Lovelace", read.format("Ada Lovelace") + " Shall I book it?"),
+        ("hmm", again.format("Ada Lovelace") + " Shall I book it?"),
+        ("well", again.format("Ada Lovelace") + " Shall I book it?"),
+    ]
+    (breach,) = contract.repeated_questions(call(unchanged, []))
+    assert "shall i book it" in breach.actual and "3 times" in breach.actual
