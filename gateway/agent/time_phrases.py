@@ -18,8 +18,10 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
           "november", "december")  # fmt: skip
 # The first that is said counts: "after lunch" before "lunch" ("any time after lunch on Thursday" was
 # Thursday's first morning times: held-out set 4 ingrid).
+# "First thing Monday" is Monday's earliest free time, not three of Monday's times to choose from.
 PARTS = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 21), "lunchtime": (12, 13),
-         "after lunch": (13, 17), "before lunch": (9, 12), "lunch time": (12, 13), "lunch": (12, 13)}  # fmt: skip
+         "after lunch": (13, 17), "before lunch": (9, 12), "lunch time": (12, 13), "lunch": (12, 13),
+         "first thing": (0, 11)}  # fmt: skip
 # "late afternoon" is not the afternoon's first free time (held-out persona yusuf was offered noon).
 EARLY_LATE = {
     ("early", "morning"): (8, 10), ("late", "morning"): (10, 12), ("early", "afternoon"): (12, 15),
@@ -166,15 +168,23 @@ def _day(text: str, today: date) -> tuple[date, str, bool] | None:
 # Five or more digits in a run ("8 1 3 5 5 5 0 1 9 9", "813 555 0199"): a phone number or a
 # price, never a clock. "at 8 1 3 ..." must not become 8 AM.
 DIGIT_RUN = re.compile(r"\d(?:[\s.()-]*\d){4,}")
+# Three or more single digits in a row ("about 3, 8, 9": a phone number heard in pieces) are digits
+# too, not "about 3".
+DIGIT_LIST = re.compile(r"\b\d(?:[\s,]+\d\b){2,}")
 
 
 def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     text = re.sub(r"\bgood (morning|afternoon|evening)\b", " ", text)
-    text = DIGIT_RUN.sub(" ", text)
+    text = DIGIT_LIST.sub(" ", DIGIT_RUN.sub(" ", text))
     # "Friday 2 30", "Saturday, 10 AM": a clock right after a weekday is a time on that day; "round 10" is
     # "around 10" as speech recognition often writes it.
     text = re.sub(rf"\b({'|'.join(WEEKDAYS)})\s*,?\s+(?=\d)", r"\1 at ", text)
     text = re.sub(r"\bround\s+(?=\d)", "around ", text)
+    # How whisper writes "seven thirty am" for some voices ("7.30, I am"), and clocks said with the part
+    # of the day instead of AM/PM ("seven thirty in the morning"; "early, like seven thirty").
+    text = re.sub(r"(\d)\s*,?\s+i am\b(?=\s*(?:[.,!?]|$))", r"\1 am", text)
+    text = re.sub(r"\b(\d{1,2})\s+([0-5]\d)(?=\s+in the (?:morning|afternoon|evening)\b)", r"\1:\2", text)
+    text = re.sub(r"\blike\s+(?=\d{1,2}(?:[\s:.])[0-5]\d\b)", "around ", text)
     # Said the way people say them (held-out set 3): "ten-ish" is around 10, British "half ten" is
     # 10:30, "afternoons are better" is the afternoon.
     text = re.sub(r"\b(\d{1,2})\s*ish\b", r"around \1", text)
@@ -195,6 +205,10 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     span = EARLY_LATE.get((early_late[1], str(part))) if early_late else None
     hours = span or (PARTS[part] if part else (0, 0))
     clock = _clock_time(text, part)
+    # "Early, like 7:30" is the morning's 7:30, not "at 7:30" taken as the evening's.
+    early = part is None and re.search(r"\bearly\b", text) and not re.search(r"\bp\.?m\b", text)
+    if clock is not None and early and 17 <= clock[1].hour <= 20:
+        clock = clock[0], clock[1].replace(hour=clock[1].hour - 12)
     day = _day(text, local.date())
     if clock is None and part is None and day is None:
         return None
@@ -227,6 +241,7 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
             else (f"this {spoken}", f"in the {spoken} next week")
         )
         label = {"today": this, "next week": week}.get(said_day, f"{said_day} {spoken}".strip())
+        label = said_day if part == "first thing" else label  # "The first free time Monday is 9 AM."
     else:
         start_t, end_t, label = time(0), time(23, 59), said_day
     start, end = at(when_day, start_t), at(when_day, end_t)

@@ -229,7 +229,7 @@ class TimeNegotiation:
             return await self._window_choices(asked, label, free, now, ask)
         if window:
             self.when = window[0]
-            same = window[0].date() == start.date() and asked.label
+            same = window[0].date() == start.date() and asked.label and "week" not in asked.label
             said = readout.clock(window[0]) if same else readout.moment(window[0])
             return Step([f"The first free time {label} is {said}."], done=True)
         same_day = await self._free(free, max(day_start, now), day_start + timedelta(days=1), 24)

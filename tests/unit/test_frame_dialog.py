@@ -936,3 +936,12 @@ async def test_a_city_not_heard_is_asked_with_the_cities_it_sounded_like() -> No
     again = said(await d.respond("Tops on the east side."))
     assert again.startswith("Sorry, which city should I search? For example Tucson,"), again
     assert said(await d.respond("Talk to someone.")).startswith("I can search Tucson")
+
+
+async def test_first_thing_on_a_day_takes_its_earliest_free_time() -> None:
+    d, tools = dialog(THURSDAY_8AM)
+    await d.respond("a three bedroom house in Austin under 600k")
+    await d.respond("the first one")
+    took = said(await d.respond("first thing Monday"))
+    assert took.startswith("The first free time Monday is 9 AM.") and d.timing.when is not None
+    assert (d.timing.when.weekday(), d.timing.when.hour) == (0, 9) and tools.writes() == []

@@ -643,3 +643,31 @@ def test_first_opening_a_sentence_picks_nothing(text: str, choice: int | None) -
 def test_lunch_parts_the_day(text: str, hours: tuple[int, int]) -> None:
     asked = turn(text).values["time"]
     assert asked.end is not None and (asked.start.hour, asked.end.hour) == hours
+
+
+@pytest.mark.parametrize(("text", "label"), [("first thing Monday", "Monday"), ("tomorrow, first thing", "tomorrow")])
+def test_first_thing_is_the_days_earliest_time(text: str, label: str) -> None:
+    asked = turn(text).values["time"]
+    assert asked.end is not None and asked.end.hour == 11 and asked.label == label
+    assert not asked.offers_choices  # the earliest free time is taken and said, not three offered
+
+
+@pytest.mark.parametrize(
+    ("text", "hour", "minute"),
+    [
+        ("Friday 7.30, I am", 7, 30),  # whisper's "seven thirty am" for some voices
+        ("Friday early, like seven thirty", 7, 30),
+        ("Friday, seven thirty in the morning, before it gets hot", 7, 30),
+        ("Friday at 3, early", 15, 0),  # "early" makes no 3 AM
+        ("Friday at 10, I am free then", 10, 0),
+    ],
+)
+def test_morning_clocks_as_callers_say_them(text: str, hour: int, minute: int) -> None:
+    asked = turn(text, expecting="time").values["time"]
+    assert asked.exact and (asked.start.hour, asked.start.minute) == (hour, minute)
+
+
+def test_single_digits_in_a_row_are_no_clock() -> None:
+    """"about three, eight, nine": a phone number heard in pieces, not "about 3" (3 PM was held)."""
+    assert "time" not in turn("about three, eight, nine", expecting="time").values
+    assert turn("Friday at 2, 3 or 4", expecting="time").values["time"].start.hour == 14
