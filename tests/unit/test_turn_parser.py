@@ -668,6 +668,6 @@ def test_morning_clocks_as_callers_say_them(text: str, hour: int, minute: int) -
 
 
 def test_single_digits_in_a_row_are_no_clock() -> None:
-    """"about three, eight, nine": a phone number heard in pieces, not "about 3" (3 PM was held)."""
+    """ "about three, eight, nine": a phone number heard in pieces, not "about 3" (3 PM was held)."""
     assert "time" not in turn("about three, eight, nine", expecting="time").values
     assert turn("Friday at 2, 3 or 4", expecting="time").values["time"].start.hour == 14
