@@ -7,7 +7,8 @@
 - no_loops: no agent question asked more than twice in a call (normalised text; a repeat the
   caller asked for, "sorry, can you repeat that?", is not counted). A read-back asks about what
   it reads: read again with a corrected name, number or time it is another question, read again
-  unchanged it is the same one.
+  unchanged it is the same one. Likewise "Which works for you?" after other times were offered
+  (or "Which one …?" after other homes were read out) is another question.
 
 Both read only the call record (what was said, and the write requests stamped with the caller
 turn they were made in, evals.tap), so they judge any engine the same way.
@@ -23,7 +24,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from evals import heard
-from evals.persona_ear import listings_offered
+from evals.persona_ear import listings_offered, times_named
 from evals.record import CallRecord
 from evals.tap import BOOK, ToolCall
 
@@ -108,10 +109,11 @@ def _asked(record: CallRecord) -> dict[str, list[int]]:
     for turn, reply in _replies_by_turn(record).items():
         if turn and heard.asks_repeat(said.get(turn, "")):
             continue
-        offered = tuple(o.street for o in listings_offered(reply))
+        head = re.split(r"[^.?!]*\?", reply, maxsplit=1)[0]  # what the reply says before it asks
+        offered = (*(o.street for o in listings_offered(reply)), *times_named(head, record.clock.date()))
         read = _read_back(reply)
         for q in heard.questions(reply):
-            # "Which one would you like to see?" after other homes were read out is a new question.
+            # "Which one would you like to see?" after other homes (or times) were offered is a new question.
             key = f"{q} {offered}" if offered else q
             asked[f"{key} | {read}" if read else key].append(turn)
     return asked

@@ -226,3 +226,19 @@ def test_a_read_back_of_corrected_details_is_a_new_question() -> None:
     ]
     (breach,) = contract.repeated_questions(call(unchanged, []))
     assert "shall i book it" in breach.actual and "3 times" in breach.actual
+
+
+def test_which_works_after_other_times_were_offered_is_a_new_question() -> None:
+    offer = "I can do Monday the 7th at {}. Which works for you?"
+    lines = [("Monday", offer.format("9, 9:30 or 10 AM")), ("no", offer.format("1, 2 or 3 PM")),
+             ("later", offer.format("4 or 4:30 PM"))]  # fmt: skip
+    assert contract.repeated_questions(call(lines, [])) == []
+    same = [
+        ("Monday", offer.format("9 or 10 AM")),
+        ("hm", offer.format("9 or 10 AM")),
+        ("what", offer.format("9 or 10 AM")),
+    ]
+    assert len(contract.repeated_questions(call(same, []))) == 1
+    example = "Which day and time would suit you? For example, Thursday at 10 AM."
+    asked = [("hi", "Which day and time would suit you?"), ("um", example), ("er", example)]
+    assert len(contract.repeated_questions(call(asked, []))) == 1  # an example after the question changes nothing

@@ -283,8 +283,30 @@ def test_the_same_question_is_asked_at_most_twice_then_other_strategies() -> Non
     assert [a.lines[0] for a in asked] == ["Which city?", "Sorry, which city?", "Austin or Dallas?", "We'll call.",
                                            "We'll call."]  # fmt: skip
     assert [a.strategy for a in asked[2:4]] == ["choices", "call_back"]
-    policy.progress()
-    assert policy.ask(q).lines == ["Which city?"]
+    policy.progress()  # a fresh count, but "Which city?" was asked twice in the call already: never a third time
+    assert policy.ask(q).lines == ["Austin or Dallas?"]
+
+
+def test_the_same_words_are_not_asked_a_third_time_in_a_call_whatever_came_between() -> None:
+    """Held-out set 4 meredith heard "Which day and time would suit you?" three times in one call, under
+    the time's limit of five askings: each asking came after progress on something else."""
+    policy = ReAskPolicy("unit")
+    plain = Question("time", ask=["Which day and time would suit you?"], again=["When would suit you?"],
+                     strategies=(Strategy("choices", ["I can do Monday at 9 or 10. Which works?"]),))  # fmt: skip
+    asked = []
+    for _ in range(3):
+        asked.append(policy.ask(plain).lines[0])
+        policy.progress()
+    assert asked == ["Which day and time would suit you?", "Which day and time would suit you?",
+                     "When would suit you?"]  # fmt: skip
+    offers = [
+        Question("time", ask=[f"I can do Monday at {h}. Which works?"], again=["Which one?"]) for h in (9, 10, 11)
+    ]
+    said, policy = [], ReAskPolicy("unit")
+    for offer in offers:  # the same question after other times were offered is another question
+        said.append(policy.ask(offer).lines[0])
+        policy.progress()
+    assert said == [o.ask[0] for o in offers]
 
 
 def test_a_number_asked_for_a_third_time_in_a_call_is_another_strategy_whatever_came_between() -> None:
@@ -299,9 +321,10 @@ def test_a_number_asked_for_a_third_time_in_a_call_is_another_strategy_whatever_
         asked.append(policy.ask(phone))
         policy.progress()  # something else was heard (a time, taken as a change of time)
     assert [a.lines[0] for a in asked] == ["Your number?", "Your number?", "Just the area code?", "We'll call."]
-    for _ in range(3):  # other questions keep their fresh start after progress
+    for _ in range(2):  # other questions keep their fresh start after progress
         assert policy.ask(city).lines == ["Which city?"]
         policy.progress()
+    assert policy.ask(city).lines == ["Sorry, which city?"]  # but not the same words a third time
 
 
 def test_why_a_time_is_not_free() -> None:
