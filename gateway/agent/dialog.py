@@ -208,6 +208,8 @@ class FrameDialog:
             return self._say(list(self.last_said))  # said again in full
         if turn.goodbye and not (self.confirming and turn.bare_yes):
             return self._say(self._goodbye())
+        if turn.hold and not turn.values and not turn.yes and not turn.no:
+            return ["Sure, take your time."]  # the question stays open; "say that again" still repeats it
         retry, self._retry = self._retry, None
         if retry is not None and turn.bare_yes:
             lines = await retry()

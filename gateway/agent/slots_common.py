@@ -11,6 +11,10 @@ from gateway.agent.time_phrases import TimeAsk, time_asked
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "last": -1, "latter": -1,
             "former": 1}  # fmt: skip
 _OPENING_FIRST = re.compile(r"\W*(?:first|firstly|first of all)\s*,")
+# Numbers are digits here ("the second 1").
+_A_MOMENT = re.compile(
+    r"\b(?:a|one|1|half)\s+(?:sec|second|moment|minute|tick)\b(?!\s+(?:one|1|home|house|time|option|place))"
+)
 _NUMBERED = re.compile(r"\b(?:number|option|say|pick)\s+([1-3])\b")
 # A number said alone to "say one for ..., or two for ...", as people say it: "okay, one", "um, two please",
 # "yes, one, thanks" (held-out persona bronwyn, set 3: "Okay, one." went unheard twice, then a call back).
@@ -57,7 +61,7 @@ def choice_in(said: Said) -> int | None:
     """An ordinal pick; "the first time" in "the first time I called" is rare enough to accept."""
     # "First, let's ..." opens a sentence; it picks nothing (held-out set 4 ingrid: "Thursday at 2 PM
     # works" heard "First, let's do the m-works." held the first time offered).
-    text = said.text
+    text = _A_MOMENT.sub(" ", said.text)  # "hold on a second" picks no second option
     if _OPENING_FIRST.match(said.raw.lower()):
         text = re.sub(r"^\W*first(?:ly)?(?:\s+of\s+all)?\b", "", text)
     for word, n in ORDINALS.items():

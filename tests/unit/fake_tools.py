@@ -89,5 +89,6 @@ def _fits(home: dict[str, Any], args: Mapping[str, Any]) -> bool:
         and home["bedrooms"] >= args.get("min_bedrooms", 0)
         and home["bathrooms"] >= args.get("min_bathrooms", 0)
         and home.get("property_type") == args.get("property_type", home.get("property_type"))
+        and home.get("property_type") in args.get("property_types", [home.get("property_type")])
         and all(word in str(home.get("description", "")).lower() for word in str(args.get("text", "")).split())
     )

@@ -75,13 +75,14 @@ def budget(low: int | None, high: int | None) -> str:
     return ""
 
 
-def criteria(bedrooms: int | None, kind: str | None, low: int | None, high: int | None) -> str:
+def criteria(bedrooms: int | None, kind: str | tuple[str, ...] | None, low: int | None, high: int | None) -> str:
     """A search as the caller would say it: "three bedrooms, a condo, under 600 thousand dollars"."""
     said = []
     if bedrooms:
         said.append(f"{readout.number(bedrooms)} bedroom{'s' if bedrooms != 1 else ''}")
-    if kind in KINDS:
-        said.append(KINDS[kind])
+    kinds = [KINDS[k] for k in (kind if isinstance(kind, tuple) else (kind,)) if k in KINDS]
+    if kinds:
+        said.append(" or ".join(kinds))
     if price := budget(low, high):
         said.append(price)
     return ", ".join(said)

@@ -49,10 +49,14 @@ async def _find(host: Host, frame: Frame, *, wishes: bool = True, **extra: Any) 
     """Search for what the caller wants (city, bedrooms, baths, type; features unless not `wishes`)
     and `extra` (a budget, an offset)."""
     args: dict[str, Any] = {"city": frame.city, "limit": FOUND_LIMIT}
+    kinds = frame.property_type
     for key, value in (
         ("min_bedrooms", frame.bedrooms),
         ("min_bathrooms", frame.bathrooms),
-        ("property_type", frame.property_type),
+        (
+            "property_types" if isinstance(kinds, tuple) else "property_type",
+            list(kinds) if isinstance(kinds, tuple) else kinds,
+        ),
     ):
         if value:
             args[key] = value

@@ -16,7 +16,9 @@ TYPES = {
     "condo": r"\b(condo|condos|condominium|con do|con dune|apartment|flat)\b",
     "townhouse": r"\b(townhouse|town house|townhome|town home)\b",
     # "a multi-family house", "a duplex": the house inside it is no single-family house.
-    "multi_family": r"\b((?:multi ?family|two family|2 family|duplex|duplexes|triplex|fourplex|four plex)"
+    # Chicago's "two-flat" and "three-flat" are small multi-family buildings, not flats.
+    "multi_family": r"\b((?:multi ?family|two family|2 family|duplex|duplexes|triplex|fourplex|four plex|"
+    r"(?:two|three|four|2|3|4) ?flats?)"
     r"(?:\s+(?:house|houses|home|homes|place|building|property))?)\b",
 }
 # A qualifier counts only right before the amount it qualifies ("around 11" is a time, not a price).
@@ -32,6 +34,7 @@ TYPE_RULED_OUT = re.compile(
     r"\b(not|no|never|isn'?t|don'?t want|do not want|instead of|rather than|other than|anything but)"
     r"\s+(?:an?\s+|any\s+|the\s+)?$"
 )
+_EITHER = re.compile(r"\b(either|whichever|both|i'?m easy|don'?t mind|any of (?:those|them))\b")
 CHANGE_OF_MIND = re.compile(r"\b(no|sorry|actually|i mean|i meant|rather|instead|make it|or rather)\b")
 PLACE_CUE = re.compile(r"\b(in|near|around|to|outside|area of)\s+(?:the\s+)?$")
 NEGATED = re.compile(r"\b(not|isn'?t|instead of|rather than)\s+(?:in\s+)?$")
@@ -132,16 +135,25 @@ def bathrooms_in(said: Said) -> float | None:
     return None
 
 
-def property_type_in(said: Said) -> str | None:
+def property_type_in(said: Said) -> str | tuple[str, ...] | None:
     """The type of home asked for; one ruled out ("a proper house, not a condo") is not it. Of several
-    the last said wins ("a condo, well, a townhouse really")."""
+    the last said wins ("a condo, well, a townhouse really"), unless they were said as choices: "a
+    condo or a townhouse, either" is both (held-out set 5 tamsin heard only townhouses, none cheap)."""
     t = said.text
     said_at = [(m.start(), m.end(), kind) for kind, pattern in TYPES.items() for m in re.finditer(pattern, t)]
     # "town house" is a townhouse, not a house: a match inside a longer one does not count.
     said_at = [s for s in said_at if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in said_at)]
-    wanted = [s for s in said_at if not TYPE_RULED_OUT.search(t[max(0, s[0] - 20) : s[0]])]
+    wanted = sorted(s for s in said_at if not TYPE_RULED_OUT.search(t[max(0, s[0] - 20) : s[0]]))
     if wanted:
-        return max(wanted)[2]
+        kinds = [wanted[-1][2]]
+        for before, after in zip(reversed(wanted[:-1]), reversed(wanted[1:]), strict=True):
+            between = t[before[1] : after[0]]
+            listed = re.fullmatch(r"[\s,]*(?:an?\s+)?", between) and _EITHER.search(t)  # "condo, townhouse, either"
+            if not (re.search(r"\bor\b", between) or listed) or CHANGE_OF_MIND.search(between):
+                break
+            kinds.insert(0, before[2])
+        either = tuple(dict.fromkeys(kinds))
+        return either if len(either) > 1 else either[0]
     if said_at:
         return None  # only ruled out: nothing asked for
     if any(closeness(w, "condo") >= SOUNDS_LIKE_CONDO for w in re.findall(r"[a-z]+", t)):

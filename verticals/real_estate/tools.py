@@ -32,7 +32,8 @@ def ts(iso: str) -> Timestamp:
 
 
 def _search(a: Mapping[str, Any]) -> mls_pb2.SearchListingsRequest:
-    kinds = [PROPERTY_TYPES[a["property_type"]]] if a.get("property_type") else []
+    kinds = [PROPERTY_TYPES[k] for k in ([a["property_type"]] if a.get("property_type") else [])]
+    kinds += [PROPERTY_TYPES[k] for k in a.get("property_types", []) if PROPERTY_TYPES[k] not in kinds]
     return mls_pb2.SearchListingsRequest(
         city=a.get("city", ""),
         state=a.get("state", ""),
@@ -75,6 +76,8 @@ SEARCH_LISTINGS = Tool(
             "min_bedrooms": {"type": "integer", "minimum": 0, "maximum": 20},
             "min_bathrooms": {"type": "number", "minimum": 0, "maximum": 20},
             "property_type": {"enum": list(PROPERTY_TYPES)},
+            # "a condo or a townhouse, either": any of these.
+            "property_types": {"type": "array", "items": {"enum": list(PROPERTY_TYPES)}, "maxItems": 5},
             "text": {"type": "string", "maxLength": 200},
             "limit": {"type": "integer", "minimum": 1, "maximum": 10},
             # Listings come cheapest first: an offset reaches the dearest ones (and later pages).
