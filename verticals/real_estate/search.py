@@ -100,3 +100,12 @@ def _off_budget(price: int, low: int | None, high: int | None) -> int:
     if low and price < low:
         return low - price
     return 0
+
+
+async def on_street(host: Host, frame: Frame, word: str) -> list[dict[str, Any]]:
+    """Homes in the caller's city on a street with `word` in its name, whatever else was asked ("do you
+    have the one on Mesa?": a home seen in an ad, which the criteria as heard did not find)."""
+    args = {"city": frame.city, "text": word, "limit": FOUND_LIMIT}
+    data: dict[str, Any] = (await host.tools.call("search_listings", args, call_id=host.call_id)).data
+    homes: list[dict[str, Any]] = data.get("listings", [])
+    return [h for h in homes if word in str(h.get("address", {}).get("street", "")).lower().split()]

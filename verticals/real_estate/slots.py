@@ -264,6 +264,26 @@ def listing_in(said: Said) -> int | None:
     return None
 
 
+# "the one on Mesa", "anything on Highland", "Mesa Lane": a street asked for by name.
+_ON_A_STREET = re.compile(
+    r"\b(?:the\s+(?:one|1|home|house|place|condo|townhouse|listing)|one|1|anything|something|a\s+(?:home|house|place))"
+    r"\s+on\s+([a-z]{3,})\b"
+)
+_NOT_A_STREET = {"the", "sale", "market", "offer", "list", "your", "that", "this", "which", "there", "line", "hold",
+                 "top", "it", "them", "those", "here", "my", "our", "site", "website", "zillow", "first", "second",
+                 "third", "last", "other", "another", "any", "each", "every", "some", "cheaper", "cheapest", "bigger",
+                 "smaller", "nice", "good", "great", "right", "wrong", "same", "new", "next", "previous", "main",
+                 "one", "street", "road", "avenue", "drive", "lane", "way", "court", "place", "trail",
+                 "boulevard"}  # fmt: skip
+
+
+def street_named(text: str) -> str | None:
+    """A street word the caller asked for ("do you have the one on Mesa?": "mesa"), or None."""
+    m = _ON_A_STREET.search(text) or re.search(rf"\b([a-z]{{3,}})\s+(?:1\b|{_STREET_CUE})", text)  # "one" is "1" here
+    word = m.group(1) if m else None
+    return None if word is None or word in _NOT_A_STREET else word
+
+
 _STREET_CUE = r"(?:one|street|st|avenue|ave|road|rd|drive|dr|lane|ln|way|court|ct|place|pl|boulevard|blvd|trail|trl)\b"
 
 
