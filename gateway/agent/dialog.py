@@ -210,6 +210,13 @@ class FrameDialog:
             return self._say(self._goodbye())
         if turn.hold and not turn.values and not turn.yes and not turn.no:
             return ["Sure, take your time."]  # the question stays open; "say that again" still repeats it
+        answered = self.flow.answer(turn)
+        if answered is not None and _nothing_after_the_question(turn):
+            # A question about what is offered, and nothing else: answered, and the open question asked
+            # again (nothing in it is a pick: "the first one" in it once chose the first time offered).
+            self.asked = self.flow.expecting or self.asked
+            asks = answered[-1].rstrip().endswith("?")
+            return self._say([*answered, *([] if asks else self._open_question())])
         retry, self._retry = self._retry, None
         if retry is not None and turn.bare_yes:
             lines = await retry()
@@ -217,7 +224,8 @@ class FrameDialog:
             return self._say(lines)
         if self.booked:
             return self._say(self._after_booking(turn))
-        lines = await self._advance(turn)
+        told = [line for line in answered or [] if not line.rstrip().endswith("?")]  # the turn goes on: no question
+        lines = [*told, *await self._advance(turn)]
         kept, self._kept = self._kept, None
         return self._say([kept, *lines] if kept and not self.booked else lines)
 
@@ -461,9 +469,19 @@ class FrameDialog:
         resource = self.flow.resource
         return ZoneInfo(resource.time_zone if resource else self.config.time_zone)
 
+    def _open_question(self) -> list[str]:
+        """The question the last reply asked, to ask again after answering the caller's own."""
+        return [line for line in (self.last_said or [])[-1:] if line.rstrip().endswith("?")]
+
     def _say(self, lines: list[str]) -> list[str]:
         self.last_said, self.last_heard = list(lines), None
         return lines
+
+
+def _nothing_after_the_question(turn: Turn) -> bool:
+    """ "How many baths does it have?" alone, not "... have? OK, let's see it" (which also picks)."""
+    tail = turn.said.raw.rsplit("?", 1)[1] if "?" in turn.said.raw else ""
+    return not re.search(r"[a-z]{2,}", tail.lower())
 
 
 def _nothing(turn: Turn) -> Turn:

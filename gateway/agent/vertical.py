@@ -107,6 +107,11 @@ class Flow(Protocol):
         """Take the turn's business slots; say what is needed until the thing to book is chosen."""
         ...
 
+    def answer(self, turn: Turn) -> list[str] | None:
+        """The answer to a caller's question about what is offered ("how many bathrooms does the first
+        one have?"), from its data; None when the turn asks none. Answered, the turn picks nothing."""
+        ...
+
     async def free_slots(self, start: datetime, end: datetime, count: int) -> list[datetime]:
         """Free start times of the chosen resource in [start, end), earliest first (ToolError on failure)."""
         ...

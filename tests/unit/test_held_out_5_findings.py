@@ -107,3 +107,45 @@ async def test_a_street_with_no_home_is_said_so_and_the_homes_read_out_stay() ->
     none = said(await d.respond("the one on Magnolia"))
     assert none.startswith("I don't have a home on Magnolia in Raleigh.")
     assert said(await d.respond("the Highland one")).startswith("Great, 9426 Highland Ln.")
+
+
+SEATTLE_LIKE = [
+    home("S1", "12 Maple St", 720_000, "condo", bedrooms=2),
+    home("S2", "48 Harbor View Rd", 655_000, "condo", bedrooms=2),
+    home("S3", "3 Pine Ct", 790_000, "condo", bedrooms=2),
+    home("S4", "9 Birch Way", 610_000, "condo", bedrooms=2),
+]
+
+
+async def test_anything_cheaper_searches_under_the_cheapest_read_out() -> None:
+    """ "Anything cheaper?" picked the cheapest home read out, and its times were offered."""
+    d, tools = dialog(SEATTLE_LIKE)
+    await d.respond("a two bedroom condo in Raleigh between 650 and 800 thousand")
+    cheaper = said(await d.respond("anything cheaper?"))
+    assert cheaper.startswith("Under 655 thousand dollars:") and "9 Birch Way" in cheaper
+    assert d.frame.listing is None and searches(tools)[-1]["max_price_usd"] == 654_999
+    none = said(await d.respond("anything cheaper?"))
+    assert none.startswith("I don't have anything cheaper in Raleigh with what you asked for: the least expensive "
+                           "is 9 Birch Way, for 610 thousand dollars.")  # fmt: skip
+    assert said(await d.respond("the cheaper one")).startswith("Great, 9 Birch Way.")
+
+
+async def test_a_question_about_a_home_is_answered_and_picks_nothing() -> None:
+    """"How many bathrooms does the first one have?" said while the time was asked chose the first time."""
+    d, tools = dialog(SEATTLE_LIKE)
+    await d.respond("a two bedroom condo in Raleigh under 700 thousand")
+    asked = said(await d.respond("how many bathrooms does the first one have?"))
+    assert asked == "9 Birch Way has 1 bath. Would you like to see 9 Birch Way?" and d.frame.listing is None
+    garage = said(await d.respond("does it have a garage?"))
+    assert garage.startswith("The listing for 9 Birch Way doesn't mention a garage.")
+    assert said(await d.respond("yes")).startswith("Great, 9 Birch Way.")
+    size = await d.respond("how big is it?")
+    assert size[0] == "9 Birch Way is 700 square feet." and size[-1].endswith("Which works for you?")
+    assert d.timing.when is None and tools.writes() == []
+
+
+async def test_a_question_then_a_pick_in_one_turn_answers_and_picks() -> None:
+    d, _ = dialog(SEATTLE_LIKE)
+    await d.respond("a two bedroom condo in Raleigh under 700 thousand")
+    both = said(await d.respond("how much is the Harbor View one? OK, that's fine, let's see Harbor View"))
+    assert both.startswith("48 Harbor View Rd is 655 thousand dollars. Great, 48 Harbor View Rd.")

@@ -17,9 +17,9 @@ from gateway.agent.sounds_like import closest, ranked
 from gateway.agent.tools import ToolError
 from gateway.agent.turn_parser import Turn
 from gateway.agent.vertical import Committed, Host, Outcome, Resource, Stage, Step
-from verticals.real_estate import readouts
-from verticals.real_estate.search import on_street, search
-from verticals.real_estate.slots import CHANGE_OF_MIND, Price, cities_said, slots, street_named
+from verticals.real_estate import questions, readouts
+from verticals.real_estate.search import Found, on_street, search
+from verticals.real_estate.slots import CHANGE_OF_MIND, WANTS_CHEAPER, Price, cities_said, slots, street_named
 
 CRITERIA = ("city", "bedrooms", "bathrooms", "property_type", "features")
 NAMES_A_HOME = re.compile(r"\b(one|home|house|place|listing|condo|townhouse)\b", re.IGNORECASE)  # in the raw words
@@ -150,6 +150,8 @@ class RealEstateFlow:
             f.set("searched", False)
             self._expecting = "criteria"
             return Step(["No problem. What should I look for instead?"])
+        if WANTS_CHEAPER.search(turn.said.text) and not self._outside_budget:
+            return Step(await self._cheaper())
         if (word := street_named(turn.said.text)) is not None and word not in self._streets_searched:
             return Step(await self._on_street(word))
         self._expecting = "listing"
@@ -181,6 +183,21 @@ class RealEstateFlow:
         f.set("more_matches", [*found[readout.MAX_ITEMS :], *others])
         f.set("last_list", "listings")
         return readouts.on_street(f.matches, word)
+
+    def answer(self, turn: Turn) -> list[str] | None:
+        """A question about the homes read out or the one chosen (questions.py). About one home not yet
+        chosen, it asks "Would you like to see it?", and a yes picks it."""
+        f = self.frame
+        homes = [*f.get("matches", []), *f.get("more_matches", [])]
+        asked = self._home_asked
+        talked_about = homes[asked - 1] if asked is not None and 0 < asked <= len(homes) else None
+        answered = questions.answer(turn, f, talked_about)
+        if answered is None:
+            return None
+        if f.listing is None and len(answered.homes) == 1 and answered.homes[0] in homes:
+            self._home_asked, self._expecting = homes.index(answered.homes[0]) + 1, "yes_no"
+            return [*answered.lines, f"Would you like to see {readouts.street(answered.homes[0])}?"]
+        return answered.lines
 
     def _more_homes(self) -> list[str]:
         """None of the homes read out was picked, twice: the next ones found, read out the same way
@@ -239,11 +256,39 @@ class RealEstateFlow:
         return await self._search()
 
     async def _search(self) -> list[str]:
+        try:
+            found = await search(self.host, self.frame)
+        except ToolError as exc:
+            return self.host.apology(exc, "search the listings", self._search)
+        return self._present(found)
+
+    async def _cheaper(self) -> list[str]:
+        """ "Anything cheaper?" after homes were read out: the same search under the cheapest of them (a
+        floor the caller gave goes); none there, the caller hears which is the least expensive."""
         f = self.frame
+        shown: list[dict[str, Any]] = f.get("matches", [])
+        cheapest = min(shown, key=lambda h: int(h.get("price_usd", 0)))
+        budget = f.min_price, f.max_price
+        f.set("min_price", None)
+        f.set("max_price", int(cheapest.get("price_usd", 0)) - 1)
         try:
             found = await search(self.host, f)
         except ToolError as exc:
-            return self.host.apology(exc, "search the listings", self._search)
+            f.set("min_price", budget[0])
+            f.set("max_price", budget[1])
+            return self.host.apology(exc, "search the listings", self._cheaper)
+        if found.homes and not found.outside_budget:
+            return [f"Under {speech_text.price(int(cheapest.get('price_usd', 0)))}:", *self._present(found)]
+        f.set("min_price", budget[0])
+        f.set("max_price", budget[1])
+        self._expecting = "listing"
+        least = f"{readouts.street(cheapest)}, for {speech_text.price(int(cheapest.get('price_usd', 0)))}"
+        return [f"I don't have anything cheaper in {f.city} with what you asked for: the least expensive is {least}.",
+                *self.host.ask(self._which_home(shown, "Would you like to see one of these?"))]  # fmt: skip
+
+    def _present(self, found: Found) -> list[str]:
+        """A search's homes, read out (or the nearest to the budget, or what to change when none)."""
+        f = self.frame
         self._unpicked, self._read_more = 0, False
         self._outside_budget = found.outside_budget
         matches = found.homes[: readout.MAX_ITEMS]

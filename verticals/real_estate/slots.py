@@ -220,6 +220,13 @@ def features_in(said: Said) -> list[str] | None:
     return ["pool"] if "pool" in said.text else None
 
 
+# "Anything cheaper?", "do you have something less expensive": another search, not "the cheaper one".
+WANTS_CHEAPER = re.compile(
+    r"\b(?:anything|something|any|one|ones|homes?|places?|have|got|there)\s+(?:a\s+(?:bit|little)\s+)?"
+    r"(?:cheaper|less expensive|lower priced|more affordable)\b(?!\s+(?:one|1)\b)"
+)
+
+
 def listing_in(said: Said) -> int | None:
     """Which of the matches read out the caller means, by street words, price or "the cheaper one"
     (1-based; ordinals are the dialog's CHOICE slot)."""
@@ -230,6 +237,8 @@ def listing_in(said: Said) -> int | None:
         return None
     t = said.text
     prices = [int(m.get("price_usd", 0)) for m in matches]
+    if WANTS_CHEAPER.search(t):
+        return None
     if re.search(r"\b(cheaper|cheapest|least expensive|lower price|less expensive)\b", t):
         return prices.index(min(prices)) + 1
     if re.search(r"\b(most expensive|pricier|priciest|more expensive)\b", t):

@@ -126,6 +126,9 @@ class ClinicFlow:
         doctor = self.frame.doctor
         return Resource(doctor, "", self.host.config.time_zone, DOCTORS[doctor]) if doctor else None
 
+    def answer(self, turn: Turn) -> list[str] | None:
+        return None  # no questions about the doctors are answered here
+
     async def settle(self, turn: Turn) -> Step:
         self.frame.take(turn.values, ("doctor", "reason"))
         if self.frame.doctor:
