@@ -131,7 +131,7 @@ async def test_anything_cheaper_searches_under_the_cheapest_read_out() -> None:
 
 
 async def test_a_question_about_a_home_is_answered_and_picks_nothing() -> None:
-    """"How many bathrooms does the first one have?" said while the time was asked chose the first time."""
+    """ "How many bathrooms does the first one have?" said while the time was asked chose the first time."""
     d, tools = dialog(SEATTLE_LIKE)
     await d.respond("a two bedroom condo in Raleigh under 700 thousand")
     asked = said(await d.respond("how many bathrooms does the first one have?"))
@@ -149,3 +149,21 @@ async def test_a_question_then_a_pick_in_one_turn_answers_and_picks() -> None:
     await d.respond("a two bedroom condo in Raleigh under 700 thousand")
     both = said(await d.respond("how much is the Harbor View one? OK, that's fine, let's see Harbor View"))
     assert both.startswith("48 Harbor View Rd is 655 thousand dollars. Great, 48 Harbor View Rd.")
+
+
+def test_budgets_said_in_short_with_the_limit_after() -> None:
+    """ "three and a quarter" and "three hundred twenty-five, or less" were no budget: 21 homes up to $449k."""
+    for text, high in [("Denver, one bedroom, condo, three and a quarter, one o'clock on Thursday", 325_000),
+                       ("three and a half, tops", 350_000), ("three hundred twenty-five, or less", 325_000)]:  # fmt: skip
+        assert turn(text).values["price"].high == high, text
+    assert "price" not in turn("two and a half baths").values
+
+
+async def test_the_one_on_the_park_is_a_street() -> None:
+    """Whisper wrote "do you have the one on Park?" as "Can you comment one on the park?"."""
+    homes = [home("D1", "849 Forest Ct", 292_000, "condo"), home("D2", "4082 Park Trl", 312_000, "condo"),
+             home("D3", "77 Elm St", 300_000, "condo"), home("D4", "5 Oak Way", 305_000, "condo")]  # fmt: skip
+    d, _ = dialog(homes)
+    await d.respond("a one bedroom condo in Raleigh up to 310k")
+    found = said(await d.respond("Can you comment one on the park?"))
+    assert found.startswith("I do have one on Park: 4082 Park Trl in Raleigh")

