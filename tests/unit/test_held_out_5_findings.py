@@ -153,8 +153,9 @@ async def test_a_question_then_a_pick_in_one_turn_answers_and_picks() -> None:
 
 def test_budgets_said_in_short_with_the_limit_after() -> None:
     """ "three and a quarter" and "three hundred twenty-five, or less" were no budget: 21 homes up to $449k."""
-    for text, high in [("Denver, one bedroom, condo, three and a quarter, one o'clock on Thursday", 325_000),
-                       ("three and a half, tops", 350_000), ("three hundred twenty-five, or less", 325_000)]:  # fmt: skip
+    said_ = [("Denver, one bedroom, condo, three and a quarter, one o'clock on Thursday", 325_000),
+             ("three and a half, tops", 350_000), ("three hundred twenty-five, or less", 325_000)]  # fmt: skip
+    for text, high in said_:
         assert turn(text).values["price"].high == high, text
     assert "price" not in turn("two and a half baths").values
 

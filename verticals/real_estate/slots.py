@@ -292,12 +292,12 @@ _ON_A_STREET = re.compile(
     r"\b(?:the\s+(?:one|1|home|house|place|condo|townhouse|listing)|one|1|anything|something|a\s+(?:home|house|place))"
     r"\s+on\s+(?:the\s+)?([a-z]{3,})\b"  # "the one on the park": whisper's "the one on Park"
 )
-_NOT_A_STREET = {"the", "sale", "market", "offer", "list", "your", "that", "this", "which", "there", "line", "hold",
-                 "top", "it", "them", "those", "here", "my", "our", "site", "website", "zillow", "corner", "left", "phone", "first", "second",
-                 "third", "last", "other", "another", "any", "each", "every", "some", "cheaper", "cheapest", "bigger",
-                 "smaller", "nice", "good", "great", "right", "wrong", "same", "new", "next", "previous", "main",
-                 "one", "street", "road", "avenue", "drive", "lane", "way", "court", "place", "trail",
-                 "boulevard"}  # fmt: skip
+_NOT_A_STREET = {"the", "sale", "market", "offer", "list", "your", "that", "this", "which", "there", "line",
+                 "hold", "top", "it", "them", "those", "here", "my", "our", "site", "website", "zillow",
+                 "corner", "left", "phone", "first", "second", "third", "last", "other", "another", "any",
+                 "each", "every", "some", "cheaper", "cheapest", "bigger", "smaller", "nice", "good", "great",
+                 "right", "wrong", "same", "new", "next", "previous", "main", "one", "street", "road",
+                 "avenue", "drive", "lane", "way", "court", "place", "trail", "boulevard"}  # fmt: skip
 
 
 def street_named(text: str) -> str | None:
