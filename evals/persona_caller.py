@@ -269,7 +269,8 @@ class PersonaCaller:
             return self._pick_listing(h)
         if "listing" in h.asks and s.listings and not h.times:  # "Which one: Friday at 9:30 or 10:30?" is times
             return self._pick_listing(h)
-        if h.times and h.question:
+        search_asked = [slot for slot in ("city", "budget", "bedrooms") if slot in h.asks]
+        if h.times and h.question and not search_asked:  # "Noted: Thursday at 1 PM. Which city …?" asks the city
             return self._pick_time(h)
         if "criteria" in h.asks:  # "what should I look for instead?": say again what it wants
             wanted = [x for x in (self.say_slot(k) for k in ("bedrooms", "type", "city", "budget")) if x]
