@@ -79,6 +79,9 @@ def speak_time(at: datetime) -> str:
     return f"{heard.WEEKDAYS[at.weekday()]} at {hour}{minutes} {'am' if at.hour < 12 else 'pm'}"
 
 
+_JUST_SAY_YES = re.compile(r"\bjust say yes\b", re.IGNORECASE)
+
+
 @dataclass
 class CallerState:
     given: set[str] = field(default_factory=set)
@@ -97,6 +100,7 @@ class CallerState:
     same_reply: int = 0  # the agent said exactly the same thing this many times in a row
     typing: bool = False  # the line just decided is typed in the page's box, not said
     objection: str | None = None  # what it last said no to at a read-back: time, phone, name, city
+    read_back_answer: str | None = None  # what it said to the last read-back
 
 
 class PersonaCaller:
@@ -227,7 +231,12 @@ class PersonaCaller:
             return self.random.choice(ANYTHING_ELSE_NO)
         s.typing = False
         if h.read_back:
-            return self._check_read_back(h)
+            s.read_back_answer = self._check_read_back(h)
+            return s.read_back_answer
+        if _JUST_SAY_YES.search(reply) and s.read_back_answer is not None:
+            # "To book it, just say yes. To change …, say no.": a person says the plain word this time
+            # (held-out set 5 ezekiel answered it with his number).
+            return "yes" if s.objection is None else s.read_back_answer
         if _DID_YOU_SAY.search(reply) and (h.times or day_named(reply, self.clock.date())):
             # "Did you say Tuesday?", "Did you say tomorrow?": yes to what it wants or takes, else no and
             # what it wants (a "yes" followed by another time would be a no)
@@ -379,6 +388,7 @@ class PersonaCaller:
     def _check_read_back(self, h: Heard) -> str | None:
         if self.persona.behaviour.hang_up_at_read_back:
             return None
+        self.state.objection = None  # this read-back's objection, if any
         digits = heard.digits_said(h.text)
         wanted = heard.national(self.goal.phone)
         if wanted not in digits:

@@ -339,3 +339,12 @@ def test_a_time_noted_before_the_city_question_is_answered_with_the_city(tmp_pat
     c = caller(tmp_path, PERSONA.replace("{opener: [type, city, bedrooms]", "{opener: [type, bedrooms, when]"))
     c.opening()
     assert "Tampa" in (c.answer("Noted: Tuesday the 8th at 2:30 PM. Which city are you looking in?") or "")
+
+
+def test_just_say_yes_after_a_right_read_back_is_a_plain_yes(tmp_path: Path) -> None:
+    """Held-out set 5 ezekiel answered "To book it, just say yes. …" with his number."""
+    c = caller(tmp_path)
+    c.opening()
+    first = c.answer(READ_BACK)
+    assert first is not None and not first.startswith("no")
+    assert c.answer("To book it, just say yes. To change the time, the name or the number, say no.") == "yes"
