@@ -334,7 +334,7 @@ def test_cities_offered_to_choose_from_are_answered_with_its_city(tmp_path: Path
 
 
 def test_a_time_noted_before_the_city_question_is_answered_with_the_city(tmp_path: Path) -> None:
-    """"Noted: Tuesday the 8th at 2:30 PM. Which city are you looking in?" was answered with the time
+    """ "Noted: Tuesday the 8th at 2:30 PM. Which city are you looking in?" was answered with the time
     (held-out set 5 cordelia, audio: her city was lost in the opener)."""
     c = caller(tmp_path, PERSONA.replace("{opener: [type, city, bedrooms]", "{opener: [type, bedrooms, when]"))
     c.opening()

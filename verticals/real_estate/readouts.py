@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gateway.agent import readout, speech_text
@@ -30,35 +30,33 @@ def listing(item: dict[str, Any]) -> str:
             f"bath{'s' if baths != 1 else ''}, for {speech_text.price(int(item.get('price_usd', 0)))}")  # fmt: skip
 
 
-def matches(found: Sequence[dict[str, Any]], total: int) -> list[str]:
+def _read(found: Sequence[dict[str, Any]], one: str, several: Callable[[int], str]) -> list[str]:
+    """At most three homes: one as "<one>: <home>. Would you like to see it?", more numbered after
+    `several(count)`, then which one."""
     shown = list(found[: readout.MAX_ITEMS])
     if len(shown) == 1:
-        return [f"I found one home that fits: {listing(shown[0])}.", "Would you like to see it?"]
-    best = f"Here are the best {readout.number(len(shown))}." if total > len(shown) else "Here they are."
-    lines = [f"I found {readout.count(total, 'home')}. {best}"]
-    lines += [f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown)]
-    lines.append("Which one would you like to see?")
-    return lines
+        return [f"{one}: {listing(shown[0])}.", "Would you like to see it?"]
+    lines = [several(len(shown)), *(f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown))]
+    return [*lines, "Which one would you like to see?"]
+
+
+def matches(found: Sequence[dict[str, Any]], total: int) -> list[str]:
+    def several(n: int) -> str:
+        best = f"Here are the best {readout.number(n)}." if total > n else "Here they are."
+        return f"I found {readout.count(total, 'home')}. {best}"
+
+    return _read(found, "I found one home that fits", several)
 
 
 def more(found: Sequence[dict[str, Any]]) -> list[str]:
     """The next homes found, after none of the first ones was picked."""
-    shown = list(found[: readout.MAX_ITEMS])
-    if len(shown) == 1:
-        return [f"I have one more: {listing(shown[0])}.", "Would you like to see it?"]
-    lines = [f"Here are {readout.number(len(shown))} more."]
-    lines += [f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown)]
-    return [*lines, "Which one would you like to see?"]
+    return _read(found, "I have one more", lambda n: f"Here are {readout.number(n)} more.")
 
 
 def on_street(found: Sequence[dict[str, Any]], word: str) -> list[str]:
     """Homes on a street the caller asked for by name, whatever its criteria were."""
-    shown = list(found[: readout.MAX_ITEMS])
-    if len(shown) == 1:
-        return [f"I do have one on {word.title()}: {listing(shown[0])}.", "Would you like to see it?"]
-    lines = [f"I have {readout.number(len(shown))} on {word.title()}."]
-    lines += [f"{ORDINALS[i]}: {listing(item)}." for i, item in enumerate(shown)]
-    return [*lines, "Which one would you like to see?"]
+    street = word.title()
+    return _read(found, f"I do have one on {street}", lambda n: f"I have {readout.number(n)} on {street}.")
 
 
 def nearest(found: Sequence[dict[str, Any]], city: str, low: int | None, high: int | None) -> list[str]:
