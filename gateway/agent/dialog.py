@@ -239,6 +239,10 @@ class FrameDialog:
             return self.read_back.unsure_answer()
         if confirming and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
             return await self._commit()
+        if (confirming or self.asked == "change") and self.read_back.other_choice(turn):
+            lines = self.flow.choose_again()
+            self.asked = self.flow.expecting or self.asked
+            return lines
         unclear_change = False
         if self.asked == "change" and not turn.values:
             unclear_change = not self.read_back.reopen(turn.text)

@@ -84,11 +84,17 @@ class ReadBack:
     def ask_change(self) -> list[str]:
         return self.d.ask(Question(
             "change",
-            ask=["No problem. What should I change: the time, the name or the phone number?"],
+            ask=[f"No problem. What should I change: the {self.d.flow.chosen}, the time, the name or the number?"],
             again=["Sorry, what would you like to change? For example, say: the time is Tuesday at 3."],
             strategies=(Strategy("call_back", ["Nothing is booked.",
                                                "A person from our team can call you back to arrange it."]),),
         ))  # fmt: skip
+
+    def other_choice(self, turn: Turn) -> bool:
+        """ "No, I wanted the home on …" (or "the home", to "what should I change?") with no home heard in
+        it: the caller wants another of what was chosen (held-out set 5 fergus: "Briar" heard "dryer",
+        then asked to change the time, the name or the number)."""
+        return not turn.values and bool(re.search(rf"\b{re.escape(self.d.flow.chosen)}\b", turn.text))
 
     def reopen(self, text: str) -> bool:
         """The answer to "what should I change?" names a part without a new value: ask for it again.

@@ -86,6 +86,7 @@ class Flow(Protocol):
     """One call's business logic (made per call by `Vertical.flow`)."""
 
     noun: str  # what is booked: "showing", "table", "visit"
+    chosen: str  # what the caller chooses before the time: "home", "doctor" ("the home" can be changed)
 
     @property
     def slots(self) -> Sequence[Slot]: ...
@@ -105,6 +106,11 @@ class Flow(Protocol):
 
     async def settle(self, turn: Turn) -> Step:
         """Take the turn's business slots; say what is needed until the thing to book is chosen."""
+        ...
+
+    def choose_again(self) -> list[str]:
+        """The caller wants another of what was chosen ("no, I wanted the home on …", the street not
+        heard): forget the choice and ask which, the choices given again."""
         ...
 
     def answer(self, turn: Turn) -> list[str] | None:

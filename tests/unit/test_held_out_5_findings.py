@@ -171,3 +171,41 @@ def test_a_digit_of_a_number_in_pieces_is_no_bedroom_count() -> None:
     heard = "High, free, well, 5, 5, 5, 0, 1, 0, 9, and I'm here in Chicago, a two-flat, four-free flat"
     assert "bedrooms" not in turn(heard).values  # five bedrooms were searched
     assert turn("Phoenix, Arizona, four, a house with a pool if there is one").values["bedrooms"] == 4
+
+
+async def test_a_bare_amount_near_a_homes_price_is_a_budget_not_a_pick() -> None:
+    """ "actually, a million two fifty, not a dime more" picked the $1.25M home read out (set 5 fergus)."""
+    d, tools = dialog(SEATTLE_LIKE)
+    await d.respond("a two bedroom condo in Raleigh")
+    reply = said(await d.respond("actually, 720 thousand, not a dime more"))
+    assert d.frame.listing is None and searches(tools)[-1]["max_price_usd"] == 720_000 and "Great" not in reply
+    assert said(await d.respond("the one for 655 thousand")).startswith("Great, 48 Harbor View Rd.")
+
+
+async def booked_up_to_the_read_back() -> tuple[Any, Any]:
+    d, tools = dialog(SEATTLE_LIKE)
+    await d.respond("a two bedroom condo in Raleigh under 700 thousand")
+    await d.respond("the first one")
+    await d.respond("the first time")
+    await d.respond("Fergus Odowd")
+    assert "Shall I book it?" in said(await d.respond("919 555 0133"))
+    return d, tools
+
+
+async def test_another_home_wanted_at_the_read_back_with_its_street_not_heard() -> None:
+    """ "No, I wanted the home on Briar", heard "on dryer", got "what should I change: the time, the name
+    or the phone number?" and then a person (held-out set 5 fergus)."""
+    d, tools = await booked_up_to_the_read_back()
+    again = said(await d.respond("no, I wanted the home on dryer"))
+    assert (
+        again == "Sorry about that. Which home would you like: the first, 9 Birch Way or the second, 48 Harbor View Rd?"
+    )
+    read = said(await d.respond("the second one"))
+    assert "a showing of 48 Harbor View Rd" in read and read.endswith("Shall I book it now?")
+    assert tools.writes() == []
+
+
+async def test_the_home_named_as_what_to_change() -> None:
+    d, _ = await booked_up_to_the_read_back()
+    assert "What should I change: the home, the time" in said(await d.respond("no"))
+    assert said(await d.respond("the home, the one on dryer")).startswith("Sorry about that. Which home")

@@ -103,6 +103,7 @@ def reason_in(said: Said) -> str | None:
 
 class ClinicFlow:
     noun = "appointment"
+    chosen = "doctor"
 
     def __init__(self, host: Host) -> None:
         self.host = host
@@ -125,6 +126,10 @@ class ClinicFlow:
     def resource(self) -> Resource | None:
         doctor = self.frame.doctor
         return Resource(doctor, "", self.host.config.time_zone, DOCTORS[doctor]) if doctor else None
+
+    def choose_again(self) -> list[str]:
+        self.frame.clear("doctor")
+        return [f"Which doctor would you like to see: {readout.either(list(DOCTORS.values()))}?"]
 
     def answer(self, turn: Turn) -> list[str] | None:
         return None  # no questions about the doctors are answered here
