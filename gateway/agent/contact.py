@@ -27,6 +27,8 @@ NOT_A_NAME = {
     "only", "me", "us", "really", "pretty", "very", "too", "quite", "mostly", "probably", "maybe",  # "it's only me"
     "back", "later", "soon", "again", "anytime", "whenever",  # "call me back": no one called Back
     "out", "up", "down", "over", "into",  # "I'm out of touch on it" was "for Out Of" (held-out set 4 meredith)
+    # "Now you're controlling …" (whisper's "Nadia Petrossian", held-out set 5) was "Thanks, Now."
+    "now", "you're", "youre", "we're", "they're", "there's", "that's", "what's", "he's", "she's",
     *WEEKDAYS,
 }  # fmt: skip
 # Words around a name, and titles (no name on their own: "miss and feel like" is not "Miss").

@@ -209,3 +209,9 @@ async def test_the_home_named_as_what_to_change() -> None:
     d, _ = await booked_up_to_the_read_back()
     assert "What should I change: the home, the time" in said(await d.respond("no"))
     assert said(await d.respond("the home, the one on dryer")).startswith("Sorry about that. Which home")
+
+
+def test_words_of_a_misheard_sentence_are_no_name() -> None:
+    """"Nadia Petrossian, P E T R O S S I A N" heard "Now you're controlling PDP on the SSN.": "Thanks, Now."."""
+    assert "name" not in turn("Now you're controlling PDP on the SSN.", expecting="name").values
+    assert turn("Nadia Petrossian", expecting="name").values["name"] == "Nadia Petrossian"
