@@ -706,7 +706,7 @@ async def test_a_name_typed_after_it_was_misheard_at_two_read_backs_is_read_back
     hearing failed is read back once more, and a yes books it."""
     tools = FakeTools(MONDAY_8AM)
     d = FrameDialog(AgentConfig.load("real_estate"), tools, "unit", clock=lambda: MONDAY_8AM, typing="text_box")
-    for line in ["a house in Seattle", "second one", "tomorrow at 10", "You're so foolish, you're madly as a choice.",
+    for line in ["a house in Seattle", "second one", "tomorrow at 10", "Josh Carilla.",
                  "seven zero two, five five five, zero one four four",
                  "No, my name is Josef Cuerilla, she..."]:  # fmt: skip
         await d.respond(line)

@@ -212,6 +212,6 @@ async def test_the_home_named_as_what_to_change() -> None:
 
 
 def test_words_of_a_misheard_sentence_are_no_name() -> None:
-    """"Nadia Petrossian, P E T R O S S I A N" heard "Now you're controlling PDP on the SSN.": "Thanks, Now."."""
+    """ "Nadia Petrossian, P E T R O S S I A N" heard "Now you're controlling PDP on the SSN.": "Thanks, Now."."""
     assert "name" not in turn("Now you're controlling PDP on the SSN.", expecting="name").values
     assert turn("Nadia Petrossian", expecting="name").values["name"] == "Nadia Petrossian"
