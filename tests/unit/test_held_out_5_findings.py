@@ -215,3 +215,9 @@ def test_words_of_a_misheard_sentence_are_no_name() -> None:
     """ "Nadia Petrossian, P E T R O S S I A N" heard "Now you're controlling PDP on the SSN.": "Thanks, Now."."""
     assert "name" not in turn("Now you're controlling PDP on the SSN.", expecting="name").values
     assert turn("Nadia Petrossian", expecting="name").values["name"] == "Nadia Petrossian"
+
+
+def test_digit_words_of_a_number_are_no_bedroom_count_and_a_city_twice_is_no_name() -> None:
+    heard = "I'm looking for a condo, pre-made rooms, in Seattle, and my numbers to one-door, five, five, five, all one"
+    assert "bedrooms" not in turn(heard).values  # held-out set 5 yolanda, audio: five bedrooms searched
+    assert "name" not in turn("Hi, I'm Seattle, Seattle, New York, just a one-bed").values  # tamsin: "for Orlando"

@@ -100,7 +100,8 @@ HOMOPHONE_COUNTS = {"for": 4, "to": 2, "too": 2, "free": 3, "tree": 3}
 SOUNDS_LIKE_CONDO = 0.8  # "congo" 0.8, "condor" 0.91; "london" 0.73
 
 
-_DIGIT_RUN = re.compile(r"\b\d\b(?:[\s,.-]+\d\b){2,}")
+_DIGIT = r"(?:\d|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+_DIGIT_RUN = re.compile(rf"\b{_DIGIT}\b(?:[\s,.-]+{_DIGIT}\b){{2,}}")  # "five, five, five" as "5, 5, 5"
 
 
 def bedrooms_in(said: Said) -> int | None:
