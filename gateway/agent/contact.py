@@ -38,7 +38,10 @@ FILLER = {"it's", "its", "i", "am", "my", "name", "is", "this", "uh", "um", "sur
           "miss", "mister", "mr", "mrs", "ms", "missus"}  # fmt: skip
 # Where a name said and spelled stops ("... like it sounds", "... as in", "... spelled the usual way").
 _AFTER_A_NAME = {"like", "as", "spelled", "spelt", "spelling", "that's", "which", "with", "the"}
-_DOING = re.compile(r"[a-z]{3,}ing")  # "I'm driving": a verb, not a name ("I'm Ling" is a name)
+# "I'm driving", "I'm calling about …": what the caller is doing, not who ("I'm Irving", "I'm Sterling").
+_DOING = re.compile(r"(?:driving|calling|looking|walking|working|wondering|trying|hoping|thinking|planning|"
+                    r"asking|checking|leaving|getting|going|moving|buying|selling|waiting|parking|heading|"
+                    r"running|eating|shopping|travelling|traveling|busy)")  # fmt: skip
 _INTRO = r"\b(?:my name is|my name's|name's|name is|the name is|this is|i am|i'm|it's|call me|under)\s+"
 
 
@@ -55,17 +58,17 @@ def _titled(words: list[str]) -> str:
 
 def name_in(said: Said) -> str | None:
     t = said.text
-    if m := re.search(_INTRO + r"([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)", t):
+    for m in re.finditer(_INTRO + r"([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)", t):
         words = m.group(1).split()
         while words and words[-1] in NOT_A_NAME | FILLER:
             words.pop()
-        # "I'm driving", "I'm walking in": what the caller is doing, not who (held-out set 5 otis: "for Driving").
-        doing = re.match(r"i(?:'m| am)\b", m.group(0)) and bool(words) and _DOING.fullmatch(words[0])
-        if words and words[0] not in NOT_A_NAME and not doing:
-            return _titled(words)
+        # "I'm driving, my name is Otis": what the caller is doing, not who (held-out set 5 otis: "for Driving").
+        if not words or words[0] in NOT_A_NAME or _DOING.fullmatch(words[0]):
+            continue
+        return _titled(words)
     # "Zoe Marchetti here", "Ken speaking": the name comes first, as on a voicemail.
-    if m := re.search(_GREETING + r"([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)\s+(?:here|speaking)\b", t):
-        words = m.group(1).split()
+    if first := re.search(_GREETING + r"([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)\s+(?:here|speaking)\b", t):
+        words = first.group(1).split()
         if not any(w in NOT_A_NAME | FILLER for w in words):
             return _titled(words)
     if said.expecting != "name":
@@ -92,8 +95,16 @@ def phone_from(text: str) -> str | None:
     ("triple five", "oh", "five twelve": gateway/agent/spoken_numbers.py). Ten digits are never picked
     out of a longer run: eleven digits heard for ten is a number to ask again, not to guess. Of several
     numbers the last one said counts ("... 0134, no, ... 0143")."""
-    digits = spoken_numbers.us_phone_digits(text)
+    digits = spoken_numbers.us_phone_digits(_AMOUNTS.sub(" ", text.lower()))
     return _us_e164(digits) if digits else None
+
+
+# Amounts of money are no digits of a number: "between 600 and 800 thousand" was 600 800 1000 (a number
+# may end "... five five five, one thousand": one digit before "thousand" is no amount).
+_AMOUNTS = re.compile(
+    r"\$?\b\d[\d,.]*(?:\s*(?:and|to|or|-)\s*\$?\d[\d,.]*)*\s*(?:dollars?|bucks)\b"
+    r"|\$?\b[1-9]\d[\d,.]*(?:\s*(?:and|to|or|-)\s*\$?[1-9]\d[\d,.]*)*\s*(?:thousand|million|k|grand)\b"
+)
 
 
 def _us_e164(digits: str) -> str | None:

@@ -102,6 +102,7 @@ class FrameDialog:
         # The step a service failed to answer, run again when the caller says "yes" to our offer to retry.
         self._retry: Callable[[], Awaitable[list[str]]] | None = None
         self._kept: str | None = None  # said once: a time heard in passing did not replace the held one
+        self._answered_last = False  # the last reply answered the caller's question and asked ours again
 
     # --- what the engine and the evals read --------------------------------------
 
@@ -208,15 +209,18 @@ class FrameDialog:
             return self._say(list(self.last_said))  # said again in full
         if turn.goodbye and not (self.confirming and turn.bare_yes):
             return self._say(self._goodbye())
-        if turn.hold and not turn.values and not turn.yes and not turn.no:
+        if turn.only_hold:
             return ["Sure, take your time."]  # the question stays open; "say that again" still repeats it
         answered = self.flow.answer(turn)
-        if answered is not None and _nothing_after_the_question(turn):
+        if answered is not None and answered.whole:
             # A question about what is offered, and nothing else: answered, and the open question asked
-            # again (nothing in it is a pick: "the first one" in it once chose the first time offered).
+            # again, once (nothing in it is a pick: "the first one" in it once chose the first time offered).
             self.asked = self.flow.expecting or self.asked
-            asks = answered[-1].rstrip().endswith("?")
-            return self._say([*answered, *([] if asks else self._open_question())])
+            again = [] if answered.asks or self._answered_last else self._open_question()
+            lines = self._say([*answered.lines, *again])
+            self._answered_last = True
+            return lines
+        self._answered_last = False
         retry, self._retry = self._retry, None
         if retry is not None and turn.bare_yes:
             lines = await retry()
@@ -224,8 +228,7 @@ class FrameDialog:
             return self._say(lines)
         if self.booked:
             return self._say(self._after_booking(turn))
-        told = [line for line in answered or [] if not line.rstrip().endswith("?")]  # the turn goes on: no question
-        lines = [*told, *await self._advance(turn)]
+        lines = [*(answered.lines if answered else []), *await self._advance(turn)]
         kept, self._kept = self._kept, None
         return self._say([kept, *lines] if kept and not self.booked else lines)
 
@@ -237,7 +240,7 @@ class FrameDialog:
             return self.read_back.spell_name()
         if confirming and hearings_disagree(turn, self.all_slots):
             return self.read_back.unsure_answer()
-        if confirming and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
+        if confirming and not turn.hold and (turn.bare_yes or (turn.yes and not turn.no and self._agrees(turn))):
             return await self._commit()
         if (confirming or self.asked == "change") and self.read_back.other_choice(turn):
             lines = self.flow.choose_again()
@@ -480,12 +483,6 @@ class FrameDialog:
     def _say(self, lines: list[str]) -> list[str]:
         self.last_said, self.last_heard = list(lines), None
         return lines
-
-
-def _nothing_after_the_question(turn: Turn) -> bool:
-    """ "How many baths does it have?" alone, not "... have? OK, let's see it" (which also picks)."""
-    tail = turn.said.raw.rsplit("?", 1)[1] if "?" in turn.said.raw else ""
-    return not re.search(r"[a-z]{2,}", tail.lower())
 
 
 def _nothing(turn: Turn) -> Turn:

@@ -94,7 +94,11 @@ class ReadBack:
         """ "No, I wanted the home on …" (or "the home", to "what should I change?") with no home heard in
         it: the caller wants another of what was chosen (held-out set 5 fergus: "Briar" heard "dryer",
         then asked to change the time, the name or the number)."""
-        return not turn.values and bool(re.search(rf"\b{re.escape(self.d.flow.chosen)}\b", turn.text))
+        if turn.values or not (turn.no or self.d.asked == "change"):
+            return False  # "is the home still available?" is no other choice
+        chosen = re.escape(self.d.flow.chosen)
+        named = rf"\b(?:the|another|other|different|a)\s+{chosen}\b(?!\s+(?:number|phone|address))"
+        return bool(re.search(named, turn.text))
 
     def reopen(self, text: str) -> bool:
         """The answer to "what should I change?" names a part without a new value: ask for it again.

@@ -61,7 +61,8 @@ def choice_in(said: Said) -> int | None:
     """An ordinal pick; "the first time" in "the first time I called" is rare enough to accept."""
     # "First, let's ..." opens a sentence; it picks nothing (held-out set 4 ingrid: "Thursday at 2 PM
     # works" heard "First, let's do the m-works." held the first time offered).
-    text = _A_MOMENT.sub(" ", said.text)  # "hold on a second" picks no second option
+    # "hold on a second" picks no second option, "first thing Monday" no first one
+    text = re.sub(r"\bfirst thing\b", " ", _A_MOMENT.sub(" ", said.text))
     if _OPENING_FIRST.match(said.raw.lower()):
         text = re.sub(r"^\W*first(?:ly)?(?:\s+of\s+all)?\b", "", text)
     for word, n in ORDINALS.items():

@@ -200,6 +200,8 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     # "the first day" stays an ordinal (the first day offered).
     text = re.sub(r"(?<!\bthe )(?<!\bmy )(?<!\ba )\bfirst da(?:y|te)\b", "thursday", text)
     local = now.astimezone(tz)
+    # "First thing Monday", "tomorrow, first thing"; not "the first thing I need is Tuesday at 3".
+    text = re.sub(r"\b(?:the|my)\s+first thing\b|\bfirst things first\b", " ", text)
     part = next((p for p in PARTS if re.search(rf"\b{p}\b", text)), None)
     if part or _day(text, local.date()):
         # "tomorrow after lunch, one thirty, say": with a day or a part of one said, an hour and its
@@ -210,7 +212,11 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     hours = span or (PARTS[part] if part else (0, 0))
     clock = _clock_time(text, part)
     # "Early, like 7:30" is the morning's 7:30, not "at 7:30" taken as the evening's.
-    early = part is None and re.search(r"\bearly\b", text) and not re.search(r"\bp\.?m\b", text)
+    early = (
+        part is None
+        and re.search(r"\bearly\W+(?:like\s+|around\s+|about\s+|at\s+|say\s+)?\d", text)
+        and not re.search(r"\bp\.?m\b", text)
+    )
     if clock is not None and early and 17 <= clock[1].hour <= 20:
         clock = clock[0], clock[1].replace(hour=clock[1].hour - 12)
     day = _day(text, local.date())

@@ -15,12 +15,21 @@ YES = re.compile(
     r"perfect|great|absolutely|go ahead|go for it|do it|book it|let'?s do it|right|exactly|fine|confirm|confirmed|"
     r"affirmative|you bet|of course|definitely)\b"
 )
-NO = re.compile(r"\b(no|nope|not really|no thanks|don'?t|nah|wrong|not right|incorrect|none|neither)\b")
+NO = re.compile(
+    r"\b(no|nope|not really|no thanks|don'?t|nah|wrong|not right|not the right|isn'?t right|that'?s not|that is not|"
+    r"not my|didn'?t want|"
+    r"incorrect|none|neither)\b"
+)
 # "Hold on a second", "one moment", "give me a sec": the caller needs a moment; no "second" option picked
 # (held-out set 5 otis: "hmm, hold on a second" to a read-back moved his booking to the second time offered).
 HOLD = re.compile(
     r"\b(?:(?:hold on|hang on|wait|just|give me|gimme|one|1|half)\W*(?:a\s+)?(?:sec|secs|second|moment|minute|tick)"
     r"|hold on|hang on)\b"
+)
+# What a hold may come with and still be only a hold: "okay, hang on a second, let me check my calendar".
+_HOLD_FILLERS = re.compile(
+    r"\b(?:ok|okay|sure|right|yes|yeah|yep|hmm|hm|um|uh|er|oh|well|so|please|sorry|just|let me (?:check|think|look|see"
+    r"|find|grab|get)\b.*)\b"
 )
 REPEAT = re.compile(r"\b(repeat|say that again|come again|pardon|what did you say|again\?|didn'?t catch)\b")
 # "That's all" ends a call said on its own ("that's all, thanks"), not in "That's all one" (whisper's
@@ -43,7 +52,7 @@ class Turn:
     no: bool = False
     repeat: bool = False
     goodbye: bool = False
-    hold: bool = False  # "hold on a second": a moment asked for, nothing answered
+    hold: bool = False  # "hold on a second" said: never a yes to a read-back
     correction: bool = False
     # Values taken from one of the STT's runners-up, not its top hearing (hearings.py): a time among
     # them is asked about ("Did you say ...?") before it is checked or held.
@@ -57,6 +66,15 @@ class Turn:
     def bare_yes(self) -> bool:
         """A yes and nothing else: agreement, not a new piece of information."""
         return self.yes and not self.no and not self.values
+
+    @property
+    def only_hold(self) -> bool:
+        """ "Hold on a second", "okay, one moment, let me check my calendar": a moment asked for, nothing
+        else said (not "hang on, that is not my number")."""
+        if not self.hold or self.values or self.no:
+            return False
+        rest = _HOLD_FILLERS.sub(" ", HOLD.sub(" ", self.said.text))
+        return not re.search(r"[a-z0-9]", rest)
 
     @property
     def bare_no(self) -> bool:

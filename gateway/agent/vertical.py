@@ -63,6 +63,17 @@ class Committed:
     lines: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Answered:
+    """A flow's answer to a caller's question. `whole`: the turn was only that question (then it picks
+    nothing, and the dialog asks its open question again unless the answer `asks` one of its own);
+    otherwise the answer is said and the rest of the turn goes on as usual."""
+
+    lines: list[str]
+    whole: bool
+    asks: bool = False
+
+
 class Host(Protocol):
     """What the dialog offers a vertical's flow."""
 
@@ -113,9 +124,10 @@ class Flow(Protocol):
         heard): forget the choice and ask which, the choices given again."""
         ...
 
-    def answer(self, turn: Turn) -> list[str] | None:
+    def answer(self, turn: Turn) -> Answered | None:
         """The answer to a caller's question about what is offered ("how many bathrooms does the first
-        one have?"), from its data; None when the turn asks none. Answered, the turn picks nothing."""
+        one have?"), from its data; None when the turn asks none (or asks for something else: "what
+        about four bedrooms?" is a new search)."""
         ...
 
     async def free_slots(self, start: datetime, end: datetime, count: int) -> list[datetime]:

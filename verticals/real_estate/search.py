@@ -109,3 +109,11 @@ async def on_street(host: Host, frame: Frame, word: str) -> list[dict[str, Any]]
     data: dict[str, Any] = (await host.tools.call("search_listings", args, call_id=host.call_id)).data
     homes: list[dict[str, Any]] = data.get("listings", [])
     return [h for h in homes if word in str(h.get("address", {}).get("street", "")).lower().split()]
+
+
+async def cheaper_than(host: Host, frame: Frame, price: int) -> list[dict[str, Any]]:
+    """What the caller asked for under `price`, whatever floor they gave ("anything cheaper?"), cheapest
+    first; no widening."""
+    found = await _find(host, frame, max_price_usd=price - 1)
+    homes: list[dict[str, Any]] = found.get("listings", [])
+    return homes

@@ -10,6 +10,7 @@ from typing import Any
 from gateway.agent.frame import Frame, Said, Slot
 from gateway.agent.numbers import AMOUNT, money, price_range
 from gateway.agent.sounds_like import closeness
+from gateway.agent.time_phrases import WEEKDAYS
 
 TYPES = {
     "single_family": r"\b(house|houses|single family)\b",
@@ -198,8 +199,20 @@ _FRACTION_HUNDREDS = re.compile(
 _FRACTIONS = {"quarter": 25, "half": 50, "3 quarters": 75}
 
 
+def _fraction_price(m: re.Match[str]) -> str:
+    """ "three and a quarter" as $325k; not "a three bed, two and a half" (the baths), nor "one and a half"
+    (150 thousand or 1.5 million?) without a word that says it is a limit."""
+    before, after = m.string[max(0, m.start() - 25) : m.start()], m.string[m.end() : m.end() + 25]
+    limit = re.search(r"\b(?:up to|under|below|budget|max|maximum|around|about|at most)\W*$", before) or re.match(
+        rf"\W*(?:and\s+)?{_LIMIT_AFTER}", after
+    )
+    if re.search(r"\b(?:bed|beds|bedroom|bedrooms|br)\W*$", before) or (int(m[1]) < 3 and not limit):
+        return m[0]
+    return str(int(m[1]) * 100_000 + _FRACTIONS[m[2]] * 1000)
+
+
 def _whole_prices(t: str) -> str:
-    t = _FRACTION_HUNDREDS.sub(lambda m: str(int(m[1]) * 100_000 + _FRACTIONS[m[2]] * 1000), t)
+    t = _FRACTION_HUNDREDS.sub(_fraction_price, t)
     t = _HUNDREDS_THEN_LIMIT.sub(lambda m: str(int(m[1]) * 1000), t)
     t = _HUNDREDS_THEN_THOUSANDS.sub(lambda m: str((int(m[1]) * 100 + int(m[2])) * 1000), t)
     t = _HUNDREDS_LIMIT.sub(lambda m: f"{m[1]} {int(m[2]) * 1000}", t)
@@ -307,11 +320,19 @@ _NOT_A_STREET = {"the", "sale", "market", "offer", "list", "your", "that", "this
                  "avenue", "drive", "lane", "way", "court", "place", "trail", "boulevard"}  # fmt: skip
 
 
+# Said after "on" without being a street: "one on Friday", "on the ground floor", "on the water".
+_NOT_A_STREET_EITHER = {*WEEKDAYS, "ground", "floor", "water", "east", "west", "north", "south", "side", "redfin",
+                        "internet", "web", "line", "hill", "top", "lake", "beach", "river", "block", "way", "today",
+                        "tomorrow", "weekend", "morning", "afternoon", "evening", "sunday", "saturday"}  # fmt: skip
+_A_STREET = re.compile(r"\b([a-z]{3,})\s+(?:street|avenue|road|drive|lane|court|boulevard|trail)\b")
+
+
 def street_named(text: str) -> str | None:
-    """A street word the caller asked for ("do you have the one on Mesa?": "mesa"), or None."""
-    m = _ON_A_STREET.search(text) or re.search(rf"\b([a-z]{{3,}})\s+(?:1\b|{_STREET_CUE})", text)  # "one" is "1" here
+    """A street word the caller asked for by name ("do you have the one on Mesa?", "Mesa Lane": "mesa"),
+    or None. "The Mesa one" is left to the homes found: "the big one" names no street."""
+    m = _ON_A_STREET.search(text) or _A_STREET.search(text)
     word = m.group(1) if m else None
-    return None if word is None or word in _NOT_A_STREET else word
+    return None if word is None or word in _NOT_A_STREET | _NOT_A_STREET_EITHER else word
 
 
 _STREET_CUE = r"(?:one|street|st|avenue|ave|road|rd|drive|dr|lane|ln|way|court|ct|place|pl|boulevard|blvd|trail|trl)\b"

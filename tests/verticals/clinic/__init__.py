@@ -19,7 +19,7 @@ from gateway.agent.frame import Said, Slot
 from gateway.agent.reask import Question, Strategy
 from gateway.agent.tools import Tool
 from gateway.agent.turn_parser import Turn
-from gateway.agent.vertical import Committed, Flow, Host, Outcome, Resource, Stage, Step
+from gateway.agent.vertical import Answered, Committed, Flow, Host, Outcome, Resource, Stage, Step
 
 DOCTORS = {"lee": "Dr. Lee", "patel": "Dr. Patel"}
 REASONS = ("checkup", "cleaning", "vaccination", "consultation")
@@ -131,7 +131,7 @@ class ClinicFlow:
         self.frame.clear("doctor")
         return [f"Which doctor would you like to see: {readout.either(list(DOCTORS.values()))}?"]
 
-    def answer(self, turn: Turn) -> list[str] | None:
+    def answer(self, turn: Turn) -> Answered | None:
         return None  # no questions about the doctors are answered here
 
     async def settle(self, turn: Turn) -> Step:
