@@ -79,6 +79,7 @@ def speak_time(at: datetime) -> str:
     return f"{heard.WEEKDAYS[at.weekday()]} at {hour}{minutes} {'am' if at.hour < 12 else 'pm'}"
 
 
+_JUST_THE = re.compile(r"\bjust the (?:city|name|day|hour|street|number)\b", re.IGNORECASE)
 _JUST_SAY_YES = re.compile(r"\bjust say yes\b", re.IGNORECASE)
 
 
@@ -101,6 +102,7 @@ class CallerState:
     typing: bool = False  # the line just decided is typed in the page's box, not said
     objection: str | None = None  # what it last said no to at a read-back: time, phone, name, city
     read_back_answer: str | None = None  # what it said to the last read-back
+    just_the: bool = False  # the agent asked for just the value ("Just the city's name is fine")
 
 
 class PersonaCaller:
@@ -133,8 +135,10 @@ class PersonaCaller:
 
     # --- how it says things -----------------------------------------------------
     def _way(self, slot: str, **values: str) -> str:
-        ways = self.persona.say.get(slot) or DEFAULT_WAYS.get(slot, ("{" + slot + "}",))
-        return self.random.choice(list(ways)).format(**values)
+        ways = list(self.persona.say.get(slot) or DEFAULT_WAYS.get(slot, ("{" + slot + "}",)))
+        if self.state.just_the:  # "Just the city's name is fine": a person says the shortest way they have
+            return min((w.format(**values) for w in ways), key=len)
+        return self.random.choice(ways).format(**values)
 
     def _change(self) -> str:
         """The answer to "what should I change?": the part it objected to, with its value; nothing
@@ -230,6 +234,7 @@ class PersonaCaller:
             s.done = True
             return self.random.choice(ANYTHING_ELSE_NO)
         s.typing = False
+        s.just_the = bool(_JUST_THE.search(reply))
         if h.read_back:
             s.read_back_answer = self._check_read_back(h)
             return s.read_back_answer

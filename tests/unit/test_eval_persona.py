@@ -348,3 +348,11 @@ def test_just_say_yes_after_a_right_read_back_is_a_plain_yes(tmp_path: Path) -> 
     first = c.answer(READ_BACK)
     assert first is not None and not first.startswith("no")
     assert c.answer("To book it, just say yes. To change the time, the name or the number, say no.") == "yes"
+
+
+def test_asked_for_just_the_city_a_caller_says_its_shortest_way(tmp_path: Path) -> None:
+    """Held-out set 5 cordelia said "Denver, near a light rail stop" three times; whisper lost the city
+    each time in the longer line. Asked for just the name, a person says just the name."""
+    c = caller(tmp_path, PERSONA.replace("say: {", 'say: {city: ["Tampa, near the bay", "Tampa"], '))
+    c.opening()
+    assert c.answer("Sorry, which city should I search? Just the city's name is fine, for example Austin.") == "Tampa"

@@ -118,7 +118,7 @@ class RealEstateFlow:
             return Step(self.host.ask(Question(
                 "city",
                 ask=["Which city are you looking in?"],
-                again=[f"Sorry, which city should I search? For example {examples}."],
+                again=[f"Sorry, which city should I search? Just the city's name is fine, for example {examples}."],
                 strategies=(
                     Strategy("choices", [f"I can search {examples}, among others. Which one?"]),
                     Strategy("call_back", ["I'm sorry I couldn't find the area you mean.",
