@@ -934,7 +934,9 @@ async def test_a_city_not_heard_is_asked_with_the_cities_it_sounded_like() -> No
     d.greeting()
     await d.respond("Hi, talks on the house, all on one level, no more than 450,000.")
     again = said(await d.respond("Tops on the east side."))
-    assert again.startswith("Sorry, which city should I search? Just the city's name is fine, for example Tucson,"), again
+    assert again.startswith("Sorry, which city should I search? Just the city's name is fine, for example Tucson,"), (
+        again
+    )
     assert said(await d.respond("Talk to someone.")).startswith("I can search Tucson")
 
 
