@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from gateway.agent.reask import MAX_SAME_QUESTION
 from tests.unit.test_nearest_homes import dialog, said, searches
 from tests.unit.test_turn_parser import turn
@@ -221,3 +223,13 @@ def test_digit_words_of_a_number_are_no_bedroom_count_and_a_city_twice_is_no_nam
     heard = "I'm looking for a condo, pre-made rooms, in Seattle, and my numbers to one-door, five, five, five, all one"
     assert "bedrooms" not in turn(heard).values  # held-out set 5 yolanda, audio: five bedrooms searched
     assert "name" not in turn("Hi, I'm Seattle, Seattle, New York, just a one-bed").values  # tamsin: "for Orlando"
+
+
+@pytest.mark.parametrize(
+    ("said_", "high"),
+    [("Actually, a million 250, not a nine more.", 1_250_000), ("a million two fifty", 1_250_000),
+     ("a million two", 1_200_000), ("a million fifty", 1_050_000), ("two million 750", 2_750_000)],
+)  # fmt: skip
+def test_a_million_and_more_as_callers_say_it(said_: str, high: int) -> None:
+    """ "a million two fifty" searched up to $1,000,000 (whisper's "a million 250") and lost fergus's home."""
+    assert turn(said_).values["price"].high == high

@@ -211,7 +211,19 @@ def _fraction_price(m: re.Match[str]) -> str:
     return str(int(m[1]) * 100_000 + _FRACTIONS[m[2]] * 1000)
 
 
+# "a million two fifty" ($1.25M) as the number words come out ("1000002 50") and as whisper writes it
+# ("a million 250"): held-out set 5 fergus searched up to $1,000,000 and lost the home he wanted.
+_MILLION_THEN_DIGITS = re.compile(
+    r"\b([1-9])000000\s+([1-9]\d{1,2})\b(?![:.]?\d)(?!\s*(?:thousand|k\b|grand|bed|bath))"
+)
+_MILLION_POINT = re.compile(r"\b([1-9])00000([1-9])\b(?!\s*\d)")  # "a million two": $1.2M, not $1,000,002
+_MILLION_AND_HUNDREDS = re.compile(r"\b([1-9])00000([1-9])\s+([1-9]\d)\b(?![:.]?\d)(?!\s*(?:thousand|k\b|bed|bath))")
+
+
 def _whole_prices(t: str) -> str:
+    t = _MILLION_AND_HUNDREDS.sub(lambda m: str(int(m[1]) * 1_000_000 + (int(m[2]) * 100 + int(m[3])) * 1000), t)
+    t = _MILLION_THEN_DIGITS.sub(lambda m: str(int(m[1]) * 1_000_000 + int(m[2]) * 1000), t)
+    t = _MILLION_POINT.sub(lambda m: str(int(m[1]) * 1_000_000 + int(m[2]) * 100_000), t)
     t = _FRACTION_HUNDREDS.sub(_fraction_price, t)
     t = _HUNDREDS_THEN_LIMIT.sub(lambda m: str(int(m[1]) * 1000), t)
     t = _HUNDREDS_THEN_THOUSANDS.sub(lambda m: str((int(m[1]) * 100 + int(m[2])) * 1000), t)
