@@ -187,7 +187,9 @@ def time_asked(text: str, *, now: datetime, tz: ZoneInfo) -> TimeAsk | None:
     text = re.sub(r"\blike\s+(?=\d{1,2}(?:[\s:.])[0-5]\d\b)", "around ", text)
     # Said the way people say them (held-out set 3): "ten-ish" is around 10, British "half ten" is
     # 10:30, "afternoons are better" is the afternoon.
-    text = re.sub(r"\b(\d{1,2})\s*ish\b", r"around \1", text)
+    # "2.0-ish" is around 2.0 (held-out set 5 yolanda: it was "2.around 0", midnight).
+    text = re.sub(r"\b(\d{1,2})\s+([0-5]\d)\s*-?\s*ish\b", r"around \1:\2", text)  # "two thirty-ish"
+    text = re.sub(r"(?<![\d.:])\b(\d{1,2}(?:[.:]\d{1,2})?)\s*-?\s*ish\b", r"around \1", text)
     text = re.sub(
         r"\bhalf\s+(?=(?:1[0-2]|[1-9])\b(?!\s*(?::|\.\d|\d|million|mil\b|k\b|thousand|hours?|bed|bath)))",
         "half past ",

@@ -233,3 +233,13 @@ def test_digit_words_of_a_number_are_no_bedroom_count_and_a_city_twice_is_no_nam
 def test_a_million_and_more_as_callers_say_it(said_: str, high: int) -> None:
     """ "a million two fifty" searched up to $1,000,000 (whisper's "a million 250") and lost fergus's home."""
     assert turn(said_).values["price"].high == high
+
+
+@pytest.mark.parametrize(
+    ("said_", "hour", "minute"),
+    [("and those game works like 2.0-ish.", 14, 0), ("Thursday works, like two thirty-ish", 14, 30)],
+)
+def test_ish_after_a_clock(said_: str, hour: int, minute: int) -> None:
+    """ "2.0-ish" was "2.around 0": midnight, "that time has already passed" (set 5 yolanda, audio)."""
+    asked = turn(said_, expecting="time").values["time"]
+    assert (asked.start.hour, asked.start.minute) == (hour, minute)
