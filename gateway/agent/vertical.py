@@ -97,7 +97,7 @@ class Flow(Protocol):
     """One call's business logic (made per call by `Vertical.flow`)."""
 
     noun: str  # what is booked: "showing", "table", "visit"
-    chosen: str  # what the caller chooses before the time: "home", "doctor" ("the home" can be changed)
+    chosen: str  # what the caller chooses before the time: "home", "table" ("the home" can be changed)
 
     @property
     def slots(self) -> Sequence[Slot]: ...
