@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from gateway.agent import readout, speech_text
 from gateway.agent.frame import Slot
@@ -16,8 +15,8 @@ from gateway.agent.reask import Question, Strategy
 from gateway.agent.sounds_like import closest, ranked
 from gateway.agent.tools import ToolError
 from gateway.agent.turn_parser import Turn
-from gateway.agent.vertical import Answered, Committed, Host, Outcome, Resource, Stage, Step
-from verticals.real_estate import questions, readouts
+from gateway.agent.vertical import Answered, Committed, Host, Resource, Stage, Step
+from verticals.real_estate import booking, questions, readouts
 from verticals.real_estate.search import Found, cheaper_than, on_street, search
 from verticals.real_estate.slots import CHANGE_OF_MIND, WANTS_CHEAPER, Price, cities_said, slots, street_named
 
@@ -337,25 +336,6 @@ class RealEstateFlow:
         # The read-out's question is the first asking of "which home?": counted, so the next is "again".
         return [*read, *self.host.ask(self._which_home(matches, question))]
 
-    # --- the calendar -------------------------------------------------------------
-
-    async def free_slots(self, start: datetime, end: datetime, count: int) -> list[datetime]:
-        resource = self.resource
-        assert resource is not None
-        args = {
-            "listing_id": resource.id,
-            "agent_id": resource.owner,
-            "time_zone": resource.time_zone,
-            "from_time": start.isoformat(),
-            "to_time": end.isoformat(),
-            "max_slots": min(count, 30),
-        }
-        data = (await self.host.tools.call("check_availability", args, call_id=self.host.call_id)).data
-        tz = ZoneInfo(resource.time_zone)
-        return [
-            datetime.fromisoformat(s["start_time"].replace("Z", "+00:00")).astimezone(tz) for s in data.get("slots", [])
-        ]
-
     def _change_criteria(self) -> list[str]:
         """After a search that found nothing: what to change, counted like any question (held-out set 5
         bernadette: the same budget said three times got the same question three times)."""
@@ -374,63 +354,17 @@ class RealEstateFlow:
         city = listing.get("address", {}).get("city")
         return f"a showing of {readouts.street(listing)}" + (f" in {city}" if city else "")
 
-    # --- after the caller's yes -------------------------------------------------------
+    # --- the calendar and the writes (booking.py) ---------------------------------------
+
+    async def free_slots(self, start: datetime, end: datetime, count: int) -> list[datetime]:
+        resource = self.resource
+        assert resource is not None
+        return await booking.free_slots(self.host, resource, start, end, count)
 
     async def commit(self) -> Committed:
-        f = self.frame
-        listing: dict[str, Any] = f.listing or {}
         resource = self.resource
-        when: datetime | None = f.when
-        assert resource is not None and when is not None and f.phone
-        interest = f"{listing.get('bedrooms', '')} bedroom home in {f.city}: {listing.get('mls_id', '')}"
-        call_id = self.host.call_id
-        try:
-            lead = await self.host.tools.call("write_lead", {
-                "idempotency_key": f"{call_id}:lead", "name": f.name or "", "phone": f.phone,
-                "interest": interest, "budget_usd": f.max_price or 0, "call_id": call_id, "email": f.email or "",
-            }, call_id=call_id)  # fmt: skip
-            f.set("lead_id", lead.data.get("lead", {}).get("lead_id"))
-            booked = await self.host.tools.call("book_showing", {
-                "idempotency_key": f"{call_id}:showing:{when.isoformat()}", "listing_id": resource.id,
-                "agent_id": resource.owner, "time_zone": resource.time_zone, "start_time": when.isoformat(),
-                "contact_name": f.name or "", "contact_phone": f.phone, "lead_id": f.lead_id or "",
-                "call_id": call_id,
-            }, call_id=call_id)  # fmt: skip
-        except ToolError as exc:
-            if exc.kind == "rejected" and exc.field in ("phone", "contact_phone"):
-                return Committed(Outcome.PHONE_REJECTED, ["That number doesn't seem to be valid."])
-            raise
-        if "unavailable" in booked.data:
-            return Committed(Outcome.TIME_GONE)  # the dialog says so and offers the nearest times
-        f.set("booking_id", booked.data["booking"]["booking_id"])
-        confirm = f"You're booked to see {resource.label} on {readout.moment(when)}."
-        return Committed(Outcome.BOOKED, [confirm, *await self._text()])
-
-    async def _text(self) -> list[str]:
-        f = self.frame
-        listing: dict[str, Any] = f.listing or {}
-        address = listing.get("address", {})
-        when: datetime = f.when
-        try:
-            await self.host.tools.call("send_sms", {
-                # The same key on a retry: a text the service took before it failed is not sent twice.
-                "idempotency_key": f"{self.host.call_id}:sms:{f.booking_id}", "to_phone": f.phone,
-                "template_id": "showing_confirmation", "call_id": self.host.call_id,
-                "variables": {
-                    "name": (f.name or "there").split()[0],
-                    "address": f"{address.get('street', '')}, {address.get('city', '')}",
-                    "when": speech_text.when(when),
-                    "agent_name": listing.get("agent", {}).get("name", "our agent"),
-                },
-            }, call_id=self.host.call_id)  # fmt: skip
-        except ToolError:
-            return self.host.offer_retry(
-                ["I couldn't send the text message right now, but your showing is booked.",
-                 "Shall I try the text again?"], self._text)  # fmt: skip
-        return [
-            f"I've texted the details to {speech_text.phone(f.phone)}.",
-            "Is there anything else I can help you with?",
-        ]
+        assert resource is not None
+        return await booking.commit(self.host, self.frame, resource)
 
 
 def _home(homes: list[dict[str, Any]], read: list[dict[str, Any]], pick: int) -> int | None:
